@@ -1,0 +1,2 @@
+"""The ``workbench`` command line: thin commands that parse, call one service
+function, print, and map errors to exit codes."""

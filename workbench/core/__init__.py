@@ -1,0 +1,1 @@
+"""Core: domain values, errors, references, hashing and the clock. No I/O here."""

@@ -1,0 +1,64 @@
+"""Domain values shared across layers. Frozen dataclasses; no I/O.
+
+Request/response shapes for the server live with the server; database tables live
+in ``workbench.store.schema``. These are the values services hand each other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+__all__ = ["AuditEvent", "ChainReport", "Identity"]
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who acts. ``source`` says where the name came from (server, env, git, os)."""
+
+    name: str
+    source: str
+    roles: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    seq: int
+    time: datetime
+    actor: str
+    action: str
+    subject: str
+    payload: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """Outcome of recomputing the audit chain.
+
+    ``broken_at`` is the first seq that does not verify and ``problem`` says how
+    (``edited``, ``deleted``, ``inserted`` or ``truncated``).
+    """
+
+    ok: bool
+    count: int
+    head_hash: str
+    head_seq: int
+    broken_at: int | None = None
+    problem: str | None = None
+    message: str = ""
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "count": self.count,
+            "head_hash": self.head_hash,
+            "head_seq": self.head_seq,
+            "broken_at": self.broken_at,
+            "problem": self.problem,
+            "message": self.message,
+            "warnings": list(self.warnings),
+        }

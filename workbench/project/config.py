@@ -1,0 +1,162 @@
+"""Project discovery and configuration.
+
+A project is the nearest folder upward holding ``workbench.toml``, a
+``pyproject.toml`` with a ``[tool.workbench]`` table, or a ``dvc.yaml``. Settings come
+from that table (or file) with defaults for everything; ``WORKBENCH_DB_URL`` and
+``WORKBENCH_ARTIFACTS`` override the database and artifact locations.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from workbench.core.errors import ConfigError, NotAProjectError, ValidationError
+
+__all__ = ["Project", "ProjectConfig", "find_project", "load_project"]
+
+STATE_DIR = ".workbench"
+AUDIT_HEAD_FILE = "workbench.audit-head"
+
+
+@dataclass(frozen=True)
+class ProjectConfig:
+    """The ``[tool.workbench]`` settings, with defaults."""
+
+    db_url: str | None = None
+    artifacts: str | None = None
+    roles: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    require_approved_for_scoring: bool = False
+    scheduler_enabled: bool = False
+    scheduler_interval_s: float = 30.0
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_mapping(cls, data: dict[str, Any], source: Path) -> ProjectConfig:
+        known = {"db_url", "artifacts", "roles", "require_approved_for_scoring", "scheduler"}
+        unknown = sorted(set(data) - known - {"name"})
+        if unknown:
+            raise ConfigError(
+                f"{source}: unknown [tool.workbench] key(s) {', '.join(unknown)}; "
+                f"known keys are {', '.join(sorted(known | {'name'}))}."
+            )
+        roles_raw = data.get("roles", {}) or {}
+        if not isinstance(roles_raw, dict) or not all(
+            isinstance(v, list) and all(isinstance(u, str) for u in v) for v in roles_raw.values()
+        ):
+            raise ConfigError(
+                f'{source}: [tool.workbench.roles] must map a role to a list of user names, e.g. approver = ["ana@example.org"].'
+            )
+        scheduler = data.get("scheduler", {}) or {}
+        if not isinstance(scheduler, dict):
+            raise ConfigError(f"{source}: [tool.workbench.scheduler] must be a table.")
+        return cls(
+            db_url=data.get("db_url"),
+            artifacts=data.get("artifacts"),
+            roles={role: tuple(users) for role, users in roles_raw.items()},
+            require_approved_for_scoring=bool(data.get("require_approved_for_scoring", False)),
+            scheduler_enabled=bool(scheduler.get("enabled", False)),
+            scheduler_interval_s=float(scheduler.get("interval_s", 30.0)),
+            raw=dict(data),
+        )
+
+
+@dataclass(frozen=True)
+class Project:
+    """A located project: its root folder and settings."""
+
+    root: Path
+    config: ProjectConfig
+    config_file: Path | None = None
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / STATE_DIR
+
+    @property
+    def audit_head_file(self) -> Path:
+        return self.root / AUDIT_HEAD_FILE
+
+    @property
+    def db_url(self) -> str:
+        url = os.environ.get("WORKBENCH_DB_URL") or self.config.db_url
+        if url:
+            return url
+        return f"sqlite:///{self.state_dir / 'workbench.db'}"
+
+    @property
+    def artifacts_url(self) -> str:
+        location = os.environ.get("WORKBENCH_ARTIFACTS") or self.config.artifacts
+        if location:
+            if "://" not in location and not Path(location).is_absolute():
+                return str(self.root / location)
+            return location
+        return str(self.state_dir / "artifacts")
+
+    def roles_of(self, user: str) -> tuple[str, ...]:
+        return tuple(sorted(role for role, users in self.config.roles.items() if user in users))
+
+    def resolve_inside(self, path: str | os.PathLike[str], what: str = "path") -> Path:
+        """Resolve ``path`` (relative to the root) and refuse anything outside the project."""
+        candidate = Path(path)
+        if not candidate.is_absolute():
+            candidate = self.root / candidate
+        resolved = candidate.resolve()
+        root = self.root.resolve()
+        if resolved != root and root not in resolved.parents:
+            raise ValidationError(
+                f"The {what} {os.fspath(path)!r} is outside the project {root}; use a path inside it."
+            )
+        return resolved
+
+    def relative(self, path: Path) -> str:
+        return self.resolve_inside(path).relative_to(self.root.resolve()).as_posix()
+
+
+def _read_config(folder: Path) -> tuple[dict[str, Any], Path] | None:
+    toml_file = folder / "workbench.toml"
+    if toml_file.is_file():
+        data = _load_toml(toml_file)
+        return (data.get("tool", {}).get("workbench", data) if "tool" in data else data), toml_file
+    pyproject = folder / "pyproject.toml"
+    if pyproject.is_file():
+        data = _load_toml(pyproject)
+        section = data.get("tool", {}).get("workbench")
+        if section is not None:
+            return section, pyproject
+    return None
+
+
+def _load_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path} is not valid TOML ({exc}); fix the file and retry.") from exc
+
+
+def find_project(start: str | os.PathLike[str] | None = None) -> Project | None:
+    """Walk up from ``start`` (default: the current folder); None if no project is found."""
+    here = Path(start or os.getcwd()).resolve()
+    for folder in (here, *here.parents):
+        found = _read_config(folder)
+        if found is not None:
+            data, source = found
+            return Project(folder, ProjectConfig.from_mapping(data, source), source)
+        if (folder / "dvc.yaml").is_file() or (folder / STATE_DIR).is_dir():
+            return Project(folder, ProjectConfig())
+    return None
+
+
+def load_project(start: str | os.PathLike[str] | None = None) -> Project:
+    """Like :func:`find_project` but raises :class:`NotAProjectError` with the fix."""
+    project = find_project(start)
+    if project is None:
+        here = Path(start or os.getcwd()).resolve()
+        raise NotAProjectError(
+            f"{here} is not inside a workbench project. Run `workbench init` in the project folder, "
+            "or cd into a folder that has workbench.toml, [tool.workbench] in pyproject.toml, or dvc.yaml."
+        )
+    return project

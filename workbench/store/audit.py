@@ -1,0 +1,236 @@
+"""The tamper-evident audit log.
+
+Each event's ``hash`` is ``sha256(prev_hash + canonical JSON of the event)``, where
+the event is ``{seq, time, actor, action, subject, payload}``. :func:`append` runs
+inside the caller's transaction, so an event lands exactly when the change it
+records does. The ``audit_head`` row is locked while appending, so concurrent
+writers queue rather than fork the chain; the primary key on ``seq`` would refuse
+a fork anyway.
+
+:func:`verify` recomputes the chain and names the first broken ``seq`` and how it
+broke (``edited``, ``deleted`` or ``inserted``). The head is also written to a
+small file in the project (``workbench.audit-head``) that is meant to be committed,
+so replacing or truncating the whole database is detectable too.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Row
+
+from workbench.core.clock import isoformat, utcnow
+from workbench.core.hashing import canonical_json, sha256_bytes
+from workbench.core.models import AuditEvent, ChainReport
+from workbench.store.schema import audit_events, audit_head
+
+__all__ = ["GENESIS", "append", "event_hash", "list_events", "read_head_file", "verify", "write_head_file"]
+
+GENESIS = "0" * 64
+
+
+def event_hash(prev_hash: str, seq: int, time: str, actor: str, action: str, subject: str, payload: str) -> str:
+    body = canonical_json(
+        {"seq": seq, "time": time, "actor": actor, "action": action, "subject": subject, "payload": json.loads(payload)}
+    )
+    return sha256_bytes((prev_hash + body).encode("utf-8"))
+
+
+def append(
+    conn: Connection, *, actor: str, action: str, subject: str, payload: dict[str, Any] | None = None
+) -> AuditEvent:
+    """Append one event in the transaction of ``conn`` and return it."""
+    head = conn.execute(
+        sa.select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1).with_for_update()
+    ).first()
+    if head is None:
+        prev_seq, prev_hash = 0, GENESIS
+        conn.execute(audit_head.insert().values(id=1, seq=0, hash=GENESIS))
+    else:
+        prev_seq, prev_hash = head.seq, head.hash
+    seq = prev_seq + 1
+    moment = utcnow()
+    time_text = isoformat(moment)
+    payload_text = canonical_json(payload or {})
+    digest = event_hash(prev_hash, seq, time_text, actor, action, subject, payload_text)
+    conn.execute(
+        audit_events.insert().values(
+            seq=seq,
+            time=moment,
+            actor=actor,
+            action=action,
+            subject=subject,
+            payload=payload_text,
+            prev_hash=prev_hash,
+            hash=digest,
+        )
+    )
+    conn.execute(audit_head.update().where(audit_head.c.id == 1).values(seq=seq, hash=digest))
+    return AuditEvent(seq, moment, actor, action, subject, payload or {}, prev_hash, digest)
+
+
+def _time_text(row: Row[Any]) -> str:
+    return isoformat(row.time)
+
+
+def _to_event(row: Row[Any]) -> AuditEvent:
+    time = row.time
+    return AuditEvent(
+        row.seq, time, row.actor, row.action, row.subject, json.loads(row.payload), row.prev_hash, row.hash
+    )
+
+
+def list_events(
+    conn: Connection,
+    *,
+    subject: str | None = None,
+    subject_prefix: str | None = None,
+    action: str | None = None,
+    actor: str | None = None,
+    limit: int | None = None,
+    newest_first: bool = False,
+) -> list[AuditEvent]:
+    query = sa.select(audit_events)
+    if subject is not None:
+        query = query.where(audit_events.c.subject == subject)
+    if subject_prefix is not None:
+        query = query.where(audit_events.c.subject.startswith(subject_prefix, autoescape=True))
+    if action is not None:
+        query = query.where(audit_events.c.action.startswith(action, autoescape=True))
+    if actor is not None:
+        query = query.where(audit_events.c.actor == actor)
+    query = query.order_by(audit_events.c.seq.desc() if newest_first else audit_events.c.seq)
+    if limit is not None:
+        query = query.limit(limit)
+    return [_to_event(row) for row in conn.execute(query)]
+
+
+def _computed(row: Row[Any]) -> str:
+    return event_hash(row.prev_hash, row.seq, _time_text(row), row.actor, row.action, row.subject, row.payload)
+
+
+def _content_ok(row: Row[Any]) -> bool:
+    try:
+        return _computed(row) == row.hash
+    except (ValueError, TypeError):
+        return False
+
+
+def _broken(count: int, head: tuple[int, str], seq: int, problem: str, why: str) -> ChainReport:
+    message = f"Audit chain broken at seq {seq}: {why}."
+    return ChainReport(False, count, head[1], head[0], broken_at=seq, problem=problem, message=message)
+
+
+def _walk(rows: Sequence[Row[Any]]) -> tuple[int, str] | ChainReport:
+    """Return the verified (seq, hash) of the last row, or the report of the first break."""
+    expected_seq, expected_prev = 1, GENESIS
+    seen: dict[str, int] = {GENESIS: 0}
+    count = len(rows)
+    for index, row in enumerate(rows):
+        tail = (expected_seq - 1, expected_prev)
+        following = rows[index + 1] if index + 1 < count else None
+        if row.seq != expected_seq:
+            return _broken(count, tail, expected_seq, "deleted", f"event {expected_seq} is missing")
+        content_ok = _content_ok(row)
+        link_ok = row.prev_hash == expected_prev
+        if following is not None and following.prev_hash == expected_prev and row.hash != following.prev_hash:
+            return _broken(
+                count, tail, row.seq, "inserted", "this event is not part of the chain (the next one links past it)"
+            )
+        if content_ok and link_ok:
+            seen[row.hash] = row.seq
+            expected_seq, expected_prev = row.seq + 1, row.hash
+            continue
+        if not link_ok and row.prev_hash in seen:
+            first = seen[row.prev_hash] + 1
+            return _broken(count, tail, first, "inserted", f"events from {first} were inserted into the chain")
+        if not link_ok and content_ok:
+            return _broken(
+                count, tail, row.seq - 1, "edited", "the event was rewritten (its successor links to another hash)"
+            )
+        if not link_ok:
+            return _broken(count, tail, row.seq, "deleted", "it links to an event that is no longer in the log")
+        return _broken(count, tail, row.seq, "edited", "its content does not match its hash")
+    return expected_seq - 1, expected_prev
+
+
+def verify(conn: Connection, head_file: Path | None = None) -> ChainReport:
+    """Recompute the whole chain; compare with the head row and the head file."""
+    rows = list(conn.execute(sa.select(audit_events).order_by(audit_events.c.seq)))
+    walked = _walk(rows)
+    if isinstance(walked, ChainReport):
+        return walked
+    last_seq, last_hash = walked
+    count = len(rows)
+    head = conn.execute(sa.select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)).first()
+    if head is not None and (head.seq, head.hash) != (last_seq, last_hash):
+        if head.seq > last_seq:
+            return _broken(
+                count, walked, last_seq + 1, "deleted", f"the head records {head.seq} events, the log holds {last_seq}"
+            )
+        return _broken(
+            count, walked, head.seq + 1, "inserted", "events after the recorded head were added outside workbench"
+        )
+    warnings: list[str] = []
+    if head_file is not None:
+        recorded = read_head_file(head_file)
+        if recorded is None:
+            if count:
+                warnings.append(f"No head file at {head_file}; commit it so that replacing the database is detectable.")
+        else:
+            file_seq, file_hash = recorded
+            if file_seq > last_seq:
+                return _broken(
+                    count,
+                    walked,
+                    last_seq + 1,
+                    "deleted",
+                    f"{head_file.name} records seq {file_seq}, but the database ends at {last_seq} (truncated or replaced)",
+                )
+            at = next((row for row in rows if row.seq == file_seq), None)
+            if file_seq > 0 and (at is None or at.hash != file_hash):
+                return _broken(
+                    count,
+                    walked,
+                    file_seq,
+                    "edited",
+                    f"{head_file.name} records another hash for seq {file_seq} (the database was replaced)",
+                )
+    message = f"Audit chain verified: {count} events, head {last_hash[:12]} at seq {last_seq}."
+    return ChainReport(True, count, last_hash, last_seq, message=message, warnings=tuple(warnings))
+
+
+def read_head_file(path: Path) -> tuple[int, str] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return int(data["seq"]), str(data["hash"])
+    except FileNotFoundError:
+        return None
+    except (ValueError, KeyError, TypeError):
+        return (-1, "")
+
+
+def write_head_file(path: Path, events: Iterable[AuditEvent]) -> None:
+    """Record the newest of ``events`` unless the file already holds a newer head."""
+    newest = max(events, key=lambda event: event.seq, default=None)
+    if newest is None:
+        return
+    current = read_head_file(path)
+    if current is not None and current[0] >= newest.seq:
+        return
+    text = json.dumps({"seq": newest.seq, "hash": newest.hash}) + "\n"
+    fd, tmp = tempfile.mkstemp(prefix=".audit-head-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

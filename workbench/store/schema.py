@@ -1,0 +1,248 @@
+"""Table definitions (SQLAlchemy Core). The schema itself changes only through
+Alembic migrations in ``workbench/store/migrations``; these objects are what the
+services query with. Every JSON column holds plain JSON values.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+__all__ = [
+    "alias_history",
+    "aliases",
+    "audit_events",
+    "audit_head",
+    "check_results",
+    "decisions",
+    "jobs",
+    "metadata",
+    "model_versions",
+    "models",
+    "review_items",
+    "runs",
+    "schedule_slots",
+    "schedules",
+    "workbench_meta",
+]
+
+metadata = sa.MetaData()
+TS = sa.DateTime(timezone=True)
+
+workbench_meta = sa.Table(
+    "workbench_meta",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+audit_events = sa.Table(
+    "audit_events",
+    metadata,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("time", TS, nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("action", sa.String(100), nullable=False),
+    sa.Column("subject", sa.String(300), nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False, unique=True),
+    sa.Index("ix_audit_events_subject", "subject"),
+    sa.Index("ix_audit_events_action", "action"),
+)
+
+# One row (id = 1): the chain's head. Appenders lock it (SELECT ... FOR UPDATE on
+# PostgreSQL, BEGIN IMMEDIATE on SQLite) so concurrent writers never fork the chain.
+audit_head = sa.Table(
+    "audit_head",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+)
+
+runs = sa.Table(
+    "runs",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("stage", sa.String(100)),
+    sa.Column("notebook", sa.String(500), nullable=False),
+    sa.Column("params", sa.JSON, nullable=False),
+    sa.Column("git_commit", sa.String(64)),
+    sa.Column("git_dirty", sa.Boolean),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("started_at", TS, nullable=False),
+    sa.Column("ended_at", TS),
+    sa.Column("cells", sa.JSON),
+    sa.Column("error_cell", sa.Integer),
+    sa.Column("error_name", sa.String(200)),
+    sa.Column("error_message", sa.Text),
+    sa.Column("output_path", sa.String(500)),
+    sa.Column("log_path", sa.String(500)),
+    sa.Column("pid", sa.Integer),
+    sa.Column("host", sa.String(200)),
+    sa.Column("trigger", sa.String(40)),
+    sa.Index("ix_runs_started", "started_at"),
+)
+
+schedules = sa.Table(
+    "schedules",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("stage", sa.String(100), nullable=False),
+    sa.Column("cron", sa.String(100), nullable=False),
+    sa.Column("tz", sa.String(64), nullable=False),
+    sa.Column("mode", sa.String(10), nullable=False),
+    sa.Column("paused", sa.Boolean, nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("last_slot", TS),
+)
+
+# A slot is claimed by inserting its row: the primary key makes the claim exclusive,
+# so two schedulers can never both run the same slot.
+schedule_slots = sa.Table(
+    "schedule_slots",
+    metadata,
+    sa.Column("schedule_id", sa.Integer, sa.ForeignKey("schedules.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("slot", TS, primary_key=True),
+    sa.Column("claimed_by", sa.String(200), nullable=False),
+    sa.Column("claimed_at", TS, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("run_id", sa.String(32)),
+)
+
+models = sa.Table(
+    "models",
+    metadata,
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+)
+
+model_versions = sa.Table(
+    "model_versions",
+    metadata,
+    sa.Column("name", sa.String(100), sa.ForeignKey("models.name"), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("author", sa.String(200), nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("task", sa.String(20), nullable=False),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("intended_use", sa.Text, nullable=False),
+    sa.Column("artifacts", sa.JSON, nullable=False),
+    sa.Column("contract", sa.JSON, nullable=False),
+    sa.Column("lineage", sa.JSON, nullable=False),
+    sa.Column("metrics", sa.JSON, nullable=False),
+    sa.Column("explanation", sa.JSON, nullable=False),
+    sa.Column("drift", sa.JSON, nullable=False),
+    sa.Column("fairness", sa.JSON, nullable=False),
+    sa.Column("retrain_recommended", sa.Boolean, nullable=False, server_default=sa.false()),
+)
+
+aliases = sa.Table(
+    "aliases",
+    metadata,
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("alias", sa.String(100), primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("updated_at", TS, nullable=False),
+    sa.Column("updated_by", sa.String(200), nullable=False),
+)
+
+alias_history = sa.Table(
+    "alias_history",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("alias", sa.String(100), nullable=False),
+    sa.Column("from_version", sa.Integer),
+    sa.Column("to_version", sa.Integer),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("time", TS, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+)
+
+check_results = sa.Table(
+    "check_results",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("policy_hash", sa.String(64), nullable=False),
+    sa.Column("policy_path", sa.String(500), nullable=False),
+    sa.Column("check", sa.String(200), nullable=False),
+    sa.Column("status", sa.String(10), nullable=False),
+    sa.Column("observed", sa.JSON),
+    sa.Column("limit", sa.JSON),
+    sa.Column("evidence", sa.String(200)),
+    sa.Column("required", sa.Boolean, nullable=False),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("evaluated_at", TS, nullable=False),
+    sa.Column("evaluated_by", sa.String(200), nullable=False),
+    sa.Index("ix_check_results_version", "name", "version", "policy_hash"),
+)
+
+decisions = sa.Table(
+    "decisions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("roles", sa.JSON, nullable=False),
+    sa.Column("decision", sa.String(10), nullable=False),
+    sa.Column("comment", sa.Text, nullable=False),
+    sa.Column("policy_hash", sa.String(64), nullable=False),
+    sa.Column("digests", sa.JSON, nullable=False),
+    sa.Column("time", TS, nullable=False),
+    sa.UniqueConstraint("name", "version", "actor", name="uq_decisions_one_per_user"),
+)
+
+jobs = sa.Table(
+    "jobs",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("name", sa.String(100)),
+    sa.Column("version", sa.Integer),
+    sa.Column("ref", sa.String(200)),
+    sa.Column("input", sa.Text),
+    sa.Column("output", sa.Text),
+    sa.Column("device", sa.String(10)),
+    sa.Column("engine", sa.String(10)),
+    sa.Column("options", sa.JSON, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("rows_done", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("rows_total", sa.BigInteger),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("started_at", TS),
+    sa.Column("ended_at", TS),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("error", sa.Text),
+    sa.Column("pid", sa.Integer),
+    sa.Column("host", sa.String(200)),
+    sa.Column("cancel_requested", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("stats", sa.JSON),
+    sa.Column("drift", sa.JSON),
+    sa.Column("log_path", sa.String(500)),
+)
+
+review_items = sa.Table(
+    "review_items",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("job_id", sa.String(32), sa.ForeignKey("jobs.id"), nullable=False),
+    sa.Column("row_key", sa.Text, nullable=False),
+    sa.Column("score", sa.Float, nullable=False),
+    sa.Column("leaning", sa.String(20), nullable=False),
+    sa.Column("reasons", sa.JSON, nullable=False),
+    sa.Column("rule", sa.String(100)),
+    sa.Column("status", sa.String(10), nullable=False),
+    sa.Column("decision", sa.String(10)),
+    sa.Column("comment", sa.Text),
+    sa.Column("decided_by", sa.String(200)),
+    sa.Column("decided_at", TS),
+    sa.Column("override", sa.Boolean),
+    sa.Index("ix_review_items_job", "job_id", "status"),
+)
