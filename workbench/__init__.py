@@ -1,0 +1,39 @@
+"""workbench: governed, reproducible ML automation for JupyterLab.
+
+``import workbench as wb`` is cheap: the kernel API in :mod:`workbench.api` is
+loaded on first attribute access (PEP 562), and heavy libraries (xgboost, shap,
+evidently, dask, matplotlib) only inside the functions that need them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from workbench._version import __version__
+
+__all__ = ["__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    if name.startswith("__"):
+        raise AttributeError(name)
+    from workbench import api
+
+    try:
+        return getattr(api, name)
+    except AttributeError:
+        raise AttributeError(f"module 'workbench' has no attribute {name!r}") from None
+
+
+def __dir__() -> list[str]:
+    from workbench import api
+
+    return sorted(set(globals()) | set(getattr(api, "__all__", ())))
+
+
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    return [{"src": "labextension", "dest": "workbench"}]
+
+
+def _jupyter_server_extension_points() -> list[dict[str, str]]:
+    return [{"module": "workbench.server"}]
