@@ -154,10 +154,7 @@ class ArtifactStore:
         _check_digest(digest)
         label = name or digest[:12]
         try:
-            if self._local:
-                data = self.path_for(digest).read_bytes()
-            else:
-                data = self._fs.cat_file(self._remote_path(digest))
+            data = self.path_for(digest).read_bytes() if self._local else self._fs.cat_file(self._remote_path(digest))
         except FileNotFoundError as exc:
             raise NotFound(
                 f"Artifact {label} (sha256 {digest[:12]}…) is missing from {self.url}; restore the store from a backup."

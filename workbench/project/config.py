@@ -48,7 +48,8 @@ class ProjectConfig:
             isinstance(v, list) and all(isinstance(u, str) for u in v) for v in roles_raw.values()
         ):
             raise ConfigError(
-                f'{source}: [tool.workbench.roles] must map a role to a list of user names, e.g. approver = ["ana@example.org"].'
+                f"{source}: [tool.workbench.roles] must map a role to a list of user names, "
+                'e.g. approver = ["ana@example.org"].'
             )
         scheduler = data.get("scheduler", {}) or {}
         if not isinstance(scheduler, dict):

@@ -191,7 +191,8 @@ def verify(conn: Connection, head_file: Path | None = None) -> ChainReport:
                     walked,
                     last_seq + 1,
                     "deleted",
-                    f"{head_file.name} records seq {file_seq}, but the database ends at {last_seq} (truncated or replaced)",
+                    f"{head_file.name} records seq {file_seq}, but the database ends at {last_seq} "
+                    "(truncated or replaced)",
                 )
             at = next((row for row in rows if row.seq == file_seq), None)
             if file_seq > 0 and (at is None or at.hash != file_hash):

@@ -27,9 +27,16 @@ __all__ = ["HEAD_REVISION", "Store", "open_store"]
 
 # The newest migration. Opening a database older than this upgrades it first.
 HEAD_REVISION = "0001"
-BUSY_TIMEOUT_S = float(os.environ.get("WORKBENCH_DB_BUSY_TIMEOUT", "30"))
 _SCHEMA_MARKER = "workbench"
 _PG_MIGRATION_LOCK = 7_242_011_301
+
+
+def busy_timeout_s() -> float:
+    """How long a writer waits for the database lock (``WORKBENCH_DB_BUSY_TIMEOUT``, seconds)."""
+    try:
+        return float(os.environ.get("WORKBENCH_DB_BUSY_TIMEOUT", "30"))
+    except ValueError:
+        raise ConfigError("WORKBENCH_DB_BUSY_TIMEOUT must be a number of seconds.") from None
 
 
 def _redact(url: str) -> str:
@@ -57,9 +64,8 @@ class Store:
     @contextlib.contextmanager
     def begin(self) -> Iterator[Connection]:
         """A write transaction. On SQLite it holds the write lock from its first statement."""
-        with self._translate():
-            with self.engine.begin() as conn:
-                yield conn
+        with self._translate(), self.engine.begin() as conn:
+            yield conn
 
     @contextlib.contextmanager
     def _translate(self) -> Iterator[None]:
@@ -88,7 +94,7 @@ def _unavailable(url: str, exc: BaseException) -> StoreError:
     text = _first_line(exc)
     if "locked" in text or "busy" in text:
         return DatabaseUnavailable(
-            f"The database {_redact(url)} stayed locked by another writer for {BUSY_TIMEOUT_S:g} s ({text}). "
+            f"The database {_redact(url)} stayed locked by another writer for {busy_timeout_s():g} s ({text}). "
             "Wait for the other workbench process to finish, or raise WORKBENCH_DB_BUSY_TIMEOUT."
         )
     if "not a database" in text or "malformed" in text:
@@ -108,7 +114,7 @@ def _configure_sqlite(engine: Engine) -> None:
         # Take over transaction control from pysqlite so BEGIN IMMEDIATE below is ours.
         dbapi_conn.isolation_level = None
         cursor = dbapi_conn.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s() * 1000)}")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
@@ -131,16 +137,11 @@ def _create_engine(url: str) -> Engine:
         database = parsed.database
         if database and database != ":memory:":
             path = Path(database)
-            if path.exists() and path.is_file() and path.stat().st_size > 0:
-                with path.open("rb") as handle:
-                    if handle.read(16) != b"SQLite format 3\x00":
-                        raise DatabaseCorrupt(
-                            f"{path} is not a SQLite database. Move it aside (workbench will not touch it) "
-                            "and run the command again to start a fresh one, or restore it from a backup."
-                        )
+            if path.is_file() and path.stat().st_size > 0:
+                _check_sqlite_file(path)
             path.parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(
-            parsed, connect_args={"timeout": BUSY_TIMEOUT_S, "check_same_thread": False}, poolclass=sa.pool.NullPool
+            parsed, connect_args={"timeout": busy_timeout_s(), "check_same_thread": False}, poolclass=sa.pool.NullPool
         )
         _configure_sqlite(engine)
         return engine
@@ -150,6 +151,30 @@ def _create_engine(url: str) -> Engine:
         return sa.create_engine(parsed, pool_pre_ping=True, connect_args=_connect_args(parsed))
     except ModuleNotFoundError as exc:
         raise ConfigError(f"No driver for {parsed.drivername}: install it ({exc.name}).") from exc
+
+
+def _check_sqlite_file(path: Path) -> None:
+    """Refuse a file that is not SQLite or not workbench's, reading it only (WAL mode
+    and migrations would otherwise modify a file that belongs to someone else)."""
+    with path.open("rb") as handle:
+        if handle.read(16) != b"SQLite format 3\x00":
+            raise DatabaseCorrupt(
+                f"{path} is not a SQLite database. Move it aside (workbench will not touch it) "
+                "and run the command again to start a fresh one, or restore it from a backup."
+            )
+    try:
+        conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=busy_timeout_s())
+        try:
+            tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise DatabaseCorrupt(f"{path} is a damaged SQLite database ({exc}); restore it from a backup.") from exc
+    if tables and not {"alembic_version", "workbench_meta"} <= tables:
+        raise DatabaseCorrupt(
+            f"{path} holds tables ({', '.join(sorted(tables)[:5])}) but is not a workbench database. "
+            "Move it aside or point WORKBENCH_DB_URL elsewhere; workbench will not modify it."
+        )
 
 
 def _connect_args(parsed: sa.URL) -> dict[str, Any]:
@@ -225,7 +250,10 @@ def open_store(url: str, *, cached: bool = True) -> Store:
             raise _unavailable(url, exc) from exc
         except sa.exc.DatabaseError as exc:
             engine.dispose()
-            raise _unavailable(url, exc) from exc
+            raise DatabaseCorrupt(
+                f"The database {_redact(url)} refused workbench's schema ({_first_line(exc)}). "
+                "Point WORKBENCH_DB_URL at an empty or workbench database."
+            ) from exc
         store = Store(url, engine)
         if cached:
             _cache[url] = store

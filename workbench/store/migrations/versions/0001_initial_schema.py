@@ -121,7 +121,7 @@ def upgrade() -> None:
         sa.Column("error", sa.Text(), nullable=True),
         sa.Column("pid", sa.Integer(), nullable=True),
         sa.Column("host", sa.String(length=200), nullable=True),
-        sa.Column("cancel_requested", sa.Boolean(), server_default=sa.text("0"), nullable=False),
+        sa.Column("cancel_requested", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("stats", sa.JSON(), nullable=True),
         sa.Column("drift", sa.JSON(), nullable=True),
         sa.Column("log_path", sa.String(length=500), nullable=True),
@@ -195,7 +195,7 @@ def upgrade() -> None:
         sa.Column("explanation", sa.JSON(), nullable=False),
         sa.Column("drift", sa.JSON(), nullable=False),
         sa.Column("fairness", sa.JSON(), nullable=False),
-        sa.Column("retrain_recommended", sa.Boolean(), server_default=sa.text("0"), nullable=False),
+        sa.Column("retrain_recommended", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.ForeignKeyConstraint(
             ["name"],
             ["models.name"],

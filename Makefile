@@ -1,0 +1,101 @@
+# workbench: the two-command contract.
+#   make demo   set up everything, then run the admissions automation end to end
+#   make test   set up everything, then run every test (Python, TypeScript, browser)
+#   make lab    start JupyterLab on this project
+# Setup steps are stamped, so a second run reuses .venv and node_modules when current.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMPS := .stamps
+LABEXT := labextension
+export DO_NOT_TRACK := 1
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: help setup demo demo-approve test lint test-python test-ts test-browser lab clean pg-start pg-stop
+
+help:
+	@echo "make demo   - install everything and run the admissions automation end to end"
+	@echo "make test   - install everything and run all tests"
+	@echo "make lab    - start JupyterLab on this project"
+
+# --- system packages (Debian): chromium for browser tests, postgresql for store tests ---
+$(STAMPS)/system:
+	@mkdir -p $(STAMPS)
+	@need=""; \
+	command -v chromium >/dev/null || need="$$need chromium"; \
+	ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need="$$need postgresql"; \
+	command -v git >/dev/null || need="$$need git"; \
+	if [ -n "$$need" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian packages:$$need"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$need >/dev/null; \
+	  else echo "warning: cannot install$$need (not root or no apt-get); dependent tests will skip"; fi; \
+	fi
+	@touch $@
+
+# --- Python environment -------------------------------------------------------------
+$(STAMPS)/venv: pyproject.toml requirements/constraints.txt
+	@mkdir -p $(STAMPS)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -c requirements/constraints.txt -e ".[test]" --no-build-isolation --config-settings editable_mode=compat 2>&1 | grep -v "^$$" || true
+	@$(BIN)/python -c "import workbench, xgboost, evidently, papermill, dvc" || { echo "Python install failed"; exit 1; }
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (workbench)" >/dev/null
+	@touch $@
+
+# --- JupyterLab extension -----------------------------------------------------------
+$(STAMPS)/node: $(STAMPS)/venv $(LABEXT)/package.json $(LABEXT)/yarn.lock
+	cd $(LABEXT) && ../$(BIN)/jlpm install --immutable
+	@touch $@
+
+LABEXT_SOURCES := $(shell find $(LABEXT)/src $(LABEXT)/style -type f 2>/dev/null) $(LABEXT)/package.json $(LABEXT)/tsconfig.json
+$(STAMPS)/labext: $(STAMPS)/node $(LABEXT_SOURCES)
+	cd $(LABEXT) && ../$(BIN)/jlpm build:prod
+	$(BIN)/jupyter labextension develop --overwrite . >/dev/null
+	$(BIN)/jupyter server extension enable --sys-prefix workbench >/dev/null
+	@touch $@
+
+setup: $(STAMPS)/system $(STAMPS)/venv $(STAMPS)/labext
+
+# --- the two commands ---------------------------------------------------------------
+demo: setup
+	$(BIN)/python -m workbench.examples.demo
+
+demo-approve: setup
+	$(BIN)/python -m workbench.examples.demo --approve
+
+test: setup lint test-python test-ts test-browser
+	@echo "make test: all suites passed"
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	cd $(LABEXT) && ../$(BIN)/jlpm lint:check
+
+test-python: setup
+	@url=$$(scripts/pg-test-server.sh start) || { echo "PostgreSQL unavailable: its tests will be skipped"; url=""; }; \
+	WORKBENCH_TEST_PG_URL="$$url" $(BIN)/pytest -q $(PYTEST_ARGS)
+
+test-ts: setup
+	cd $(LABEXT) && ../$(BIN)/jlpm test
+
+test-browser: setup
+	@echo "browser tests: see labextension/ui-tests"
+
+lab: setup
+	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)"
+
+pg-start:
+	@scripts/pg-test-server.sh start
+pg-stop:
+	@scripts/pg-test-server.sh stop
+
+clean:
+	rm -rf $(STAMPS) $(LABEXT)/lib $(LABEXT)/node_modules workbench/labextension
