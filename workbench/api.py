@@ -1,12 +1,175 @@
 """The kernel API: what ``import workbench as wb`` offers inside a notebook.
 
 Each function is a thin call into a service; the services hold the logic so the
-CLI and the server face offer the same behaviour.
+CLI, the widgets and the server face behave the same. The project is found from
+the notebook's working folder, the user from ``WORKBENCH_USER``/git/OS.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
 from workbench.core.errors import WorkbenchError
 from workbench.core.refs import ModelRef, parse_ref
 
-__all__ = ["ModelRef", "WorkbenchError", "parse_ref"]
+if TYPE_CHECKING:
+    import polars as pl
+    import xgboost
+
+    from workbench.governance.approvals import Decision
+    from workbench.governance.checks import CheckReport
+    from workbench.registry.aliases import AliasMove
+    from workbench.registry.models import ModelVersion
+
+__all__ = [
+    "ModelRef",
+    "WorkbenchError",
+    "approve",
+    "check",
+    "context",
+    "get",
+    "load",
+    "models",
+    "parse_ref",
+    "promote",
+    "register",
+    "reject",
+    "report",
+    "review",
+    "set_alias",
+    "validate",
+    "workspace",
+]
+
+
+def workspace(path: str | Path | None = None) -> Any:
+    """The project workspace for ``path`` (default: the current folder)."""
+    from workbench.project.workspace import open_workspace
+
+    return open_workspace(path)
+
+
+def context() -> Any:
+    """Where this code runs: stage, run id, parameters, whether under papermill."""
+    from workbench.pipelines.context import context as current
+
+    return current()
+
+
+def register(
+    model: Any,
+    *,
+    name: str,
+    train: pl.DataFrame,
+    valid: pl.DataFrame,
+    target: str,
+    sensitive: list[str] | tuple[str, ...] = (),
+    metrics: dict[str, float] | None = None,
+    description: str = "",
+    intended_use: str = "",
+    keys: list[str] | tuple[str, ...] = (),
+    features: list[str] | None = None,
+    contract: str | Path | None = None,
+    alias: str | None = None,
+    explain: str = "exact",
+    evidently_report: bool = True,
+) -> ModelVersion:
+    """Register an XGBoost model as the next immutable version of ``name``."""
+    from workbench.registry.register import RegisterOptions
+    from workbench.registry.register import register as _register
+
+    ws = workspace()
+    version = _register(
+        ws,
+        model,
+        name=name,
+        train=train,
+        valid=valid,
+        target=target,
+        sensitive=sensitive,
+        metrics=metrics,
+        description=description,
+        intended_use=intended_use,
+        keys=keys,
+        features=features,
+        contract_file=contract,
+        options=RegisterOptions(explain=explain, evidently_report=evidently_report),
+    )
+    if alias:
+        set_alias(name, alias, version.version, reason="set at registration")
+        return get(f"{name}:{version.version}")
+    return version
+
+
+def get(ref: str) -> ModelVersion:
+    from workbench.registry.versions import get_version
+
+    return get_version(workspace(), ref)
+
+
+def models() -> list[Any]:
+    from workbench.registry.versions import list_models
+
+    return list_models(workspace())
+
+
+def load(ref: str) -> xgboost.Booster:
+    """The version's booster, verified against its recorded digest."""
+    from workbench.registry.versions import load_model
+
+    return load_model(workspace(), ref)
+
+
+def validate(df: pl.DataFrame, ref: str) -> Any:
+    """Per-column report of ``df`` against the version's input contract."""
+    from workbench.contracts import InputContract
+    from workbench.contracts import validate as _validate
+
+    return _validate(df, InputContract.from_dict(get(ref).contract))
+
+
+def set_alias(name: str, alias: str, version: int, *, reason: str = "") -> AliasMove:
+    from workbench.governance.aliases import set_alias as _set_alias
+
+    return _set_alias(workspace(), name, alias, version, reason=reason)
+
+
+def check(ref: str, *, policy: str | None = None) -> CheckReport:
+    from workbench.governance.checks import run_checks
+
+    return run_checks(workspace(), ref, policy_path=policy)
+
+
+def approve(ref: str, comment: str = "") -> Decision:
+    from workbench.governance.approvals import approve as _approve
+
+    return _approve(workspace(), ref, comment)
+
+
+def reject(ref: str, comment: str) -> Decision:
+    from workbench.governance.approvals import reject as _reject
+
+    return _reject(workspace(), ref, comment)
+
+
+def promote(ref: str, alias: str = "production", *, reason: str = "") -> AliasMove:
+    """Move a protected alias through the gate; raises ``PromotionBlocked`` with every unmet condition."""
+    from workbench.governance.gate import promote as _promote
+
+    return _promote(workspace(), ref, alias, reason=reason)
+
+
+def review(ref: str, alias: str = "production") -> Any:
+    """An ipywidgets panel to review, approve, reject and promote ``ref``."""
+    from workbench.widgets.review import ReviewPanel
+
+    return ReviewPanel(workspace(), ref, alias=alias)
+
+
+def report(ref: str, output: str | Path) -> Path:
+    """Write the self-contained HTML audit report of ``ref``."""
+    from workbench.reports.audit_report import write_report
+
+    ws = workspace()
+    return write_report(ws, ref, ws.project.resolve_inside(output, "report path"))

@@ -22,6 +22,10 @@ __all__ = ["build_parser", "main"]
 COMMAND_MODULES = [
     "workbench.cli.project",
     "workbench.cli.audit",
+    "workbench.cli.pipelines",
+    "workbench.cli.schedules",
+    "workbench.cli.models",
+    "workbench.cli.governance",
 ]
 
 

@@ -1,0 +1,142 @@
+"""Named approvals and rejections of one exact version (four-eyes by default).
+
+A decision records who (identity and roles), when, under which policy revision,
+and the version's artifact digests, so an approval can never silently carry over
+to other bytes. One decision per user per version (a unique key makes two clicks
+from two tabs record one approval).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from workbench.core.clock import utcnow
+from workbench.core.errors import Conflict, PermissionDenied, ValidationError
+from workbench.core.models import Identity
+from workbench.core.refs import ModelRef
+from workbench.governance.policy import Policy, find_policy
+from workbench.project.workspace import Workspace
+from workbench.registry.models import ModelVersion
+from workbench.registry.versions import get_version_in
+from workbench.store.schema import check_results, decisions
+
+__all__ = ["Decision", "approve", "approver_problem", "checks_current", "decide", "reject"]
+
+
+@dataclass(frozen=True)
+class Decision:
+    ref: str
+    actor: str
+    decision: str
+    comment: str
+    policy_hash: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ref": self.ref,
+            "actor": self.actor,
+            "decision": self.decision,
+            "comment": self.comment,
+            "policy_hash": self.policy_hash,
+        }
+
+
+def is_approver(identity: Identity, policy: Policy) -> bool:
+    return identity.name in policy.approver_users or bool(set(identity.roles) & set(policy.approver_roles))
+
+
+def checks_current(conn: Connection, version: ModelVersion, policy: Policy) -> bool:
+    """Whether the version's checks have been evaluated under this exact policy revision."""
+    if not (
+        policy.metric_thresholds
+        or policy.fairness_limits
+        or policy.drift_max_share is not None
+        or policy.contract_required
+    ):
+        return True
+    found = conn.execute(
+        sa.select(check_results.c.id)
+        .where(
+            check_results.c.name == version.name,
+            check_results.c.version == version.version,
+            check_results.c.policy_hash == policy.sha256,
+        )
+        .limit(1)
+    ).first()
+    return found is not None
+
+
+def approver_problem(
+    conn: Connection, version: ModelVersion, policy: Policy, identity: Identity, decision: str = "approve"
+) -> str | None:
+    """Why ``identity`` may not make ``decision`` on ``version`` now, or None. The UI shows this reason.
+
+    Rejecting needs only an approver who has not decided yet: a rejection can only
+    block, so authors may reject their own version and checks need not have run.
+    """
+    if not is_approver(identity, policy):
+        allowed = ", ".join([*(f"role {r}" for r in policy.approver_roles), *policy.approver_users]) or "nobody"
+        return f"{identity.name} is not an approver under {policy.path.name} (allowed: {allowed})."
+    if any(d["actor"] == identity.name for d in version.decisions):
+        return f"{identity.name} has already decided on {version.ref}."
+    if decision == "reject":
+        return None
+    if identity.name == version.author and not policy.allow_self_approval:
+        return f"{identity.name} is the author of {version.ref}; the policy forbids approving one's own version."
+    if not checks_current(conn, version, policy):
+        return f"Checks have not been run for {version.ref} under the current policy; run `workbench check {version.ref}` first."
+    return None
+
+
+def decide(workspace: Workspace, ref: str | ModelRef, decision: str, comment: str = "") -> Decision:
+    if decision not in {"approve", "reject"}:
+        raise ValidationError(f"A decision is 'approve' or 'reject', not {decision!r}.")
+    comment = (comment or "").strip()
+    if decision == "reject" and not comment:
+        raise ValidationError("A rejection needs a comment saying why (--comment ...).")
+    identity = workspace.identity
+    try:
+        with workspace.transaction() as tx:
+            version = get_version_in(tx.conn, ref)
+            policy = find_policy(workspace.project, version.name)
+            problem = approver_problem(tx.conn, version, policy, identity, decision)
+            if problem:
+                raise (Conflict if "already decided" in problem else PermissionDenied)(problem)
+            tx.conn.execute(
+                decisions.insert().values(
+                    name=version.name,
+                    version=version.version,
+                    actor=identity.name,
+                    roles=list(identity.roles),
+                    decision=decision,
+                    comment=comment,
+                    policy_hash=policy.sha256,
+                    digests=version.digests,
+                    time=utcnow(),
+                )
+            )
+            tx.record(
+                f"model.{decision}",
+                f"model:{version.ref}",
+                {
+                    "roles": list(identity.roles),
+                    "comment": comment,
+                    "policy_hash": policy.sha256,
+                    "digests": version.digests,
+                },
+            )
+    except sa.exc.IntegrityError as exc:
+        raise Conflict(f"{identity.name} has already decided on {ref}.") from exc
+    return Decision(version.ref, identity.name, decision, comment, policy.sha256)
+
+
+def approve(workspace: Workspace, ref: str | ModelRef, comment: str = "") -> Decision:
+    return decide(workspace, ref, "approve", comment)
+
+
+def reject(workspace: Workspace, ref: str | ModelRef, comment: str) -> Decision:
+    return decide(workspace, ref, "reject", comment)

@@ -1,0 +1,1 @@
+"""Reports: the self-contained HTML audit report of a model version."""

@@ -1,0 +1,184 @@
+"""The auditor's report: one self-contained HTML file per model version.
+
+Sections follow the EU AI Act's Annex IV (technical documentation). Everything
+is inline: CSS, images as data URIs, Evidently's report inside an ``iframe`` whose
+``srcdoc`` carries the whole document. Every user-supplied string goes through
+Jinja's autoescaping. The file is written atomically.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from workbench._version import __version__
+from workbench.core.clock import isoformat, utcnow
+from workbench.core.errors import NotFound
+from workbench.core.refs import ModelRef
+from workbench.project.workspace import Workspace
+from workbench.registry.aliases import alias_history_of
+from workbench.registry.models import ModelVersion
+from workbench.registry.versions import get_version
+from workbench.store.audit import list_events
+from workbench.store.schema import jobs, review_items
+
+__all__ = ["SECTIONS", "build_context", "render_report", "write_report"]
+
+SECTIONS = (
+    ("description", "1. Description and intended use"),
+    ("data", "2. Data and lineage"),
+    ("performance", "3. Performance metrics"),
+    ("fairness", "4. Fairness"),
+    ("explanations", "5. Explanations"),
+    ("drift", "6. Drift"),
+    ("oversight", "7. Human oversight"),
+    ("aliases", "8. Change history of aliases"),
+    ("audit", "9. Audit trail"),
+)
+
+
+def _data_uri(workspace: Workspace, version: ModelVersion, key: str) -> str | None:
+    if key not in version.artifacts:
+        return None
+    ref = version.artifact(key)
+    data = workspace.artifacts.get_bytes(ref.digest, name=f"{version.ref} {ref.name}")
+    return f"data:{ref.media_type};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def _evidently_html(workspace: Workspace, version: ModelVersion) -> str | None:
+    if "drift_report" not in version.artifacts:
+        return None
+    ref = version.artifact("drift_report")
+    return workspace.artifacts.get_bytes(ref.digest, name=f"{version.ref} drift report").decode("utf-8")
+
+
+def _operations(workspace: Workspace, version: ModelVersion) -> list[dict[str, Any]]:
+    with workspace.read() as conn:
+        rows = conn.execute(
+            sa.select(jobs)
+            .where(jobs.c.name == version.name, jobs.c.version == version.version)
+            .order_by(jobs.c.created_at)
+        ).all()
+        result = []
+        for row in rows:
+            counts = dict(
+                conn.execute(
+                    sa.select(review_items.c.status, sa.func.count())
+                    .where(review_items.c.job_id == row.id)
+                    .group_by(review_items.c.status)
+                ).all()
+            )
+            stats = row.stats or {}
+            result.append(
+                {
+                    "id": row.id,
+                    "status": row.status,
+                    "ref": row.ref,
+                    "rows": row.rows_done,
+                    "device": row.device,
+                    "engine": row.engine,
+                    "routes": stats.get("decisions", {}),
+                    "drift": (row.drift or {}).get("summary", {}),
+                    "review_open": counts.get("open", 0),
+                    "review_decided": counts.get("decided", 0),
+                    "overrides": stats.get("overrides", 0),
+                    "created_at": row.created_at,
+                }
+            )
+    return result
+
+
+def build_context(workspace: Workspace, ref: str | ModelRef) -> dict[str, Any]:
+    """Everything the template shows, gathered through the services."""
+    from workbench.governance.gate import gate_status
+    from workbench.governance.policy import find_policy
+
+    version = get_version(workspace, ref)
+    try:
+        policy = find_policy(workspace.project, version.name)
+        alias = "production" if "production" in policy.protects else policy.protects[0]
+        gate = gate_status(workspace, version.ref, alias)
+        policy_info: dict[str, Any] | None = {**policy.to_dict(), "path": workspace.project.relative(policy.path)}
+    except NotFound:
+        gate, policy_info = None, None
+    chain = workspace.verify_audit()
+    with workspace.read() as conn:
+        events = list_events(conn, subject_prefix=f"model:{version.name}")
+        events = [
+            e
+            for e in events
+            if e.subject in (f"model:{version.ref}",) or e.subject.startswith(f"model:{version.name}@")
+        ]
+    return {
+        "v": version,
+        "generated_at": isoformat(utcnow()),
+        "workbench_version": __version__,
+        "sections": SECTIONS,
+        "policy": policy_info,
+        "gate": gate,
+        "chain": chain,
+        "events": events,
+        "alias_moves": alias_history_of(workspace, version.name),
+        "shap_summary": _data_uri(workspace, version, "shap_summary_png"),
+        "shap_bar": _data_uri(workspace, version, "shap_bar_png"),
+        "evidently": _evidently_html(workspace, version),
+        "operations": _operations(workspace, version),
+        "project": workspace.project.root.name,
+    }
+
+
+def _fmt(value: Any, digits: int = 4) -> str:
+    if isinstance(value, bool) or value is None:
+        return str(value)
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def render_report(workspace: Workspace, ref: str | ModelRef) -> str:
+    import jinja2
+
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("workbench.reports", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.filters["fmt"] = _fmt
+    return environment.get_template("audit_report.html.j2").render(**build_context(workspace, ref))
+
+
+def write_report(workspace: Workspace, ref: str | ModelRef, output: str | Path) -> Path:
+    html_text = render_report(workspace, ref)
+    target = Path(output)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".report-", suffix=".html", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(html_text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    version = get_version(workspace, ref)
+    workspace.record(
+        "report.generate",
+        f"model:{version.ref}",
+        {"path": workspace.project.relative(target) if _inside(workspace, target) else str(target)},
+    )
+    return target
+
+
+def _inside(workspace: Workspace, path: Path) -> bool:
+    try:
+        workspace.project.relative(path)
+    except Exception:
+        return False
+    return True

@@ -1,0 +1,1 @@
+"""ipywidgets faces for notebooks (the server extension never imports these)."""
