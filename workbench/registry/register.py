@@ -100,13 +100,6 @@ def _features(booster: Any, train: pl.DataFrame, target: str, keys: tuple[str, .
     return candidates
 
 
-def _png_or_none(render: Any) -> bytes | None:
-    try:
-        return render()
-    except ValueError:
-        return None
-
-
 def register(
     workspace: Workspace,
     model: Any,
@@ -127,7 +120,14 @@ def register(
     """Register ``model`` as the next version of ``name``; returns the stored version."""
     from workbench.contracts import apply_overrides, derive_contract, feature_matrix, load_overrides
     from workbench.drift import detect_drift
-    from workbench.explain import contributions, global_importance, plot_bar_png, plot_summary_png, select_device
+    from workbench.explain import (
+        contributions,
+        effective_device,
+        global_importance,
+        plot_bar_png,
+        plot_summary_png,
+        select_device,
+    )
     from workbench.fairness import assess_fairness
 
     opts = options or RegisterOptions()
@@ -164,15 +164,15 @@ def register(
     rng = np.random.default_rng(opts.seed)
     sample_index = np.sort(rng.choice(valid.height, size=min(opts.explain_rows, valid.height), replace=False))
     x_sample = x_valid[sample_index]
-    device = select_device(opts.device)
+    device = effective_device(opts.explain, select_device(opts.device))
     contribs, bias = contributions(booster, x_sample, method=opts.explain, device=device, feature_names=feature_names)
     importance = global_importance(contribs, feature_names)
     local_count = min(opts.local_rows, len(sample_index))
     local = pl.DataFrame(contribs[:local_count], schema=feature_names, orient="row").with_columns(
         pl.Series("_row", sample_index[:local_count]), pl.lit(bias).alias("_bias")
     )
-    summary_png = _png_or_none(lambda: plot_summary_png(contribs, x_sample, feature_names))
-    bar_png = _png_or_none(lambda: plot_bar_png(contribs, feature_names))
+    summary_png = plot_summary_png(contribs, x_sample, feature_names, seed=opts.seed)
+    bar_png = plot_bar_png(contribs, feature_names)
     timings["explain"] = time.perf_counter() - mark
 
     mark = time.perf_counter()
