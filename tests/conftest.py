@@ -15,6 +15,14 @@ from workbench.project.workspace import Workspace, open_workspace
 
 PG_URL_ENV = "WORKBENCH_TEST_PG_URL"
 
+# pytest only accepts pytest_plugins in a top-level conftest.
+pytest_plugins = (
+    # jp_fetch, jp_serverapp and friends for the server extension tests (tests/server/).
+    "pytest_jupyter.jupyter_server",
+    # A governed project with one registered version (registry, governance, reports, widgets).
+    "tests.governed",
+)
+
 
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:

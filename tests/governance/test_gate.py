@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.governance.conftest import as_user
+from tests.governed import as_user
 from workbench.core.errors import Conflict, NotFound, PermissionDenied, PolicyError, PromotionBlocked, ValidationError
 from workbench.governance.aliases import set_alias
 from workbench.governance.approvals import approve, reject
@@ -122,8 +122,15 @@ def test_rollback_goes_through_the_same_gate(governed: Workspace, trained_small:
         approve(as_user(governed, "reviewer-b"), ref)
         promote(governed, ref)
     register(
-        governed, trained_small.booster, name="admissions", train=trained_small.train, valid=trained_small.valid,  # type: ignore[attr-defined]
-        target="admit", sensitive=["gender"], keys=["applicant_id"], options=RegisterOptions(evidently_report=False, explain_rows=100),
+        governed,
+        trained_small.booster,
+        name="admissions",
+        train=trained_small.train,
+        valid=trained_small.valid,  # type: ignore[attr-defined]
+        target="admit",
+        sensitive=["gender"],
+        keys=["applicant_id"],
+        options=RegisterOptions(evidently_report=False, explain_rows=100),
     )
     with pytest.raises(PromotionBlocked):
         promote(governed, "admissions:2")
@@ -164,7 +171,9 @@ def test_threshold_on_a_missing_sensitive_column_changes_nothing(governed: Works
     assert get_version(governed, "admissions:1").checks == ()
 
 
-def test_editing_an_approval_row_breaks_the_chain_and_the_report_says_so(governed: Workspace, project_dir: Path) -> None:
+def test_editing_an_approval_row_breaks_the_chain_and_the_report_says_so(
+    governed: Workspace, project_dir: Path
+) -> None:
     from workbench.reports.audit_report import render_report
 
     run_checks(governed, "admissions:1")

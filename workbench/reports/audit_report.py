@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from workbench.registry.versions import get_version
 from workbench.store.audit import list_events
 from workbench.store.schema import jobs, review_items
 
-__all__ = ["SECTIONS", "build_context", "render_report", "write_report"]
+__all__ = ["SECTIONS", "build_context", "offline", "render_report", "write_report"]
 
 SECTIONS = (
     ("description", "1. Description and intended use"),
@@ -50,11 +51,24 @@ def _data_uri(workspace: Workspace, version: ModelVersion, key: str) -> str | No
     return f"data:{ref.media_type};base64,{base64.b64encode(data).decode('ascii')}"
 
 
+# XML namespace identifiers are names, never fetched; every other address is neutralised.
+_EXTERNAL_URL = re.compile(r"https?://(?!www\.w3\.org/)")
+
+
+def offline(html_text: str) -> str:
+    """Make addresses in embedded third-party HTML inert, so opening the report fetches nothing.
+
+    Evidently's bundle carries plotly's default topojson CDN address and links in
+    library error messages; none is needed to draw a drift report.
+    """
+    return _EXTERNAL_URL.sub("about:invalid#", html_text)
+
+
 def _evidently_html(workspace: Workspace, version: ModelVersion) -> str | None:
     if "drift_report" not in version.artifacts:
         return None
     ref = version.artifact("drift_report")
-    return workspace.artifacts.get_bytes(ref.digest, name=f"{version.ref} drift report").decode("utf-8")
+    return offline(workspace.artifacts.get_bytes(ref.digest, name=f"{version.ref} drift report").decode("utf-8"))
 
 
 def _operations(workspace: Workspace, version: ModelVersion) -> list[dict[str, Any]]:

@@ -1,4 +1,4 @@
-"""A project with a policy, an approver role and one registered version."""
+"""Fixtures (a pytest plugin): a project with a policy, an approver role and one registered version."""
 
 from __future__ import annotations
 
@@ -41,7 +41,9 @@ def trained_small() -> Trained:
 @pytest.fixture
 def governed(project_dir: Path, trained_small: Trained) -> Workspace:
     config = project_dir / "workbench.toml"
-    text = config.read_text().replace("[tool.workbench.roles]\n# Users allowed to approve model versions, by role.\napprover = []\n", "")
+    text = config.read_text().replace(
+        "[tool.workbench.roles]\n# Users allowed to approve model versions, by role.\napprover = []\n", ""
+    )
     config.write_text(text + ROLES)
     (project_dir / "pipelines" / "admissions").mkdir(parents=True)
     (project_dir / "pipelines" / "admissions" / "policy.yaml").write_text(POLICY)
