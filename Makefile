@@ -39,29 +39,35 @@ $(STAMPS)/system:
 	fi
 	@touch $@
 
-# --- Python environment -------------------------------------------------------------
-$(STAMPS)/venv: pyproject.toml requirements/constraints.txt
+# --- Python environment and the JupyterLab extension ---------------------------------
+# Order matters: the extension is built before `pip install -e`, so the build hook finds
+# it and skips its own build; `labextension develop` comes after the install.
+$(STAMPS)/tools: requirements/constraints.txt
 	@mkdir -p $(STAMPS)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -c requirements/constraints.txt -e ".[test]" --no-build-isolation --config-settings editable_mode=compat 2>&1 | grep -v "^$$" || true
-	@$(BIN)/python -c "import workbench, xgboost, evidently, papermill, dvc" || { echo "Python install failed"; exit 1; }
-	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (workbench)" >/dev/null
+	$(BIN)/python -m pip install -q -c requirements/constraints.txt hatchling hatch-jupyter-builder jupyterlab editables
 	@touch $@
 
-# --- JupyterLab extension -----------------------------------------------------------
-$(STAMPS)/node: $(STAMPS)/venv $(LABEXT)/package.json $(LABEXT)/yarn.lock
-	cd $(LABEXT) && ../$(BIN)/jlpm install --immutable
+$(STAMPS)/node: $(STAMPS)/tools $(LABEXT)/package.json $(LABEXT)/yarn.lock
+	cd $(LABEXT) && jlpm install --immutable
 	@touch $@
 
 LABEXT_SOURCES := $(shell find $(LABEXT)/src $(LABEXT)/style -type f 2>/dev/null) $(LABEXT)/package.json $(LABEXT)/tsconfig.json
 $(STAMPS)/labext: $(STAMPS)/node $(LABEXT_SOURCES)
-	cd $(LABEXT) && ../$(BIN)/jlpm build:prod
-	$(BIN)/jupyter labextension develop --overwrite . >/dev/null
-	$(BIN)/jupyter server extension enable --sys-prefix workbench >/dev/null
+	cd $(LABEXT) && jlpm build:prod
 	@touch $@
 
-setup: $(STAMPS)/system $(STAMPS)/venv $(STAMPS)/labext
+$(STAMPS)/venv: $(STAMPS)/labext pyproject.toml requirements/constraints.txt
+	$(BIN)/python -m pip install -q -c requirements/constraints.txt -e ".[test]" --no-build-isolation
+	@$(BIN)/python -c "import workbench, xgboost, evidently, papermill, dvc" || { echo "Python install failed"; exit 1; }
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (workbench)" >/dev/null
+	jupyter labextension develop --overwrite . >/dev/null
+	@jupyter labextension list 2>&1 | grep -iE "workbench.*enabled.*OK" >/dev/null || { echo "labextension not enabled"; exit 1; }
+	@jupyter server extension list 2>&1 | grep -iE "workbench.*OK" >/dev/null || { echo "server extension not enabled"; exit 1; }
+	@touch $@
+
+setup: $(STAMPS)/system $(STAMPS)/venv
 
 # --- the two commands ---------------------------------------------------------------
 demo: setup
@@ -77,14 +83,14 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
-	cd $(LABEXT) && ../$(BIN)/jlpm lint:check
+	cd $(LABEXT) && jlpm lint:check
 
 test-python: setup
 	@url=$$(scripts/pg-test-server.sh start) || { echo "PostgreSQL unavailable: its tests will be skipped"; url=""; }; \
 	WORKBENCH_TEST_PG_URL="$$url" $(BIN)/pytest -q $(PYTEST_ARGS)
 
 test-ts: setup
-	cd $(LABEXT) && ../$(BIN)/jlpm test
+	cd $(LABEXT) && jlpm test
 
 test-browser: setup
 	@echo "browser tests: see labextension/ui-tests"

@@ -7,6 +7,7 @@ evidently, dask, matplotlib) only inside the functions that need them.
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 from workbench._version import __version__
@@ -17,8 +18,9 @@ __all__ = ["__version__"]
 def __getattr__(name: str) -> Any:
     if name.startswith("__"):
         raise AttributeError(name)
-    from workbench import api
-
+    # import_module, not `from workbench import api`: the latter asks this module for
+    # the attribute `api` first, which would land back here.
+    api = importlib.import_module("workbench.api")
     try:
         return getattr(api, name)
     except AttributeError:
@@ -26,8 +28,7 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    from workbench import api
-
+    api = importlib.import_module("workbench.api")
     return sorted(set(globals()) | set(getattr(api, "__all__", ())))
 
 

@@ -72,6 +72,7 @@ def register(
     features: list[str] | None = None,
     contract: str | Path | None = None,
     alias: str | None = None,
+    monitor: list[str] | tuple[str, ...] = (),
     explain: str = "exact",
     evidently_report: bool = True,
 ) -> ModelVersion:
@@ -94,6 +95,7 @@ def register(
         keys=keys,
         features=features,
         contract_file=contract,
+        monitor=monitor,
         options=RegisterOptions(explain=explain, evidently_report=evidently_report),
     )
     if alias:

@@ -14,6 +14,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     check.add_argument("ref")
     check.add_argument("--policy", help="policy file (default: the one that governs the model)")
     check.add_argument("--json", action="store_true")
+    check.add_argument("--output", "-o", help="also write the JSON result to this file (e.g. a DVC metrics file)")
     check.set_defaults(handler=_check)
 
     for verb, helptext in (
@@ -43,7 +44,12 @@ def _check(args: argparse.Namespace) -> int:
     from workbench.governance.checks import run_checks
     from workbench.project.workspace import open_workspace
 
-    report = run_checks(open_workspace(), args.ref, policy_path=args.policy)
+    workspace = open_workspace()
+    report = run_checks(workspace, args.ref, policy_path=args.policy)
+    if args.output:
+        from workbench.cli.output import write_json_atomic
+
+        write_json_atomic(workspace.project.resolve_inside(args.output, "output file"), report.to_dict())
     if args.json:
         print_json(report.to_dict())
     else:

@@ -115,9 +115,14 @@ def register(
     keys: list[str] | tuple[str, ...] = (),
     features: list[str] | None = None,
     contract_file: str | Path | None = None,
+    monitor: list[str] | tuple[str, ...] = (),
     options: RegisterOptions | None = None,
 ) -> ModelVersion:
-    """Register ``model`` as the next version of ``name``; returns the stored version."""
+    """Register ``model`` as the next version of ``name``; returns the stored version.
+
+    ``monitor`` names extra columns (not model features, e.g. ``region``) that are kept
+    in the drift reference so scoring jobs watch them too.
+    """
     from workbench.contracts import apply_overrides, derive_contract, feature_matrix, load_overrides
     from workbench.drift import detect_drift
     from workbench.explain import (
@@ -139,6 +144,9 @@ def register(
     sensitive = tuple(sensitive)
     keys = tuple(keys)
     _check_frames(train, valid, target, sensitive)
+    unknown_monitor = [c for c in monitor if c not in train.columns]
+    if unknown_monitor:
+        raise ValidationError(f"Monitored column(s) {', '.join(unknown_monitor)} are not in the data.")
     feature_names = list(features) if features else _features(booster, train, target, keys)
 
     contract = derive_contract(train, target=target, keys=keys, features=feature_names)

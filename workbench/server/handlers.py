@@ -1,0 +1,91 @@
+"""REST handlers under ``/workbench/api/``.
+
+Each handler reads its services from ``self.settings`` (through
+:class:`~workbench.server.base.WorkbenchHandler`), calls one service function and
+writes a response model from :mod:`workbench.server.models`. No logic lives here
+that the CLI or the kernel API would also need.
+"""
+
+from __future__ import annotations
+
+import tornado.web
+from jupyter_server.auth.decorator import authorized
+
+from workbench._version import __version__
+from workbench.core.errors import NotFound
+from workbench.server.base import WorkbenchHandler
+from workbench.server.models import HealthResponse
+
+__all__ = ["API_PREFIX", "HealthHandler", "UnknownEndpointHandler", "default_handlers"]
+
+API_PREFIX = "/workbench/api"
+
+
+class HealthHandler(WorkbenchHandler):
+    """``GET /workbench/api/health``: version, project root, database backend, user."""
+
+    auth_resource = "workbench:health"
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self) -> None:
+        project = self.project
+        identity = self.identity
+        if project is None:
+            body = HealthResponse(version=__version__, user=identity.name, hint=self.workspaces.not_a_project_hint())
+        else:
+            workspace = self.workspace()
+            # Opening the store may create and migrate the database: keep it off the event loop.
+            backend = await self.run_blocking(lambda: workspace.store.backend)
+            body = HealthResponse(
+                version=__version__,
+                user=identity.name,
+                roles=list(identity.roles),
+                project_root=str(project.root),
+                db_backend=backend,
+            )
+        self.write_json(body.to_dict())
+
+
+class UnknownEndpointHandler(WorkbenchHandler):
+    """Any other path under the API prefix: a JSON 404 (after authentication, so no probing)."""
+
+    auth_resource = "workbench"
+
+    def _unknown(self) -> None:
+        raise NotFound(
+            f"There is no workbench API endpoint {self.request.method} {self.request.path}; "
+            "check the path against the workbench OpenAPI description."
+        )
+
+    @tornado.web.authenticated
+    @authorized
+    def get(self, _path: str) -> None:
+        self._unknown()
+
+    @tornado.web.authenticated
+    @authorized
+    def post(self, _path: str) -> None:
+        self._unknown()
+
+    @tornado.web.authenticated
+    @authorized
+    def put(self, _path: str) -> None:
+        self._unknown()
+
+    @tornado.web.authenticated
+    @authorized
+    def patch(self, _path: str) -> None:
+        self._unknown()
+
+    @tornado.web.authenticated
+    @authorized
+    def delete(self, _path: str) -> None:
+        self._unknown()
+
+
+# Paths relative to the server's base_url; WorkbenchApp prefixes it. The catch-all stays last.
+default_handlers: list[tuple[str, type[WorkbenchHandler]]] = [
+    (rf"{API_PREFIX}/health", HealthHandler),
+    (rf"{API_PREFIX}/(.*)", UnknownEndpointHandler),
+]
