@@ -88,7 +88,10 @@ def approver_problem(
     if identity.name == version.author and not policy.allow_self_approval:
         return f"{identity.name} is the author of {version.ref}; the policy forbids approving one's own version."
     if not checks_current(conn, version, policy):
-        return f"Checks have not been run for {version.ref} under the current policy; run `workbench check {version.ref}` first."
+        return (
+            f"Checks have not been run for {version.ref} under the current policy; "
+            f"run `workbench check {version.ref}` first."
+        )
     return None
 
 

@@ -93,7 +93,8 @@ def gate_status_in(
     unmet: list[str] = []
     if not checks_current(conn, version, policy):
         unmet.append(
-            f"checks have not been run under the current policy ({policy.path.name}); run `workbench check {version.ref}`"
+            f"checks have not been run under the current policy ({policy.path.name}); "
+            f"run `workbench check {version.ref}`"
         )
     else:
         unmet.extend(_current_check_failures(conn, version, policy))

@@ -230,8 +230,8 @@ def load_policy(path: str | Path) -> Policy:
     thresholds = tuple(_parse_threshold(reader, item, checks) for item in metric_list)
     fairness_node = reader.mapping(checks.get("fairness"), "fairness", checks)
     limits: list[FairnessLimit] = []
-    for column, measures in fairness_node.items():
-        measures = reader.mapping(measures, str(column), fairness_node)
+    for column, node in fairness_node.items():
+        measures = reader.mapping(node, str(column), fairness_node)
         reader.unknown(measures, FAIRNESS_MEASURES, f"checks.fairness.{column}")
         for measure, limit in measures.items():
             limits.append(

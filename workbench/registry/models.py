@@ -86,7 +86,7 @@ class ModelVersion:
             )
             checks = f"<table><tr><th>check</th><th>status</th><th>value</th><th>limit</th></tr>{check_rows}</table>"
         else:
-            checks = "<p>No checks run yet: <code>workbench check {}</code>.</p>".format(esc(self.ref))
+            checks = f"<p>No checks run yet: <code>workbench check {esc(self.ref)}</code>.</p>"
         features = "".join(f"<li>{esc(f)} ({v:.4f})</li>" for f, v in self.top_features[:5])
         aliases = ", ".join(esc(a) for a in self.aliases) or "none"
         drift = self.drift.get("summary", {})

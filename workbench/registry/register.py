@@ -94,7 +94,8 @@ def _features(booster: Any, train: pl.DataFrame, target: str, keys: tuple[str, .
     candidates = [c for c in train.columns if c != target and c not in keys]
     if len(candidates) != booster.num_features():
         raise ValidationError(
-            f"The model has {booster.num_features()} features without names and `train` has {len(candidates)} candidate "
+            f"The model has {booster.num_features()} features without names and `train` has {len(candidates)} "
+            "candidate "
             "columns; train it on a DataFrame (so features are named) or pass features=[...]."
         )
     return candidates

@@ -82,6 +82,8 @@ runs = sa.Table(
     sa.Column("pid", sa.Integer),
     sa.Column("host", sa.String(200)),
     sa.Column("trigger", sa.String(40)),
+    sa.Column("timeout_s", sa.Float),
+    sa.Column("output_digest", sa.String(64)),
     sa.Index("ix_runs_started", "started_at"),
 )
 
@@ -110,6 +112,8 @@ schedule_slots = sa.Table(
     sa.Column("claimed_at", TS, nullable=False),
     sa.Column("status", sa.String(20), nullable=False),
     sa.Column("run_id", sa.String(32)),
+    sa.Column("finished_at", TS),
+    sa.Column("message", sa.Text),
 )
 
 models = sa.Table(

@@ -79,7 +79,8 @@ class ReviewPanel(widgets.VBox):
         v = state.version
         gate = state.gate or {}
         self.header.value = (
-            f"<h3>{html.escape(v.ref)} <small>by {html.escape(v.author)}; reviewing as {html.escape(state.user)}</small></h3>"
+            f"<h3>{html.escape(v.ref)} <small>by {html.escape(v.author)}; "
+            f"reviewing as {html.escape(state.user)}</small></h3>"
             f"<p>{html.escape(v.description)}</p>"
             f"<p>Approvals {gate.get('approvals', 0)}/{gate.get('approvals_required', '?')} · "
             f"aliases: {html.escape(', '.join(v.aliases) or 'none')}</p>"
@@ -116,7 +117,8 @@ class ReviewPanel(widgets.VBox):
                     ["group", "count", "selection rate", "TPR", "FPR"],
                     [[g["group"], g["count"], g["selection_rate"], g["tpr"], g["fpr"]] for g in f.get("groups", [])],
                 )
-                + f"<p>DP difference {_fmt(f.get('demographic_parity_difference'))}, EO difference {_fmt(f.get('equalized_odds_difference'))}</p>"
+                + f"<p>DP difference {_fmt(f.get('demographic_parity_difference'))}, "
+                f"EO difference {_fmt(f.get('equalized_odds_difference'))}</p>"
                 for col, f in v.fairness.items()
             )
             or "<p>No sensitive columns declared.</p>"

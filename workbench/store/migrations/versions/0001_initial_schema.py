@@ -155,6 +155,8 @@ def upgrade() -> None:
         sa.Column("pid", sa.Integer(), nullable=True),
         sa.Column("host", sa.String(length=200), nullable=True),
         sa.Column("trigger", sa.String(length=40), nullable=True),
+        sa.Column("timeout_s", sa.Float(), nullable=True),
+        sa.Column("output_digest", sa.String(length=64), nullable=True),
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("runs", schema=None) as batch_op:
@@ -234,6 +236,8 @@ def upgrade() -> None:
         sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("run_id", sa.String(length=32), nullable=True),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("message", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(["schedule_id"], ["schedules.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("schedule_id", "slot"),
     )

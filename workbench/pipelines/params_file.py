@@ -1,0 +1,127 @@
+"""``params.yaml``: one section per stage, edited without losing comments.
+
+Promotion merges a notebook's defaults into the stage's section with ruamel.yaml's
+round-trip mode, so existing values, their order and every comment survive. A run
+reads the section with a plain safe loader.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from workbench.core.errors import ConfigError
+from workbench.notebooks.parameters import ParamSpec
+
+__all__ = ["PARAMS_FILE", "ParamsMerge", "merge_stage_params", "read_stage_params"]
+
+PARAMS_FILE = "params.yaml"
+
+
+@dataclass(frozen=True)
+class ParamsMerge:
+    """The new text of params.yaml and what changed in the stage's section."""
+
+    text: str
+    values: dict[str, Any]
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+    changed: bool
+    problems: tuple[str, ...] = ()
+
+
+def _yaml() -> Any:
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="rt")
+    yaml.preserve_quotes = True
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.width = 4096
+    return yaml
+
+
+def _plain(value: Any) -> Any:
+    """ruamel's round-trip nodes as plain Python values."""
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, str):
+        return str(value)
+    return value
+
+
+def merge_stage_params(path: Path, stage: str, specs: list[ParamSpec]) -> ParamsMerge:
+    """Merge ``specs`` into ``stage``'s section of ``path``: keep valid existing values, add new
+    parameters with their defaults, drop keys the notebook no longer has."""
+    yaml = _yaml()
+    original = path.read_text(encoding="utf-8") if path.is_file() else ""
+    try:
+        document = yaml.load(original) if original.strip() else None
+    except Exception as exc:  # ruamel raises several unrelated classes
+        raise ConfigError(f"{path} is not valid YAML ({exc}); fix it before promoting.") from exc
+    from ruamel.yaml.comments import CommentedMap
+
+    if document is None:
+        document = CommentedMap()
+    if not isinstance(document, dict):
+        raise ConfigError(f"{path} must hold a mapping of stage names to parameters.")
+    section = document.get(stage)
+    created = section is None
+    if section is None:
+        section = CommentedMap()
+        document[stage] = section
+    elif not isinstance(section, dict):
+        raise ConfigError(f"{path}: `{stage}` must be a mapping of parameter names to values.")
+    names = [spec.name for spec in specs]
+    removed = tuple(key for key in list(section) if key not in names)
+    for key in removed:
+        del section[key]
+    added: list[str] = []
+    problems: list[str] = []
+    values: dict[str, Any] = {}
+    for spec in specs:
+        if spec.name in section:
+            current = _plain(section[spec.name])
+            try:
+                values[spec.name] = spec.check(current)
+            except TypeError as exc:
+                problems.append(f"{path.name}: {stage}.{exc}; change the value or the notebook's default")
+            continue
+        section[spec.name] = spec.default
+        values[spec.name] = spec.default
+        added.append(spec.name)
+    buffer = io.StringIO()
+    yaml.dump(document, buffer)
+    text = buffer.getvalue()
+    # Untouched sections leave the file byte-for-byte alone, even where ruamel would re-indent it.
+    changed = bool(added or removed or created)
+    return ParamsMerge(text if changed else original, values, tuple(added), removed, changed, tuple(problems))
+
+
+def read_stage_params(root: Path, stage: str) -> dict[str, Any]:
+    """The stage's section of ``root/params.yaml`` (empty if the file or section is missing)."""
+    path = root / PARAMS_FILE
+    if not path.is_file():
+        return {}
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 - a safe loader
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML ({exc}); fix it or restore it from git.") from exc
+    section = (data or {}).get(stage) if isinstance(data, dict) else None
+    if section is None:
+        return {}
+    if not isinstance(section, dict):
+        raise ConfigError(f"{path}: `{stage}` must be a mapping of parameter names to values.")
+    return section

@@ -1,0 +1,289 @@
+"""``run_notebook``: execute a notebook (or a promoted stage) and record the run.
+
+Parameters come from the stage's section of ``params.yaml``, overridden by ``-p``
+values, and are checked against the types of the notebook's defaults before any
+kernel starts. The run is recorded as ``running`` first, then with its outcome,
+per-cell durations and, on failure, the cell, error name and message: a failed,
+timed-out or killed run is never recorded as succeeded, and raises so the
+process exits non-zero and ``dvc repro`` stops.
+
+The source notebook is never written. papermill writes the executed notebook to
+``.workbench/runs/<run id>/``; on success it is moved atomically to the stage's
+out (``runs/NAME/NAME.ipynb``), on failure it stays there for inspection. Either
+way its bytes go to the artifact store and the run records the digest.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import threading
+import uuid
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from workbench.core.clock import utcnow
+from workbench.core.errors import NotebookError, ValidationError
+from workbench.notebooks.execute import CellEvent, ExecutionOutcome, execute_notebook
+from workbench.notebooks.parameters import read_parameters, resolve_values
+from workbench.notebooks.reading import load_notebook
+from workbench.pipelines._files import move_into_place
+from workbench.pipelines.dvc import check_stage_name, stage_notebook
+from workbench.pipelines.models import RunRecord
+from workbench.pipelines.params_file import read_stage_params
+from workbench.pipelines.promote import executed_notebook_path
+from workbench.pipelines.runs import row_to_run
+from workbench.project.workspace import Workspace
+from workbench.store.schema import runs
+
+__all__ = ["DEFAULT_KERNEL", "new_run_id", "run_notebook"]
+
+DEFAULT_KERNEL = "python3"
+
+
+def new_run_id() -> str:
+    return uuid.uuid4().hex
+
+
+def _git_state(root: Path) -> tuple[str | None, bool | None]:
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--verify", "-q", "HEAD"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+        if head.returncode != 0:
+            return None, None
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            check=False,
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None, None
+    return head.stdout.strip() or None, bool(status.stdout.strip()) if status.returncode == 0 else None
+
+
+def _trigger(explicit: str | None) -> str:
+    if explicit:
+        return explicit[:40]
+    if os.environ.get("WORKBENCH_TRIGGER"):
+        return os.environ["WORKBENCH_TRIGGER"][:40]
+    if os.environ.get("DVC_EXP_NAME"):
+        return "dvc-exp"
+    if os.environ.get("DVC_STAGE"):
+        return "dvc-repro"
+    return "manual"
+
+
+def _resolve_target(workspace: Workspace, target: str, stage: str | None, base_dir: Path) -> tuple[str, str | None]:
+    """``(notebook relative to the root, stage or None)`` for ``workbench run TARGET [--stage NAME]``."""
+    project = workspace.project
+    looks_like_file = target.endswith(".ipynb") or os.sep in target or "/" in target
+    if stage is None and not looks_like_file:
+        check_stage_name(target)
+        return stage_notebook(project.root, target), target
+    candidate = Path(target) if Path(target).is_absolute() else base_dir / target
+    notebook = project.relative(candidate)  # refuses paths outside the project
+    if stage is not None:
+        check_stage_name(stage)
+        promoted = stage_notebook(project.root, stage)
+        if promoted != notebook:
+            raise ValidationError(
+                f"Stage {stage!r} runs {promoted}, not {notebook}; run `workbench run {stage}` or promote "
+                f"{notebook} under another stage name."
+            )
+    return notebook, stage
+
+
+def run_notebook(
+    workspace: Workspace,
+    target: str,
+    *,
+    stage: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    timeout_s: float | None = None,
+    kernel_name: str | None = None,
+    trigger: str | None = None,
+    run_id: str | None = None,
+    on_cell: Callable[[CellEvent], None] | None = None,
+    base_dir: Path | None = None,
+) -> RunRecord:
+    """Run a notebook path or a stage name; returns the finished run or raises :class:`NotebookError`.
+
+    ``params`` overrides values: strings are read like ``-p key=value`` (YAML, or the raw
+    text for ``str`` parameters), other values are taken as they are.
+    """
+    if timeout_s is not None and timeout_s <= 0:
+        raise ValidationError("--timeout must be a positive number of seconds.")
+    project = workspace.project
+    notebook_rel, stage = _resolve_target(workspace, target, stage, (base_dir or Path.cwd()).resolve())
+    source = project.root / notebook_rel
+    specs, problems = read_parameters(load_notebook(source, notebook_rel))
+    if problems:
+        raise NotebookError(f"{notebook_rel} cannot be run: its parameters cell has problems.", details=list(problems))
+    base = read_stage_params(project.root, stage) if stage else {}
+    values = resolve_values(specs, base, params, base_label=f"params.yaml `{stage}`" if stage else "params.yaml")
+
+    run_id = run_id or new_run_id()
+    name = stage or Path(notebook_rel).stem
+    run_dir = project.state_dir / "runs" / run_id
+    run_dir.mkdir(parents=True, exist_ok=True)
+    working = run_dir / f"{name}.ipynb"
+    log_path = run_dir / "run.log"
+    trigger_text = _trigger(trigger)
+    start = _RecordStart(
+        workspace,
+        {
+            "id": run_id,
+            "stage": stage,
+            "notebook": notebook_rel,
+            "params": values,
+            "status": "running",
+            "actor": workspace.actor,
+            "started_at": utcnow(),
+            "log_path": project.relative(log_path),
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "trigger": trigger_text,
+            "timeout_s": timeout_s,
+        },
+    )
+    start.start()
+
+    def gated(event: CellEvent) -> None:
+        if event.kind == "start" and event.position == 1:
+            start.wait()  # no cell runs before the run is on record
+        if on_cell is not None:
+            on_cell(event)
+
+    env = {
+        "WORKBENCH_RUN_ID": run_id,
+        "WORKBENCH_STAGE": stage or "",
+        "WORKBENCH_NOTEBOOK": notebook_rel,
+        "WORKBENCH_PARAMS": json.dumps(values),
+        "WORKBENCH_PROJECT": str(project.root),
+        "WORKBENCH_PAPERMILL": "1",
+        "WORKBENCH_TRIGGER": trigger_text,
+    }
+    try:
+        outcome = execute_notebook(
+            source,
+            working,
+            parameters=values,
+            cwd=source.parent,
+            env=env,
+            kernel_name=kernel_name or os.environ.get("WORKBENCH_KERNEL") or DEFAULT_KERNEL,
+            timeout_s=timeout_s,
+            log_path=log_path,
+            on_cell=gated,
+        )
+    except BaseException as exc:
+        start.join()
+        if start.error is None:  # the run is on record: record how it ended
+            cancelled = isinstance(exc, KeyboardInterrupt | SystemExit)
+            outcome = ExecutionOutcome(
+                "cancelled" if cancelled else "failed",
+                error_name=type(exc).__name__,
+                error_message="The run was interrupted." if cancelled else str(exc),
+            )
+            _finish(workspace, run_id, outcome, working if working.exists() else None)
+        raise
+    start.wait()
+    destination = None
+    if outcome.succeeded and working.exists():
+        destination = project.root / executed_notebook_path(stage) if stage else working
+        if destination != working:
+            move_into_place(working, destination)
+    else:
+        destination = working if working.exists() else None
+    record = _finish(workspace, run_id, outcome, destination)
+    if not outcome.succeeded:
+        raise NotebookError(_failure_message(record), details={"run_id": run_id, "status": record.status})
+    return record
+
+
+class _RecordStart(threading.Thread):
+    """Writes the ``running`` record (with the git state) while the kernel starts.
+
+    Opening the database and asking git take about as long as a kernel start-up; done
+    side by side they cost a run almost nothing. The first cell waits for the record.
+    """
+
+    def __init__(self, workspace: Workspace, values: dict[str, Any]) -> None:
+        super().__init__(name="workbench-run-start", daemon=True)
+        self.workspace = workspace
+        self.values = values
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            commit, dirty = _git_state(self.workspace.project.root)
+            with self.workspace.transaction() as tx:
+                tx.conn.execute(runs.insert().values(**self.values, git_commit=commit, git_dirty=dirty))
+                payload = {key: self.values[key] for key in ("stage", "notebook", "params")}
+                tx.record("pipeline.run.start", f"run:{self.values['id']}", payload)
+        except BaseException as exc:  # handed to the main thread by wait()
+            self.error = exc
+
+    def wait(self) -> None:
+        self.join()
+        if self.error is not None:
+            raise self.error
+
+
+def _finish(workspace: Workspace, run_id: str, outcome: ExecutionOutcome, output: Path | None) -> RunRecord:
+    project = workspace.project
+    digest = None
+    if output is not None:
+        try:
+            digest = workspace.artifacts.put_file(
+                output, name=output.name, media_type="application/x-ipynb+json"
+            ).digest
+        except OSError:
+            digest = None  # the run's outcome matters more than the copy; the file itself is kept
+    with workspace.transaction() as tx:
+        tx.conn.execute(
+            runs.update()
+            .where(runs.c.id == run_id)
+            .values(
+                status=outcome.status,
+                ended_at=utcnow(),
+                cells=[cell.to_dict() for cell in outcome.cells],
+                error_cell=outcome.error_cell,
+                error_name=outcome.error_name,
+                error_message=outcome.error_message,
+                output_path=project.relative(output) if output is not None else None,
+                output_digest=digest,
+            )
+        )
+        tx.record(
+            "pipeline.run.finish",
+            f"run:{run_id}",
+            {"status": outcome.status, "error_name": outcome.error_name, "output_digest": digest},
+        )
+        row = tx.conn.execute(sa.select(runs).where(runs.c.id == run_id)).one()
+    return row_to_run(row)
+
+
+def _failure_message(record: RunRecord) -> str:
+    short = record.id[:12]
+    where = f" in cell {record.error_cell + 1}" if record.error_cell is not None else ""
+    if record.status == "timed-out" or record.error_name in ("KernelDied", "Timeout"):
+        what = record.error_message or record.status
+    else:
+        what = f"the notebook raised {record.error_name}{where}: {record.error_message}"
+    what = what.rstrip(".")
+    kept = f" The executed notebook is kept at {record.output_path}." if record.output_path else ""
+    return f"Run {short} of {record.notebook} {record.status}: {what}.{kept} Details: `workbench runs show {short}`."

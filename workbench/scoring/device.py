@@ -1,0 +1,66 @@
+"""The booster a scoring engine predicts with, on the device the job asked for.
+
+Device choice is :func:`workbench.explain.select_device`: ``auto`` is CUDA when
+XGBoost can use a GPU here and the CPU otherwise; ``cuda`` without a usable GPU
+raises :class:`~workbench.core.errors.DeviceUnavailable` instead of letting XGBoost
+fall back silently. On a GPU the batch goes to the device with CuPy when it is
+installed (XGBoost then predicts without a host round trip per tree); without CuPy
+XGBoost copies the numpy batch itself, which works and is slower.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from workbench.core.errors import ValidationError
+from workbench.explain import select_device
+
+if TYPE_CHECKING:
+    import xgboost
+
+__all__ = ["load_booster", "predict", "resolve_device"]
+
+
+def resolve_device(requested: str) -> str:
+    """The device XGBoost will really use for ``requested`` (raises when CUDA is asked for and absent)."""
+    return select_device(requested)
+
+
+def load_booster(model: bytes, device: str, nthread: int | None = None) -> xgboost.Booster:
+    """A booster from UBJ bytes, set to predict on ``device`` (already resolved)."""
+    import xgboost
+
+    booster = xgboost.Booster()
+    booster.load_model(bytearray(model))
+    params: dict[str, Any] = {"device": device}
+    if nthread:
+        params["nthread"] = int(nthread)
+    booster.set_param(params)
+    return booster
+
+
+@functools.cache
+def _cupy() -> Any:
+    try:
+        import cupy
+    except ImportError:
+        return None
+    return cupy
+
+
+def predict(booster: xgboost.Booster, matrix: np.ndarray, device: str) -> np.ndarray:
+    """Scores of ``matrix`` rows as float32: probabilities for classifiers, values for regressors."""
+    if device.startswith("cuda"):
+        cupy = _cupy()
+        if cupy is not None:
+            return np.asarray(cupy.asnumpy(booster.inplace_predict(cupy.asarray(matrix))), dtype=np.float32)
+    scores = booster.inplace_predict(matrix)
+    if scores.ndim != 1:
+        raise ValidationError(
+            f"The model gives {scores.shape[1]} outputs per row; scoring supports single-output models "
+            "(binary classification and regression)."
+        )
+    return scores.astype(np.float32, copy=False)

@@ -1,0 +1,186 @@
+"""The values a scoring engine takes and gives back.
+
+:class:`ScoreOptions` are the job's knobs, :class:`ModelBundle` is everything about
+the model a worker needs (plain bytes and dicts, so it pickles to Dask workers),
+and :class:`Tally` adds up what the batches did into a :class:`ScoringOutcome`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from workbench.core.errors import JobError, ValidationError
+
+__all__ = [
+    "ENGINES",
+    "EXPLAIN_METHODS",
+    "ModelBundle",
+    "Progress",
+    "ScoreOptions",
+    "ScoringCancelled",
+    "ScoringOutcome",
+    "ShouldStop",
+    "Tally",
+]
+
+EXPLAIN_METHODS = ("none", "approx", "exact")
+ENGINES = ("local", "dask")
+MAX_TOP_K = 20
+
+#: Called with the rows finished so far, after each batch (local) or partition (Dask).
+Progress = Callable[[int], None]
+#: Polled between batches; True stops the job (cancellation).
+ShouldStop = Callable[[], bool]
+
+
+class ScoringCancelled(JobError):
+    """The job was asked to stop; its staged output has been removed."""
+
+
+@dataclass(frozen=True)
+class ScoreOptions:
+    """How to score. ``device`` is a request (``auto``, ``cpu``, ``cuda``, ``cuda:N``).
+
+    ``drift_rows`` bounds the uniform sample of the input kept for the drift check;
+    ``review_reasons`` computes approximate reasons for rows sent to review when
+    ``explain`` is ``none``, so reviewers always see why.
+    """
+
+    explain: str = "none"
+    top_k: int = 3
+    batch_rows: int = 100_000
+    device: str = "auto"
+    drift_rows: int = 50_000
+    seed: int = 0
+    review_reasons: bool = True
+    compression: str = "zstd"
+    partition_rows: int = 1_000_000
+
+    def __post_init__(self) -> None:
+        if self.explain not in EXPLAIN_METHODS:
+            raise ValidationError(f"Unknown --explain {self.explain!r}; use one of {', '.join(EXPLAIN_METHODS)}.")
+        for name, low in (("top_k", 1), ("batch_rows", 1), ("drift_rows", 0), ("partition_rows", 1)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ValidationError(f"{name} must be a whole number >= {low}, got {value!r}.")
+        if self.top_k > MAX_TOP_K:
+            raise ValidationError(f"top_k must be at most {MAX_TOP_K}, got {self.top_k}.")
+        if self.compression not in ("zstd", "snappy", "lz4", "gzip", "none"):
+            raise ValidationError(f"Unknown compression {self.compression!r}; use zstd, snappy, lz4, gzip or none.")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "explain": self.explain,
+            "top_k": self.top_k,
+            "batch_rows": self.batch_rows,
+            "device": self.device,
+            "drift_rows": self.drift_rows,
+            "seed": self.seed,
+            "review_reasons": self.review_reasons,
+            "compression": self.compression,
+            "partition_rows": self.partition_rows,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ScoreOptions:
+        known = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass(frozen=True)
+class ModelBundle:
+    """The model as a worker receives it: verified UBJ bytes, contract and routing as dicts."""
+
+    name: str
+    version: int
+    model: bytes = field(repr=False)
+    contract: dict[str, Any]
+    routing: dict[str, Any]
+    job_id: str
+
+
+@dataclass
+class Tally:
+    """Counts and timings summed over batches (and over partitions, with :meth:`merge`)."""
+
+    rows: int = 0
+    batches: int = 0
+    decisions: dict[str, int] = field(default_factory=dict)
+    routes: dict[str, int] = field(default_factory=dict)
+    review_rows: int = 0
+    batch_seconds: list[float] = field(default_factory=list)
+    contract_warnings: dict[str, int] = field(default_factory=dict)
+    devices: set[str] = field(default_factory=set)
+
+    def add_counts(self, target: dict[str, int], values: dict[str, int]) -> None:
+        for key, count in values.items():
+            target[key] = target.get(key, 0) + int(count)
+
+    def merge(self, other: Tally) -> None:
+        self.rows += other.rows
+        self.batches += other.batches
+        self.add_counts(self.decisions, other.decisions)
+        self.add_counts(self.routes, other.routes)
+        self.review_rows += other.review_rows
+        self.batch_seconds.extend(other.batch_seconds)
+        self.add_counts(self.contract_warnings, other.contract_warnings)
+        self.devices |= other.devices
+
+    def latency_ms(self) -> dict[str, float | None]:
+        if not self.batch_seconds:
+            return {"p50": None, "p95": None, "p99": None, "max": None}
+        values = np.asarray(self.batch_seconds) * 1000.0
+        p50, p95, p99 = np.percentile(values, [50, 95, 99])
+        return {
+            "p50": round(float(p50), 3),
+            "p95": round(float(p95), 3),
+            "p99": round(float(p99), 3),
+            "max": round(float(values.max()), 3),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rows": self.rows,
+            "batches": self.batches,
+            "decisions": dict(sorted(self.decisions.items())),
+            "routes": dict(sorted(self.routes.items())),
+            "review_rows": self.review_rows,
+            "contract_warnings": dict(sorted(self.contract_warnings.items())),
+            "devices": sorted(self.devices),
+        }
+
+
+@dataclass
+class ScoringOutcome:
+    """What an engine did: its tally, timings, the drift sample and the staged review rows."""
+
+    tally: Tally
+    wall_seconds: float
+    device: str
+    explain_device: str | None
+    engine: str
+    partitions: int = 1
+    drift_sample: Any = None  # a polars DataFrame of the contract's features, or None
+    review_path: Path | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def stats(self) -> dict[str, Any]:
+        tally = self.tally
+        seconds = max(self.wall_seconds, 1e-9)
+        return {
+            **tally.to_dict(),
+            "engine": self.engine,
+            "device": self.device,
+            "explain_device": self.explain_device,
+            "partitions": self.partitions,
+            "seconds": round(self.wall_seconds, 4),
+            "rows_per_s": round(tally.rows / seconds, 1),
+            "batch_latency_ms": tally.latency_ms(),
+            "drift_sample_rows": 0 if self.drift_sample is None else int(self.drift_sample.height),
+            "timings": {k: round(v, 4) for k, v in self.timings.items()},
+        }

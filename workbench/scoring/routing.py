@@ -1,0 +1,280 @@
+"""Routing: each scored row's decision and route (model, business rule, or human review).
+
+The ``routing`` section of a version's policy, validated here (the policy loader
+leaves it as plain data)::
+
+    routing:
+      thresholds: {accept: 0.75, decline: 0.25}   # score >= accept, score < decline
+      labels: {accept: auto_accept, decline: auto_decline, review: review}
+      rules:                                       # first rule that fires wins
+        - name: missing_transcript
+          when: "transcript_complete = 0"
+        - name: first_generation_borderline
+          when: "score < 0.5 AND first_generation = 1"
+          decision: review                         # review (default), accept or decline
+
+A row the thresholds decide is routed ``model``; a row between them goes to review
+with route ``human``; a row where a rule fires takes the rule's decision with route
+``rule:<name>``, whatever its score. Rules are SQL expressions parsed by
+:func:`polars.sql_expr` (never ``eval``): they read the input's columns and ``score``.
+A rule that evaluates to null does not fire. ``lean`` (default: midway between the
+thresholds) is the model's leaning, against which reviewer overrides are judged.
+Without a ``routing`` section every row is decided by the model at 0.5.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from workbench.core.errors import PolicyError, ValidationError
+
+__all__ = ["DEFAULT_LABELS", "OUTCOMES", "Routing", "RoutingRule", "parse_routing"]
+
+OUTCOMES = ("accept", "decline", "review")
+DEFAULT_LABELS = {"accept": "auto_accept", "decline": "auto_decline", "review": "review"}
+_KEYS = ("thresholds", "labels", "rules")
+_THRESHOLD_KEYS = ("accept", "decline", "lean")
+_RULE_KEYS = ("name", "when", "decision", "description")
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")
+_LABEL = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,39}$")
+_RULE_COLUMN = "__wb_rule_{}"
+
+
+def _fail(source: str, key: str, message: str) -> PolicyError:
+    return PolicyError(f"{source}: `{key}`: {message}", details={"file": source, "key": key})
+
+
+def _unknown(source: str, node: Mapping[str, Any], allowed: Sequence[str], where: str) -> None:
+    for key in node:
+        if key not in allowed:
+            close = difflib.get_close_matches(str(key), allowed, n=1)
+            hint = f" Did you mean `{close[0]}`?" if close else f" Allowed: {', '.join(allowed)}."
+            raise _fail(source, f"{where}.{key}", f"unknown key.{hint}")
+
+
+def _mapping(source: str, value: Any, key: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise _fail(source, key, f"must be a mapping, got {type(value).__name__}.")
+    return dict(value)
+
+
+def _number(source: str, value: Any, key: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _fail(source, key, f"must be a number, got {value!r}.")
+    return float(value)
+
+
+@dataclass(frozen=True)
+class RoutingRule:
+    """A named business rule: when ``when`` holds for a row, the row gets ``decision``."""
+
+    name: str
+    when: str
+    decision: str = "review"
+    description: str = ""
+    expr: pl.Expr | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def route(self) -> str:
+        return f"rule:{self.name}"
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Input columns the rule reads (``score`` excluded)."""
+        assert self.expr is not None
+        return tuple(c for c in self.expr.meta.root_names() if c != "score")
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {"name": self.name, "when": self.when, "decision": self.decision}
+        if self.description:
+            data["description"] = self.description
+        return data
+
+
+@dataclass(frozen=True)
+class Routing:
+    """Validated routing: thresholds, decision labels and rules, applied with polars."""
+
+    accept: float | None = 0.5
+    decline: float | None = 0.5
+    lean: float = 0.5
+    labels: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_LABELS))
+    rules: tuple[RoutingRule, ...] = ()
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Every input column some rule reads, in rule order, without repeats."""
+        return tuple(dict.fromkeys(c for rule in self.rules for c in rule.columns))
+
+    def label(self, outcome: str) -> str:
+        return self.labels[outcome]
+
+    def to_dict(self) -> dict[str, Any]:
+        thresholds: dict[str, float] = {"lean": self.lean}
+        if self.accept is not None:
+            thresholds["accept"] = self.accept
+        if self.decline is not None:
+            thresholds["decline"] = self.decline
+        return {"thresholds": thresholds, "labels": dict(self.labels), "rules": [r.to_dict() for r in self.rules]}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None, source: str = "routing policy") -> Routing:
+        return parse_routing(data, source)
+
+    def check_columns(self, available: Sequence[str]) -> None:
+        """Refuse rules that read columns the input does not have, naming rule and column."""
+        have = set(available)
+        for rule in self.rules:
+            missing = [c for c in rule.columns if c not in have]
+            if missing:
+                raise ValidationError(
+                    f"Routing rule {rule.name!r} ({rule.when}) reads column(s) {missing} that the input lacks. "
+                    "Add them to the input, or change the rule in the policy's `routing.rules`.",
+                    details={"rule": rule.name, "missing": missing},
+                )
+
+    def apply(self, frame: pl.DataFrame, score: pl.Series) -> pl.DataFrame:
+        """``decision``, ``route``, ``rule`` and ``leaning`` for each row of ``frame`` scored ``score``.
+
+        ``frame`` holds at least :attr:`columns`; ``rule`` is the name of the rule that
+        fired (null when none did) and ``leaning`` is ``accept`` or ``decline``.
+        """
+        data = frame.select(self.columns).with_columns(score.alias("score")) if self.rules else score.to_frame("score")
+        col = pl.col("score")
+        review = pl.lit(self.labels["review"])
+        if self.accept is not None and self.decline is not None:
+            decided = pl.when(col >= self.accept).then(pl.lit(self.labels["accept"]))
+            decided = decided.when(col < self.decline).then(pl.lit(self.labels["decline"])).otherwise(review)
+            by_model = (col >= self.accept) | (col < self.decline)
+        elif self.accept is not None:
+            decided = pl.when(col >= self.accept).then(pl.lit(self.labels["accept"])).otherwise(review)
+            by_model = col >= self.accept
+        elif self.decline is not None:
+            decided = pl.when(col < self.decline).then(pl.lit(self.labels["decline"])).otherwise(review)
+            by_model = col < self.decline
+        else:
+            decided, by_model = review, pl.lit(False)
+        # A NaN score (a regression model's output can be) is nobody's decision: review it.
+        decided = pl.when(col.is_nan()).then(review).otherwise(decided)
+        by_model = by_model.fill_null(False) & col.is_not_nan()
+        route = pl.when(by_model).then(pl.lit("model")).otherwise(pl.lit("human"))
+        fired: pl.Expr = pl.lit(None, dtype=pl.String)
+        if self.rules:
+            data = self._rule_masks(data)
+            for index in reversed(range(len(self.rules))):
+                rule = self.rules[index]
+                mask = pl.col(_RULE_COLUMN.format(index))
+                decided = pl.when(mask).then(pl.lit(self.labels[rule.decision])).otherwise(decided)
+                route = pl.when(mask).then(pl.lit(rule.route)).otherwise(route)
+                fired = pl.when(mask).then(pl.lit(rule.name)).otherwise(fired)
+        leaning = pl.when(col >= self.lean).then(pl.lit("accept")).otherwise(pl.lit("decline"))
+        return data.select(
+            decided.alias("decision"), route.alias("route"), fired.alias("rule"), leaning.alias("leaning")
+        )
+
+    def _rule_masks(self, data: pl.DataFrame) -> pl.DataFrame:
+        assert all(rule.expr is not None for rule in self.rules)
+        try:
+            masks = data.select(
+                [rule.expr.alias(_RULE_COLUMN.format(i)) for i, rule in enumerate(self.rules)]  # type: ignore[union-attr]
+            )
+        except pl.exceptions.PolarsError as exc:
+            raise ValidationError(
+                f"A routing rule could not be evaluated on the input ({str(exc).splitlines()[0]}). "
+                "Check the rules' column types against the input."
+            ) from exc
+        for index, rule in enumerate(self.rules):
+            series = masks.get_column(_RULE_COLUMN.format(index))
+            if series.dtype != pl.Boolean:
+                raise ValidationError(
+                    f"Routing rule {rule.name!r} ({rule.when}) gives {series.dtype}, not a true/false value per row. "
+                    "Write a condition, e.g. `transcript_complete = 0`."
+                )
+        if masks.height != data.height:
+            raise ValidationError(
+                "A routing rule aggregates over rows instead of testing each row; rules must be row-wise "
+                f"conditions ({', '.join(r.name for r in self.rules)})."
+            )
+        return data.with_columns(masks.select(pl.all().fill_null(False)))
+
+
+def _parse_rule(source: str, index: int, node: Any, names: set[str]) -> RoutingRule:
+    where = f"routing.rules[{index}]"
+    if not isinstance(node, Mapping):
+        raise _fail(source, where, "each rule must be a mapping with `name` and `when`.")
+    _unknown(source, node, _RULE_KEYS, where)
+    name = node.get("name")
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise _fail(source, f"{where}.name", f"{name!r} is not a rule name; use letters, digits, '_', '.', '-'.")
+    if name in names:
+        raise _fail(source, f"{where}.name", f"rule {name!r} is defined twice; rule names must be unique.")
+    when = node.get("when")
+    if not isinstance(when, str) or not when.strip():
+        raise _fail(source, f"{where}.when", "must be a SQL condition such as `transcript_complete = 0`.")
+    decision = node.get("decision", "review")
+    if decision not in OUTCOMES:
+        raise _fail(source, f"{where}.decision", f"{decision!r} is not one of {', '.join(OUTCOMES)}.")
+    try:
+        expr = pl.sql_expr(when)
+    except Exception as exc:  # polars raises several SQL error types; all mean "does not parse"
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise _fail(source, f"{where}.when", f"{when!r} is not a SQL condition polars can parse ({first}).") from None
+    if not isinstance(expr, pl.Expr):
+        raise _fail(source, f"{where}.when", "must be one condition, not a list.")
+    description = node.get("description", "")
+    return RoutingRule(str(name), when.strip(), str(decision), str(description or ""), expr)
+
+
+def parse_routing(data: Mapping[str, Any] | None, source: str = "routing policy") -> Routing:
+    """Validate a policy's ``routing`` section; errors name ``source`` and the offending key."""
+    node = _mapping(source, data, "routing")
+    if not node:
+        return Routing()
+    _unknown(source, node, _KEYS, "routing")
+    thresholds = _mapping(source, node.get("thresholds"), "routing.thresholds")
+    _unknown(source, thresholds, _THRESHOLD_KEYS, "routing.thresholds")
+    if "thresholds" not in node:
+        accept: float | None = 0.5
+        decline: float | None = 0.5
+    else:
+        accept = _number(source, thresholds["accept"], "routing.thresholds.accept") if "accept" in thresholds else None
+        decline = (
+            _number(source, thresholds["decline"], "routing.thresholds.decline") if "decline" in thresholds else None
+        )
+        if accept is None and decline is None:
+            raise _fail(source, "routing.thresholds", "give `accept`, `decline` or both (scores between go to review).")
+    if accept is not None and decline is not None and decline > accept:
+        raise _fail(
+            source,
+            "routing.thresholds.decline",
+            f"{decline:g} is above accept ({accept:g}); scores below decline are declined, scores at or above "
+            "accept are accepted, and the band between goes to review.",
+        )
+    present = [t for t in (accept, decline) if t is not None]
+    default_lean = sum(present) / len(present)
+    lean = _number(source, thresholds["lean"], "routing.thresholds.lean") if "lean" in thresholds else default_lean
+    labels_node = _mapping(source, node.get("labels"), "routing.labels")
+    _unknown(source, labels_node, OUTCOMES, "routing.labels")
+    labels = dict(DEFAULT_LABELS)
+    for outcome, label in labels_node.items():
+        if not isinstance(label, str) or not _LABEL.match(label):
+            raise _fail(source, f"routing.labels.{outcome}", f"{label!r} is not a label; use letters, digits, '_'.")
+        labels[outcome] = label
+    if len(set(labels.values())) != len(labels):
+        raise _fail(source, "routing.labels", f"the three labels must differ, got {labels}.")
+    rules_node = node.get("rules") or []
+    if not isinstance(rules_node, list):
+        raise _fail(source, "routing.rules", "must be a list of rules, each with `name` and `when`.")
+    rules: list[RoutingRule] = []
+    for index, item in enumerate(rules_node):
+        rule = _parse_rule(source, index, item, {r.name for r in rules})
+        rules.append(rule)
+    return Routing(accept=accept, decline=decline, lean=lean, labels=labels, rules=tuple(rules))
