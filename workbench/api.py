@@ -28,15 +28,18 @@ __all__ = [
     "approve",
     "check",
     "context",
+    "decide",
     "get",
     "load",
     "models",
     "parse_ref",
     "promote",
+    "queue",
     "register",
     "reject",
     "report",
     "review",
+    "score",
     "set_alias",
     "validate",
     "workspace",
@@ -175,3 +178,31 @@ def report(ref: str, output: str | Path) -> Path:
 
     ws = workspace()
     return write_report(ws, ref, ws.project.resolve_inside(output, "report path"))
+
+
+def score(ref: str, input: str | Path, output: str | Path, **options: Any) -> Any:
+    """Score ``input`` into ``output`` as a tracked job, with a progress bar in the notebook.
+
+    Options as ``workbench score``: ``device``, ``engine``, ``scheduler``, ``explain``, ``top_k``,
+    ``batch_rows``, ``overwrite``, ``detach``. Returns the finished :class:`~workbench.jobs.models.Job`.
+    """
+    from workbench.widgets.progress import score_with_progress
+
+    return score_with_progress(workspace(), ref, input, output, **options)
+
+
+def queue(*, job: str | None = None, status: str | None = "open", limit: int | None = 100) -> Any:
+    """The human review queue (open items by default) as a polars DataFrame."""
+    import polars as pl
+
+    from workbench.jobs.queue import list_review_items
+
+    items = [item.to_dict() for item in list_review_items(workspace(), job=job, status=status, limit=limit)]
+    return pl.DataFrame(items) if items else pl.DataFrame()
+
+
+def decide(item: int, decision: str, comment: str = "") -> Any:
+    """Decide one review item (``accept`` or ``decline``); an override of the model is flagged."""
+    from workbench.jobs.decide import decide_review_item
+
+    return decide_review_item(workspace(), item, decision, comment)

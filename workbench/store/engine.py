@@ -97,6 +97,11 @@ def _unavailable(url: str, exc: BaseException) -> StoreError:
             f"The database {_redact(url)} stayed locked by another writer for {busy_timeout_s():g} s ({text}). "
             "Wait for the other workbench process to finish, or raise WORKBENCH_DB_BUSY_TIMEOUT."
         )
+    if "no such column" in text or "no such table" in text or "does not exist" in text and "database" not in text:
+        return DatabaseCorrupt(
+            f"The database {_redact(url)} does not have the schema this workbench expects ({text}). "
+            "It was created by another workbench build; restore it, or move it aside to start afresh."
+        )
     if "not a database" in text or "malformed" in text:
         return DatabaseCorrupt(
             f"{_redact(url)} is not a usable SQLite database ({text}). Move the file aside "
@@ -203,17 +208,18 @@ def _current_revision(conn: Connection) -> str | None:
 
 
 def _migrate(engine: Engine, url: str) -> None:
-    from alembic import command
-    from alembic.config import Config
-
-    config = Config()
-    config.set_main_option("script_location", str(Path(__file__).with_name("migrations")))
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
         revision = _current_revision(conn)
         if revision == HEAD_REVISION:
             return
+        # Alembic only when there is something to migrate: importing it costs every command ~0.4 s.
+        from alembic import command
+        from alembic.config import Config
+
+        config = Config()
+        config.set_main_option("script_location", str(Path(__file__).with_name("migrations")))
         known = _known_revisions(config)
         if revision is not None and revision not in known:
             raise DatabaseCorrupt(
