@@ -16,7 +16,7 @@ def test_put_and_get_bytes_are_content_addressed(tmp_path: Path) -> None:
     assert store.path_for(ref.digest) == tmp_path / "a" / "sha256" / ref.digest[:2] / ref.digest[2:]
     assert store.get_bytes(ref.digest) == b"model bytes"
     # Same content, same object: a second put writes nothing new.
-    assert store.put_bytes(b"model bytes") .digest == ref.digest
+    assert store.put_bytes(b"model bytes").digest == ref.digest
     assert len(list((tmp_path / "a").rglob("*"))) == 3
 
 

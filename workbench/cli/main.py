@@ -26,6 +26,7 @@ COMMAND_MODULES = [
     "workbench.cli.schedules",
     "workbench.cli.models",
     "workbench.cli.governance",
+    "workbench.cli.scoring",
 ]
 
 

@@ -167,13 +167,14 @@ def _sigterm_as_interrupt() -> Iterator[None]:
 
 def _run(args: argparse.Namespace) -> int:
     from workbench.pipelines.run import run_notebook
-    from workbench.project.workspace import open_workspace
+    from workbench.project.config import load_project
 
-    workspace = open_workspace()
+    # The project, not a workspace: the database is opened while the kernel starts.
+    project = load_project()
     progress = None if args.quiet or args.json else _Progress(sys.stderr)
     with _sigterm_as_interrupt():
         record = run_notebook(
-            workspace,
+            project,
             args.target,
             stage=args.stage,
             params=_parse_params(args.param),

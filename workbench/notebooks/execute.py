@@ -146,10 +146,11 @@ def _kernel_manager_class(env: Mapping[str, str], cwd: Path, log: IO[str] | None
     return RunKernelManager
 
 
-def _executable_cells(path: Path) -> int:
-    import nbformat
+def _executable_cells(path: Path, notebook: Any | None) -> int:
+    if notebook is None:
+        import nbformat
 
-    notebook = nbformat.read(path, as_version=4)
+        notebook = nbformat.read(path, as_version=4)
     return sum(1 for cell in notebook.cells if cell.cell_type == "code" and cell.source.strip())
 
 
@@ -165,15 +166,19 @@ def execute_notebook(
     log_path: Path | None = None,
     on_cell: Callable[[CellEvent], None] | None = None,
     start_timeout_s: float = 60.0,
+    notebook: Any | None = None,
 ) -> ExecutionOutcome:
-    """Run ``source`` with papermill into ``output``; never raises for a failing notebook."""
+    """Run ``source`` with papermill into ``output``; never raises for a failing notebook.
+
+    ``notebook`` is ``source`` already loaded, when the caller has it (saves a parse).
+    """
     import papermill
     from jupyter_client.kernelspec import NoSuchKernel
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 
     output.parent.mkdir(parents=True, exist_ok=True)
-    tracker = _Tracker(_executable_cells(source) + (1 if parameters else 0), on_cell)
+    tracker = _Tracker(_executable_cells(source, notebook) + (1 if parameters else 0), on_cell)
     started = time.monotonic()
     deadline = started + timeout_s if timeout_s else None
     engine_options: dict[str, Any] = {"on_cell_start": tracker.start, "on_cell_executed": tracker.executed}

@@ -11,6 +11,7 @@ and literal defaults. Each default's type (``int``, ``float``, ``bool``, ``str``
 from __future__ import annotations
 
 import ast
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -52,6 +53,13 @@ class ParamSpec:
     def check(self, value: Any) -> Any:
         """Return ``value`` in this parameter's type, or raise ``TypeError`` saying why."""
         if self.type_name == "any":
+            try:
+                json.dumps(value, allow_nan=True)
+            except (TypeError, ValueError):
+                raise TypeError(
+                    f"parameter `{self.name}` takes a plain value (number, string, bool, list, dict or null), "
+                    f"got {value!r} ({type(value).__name__}); quote it to pass text"
+                ) from None
             return value
         allowed = _TYPES[self.type_name]
         if isinstance(value, bool) and self.type_name != "bool":

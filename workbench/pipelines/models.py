@@ -22,6 +22,7 @@ __all__ = [
     "Schedule",
     "SlotOutcome",
     "StageInfo",
+    "StageStatus",
 ]
 
 RUN_STATUSES = ("running", "succeeded", "failed", "timed-out", "cancelled")
@@ -51,6 +52,7 @@ class PromotionPlan:
     problems: tuple[str, ...] = ()
     exists: bool = False
     unchanged: bool = False
+    stage_changed: bool = True
 
     @property
     def ok(self) -> bool:
@@ -240,3 +242,19 @@ class StageInfo:
             "metrics": list(self.metrics),
             "plots": list(self.plots),
         }
+
+
+@dataclass(frozen=True)
+class StageStatus:
+    """Whether ``dvc repro`` would run a stage (``dvc status``).
+
+    ``state`` is ``up-to-date``, ``changed`` (``changes`` says what, as DVC words it) or
+    ``unknown`` (``message`` says why, e.g. DVC is busy with a run).
+    """
+
+    state: str
+    changes: tuple[str, ...] = ()
+    message: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"state": self.state, "changes": list(self.changes), "message": self.message}

@@ -8,6 +8,7 @@ reads the section with a plain safe loader.
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ class ParamsMerge:
     removed: tuple[str, ...]
     changed: bool
     problems: tuple[str, ...] = ()
+    updated: tuple[str, ...] = ()
 
 
 def _yaml() -> Any:
@@ -59,9 +61,30 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def merge_stage_params(path: Path, stage: str, specs: list[ParamSpec]) -> ParamsMerge:
+def _checked_overrides(specs: list[ParamSpec], overrides: Mapping[str, Any], problems: list[str]) -> dict[str, Any]:
+    by_name = {spec.name: spec for spec in specs}
+    known = ", ".join(sorted(by_name)) or "none"
+    checked: dict[str, Any] = {}
+    for key, value in overrides.items():
+        spec = by_name.get(key)
+        if spec is None:
+            problems.append(
+                f"unknown parameter `{key}` (from the values given); the notebook's parameters are: {known}"
+            )
+            continue
+        try:
+            checked[key] = spec.check(value)
+        except TypeError as exc:
+            problems.append(f"{exc} (from the values given)")
+    return checked
+
+
+def merge_stage_params(
+    path: Path, stage: str, specs: list[ParamSpec], overrides: Mapping[str, Any] | None = None
+) -> ParamsMerge:
     """Merge ``specs`` into ``stage``'s section of ``path``: keep valid existing values, add new
-    parameters with their defaults, drop keys the notebook no longer has."""
+    parameters with their defaults, drop keys the notebook no longer has, and set ``overrides``
+    (typed values, e.g. from the sidebar's promotion form) after checking them."""
     yaml = _yaml()
     original = path.read_text(encoding="utf-8") if path.is_file() else ""
     try:
@@ -86,15 +109,28 @@ def merge_stage_params(path: Path, stage: str, specs: list[ParamSpec]) -> Params
     for key in removed:
         del section[key]
     added: list[str] = []
+    updated: list[str] = []
     problems: list[str] = []
     values: dict[str, Any] = {}
+    chosen = _checked_overrides(specs, overrides or {}, problems)
     for spec in specs:
+        if spec.name in chosen:
+            value = chosen[spec.name]
+            values[spec.name] = value
+            if spec.name not in section:
+                added.append(spec.name)
+            elif _plain(section[spec.name]) == value:
+                continue
+            else:
+                updated.append(spec.name)
+            section[spec.name] = value
+            continue
         if spec.name in section:
             current = _plain(section[spec.name])
             try:
                 values[spec.name] = spec.check(current)
             except TypeError as exc:
-                problems.append(f"{path.name}: {stage}.{exc}; change the value or the notebook's default")
+                problems.append(f"{path.name} `{stage}`: {exc}; change the value or the notebook's default")
             continue
         section[spec.name] = spec.default
         values[spec.name] = spec.default
@@ -103,8 +139,10 @@ def merge_stage_params(path: Path, stage: str, specs: list[ParamSpec]) -> Params
     yaml.dump(document, buffer)
     text = buffer.getvalue()
     # Untouched sections leave the file byte-for-byte alone, even where ruamel would re-indent it.
-    changed = bool(added or removed or created)
-    return ParamsMerge(text if changed else original, values, tuple(added), removed, changed, tuple(problems))
+    changed = bool(added or removed or created or updated)
+    return ParamsMerge(
+        text if changed else original, values, tuple(added), removed, changed, tuple(problems), tuple(updated)
+    )
 
 
 def read_stage_params(root: Path, stage: str) -> dict[str, Any]:

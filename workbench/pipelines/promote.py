@@ -12,9 +12,9 @@ no file (and is still an audit event).
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from workbench.core.errors import NotebookError, NotFound, ValidationError
 from workbench.core.hashing import sha256_bytes
@@ -25,7 +25,9 @@ from workbench.pipelines.models import PromotionPlan, PromotionResult
 from workbench.pipelines.params_file import PARAMS_FILE, ParamsMerge, merge_stage_params
 from workbench.pipelines.stages import stage_paths
 from workbench.project.config import Project
-from workbench.project.workspace import Workspace
+
+if TYPE_CHECKING:
+    from workbench.project.workspace import Workspace
 
 __all__ = ["RUNS_DIR", "check_promotion", "executed_notebook_path", "promote"]
 
@@ -75,8 +77,13 @@ def check_promotion(
     plots: Sequence[str] = (),
     force: bool = False,
     base_dir: Path | None = None,
+    values: Mapping[str, Any] | None = None,
 ) -> PromotionPlan:
-    """Plan the promotion of ``notebook``; relative paths are taken from ``base_dir`` (default: cwd)."""
+    """Plan the promotion of ``notebook``; relative paths are taken from ``base_dir`` (default: cwd).
+
+    ``values`` sets parameter values in params.yaml (typed, checked against the notebook's
+    defaults); without it existing values are kept and new parameters get their defaults.
+    """
     planner = _Planner(project, (base_dir or Path.cwd()).resolve())
     problems = planner.problems
     notebook_rel = planner.relative(notebook, "notebook")
@@ -97,10 +104,10 @@ def check_promotion(
     specs = list(report.parameters) if report is not None else []
 
     stages = read_stages(project.root)
-    merge = _merge(project, name, specs) if report is not None and report.ok and not problems else None
+    merge = _merge(project, name, specs, values) if report is not None and report.ok and not problems else None
     if merge is not None:
         problems.extend(merge.problems)
-    values = merge.values if merge is not None else {spec.name: spec.default for spec in specs}
+    chosen = merge.values if merge is not None else {spec.name: spec.default for spec in specs}
 
     own_outs = [rel for rel in (planner.relative(p, "out") for p in outs) if rel]
     own_metrics = [rel for rel in (planner.relative(p, "metrics file") for p in metrics) if rel]
@@ -127,7 +134,7 @@ def check_promotion(
             )
         dep_list.append(rel)
     if notebook_rel is not None:
-        dep_list.extend(_parameter_files(project, notebook_rel, values, produced_here))
+        dep_list.extend(_parameter_files(project, notebook_rel, chosen, produced_here))
     dep_list = [*dict.fromkeys(dep_list)]
     for path in sorted(set(dep_list) & produced_here):
         problems.append(f"{path} is both a dep and an out of this stage; a stage cannot read what it writes")
@@ -137,8 +144,9 @@ def check_promotion(
     cmd = stage_command(notebook_rel or os.fspath(notebook), name)
     existing = stages.get(name)
     expected = _stage_spec(cmd, dep_list, name, all_outs, own_metrics, own_plots)
-    unchanged = _normalised(existing) == _normalised(expected) and (merge is None or not merge.changed)
-    if existing is not None and not unchanged and not force:
+    stage_changed = _normalised(existing) != _normalised(expected)
+    unchanged = not stage_changed and (merge is None or not merge.changed)
+    if existing is not None and stage_changed and not force:
         problems.append(
             f"stage {name!r} already exists in dvc.yaml (cmd: {existing.get('cmd')}); pass --force to replace it, "
             "or choose another name with --stage"
@@ -147,7 +155,7 @@ def check_promotion(
         notebook=notebook_rel or os.fspath(notebook),
         stage=name,
         parameters=tuple(specs),
-        values=values,
+        values=chosen,
         cmd=cmd,
         deps=tuple(dep_list),
         outs=tuple(all_outs),
@@ -156,11 +164,12 @@ def check_promotion(
         problems=tuple(problems),
         exists=existing is not None,
         unchanged=unchanged,
+        stage_changed=stage_changed,
     )
 
 
-def _merge(project: Project, stage: str, specs: list[Any]) -> ParamsMerge:
-    return merge_stage_params(project.root / PARAMS_FILE, stage, specs)
+def _merge(project: Project, stage: str, specs: list[Any], values: Mapping[str, Any] | None = None) -> ParamsMerge:
+    return merge_stage_params(project.root / PARAMS_FILE, stage, specs, values)
 
 
 def _parameter_files(project: Project, notebook_rel: str, values: dict[str, Any], produced: set[str]) -> list[str]:
@@ -233,6 +242,7 @@ def promote(
     plots: Sequence[str] = (),
     force: bool = False,
     base_dir: Path | None = None,
+    values: Mapping[str, Any] | None = None,
 ) -> PromotionResult:
     """Promote ``notebook`` to a DVC stage; raises :class:`NotebookError` listing every problem."""
     project = workspace.project
@@ -246,6 +256,7 @@ def promote(
         plots=plots,
         force=force,
         base_dir=base_dir,
+        values=values,
     )
     if not plan.ok:
         count = len(plan.problems)
@@ -263,7 +274,7 @@ def promote(
         workspace.record("pipeline.promote", f"stage:{plan.stage}", {**payload, "changed": False})
         return PromotionResult(plan, changed=False)
 
-    merge = _merge(project, plan.stage, list(plan.parameters))
+    merge = _merge(project, plan.stage, list(plan.parameters), values)
     out_folders = {(root / out).parent for out in plan.outs}
     ignore_files = {folder / ".gitignore" for folder in out_folders} | {root / ".gitignore"}
     folders = {folder for out in out_folders for folder in (out, *out.parents) if root in folder.parents}
@@ -274,11 +285,18 @@ def promote(
         for folder in sorted(out_folders):
             # DVC writes a .gitignore next to each out, which needs the folder.
             folder.mkdir(parents=True, exist_ok=True)
-        run_dvc(root, _stage_add_args(plan, force=plan.exists), what=f"add the stage {plan.stage!r}")
+        if plan.stage_changed:  # a new or redefined stage; a parameters-only change leaves dvc.yaml alone
+            run_dvc(root, _stage_add_args(plan, force=plan.exists), what=f"add the stage {plan.stage!r}")
         workspace.record(
             "pipeline.promote",
             f"stage:{plan.stage}",
-            {**payload, "changed": True, "added_params": list(merge.added), "removed_params": list(merge.removed)},
+            {
+                **payload,
+                "changed": True,
+                "added_params": list(merge.added),
+                "removed_params": list(merge.removed),
+                "updated_params": list(merge.updated),
+            },
         )
     except BaseException:
         snapshot.restore()

@@ -17,15 +17,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import threading
 import uuid
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
-
-import sqlalchemy as sa
+from typing import TYPE_CHECKING, Any
 
 from workbench.core.clock import utcnow
 from workbench.core.errors import NotebookError, ValidationError
@@ -37,13 +37,15 @@ from workbench.pipelines.dvc import check_stage_name, stage_notebook
 from workbench.pipelines.models import RunRecord
 from workbench.pipelines.params_file import read_stage_params
 from workbench.pipelines.promote import executed_notebook_path
-from workbench.pipelines.runs import row_to_run
-from workbench.project.workspace import Workspace
-from workbench.store.schema import runs
+from workbench.project.config import Project
+
+if TYPE_CHECKING:
+    from workbench.project.workspace import Workspace
 
 __all__ = ["DEFAULT_KERNEL", "new_run_id", "run_notebook"]
 
 DEFAULT_KERNEL = "python3"
+_RUN_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
 def new_run_id() -> str:
@@ -87,9 +89,8 @@ def _trigger(explicit: str | None) -> str:
     return "manual"
 
 
-def _resolve_target(workspace: Workspace, target: str, stage: str | None, base_dir: Path) -> tuple[str, str | None]:
+def _resolve_target(project: Project, target: str, stage: str | None, base_dir: Path) -> tuple[str, str | None]:
     """``(notebook relative to the root, stage or None)`` for ``workbench run TARGET [--stage NAME]``."""
-    project = workspace.project
     looks_like_file = target.endswith(".ipynb") or os.sep in target or "/" in target
     if stage is None and not looks_like_file:
         check_stage_name(target)
@@ -108,7 +109,7 @@ def _resolve_target(workspace: Workspace, target: str, stage: str | None, base_d
 
 
 def run_notebook(
-    workspace: Workspace,
+    workspace: Workspace | Project,
     target: str,
     *,
     stage: str | None = None,
@@ -124,13 +125,20 @@ def run_notebook(
 
     ``params`` overrides values: strings are read like ``-p key=value`` (YAML, or the raw
     text for ``str`` parameters), other values are taken as they are.
+
+    Given a :class:`Project` instead of a workspace, the workspace (database, acting user)
+    is opened on the background thread that records the run while the kernel starts; that
+    is what ``workbench run`` does to stay close to plain papermill's wall time.
     """
     if timeout_s is not None and timeout_s <= 0:
         raise ValidationError("--timeout must be a positive number of seconds.")
-    project = workspace.project
-    notebook_rel, stage = _resolve_target(workspace, target, stage, (base_dir or Path.cwd()).resolve())
+    if run_id is not None and not _RUN_ID.match(run_id):
+        raise ValidationError(f"{run_id!r} is not a run id (32 lowercase hex characters).")
+    project = workspace if isinstance(workspace, Project) else workspace.project
+    notebook_rel, stage = _resolve_target(project, target, stage, (base_dir or Path.cwd()).resolve())
     source = project.root / notebook_rel
-    specs, problems = read_parameters(load_notebook(source, notebook_rel))
+    loaded = load_notebook(source, notebook_rel)
+    specs, problems = read_parameters(loaded)
     if problems:
         raise NotebookError(f"{notebook_rel} cannot be run: its parameters cell has problems.", details=list(problems))
     base = read_stage_params(project.root, stage) if stage else {}
@@ -151,7 +159,6 @@ def run_notebook(
             "notebook": notebook_rel,
             "params": values,
             "status": "running",
-            "actor": workspace.actor,
             "started_at": utcnow(),
             "log_path": project.relative(log_path),
             "pid": os.getpid(),
@@ -188,27 +195,39 @@ def run_notebook(
             timeout_s=timeout_s,
             log_path=log_path,
             on_cell=gated,
+            notebook=loaded,
         )
     except BaseException as exc:
         start.join()
-        if start.error is None:  # the run is on record: record how it ended
+        if start.error is None and start.workspace is not None:  # on record: record how it ended
             cancelled = isinstance(exc, KeyboardInterrupt | SystemExit)
             outcome = ExecutionOutcome(
                 "cancelled" if cancelled else "failed",
                 error_name=type(exc).__name__,
                 error_message="The run was interrupted." if cancelled else str(exc),
             )
-            _finish(workspace, run_id, outcome, working if working.exists() else None)
+            _finish(start.workspace, run_id, outcome, working if working.exists() else None)
         raise
     start.wait()
     destination = None
     if outcome.succeeded and working.exists():
-        destination = project.root / executed_notebook_path(stage) if stage else working
+        out = executed_notebook_path(stage) if stage else None
+        destination = project.root / out if out else working
         if destination != working:
-            move_into_place(working, destination)
+            try:
+                move_into_place(working, destination)
+            except OSError as exc:  # the notebook ran, but the stage's out cannot be written: not a success
+                outcome = replace(
+                    outcome,
+                    status="failed",
+                    error_name="OutputError",
+                    error_message=f"the executed notebook could not be written to {out}: {exc}",
+                )
+                destination = working
     else:
         destination = working if working.exists() else None
-    record = _finish(workspace, run_id, outcome, destination)
+    assert start.workspace is not None  # wait() raised otherwise
+    record = _finish(start.workspace, run_id, outcome, destination)
     if not outcome.succeeded:
         raise NotebookError(_failure_message(record), details={"run_id": run_id, "status": record.status})
     return record
@@ -217,23 +236,36 @@ def run_notebook(
 class _RecordStart(threading.Thread):
     """Writes the ``running`` record (with the git state) while the kernel starts.
 
-    Opening the database and asking git take about as long as a kernel start-up; done
-    side by side they cost a run almost nothing. The first cell waits for the record.
+    Opening the database (and importing SQLAlchemy to do it) and asking git take about
+    as long as a kernel start-up; side by side they cost a run almost nothing. The
+    first cell waits for the record.
     """
 
-    def __init__(self, workspace: Workspace, values: dict[str, Any]) -> None:
+    def __init__(self, opener: Workspace | Project, values: dict[str, Any]) -> None:
         super().__init__(name="workbench-run-start", daemon=True)
-        self.workspace = workspace
+        self.opener = opener
         self.values = values
+        self.workspace: Workspace | None = None
         self.error: BaseException | None = None
 
     def run(self) -> None:
         try:
-            commit, dirty = _git_state(self.workspace.project.root)
-            with self.workspace.transaction() as tx:
-                tx.conn.execute(runs.insert().values(**self.values, git_commit=commit, git_dirty=dirty))
+            from workbench.store.schema import runs
+
+            workspace = self.opener
+            if isinstance(workspace, Project):
+                from workbench.project.identity import current_identity
+                from workbench.project.workspace import Workspace
+
+                workspace = Workspace(workspace, current_identity(workspace))
+            commit, dirty = _git_state(workspace.project.root)
+            with workspace.transaction() as tx:
+                tx.conn.execute(
+                    runs.insert().values(**self.values, actor=workspace.actor, git_commit=commit, git_dirty=dirty)
+                )
                 payload = {key: self.values[key] for key in ("stage", "notebook", "params")}
                 tx.record("pipeline.run.start", f"run:{self.values['id']}", payload)
+            self.workspace = workspace
         except BaseException as exc:  # handed to the main thread by wait()
             self.error = exc
 
@@ -244,6 +276,11 @@ class _RecordStart(threading.Thread):
 
 
 def _finish(workspace: Workspace, run_id: str, outcome: ExecutionOutcome, output: Path | None) -> RunRecord:
+    import sqlalchemy as sa
+
+    from workbench.pipelines.runs import row_to_run
+    from workbench.store.schema import runs
+
     project = workspace.project
     digest = None
     if output is not None:
@@ -279,11 +316,12 @@ def _finish(workspace: Workspace, run_id: str, outcome: ExecutionOutcome, output
 
 def _failure_message(record: RunRecord) -> str:
     short = record.id[:12]
-    where = f" in cell {record.error_cell + 1}" if record.error_cell is not None else ""
-    if record.status == "timed-out" or record.error_name in ("KernelDied", "Timeout"):
+    if record.status == "timed-out" or record.error_name in ("KernelDied", "Timeout", "OutputError"):
         what = record.error_message or record.status
+    elif record.error_cell is None:  # the kernel could not start, or papermill itself failed
+        what = f"{record.error_name}: {record.error_message}"
     else:
-        what = f"the notebook raised {record.error_name}{where}: {record.error_message}"
+        what = f"the notebook raised {record.error_name} in cell {record.error_cell + 1}: {record.error_message}"
     what = what.rstrip(".")
     kept = f" The executed notebook is kept at {record.output_path}." if record.output_path else ""
     return f"Run {short} of {record.notebook} {record.status}: {what}.{kept} Details: `workbench runs show {short}`."

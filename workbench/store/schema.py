@@ -230,6 +230,13 @@ jobs = sa.Table(
     sa.Column("stats", sa.JSON),
     sa.Column("drift", sa.JSON),
     sa.Column("log_path", sa.String(500)),
+    # Scoring jobs: the last sign of life (dead-process detection across hosts) and the
+    # failure's error class and structured details (e.g. a contract violation's columns).
+    sa.Column("heartbeat_at", TS),
+    sa.Column("error_type", sa.String(100)),
+    sa.Column("error_details", sa.JSON),
+    sa.Index("ix_jobs_created", "created_at"),
+    sa.Index("ix_jobs_model", "name", "version"),
 )
 
 review_items = sa.Table(
@@ -248,5 +255,8 @@ review_items = sa.Table(
     sa.Column("decided_by", sa.String(200)),
     sa.Column("decided_at", TS),
     sa.Column("override", sa.Boolean),
+    sa.Column("row_index", sa.BigInteger),
+    sa.Column("created_at", TS),
     sa.Index("ix_review_items_job", "job_id", "status"),
+    sa.Index("ix_review_items_status", "status"),
 )

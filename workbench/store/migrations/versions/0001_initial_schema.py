@@ -125,8 +125,15 @@ def upgrade() -> None:
         sa.Column("stats", sa.JSON(), nullable=True),
         sa.Column("drift", sa.JSON(), nullable=True),
         sa.Column("log_path", sa.String(length=500), nullable=True),
+        sa.Column("heartbeat_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("error_type", sa.String(length=100), nullable=True),
+        sa.Column("error_details", sa.JSON(), nullable=True),
         sa.PrimaryKeyConstraint("id"),
     )
+    with op.batch_alter_table("jobs", schema=None) as batch_op:
+        batch_op.create_index("ix_jobs_created", ["created_at"], unique=False)
+        batch_op.create_index("ix_jobs_model", ["name", "version"], unique=False)
+
     op.create_table(
         "models",
         sa.Column("name", sa.String(length=100), nullable=False),
@@ -219,6 +226,8 @@ def upgrade() -> None:
         sa.Column("decided_by", sa.String(length=200), nullable=True),
         sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("override", sa.Boolean(), nullable=True),
+        sa.Column("row_index", sa.BigInteger(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["job_id"],
             ["jobs.id"],
@@ -227,6 +236,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("review_items", schema=None) as batch_op:
         batch_op.create_index("ix_review_items_job", ["job_id", "status"], unique=False)
+        batch_op.create_index("ix_review_items_status", ["status"], unique=False)
 
     op.create_table(
         "schedule_slots",
@@ -252,6 +262,7 @@ def downgrade() -> None:
     op.drop_table("schedule_slots")
     with op.batch_alter_table("review_items", schema=None) as batch_op:
         batch_op.drop_index("ix_review_items_job")
+        batch_op.drop_index("ix_review_items_status")
 
     op.drop_table("review_items")
     op.drop_table("model_versions")
@@ -262,6 +273,10 @@ def downgrade() -> None:
 
     op.drop_table("runs")
     op.drop_table("models")
+    with op.batch_alter_table("jobs", schema=None) as batch_op:
+        batch_op.drop_index("ix_jobs_created")
+        batch_op.drop_index("ix_jobs_model")
+
     op.drop_table("jobs")
     op.drop_table("decisions")
     with op.batch_alter_table("check_results", schema=None) as batch_op:
