@@ -71,10 +71,12 @@ setup: $(STAMPS)/system $(STAMPS)/venv
 
 # --- the two commands ---------------------------------------------------------------
 demo: setup
-	$(BIN)/python -m workbench.examples.demo
+	$(BIN)/dvc repro
+	$(BIN)/python scripts/demo.py summary
 
 demo-approve: setup
-	$(BIN)/python -m workbench.examples.demo --approve
+	@test -f metrics/admissions/score.json || $(MAKE) demo
+	$(BIN)/python scripts/demo.py approve
 
 test: setup lint test-python test-ts test-browser
 	@echo "make test: all suites passed"

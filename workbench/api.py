@@ -46,6 +46,12 @@ __all__ = [
 ]
 
 
+def _here(path: str | Path) -> str:
+    """A local path relative to the kernel's folder (as open() reads it), made absolute; URLs as given."""
+    text = str(path)
+    return text if "://" in text else str(Path(text).resolve())
+
+
 def workspace(path: str | Path | None = None) -> Any:
     """The project workspace for ``path`` (default: the current folder)."""
     from workbench.project.workspace import open_workspace
@@ -97,7 +103,7 @@ def register(
         intended_use=intended_use,
         keys=keys,
         features=features,
-        contract_file=contract,
+        contract_file=_here(contract) if contract is not None else None,
         monitor=monitor,
         options=RegisterOptions(explain=explain, evidently_report=evidently_report),
     )
@@ -177,7 +183,7 @@ def report(ref: str, output: str | Path) -> Path:
     from workbench.reports.audit_report import write_report
 
     ws = workspace()
-    return write_report(ws, ref, ws.project.resolve_inside(output, "report path"))
+    return write_report(ws, ref, ws.project.resolve_inside(_here(output), "report path"))
 
 
 def score(ref: str, input: str | Path, output: str | Path, **options: Any) -> Any:
@@ -188,7 +194,7 @@ def score(ref: str, input: str | Path, output: str | Path, **options: Any) -> An
     """
     from workbench.widgets.progress import score_with_progress
 
-    return score_with_progress(workspace(), ref, input, output, **options)
+    return score_with_progress(workspace(), ref, _here(input), _here(output), **options)
 
 
 def queue(*, job: str | None = None, status: str | None = "open", limit: int | None = 100) -> Any:

@@ -160,3 +160,10 @@ def test_an_untyped_parameter_takes_plain_values_only() -> None:
     with pytest.raises(ParameterError, match="takes a plain value"):
         resolve_values(SPECS, None, {"anything": "2024-01-01"})  # YAML reads a date
     assert resolve_values(SPECS, None, {"anything": "'2024-01-01'"})["anything"] == "2024-01-01"
+
+
+def test_fstring_continuations_are_not_absolute_paths() -> None:
+    from workbench.notebooks.checks import absolute_paths
+
+    assert absolute_paths('out = f"{folder}/applications.parquet"') == []
+    assert absolute_paths('out = f"/data/{name}.csv"') == [(1, "/data/")]

@@ -7,7 +7,7 @@ required check passed, so a DVC stage running it fails ``dvc repro`` otherwise.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -194,8 +194,8 @@ def run_checks(workspace: Workspace, ref: str | ModelRef, *, policy_path: str | 
     with workspace.transaction() as tx:
         version = get_version_in(tx.conn, ref)
         policy = find_policy(workspace.project, version.name, policy_path)
-        report = evaluate(version, policy)
         policy_rel = workspace.project.relative(policy.path)
+        report = replace(evaluate(version, policy), policy_path=policy_rel)
         if report.results:
             tx.conn.execute(
                 check_results.insert(),

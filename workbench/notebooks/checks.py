@@ -73,7 +73,18 @@ def absolute_paths(source: str) -> list[tuple[int, str]]:
     tree, python = _parse(source)
     lines = python.splitlines()
     found: list[tuple[int, str]] = []
+    # In f"{folder}/name.csv" the literal part "/name.csv" continues a path that
+    # starts elsewhere; only an f-string's leading literal can make it absolute.
+    continuations = {
+        id(part)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.JoinedStr)
+        for part in node.values[1:]
+        if isinstance(part, ast.Constant)
+    }
     for node in ast.walk(tree):
+        if id(node) in continuations:
+            continue
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and _looks_absolute(node.value):
             line = node.lineno
             text = lines[line - 1] if 0 < line <= len(lines) else ""

@@ -1,0 +1,115 @@
+"""The admissions demo's last mile: ``summary`` after ``dvc repro``, and ``approve``.
+
+``python scripts/demo.py summary`` prints what the pipeline produced (model version,
+checks, routing counts, drift on the incoming cohort, the report) and what to do next.
+``python scripts/demo.py approve`` is ``make demo-approve``: two demo reviewers approve
+the candidate, it is promoted to production through the gate, the incoming cohort is
+scored with ``@production``, and the audit report is regenerated. Every step goes
+through the same service functions as the CLI and the JupyterLab panels, so each one
+lands in the audit trail.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from workbench.core.models import Identity
+from workbench.governance.approvals import approve
+from workbench.governance.gate import gate_status, promote
+from workbench.jobs.score import score
+from workbench.project.workspace import Workspace, open_workspace
+from workbench.registry.versions import get_version
+from workbench.reports.audit_report import write_report
+
+ROOT = Path(__file__).resolve().parents[1]
+MODEL = "admissions"
+REPORT = ROOT / "reports" / "admissions-audit.html"
+REVIEWERS = ("reviewer-a", "reviewer-b")
+
+
+def _as(workspace: Workspace, name: str) -> Workspace:
+    return workspace.with_identity(Identity(name, "demo", workspace.project.roles_of(name)))
+
+
+def _load(path: str) -> dict:
+    target = ROOT / path
+    return json.loads(target.read_text()) if target.exists() else {}
+
+
+def summary(workspace: Workspace) -> None:
+    version = get_version(workspace, f"{MODEL}@candidate")
+    checks = _load("metrics/admissions/checks.json")
+    scored = _load("metrics/admissions/score.json")
+    gate = gate_status(workspace, version.ref, "production")
+    chain = workspace.verify_audit()
+    passed = sum(1 for r in checks.get("results", []) if r["status"] == "pass")
+    print()
+    print("=" * 72)
+    print(f"Admissions triage: {version.ref} (aliases: {', '.join(version.aliases)})")
+    print(f"  validation AUC {version.metrics['auc']:.3f}, Brier {version.metrics['brier']:.3f}")
+    print(f"  checks: {passed}/{len(checks.get('results', []))} passed under {checks.get('policy', '?')}")
+    for result in checks.get("results", []):
+        print(f"    [{result['status']:4}] {result['message']}")
+    for column, fairness in version.fairness.items():
+        print(
+            f"  fairness {column}: demographic parity difference {fairness['demographic_parity_difference']:.3f}, "
+            f"equalized odds difference {fairness['equalized_odds_difference']:.3f}"
+        )
+    decisions = scored.get("decisions", {})
+    print(f"  incoming cohort: {scored.get('rows', 0)} applications scored by job {str(scored.get('job', ''))[:12]}")
+    print("  routing: " + ", ".join(f"{k} {v}" for k, v in sorted(decisions.items())))
+    print("  routes:  " + ", ".join(f"{k} {v}" for k, v in sorted(scored.get("routes", {}).items())))
+    drift = scored.get("drift_share")
+    drifted = ", ".join(scored.get("drifted_columns", [])) or "none"
+    flag = " -> retraining recommended" if scored.get("retrain_recommended") else ""
+    print(f"  drift on incoming: share {drift if drift is None else f'{drift:.2f}'}; drifted: {drifted}{flag}")
+    print(f"  promotion to production: approvals {gate.approvals}/{gate.approvals_required}, "
+          f"{'allowed' if gate.allowed else 'pending'}")
+    print(f"  audit chain: {chain.message}")
+    print(f"  report: {REPORT.relative_to(ROOT)}")
+    print()
+    print("Next steps:")
+    print("  make lab            # open JupyterLab; the Workbench sidebar shows models, pipelines, jobs, review, audit")
+    print("  then approve admissions@candidate in the Models panel as a second user (the author may not),")
+    print("  or run `make demo-approve` to approve as reviewer-a and reviewer-b, promote and re-score.")
+    print("=" * 72)
+
+
+def approve_and_promote(workspace: Workspace) -> None:
+    version = get_version(workspace, f"{MODEL}@candidate")
+    for reviewer in REVIEWERS:
+        decided = {d["actor"] for d in get_version(workspace, version.ref).decisions}
+        if reviewer in decided:
+            print(f"{reviewer} already decided on {version.ref}")
+            continue
+        approve(_as(workspace, reviewer), version.ref, f"Demo review by {reviewer}: checks and fairness reviewed.")
+        print(f"{reviewer} approved {version.ref}")
+    move = promote(_as(workspace, REVIEWERS[-1]), version.ref, "production", reason="make demo-approve")
+    print(f"promoted {move.name}:{move.to_version} to production (was {move.from_version})")
+    job = score(
+        workspace,
+        f"{MODEL}@production",
+        "data/admissions/incoming.parquet",
+        "data/admissions/scored-production.parquet",
+        explain="approx",
+        overwrite=True,
+    )
+    print(f"scored {job.rows_done} rows with {MODEL}@production: {job.stats.get('decisions', {})}")
+    write_report(workspace, f"{MODEL}@production", REPORT)
+    print(f"report regenerated: {REPORT.relative_to(ROOT)}")
+
+
+def main(argv: list[str]) -> int:
+    workspace = open_workspace(ROOT)
+    if argv[:1] == ["approve"]:
+        approve_and_promote(workspace)
+        summary(workspace)
+    else:
+        summary(workspace)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
