@@ -65,8 +65,10 @@ def summary(workspace: Workspace) -> None:
     drifted = ", ".join(scored.get("drifted_columns", [])) or "none"
     flag = " -> retraining recommended" if scored.get("retrain_recommended") else ""
     print(f"  drift on incoming: share {drift if drift is None else f'{drift:.2f}'}; drifted: {drifted}{flag}")
-    print(f"  promotion to production: approvals {gate.approvals}/{gate.approvals_required}, "
-          f"{'allowed' if gate.allowed else 'pending'}")
+    print(
+        f"  promotion to production: approvals {gate.approvals}/{gate.approvals_required}, "
+        f"{'allowed' if gate.allowed else 'pending'}"
+    )
     print(f"  audit chain: {chain.message}")
     print(f"  report: {REPORT.relative_to(ROOT)}")
     print()

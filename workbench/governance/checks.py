@@ -102,7 +102,25 @@ def _metric_checks(version: ModelVersion, policy: Policy) -> list[CheckResult]:
     return results
 
 
+def _measures(groups: list[dict[str, Any]]) -> dict[str, float | None]:
+    """Fairlearn's between-group measures, over the given groups (difference = max - min)."""
+    selection = [float(g["selection_rate"]) for g in groups]
+    tpr = [float(g["tpr"]) for g in groups]
+    fpr = [float(g["fpr"]) for g in groups]
+    top = max(selection)
+    return {
+        "demographic_parity_difference": top - min(selection),
+        "demographic_parity_ratio": (min(selection) / top) if top > 0 else None,
+        "equalized_odds_difference": max(max(tpr) - min(tpr), max(fpr) - min(fpr)),
+    }
+
+
 def _fairness_checks(version: ModelVersion, policy: Policy) -> list[CheckResult]:
+    """Fairness limits, compared across groups of at least ``min_group_size`` rows.
+
+    A handful of applicants cannot show a disparity, only noise: smaller groups stay in
+    the report's tables but are left out of the comparison, and the message says so.
+    """
     results = []
     for limit in policy.fairness_limits:
         column = version.fairness.get(limit.column)
@@ -113,8 +131,16 @@ def _fairness_checks(version: ModelVersion, policy: Policy) -> list[CheckResult]
                 f"{limit.column!r} (its sensitive columns: {known}). Fix the policy or register with "
                 f"sensitive=[{limit.column!r}]."
             )
-        observed = column.get(limit.measure)
         name = f"fairness: {limit.column} {limit.measure} {limit.op} {limit.limit:g}"
+        groups = column.get("groups") or []
+        eligible = [g for g in groups if int(g.get("count", 0)) >= policy.min_group_size]
+        small = [str(g["group"]) for g in groups if g not in eligible]
+        note = f"; groups under {policy.min_group_size} rows not compared: {', '.join(small)}" if small else ""
+        if len(eligible) < 2:
+            message = f"{limit.column}: fewer than two groups have {policy.min_group_size}+ rows{note}"
+            results.append(CheckResult(name, "error", None, limit.limit, _evidence(version, "fairness"), True, message))
+            continue
+        observed = _measures(eligible)[limit.measure] if small else column.get(limit.measure)
         if not isinstance(observed, (int, float)):
             results.append(
                 CheckResult(name, "error", None, limit.limit, None, True, f"{limit.measure} was not computed.")
@@ -129,7 +155,7 @@ def _fairness_checks(version: ModelVersion, policy: Policy) -> list[CheckResult]
                 limit.limit,
                 _evidence(version, "fairness"),
                 True,
-                f"{limit.column}: {limit.measure} = {observed:.4f} (limit {limit.op} {limit.limit:g})",
+                f"{limit.column}: {limit.measure} = {observed:.4f} (limit {limit.op} {limit.limit:g}){note}",
             )
         )
     return results

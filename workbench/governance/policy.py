@@ -53,7 +53,7 @@ _THRESHOLD = re.compile(
     r"^\s*(?P<metric>[A-Za-z_][A-Za-z0-9_.]*)\s*(?P<op>>=|<=|>|<|==)\s*(?P<value>-?[0-9.eE+-]+)\s*$"
 )
 _TOP_KEYS = ("policy", "description", "models", "protects", "checks", "approvals", "routing", "monitoring")
-_CHECK_KEYS = ("metrics", "fairness", "drift", "contract_required")
+_CHECK_KEYS = ("metrics", "fairness", "min_group_size", "drift", "contract_required")
 _APPROVAL_KEYS = ("required", "roles", "users", "allow_self_approval")
 _MONITOR_KEYS = ("drift_share_limit", "retrain_stage", "retrain_mode")
 
@@ -103,6 +103,7 @@ class Policy:
     drift_max_share: float | None
     contract_required: bool
     approvals_required: int
+    min_group_size: int
     approver_roles: tuple[str, ...]
     approver_users: tuple[str, ...]
     allow_self_approval: bool
@@ -126,6 +127,7 @@ class Policy:
             ],
             "drift_max_share": self.drift_max_share,
             "contract_required": self.contract_required,
+            "min_group_size": self.min_group_size,
             "approvals_required": self.approvals_required,
             "approver_roles": list(self.approver_roles),
             "approver_users": list(self.approver_users),
@@ -263,6 +265,7 @@ def load_policy(path: str | Path) -> Policy:
         fairness_limits=tuple(limits),
         drift_max_share=drift_max,
         contract_required=bool(checks.get("contract_required", True)),
+        min_group_size=int(reader.number(checks.get("min_group_size", 30), "min_group_size", checks, minimum=1)),
         approvals_required=required,
         approver_roles=reader.names(approvals.get("roles", ["approver"]), "roles", approvals),
         approver_users=reader.names(approvals.get("users"), "users", approvals),
