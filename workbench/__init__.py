@@ -36,5 +36,9 @@ def _jupyter_labextension_paths() -> list[dict[str, str]]:
     return [{"src": "labextension", "dest": "workbench"}]
 
 
-def _jupyter_server_extension_points() -> list[dict[str, str]]:
-    return [{"module": "workbench.server"}]
+def _jupyter_server_extension_points() -> list[dict[str, Any]]:
+    # Imported here, not at the top: only a Jupyter server calls this, and
+    # `import workbench` must not pull in jupyter_server.
+    from workbench.server.extension import WorkbenchApp
+
+    return [{"module": "workbench.server", "app": WorkbenchApp}]

@@ -1,6 +1,6 @@
 /**
  * The workbench JupyterLab extension: registers the "Workbench" left-sidebar
- * panel and its commands.
+ * panel and its commands (see commands.ts).
  */
 import {
   ILayoutRestorer,
@@ -8,47 +8,60 @@ import {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
+import { IFileBrowserFactory } from '@jupyterlab/filebrowser';
+import { INotebookTracker } from '@jupyterlab/notebook';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
+// The client and the commands are needed at activation, like the sidebar.
+// eslint-disable-next-line jupyter/prefer-lazy-imports
+import { WorkbenchClient } from './api';
+import { addCommands, CommandIDs } from './commands';
 // The sidebar is added at start-up, so its module is needed at once.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { WorkbenchSidebar } from './components/WorkbenchSidebar';
-import { workbenchIcon } from './icons';
 
-export namespace CommandIDs {
-  export const openSidebar = 'workbench:open-sidebar';
-}
+export { CommandIDs };
 
 const plugin: JupyterFrontEndPlugin<void> = {
   id: 'workbench:plugin',
   description:
     'The Workbench sidebar: governed, reproducible ML automation in JupyterLab.',
   autoStart: true,
-  optional: [ILayoutRestorer, ICommandPalette, ITranslator],
+  optional: [
+    ILayoutRestorer,
+    ICommandPalette,
+    ITranslator,
+    INotebookTracker,
+    IFileBrowserFactory
+  ],
   activate: (
     app: JupyterFrontEnd,
     restorer: ILayoutRestorer | null,
     palette: ICommandPalette | null,
-    translator: ITranslator | null
+    translator: ITranslator | null,
+    notebooks: INotebookTracker | null,
+    browsers: IFileBrowserFactory | null
   ) => {
     const trans = (translator ?? nullTranslator).load('workbench');
+    const serverSettings = app.serviceManager.serverSettings;
+    const client = new WorkbenchClient(serverSettings);
     const sidebar = new WorkbenchSidebar({
       trans,
-      serverSettings: app.serviceManager.serverSettings
+      serverSettings,
+      actions: {
+        openPath: path =>
+          void app.commands.execute('docmanager:open', { path }),
+        openDriftReport: (name, version) =>
+          void app.commands.execute(CommandIDs.openDriftReport, {
+            name,
+            version
+          }),
+        openUrl: url => window.open(url, '_blank', 'noopener')
+      }
     });
     app.shell.add(sidebar, 'left', { rank: 900 });
     restorer?.add(sidebar, sidebar.id);
-
-    app.commands.addCommand(CommandIDs.openSidebar, {
-      label: trans.__('Workbench: Open sidebar'),
-      icon: workbenchIcon,
-      describedBy: { args: { type: 'object', properties: {} } },
-      execute: () => app.shell.activateById(sidebar.id)
-    });
-    palette?.addItem({
-      command: CommandIDs.openSidebar,
-      category: trans.__('Workbench')
-    });
+    addCommands({ app, sidebar, client, trans, palette, notebooks, browsers });
   }
 };
 

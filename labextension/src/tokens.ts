@@ -1,16 +1,11 @@
 /**
  * Shared types of the workbench REST API (`/workbench/api/...`).
  *
- * They mirror the response models in `workbench/server/models.py`; a change
- * there is a change here.
+ * They mirror the schemas of `workbench/server/openapi.yaml` (one interface
+ * `I<Schema>` per schema, same fields); `tests/server/test_openapi.py` keeps them
+ * in step, and the server tests validate real answers against the same schemas.
  */
 
-/**
- * `GET /workbench/api/health`: who and where the server extension works.
- *
- * Outside a workbench project `project_root` and `db_backend` are null and
- * `hint` says how to make one.
- */
 export interface IHealthResponse {
   version: string;
   user: string;
@@ -18,14 +13,451 @@ export interface IHealthResponse {
   project_root: string | null;
   db_backend: string | null;
   hint: string | null;
+  identity_source: string | null;
+  scheduler: boolean;
 }
 
-/**
- * The JSON body of every error answer. `error` is the server's error class
- * (`NotFound`, `PromotionBlocked`, `Forbidden` ...).
- */
 export interface IErrorBody {
   error: string;
   message: string;
   details: unknown;
+}
+
+export interface IVersionSummary {
+  name: string;
+  version: number;
+  ref: string;
+  author: string;
+  created_at: string;
+  aliases: string[];
+  checks_total: number;
+  checks_failed: number;
+  approvals: number;
+  approvals_required: number | null;
+  rejected: boolean;
+  promotable: boolean;
+}
+
+export interface IRunStarted {
+  id: string;
+  kind: 'run' | 'job';
+  stage: string | null;
+  pid: number;
+  started_at: string;
+}
+
+export interface ILaunchInfo {
+  id: string;
+  kind: string;
+  pid: number;
+  started_at: string;
+  running: boolean;
+  returncode: number | null;
+  cancel_requested: boolean;
+  recorded: boolean;
+  log_tail: string;
+}
+
+export interface IReportResponse {
+  ref: string;
+  path: string;
+  lab_path: string | null;
+  download_url: string;
+}
+
+export interface ILogResponse {
+  id: string;
+  text: string;
+  truncated: boolean;
+  path: string | null;
+}
+
+export interface IDecisionRequest {
+  decision: 'approve' | 'reject';
+  comment?: string;
+}
+
+export interface IPromoteRequest {
+  version: number;
+  reason?: string;
+}
+
+export interface IReportRequest {
+  path?: string;
+}
+
+export interface IPromotionRequest {
+  notebook: string;
+  stage?: string | null;
+  deps?: string[];
+  outs?: string[];
+  metrics?: string[];
+  plots?: string[];
+  force?: boolean;
+  dry_run?: boolean;
+  params?: { [key: string]: unknown };
+}
+
+export interface IScheduleRequest {
+  stage: string;
+  cron: string;
+  tz?: string;
+  mode?: 'run' | 'repro';
+}
+
+export interface ISchedulePatch {
+  paused: boolean;
+}
+
+export interface IStatusPatch {
+  status: 'cancelled';
+}
+
+export interface IModelSummary {
+  name: string;
+  latest_version: number;
+  versions: number;
+  aliases: { [key: string]: number };
+  created_at: string;
+}
+
+export interface IModelList {
+  models: IModelSummary[];
+}
+
+export interface IVersionList {
+  versions: IVersionSummary[];
+}
+
+export interface ICheckRecord {
+  check: string;
+  status: 'pass' | 'fail' | 'error';
+  observed: unknown;
+  limit: unknown;
+  required: boolean;
+  message: string;
+  evidence: string | null;
+  policy_hash: string;
+  evaluated_at: string;
+}
+
+export interface IDecisionRecord {
+  actor: string;
+  roles: string[];
+  decision: 'approve' | 'reject';
+  comment: string;
+  policy_hash: string;
+  time: string;
+}
+
+export interface IModelVersion {
+  name: string;
+  version: number;
+  ref: string;
+  author: string;
+  created_at: string;
+  task: string;
+  description: string;
+  intended_use: string;
+  artifacts: { [key: string]: unknown };
+  contract: { [key: string]: unknown };
+  lineage: { [key: string]: unknown };
+  metrics: { [key: string]: unknown };
+  explanation: { [key: string]: unknown };
+  drift: { [key: string]: unknown };
+  fairness: { [key: string]: unknown };
+  retrain_recommended: boolean;
+  aliases: string[];
+  checks: ICheckRecord[];
+  decisions: IDecisionRecord[];
+}
+
+export interface IGateStatus {
+  ref: string;
+  alias: string;
+  policy: string;
+  policy_hash: string;
+  approvals: number;
+  approvals_required: number;
+  allowed: boolean;
+  unmet: string[];
+}
+
+export interface IActionState {
+  allowed: boolean;
+  reason: string;
+}
+
+export interface IReviewActions {
+  approve: IActionState;
+  reject: IActionState;
+  promote: IActionState;
+}
+
+export interface IReviewState {
+  version: IModelVersion;
+  alias: string;
+  user: string;
+  policy: { [key: string]: unknown } | null;
+  gate: IGateStatus | null;
+  actions: IReviewActions;
+}
+
+export interface IDecision {
+  ref: string;
+  actor: string;
+  decision: string;
+  comment: string;
+  policy_hash: string;
+}
+
+export interface ICheckResult {
+  check: string;
+  status: string;
+  observed: unknown;
+  limit: unknown;
+  evidence: string | null;
+  required: boolean;
+  message: string;
+}
+
+export interface ICheckReport {
+  ref: string;
+  policy: string;
+  policy_hash: string;
+  passed: boolean;
+  results: ICheckResult[];
+}
+
+export interface IAliasMove {
+  name: string;
+  alias: string;
+  from_version: number | null;
+  to_version: number | null;
+  actor: string;
+  time: string;
+  reason: string;
+}
+
+export interface IAliasHistory {
+  history: IAliasMove[];
+}
+
+export interface IStageStatus {
+  state: 'up-to-date' | 'changed' | 'unknown';
+  changes: string[];
+  message: string;
+}
+
+export interface IStage {
+  name: string;
+  cmd: string;
+  notebook: string | null;
+  notebook_lab_path: string | null;
+  deps: string[];
+  outs: string[];
+  params: string[];
+  metrics: string[];
+  plots: string[];
+  status: IStageStatus;
+}
+
+export interface IStageList {
+  stages: IStage[];
+}
+
+export interface ICellTiming {
+  index: number | null;
+  duration_s: number;
+  status: string;
+}
+
+export interface IRunRecord {
+  id: string;
+  stage: string | null;
+  notebook: string;
+  params: { [key: string]: unknown };
+  status: 'running' | 'succeeded' | 'failed' | 'timed-out' | 'cancelled';
+  actor: string;
+  started_at: string;
+  ended_at: string | null;
+  duration_s: number | null;
+  git_commit: string | null;
+  git_dirty: boolean | null;
+  cells: ICellTiming[];
+  error_cell: number | null;
+  error_name: string | null;
+  error_message: string | null;
+  output_path: string | null;
+  output_lab_path: string | null;
+  output_digest: string | null;
+  log_path: string | null;
+  pid: number | null;
+  host: string | null;
+  trigger: string | null;
+  timeout_s: number | null;
+}
+
+export interface IRunList {
+  runs: IRunRecord[];
+}
+
+export interface IParamSpec {
+  name: string;
+  type: 'int' | 'float' | 'bool' | 'str' | 'list' | 'dict' | 'any';
+  default: unknown;
+  help: string;
+}
+
+export interface IPromotionPlan {
+  notebook: string;
+  stage: string;
+  ok: boolean;
+  problems: string[];
+  parameters: IParamSpec[];
+  values: { [key: string]: unknown };
+  cmd: string;
+  deps: string[];
+  outs: string[];
+  metrics: string[];
+  plots: string[];
+  exists: boolean;
+  unchanged: boolean;
+}
+
+export interface IPromotionResult {
+  notebook: string;
+  stage: string;
+  ok: boolean;
+  problems: string[];
+  parameters: IParamSpec[];
+  values: { [key: string]: unknown };
+  cmd: string;
+  deps: string[];
+  outs: string[];
+  metrics: string[];
+  plots: string[];
+  exists: boolean;
+  unchanged: boolean;
+  changed: boolean;
+  added_params: string[];
+  removed_params: string[];
+}
+
+export interface ISchedule {
+  id: number;
+  stage: string;
+  cron: string;
+  tz: string;
+  mode: 'run' | 'repro';
+  paused: boolean;
+  created_by: string;
+  created_at: string;
+  last_slot: string | null;
+  next_slot: string | null;
+}
+
+export interface IScheduleList {
+  schedules: ISchedule[];
+}
+
+export interface IJobRequest {
+  model: string;
+  input: string;
+  output: string;
+  device?: string;
+  engine?: 'local' | 'dask';
+  explain?: 'none' | 'approx' | 'exact';
+  top_k?: number;
+  overwrite?: boolean;
+}
+
+export interface IJob {
+  id: string;
+  kind: string;
+  model: string;
+  version: number;
+  ref: string;
+  model_ref: string;
+  input: string;
+  output: string;
+  device: string | null;
+  engine: string;
+  options: { [key: string]: unknown };
+  status: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+  rows_done: number;
+  rows_total: number | null;
+  actor: string;
+  created_at: string;
+  started_at: string | null;
+  ended_at: string | null;
+  heartbeat_at: string | null;
+  error: string | null;
+  error_type: string | null;
+  error_details: unknown;
+  pid: number | null;
+  host: string | null;
+  cancel_requested: boolean;
+  stats: { [key: string]: unknown };
+  drift: { [key: string]: unknown };
+  log_path: string | null;
+}
+
+export interface IJobList {
+  jobs: IJob[];
+}
+
+export interface IReviewDecisionRequest {
+  decision: 'accept' | 'decline';
+  comment?: string;
+}
+
+export interface IReviewItem {
+  id: number;
+  job_id: string;
+  model: string | null;
+  version: number | null;
+  row_key: string;
+  row_index: number | null;
+  score: number;
+  leaning: string;
+  reasons: { [key: string]: unknown }[];
+  rule: string | null;
+  status: 'open' | 'decided';
+  decision: string | null;
+  comment: string | null;
+  decided_by: string | null;
+  decided_at: string | null;
+  override: boolean | null;
+  created_at: string | null;
+}
+
+export interface IReviewItemList {
+  items: IReviewItem[];
+}
+
+export interface IAuditEvent {
+  seq: number;
+  time: string;
+  actor: string;
+  action: string;
+  subject: string;
+  payload: { [key: string]: unknown };
+  prev_hash: string;
+  hash: string;
+}
+
+export interface IAuditEventList {
+  events: IAuditEvent[];
+}
+
+export interface IChainReport {
+  ok: boolean;
+  count: number;
+  head_hash: string;
+  head_seq: number;
+  broken_at: number | null;
+  problem: 'edited' | 'deleted' | 'inserted' | 'truncated' | null;
+  message: string;
+  warnings: string[];
 }

@@ -20,15 +20,22 @@ SERVER_USER = "reviewer@example.org"
 class NamedUserIdentityProvider(IdentityProvider):
     """Token authentication as usual, but the token's user has a stable name (not a random one)."""
 
+    username = SERVER_USER
+
     def generate_anonymous_user(self, handler: Any) -> User:
-        return User(username=SERVER_USER, name="Reviewer")
+        return User(username=self.username, name=self.username.split("@")[0].title())
 
 
-def workbench_server_config(**workbench_app: Any) -> dict[str, Any]:
-    """Server config enabling only the workbench extension, with ``c.WorkbenchApp`` traits."""
+def named_user_provider(username: str) -> type[IdentityProvider]:
+    """An identity provider whose token user is ``username``."""
+    return type("NamedUser", (NamedUserIdentityProvider,), {"username": username})
+
+
+def workbench_server_config(*, user: str = SERVER_USER, **workbench_app: Any) -> dict[str, Any]:
+    """Server config enabling only the workbench extension, acting as ``user``, with ``c.WorkbenchApp`` traits."""
     server: dict[str, Any] = {
         "jpserver_extensions": {"workbench": True},
-        "identity_provider_class": NamedUserIdentityProvider,
+        "identity_provider_class": NamedUserIdentityProvider if user == SERVER_USER else named_user_provider(user),
     }
     if "allow_unauthenticated_access" in ServerApp.class_trait_names():
         # Jupyter Server >= 2.13: every endpoint must be authenticated, else the server refuses it.
@@ -70,3 +77,143 @@ def jp_server_config() -> dict[str, Any]:
 def jp_root_dir(tmp_path: Path) -> Path:
     """The server's root folder: a workbench project where the server user is an approver."""
     return make_project(tmp_path / "root_dir", approvers=(SERVER_USER,))
+
+
+@pytest.fixture(scope="session")
+def api_schema() -> Callable[[Any, str], None]:
+    """``api_schema(body, "ReviewState")`` fails the test when ``body`` does not match the OpenAPI schema."""
+    import jsonschema
+    import yaml
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
+    spec_file = Path(__file__).resolve().parents[2] / "workbench" / "server" / "openapi.yaml"
+    spec = yaml.safe_load(spec_file.read_text(encoding="utf-8"))
+    registry = Registry().with_resource("urn:workbench-api", Resource(contents=spec, specification=DRAFT202012))
+
+    def check(body: Any, schema_name: str) -> None:
+        assert schema_name in spec["components"]["schemas"], f"no schema {schema_name} in openapi.yaml"
+        schema = {"$ref": f"urn:workbench-api#/components/schemas/{schema_name}"}
+        validator = jsonschema.Draft202012Validator(schema, registry=registry)
+        problems = [
+            f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}" for e in validator.iter_errors(body)
+        ]
+        assert not problems, f"{schema_name} mismatch:\n" + "\n".join(problems[:20])
+
+    return check
+
+
+# --- a governed project: a policy and one registered version by the analyst -------------
+
+ANALYST = "analyst@example.org"
+SERVER_POLICY = """\
+policy: admissions
+models: [admissions]
+protects: [production]
+checks:
+  metrics: ["auc >= 0.6"]
+approvals:
+  required: 1
+  roles: [approver]
+routing:
+  thresholds: {accept: 0.7, decline: 0.3}
+  rules:
+    - name: missing_transcript
+      when: "transcript_complete = 0"
+"""
+
+
+@pytest.fixture(scope="session")
+def governed_template(tmp_path_factory: pytest.TempPathFactory, trained_small: Any) -> Path:
+    """A project with the policy, ``admissions:1`` (with its Evidently drift report) and a
+    scoring input ``data/applicants.parquet``, built once."""
+    from tests.scoring.conftest import applicants, write
+    from workbench.core.models import Identity
+    from workbench.project.config import load_project
+    from workbench.project.workspace import Workspace
+    from workbench.registry.register import RegisterOptions, register
+
+    root = make_project(tmp_path_factory.mktemp("governed") / "project", approvers=(SERVER_USER,))
+    (root / "pipelines" / "admissions").mkdir(parents=True)
+    (root / "pipelines" / "admissions" / "policy.yaml").write_text(SERVER_POLICY, encoding="utf-8")
+    project = load_project(root)
+    author = Workspace(project, Identity(ANALYST, "env", project.roles_of(ANALYST)))
+    register(
+        author,
+        trained_small.booster,
+        name="admissions",
+        train=trained_small.train,
+        valid=trained_small.valid,
+        target="admit",
+        sensitive=["gender"],
+        keys=["applicant_id"],
+        description="Admissions triage",
+        options=RegisterOptions(explain_rows=200, local_rows=10, drift_report_rows=2000),
+    )
+    write(applicants(400), root / "data" / "applicants.parquet")
+    from workbench.store import engine as store_engine
+
+    # The copies get their own engines; this one must not hold the template's file open.
+    cached = store_engine._cache.pop(project.db_url, None)
+    if cached is not None:
+        cached.dispose()
+    return root
+
+
+@pytest.fixture
+def governed_root(tmp_path: Path, governed_template: Path) -> Path:
+    """A fresh copy of the governed project, to serve as the server's root_dir."""
+    import shutil
+
+    root = tmp_path / "governed"
+    shutil.copytree(governed_template, root)
+    return root
+
+
+# --- a git + DVC project for the pipeline endpoints ----------------------------------------
+
+
+def write_notebook(path: Path, cells: list[str], *, parameters: int | None = 0) -> Path:
+    """A v4 notebook of code ``cells``; the one at index ``parameters`` is tagged ``parameters``."""
+    import nbformat
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    for index, source in enumerate(cells):
+        cell = nbformat.v4.new_code_cell(source)
+        if index == parameters:
+            cell.metadata["tags"] = ["parameters"]
+        notebook.cells.append(cell)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def dvc_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An initialised git + DVC project with a migrated database, built once and copied per test."""
+    from workbench.store.engine import open_store
+
+    root = tmp_path_factory.mktemp("dvc-template") / "project"
+    root.mkdir(parents=True)
+    (root / "workbench.toml").write_text(f'[tool.workbench.roles]\napprover = ["{SERVER_USER}"]\n', encoding="utf-8")
+    init_project(root, git=True, dvc=True)
+    open_store(f"sqlite:///{root / '.workbench' / 'workbench.db'}", cached=False).dispose()
+    return root
+
+
+@pytest.fixture
+def dvc_root(tmp_path: Path, dvc_template: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh copy of the DVC project, with ``workbench`` (for DVC stage commands) on PATH."""
+    import os
+    import shutil
+    import sys
+
+    for key in ("GIT_AUTHOR_NAME", "GIT_COMMITTER_NAME"):
+        monkeypatch.setenv(key, "Test")
+    for key in ("GIT_AUTHOR_EMAIL", "GIT_COMMITTER_EMAIL"):
+        monkeypatch.setenv(key, "test@example.org")
+    monkeypatch.setenv("PATH", os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]))
+    root = tmp_path / "pipelines"
+    shutil.copytree(dvc_template, root, symlinks=True)
+    return root

@@ -23,6 +23,8 @@ async def test_health_answers_with_token(jp_fetch, jp_root_dir: Path, server_use
         "project_root": str(jp_root_dir.resolve()),
         "db_backend": "sqlite",
         "hint": None,
+        "identity_source": "server",
+        "scheduler": False,
     }
     # The first request created and migrated the embedded database.
     assert (jp_root_dir / ".workbench" / "workbench.db").is_file()

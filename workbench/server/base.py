@@ -6,8 +6,12 @@ It owns the three things each handler would otherwise repeat:
   ``http_status`` (400/403/404/409) with the JSON body ``{error, message, details}``;
   every other error keeps its HTTP status and gets the same body shape, and an
   unexpected exception is a 500 whose body hides the traceback (the log has it);
-- identity: the user the Jupyter server authenticated, with roles from the project;
-- the project and workspace, from the :class:`WorkspaceProvider` in ``self.settings``.
+- identity: the user the Jupyter server authenticated, with roles from the project
+  (a single-user lab's generated token user is replaced by the local identity, see
+  :meth:`WorkspaceProvider.identity`);
+- the project and workspace, from the :class:`WorkspaceProvider` in ``self.settings``;
+- input: the JSON body (:mod:`workbench.server.requests`), query arguments, and
+  paths confined to the project.
 
 Subclasses decorate each verb method with ``@tornado.web.authenticated`` then
 ``@authorized`` and set ``auth_resource`` (``workbench:models`` ...).
@@ -18,25 +22,35 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
+from datetime import datetime
 from functools import cached_property
 from http.client import responses
+from pathlib import Path
 from typing import Any, TypeVar
 
+from jupyter_server.auth.identity import IdentityProvider, PasswordIdentityProvider
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.extension.handler import ExtensionHandlerMixin
 from tornado.web import HTTPError
 
-from workbench.core.errors import WorkbenchError
+from workbench.core.clock import isoformat
+from workbench.core.errors import ValidationError, WorkbenchError
 from workbench.core.models import Identity
 from workbench.project.config import Project
 from workbench.project.workspace import Workspace
 from workbench.server.models import ErrorBody
+from workbench.server.requests import JsonBody, parse_body
 from workbench.server.workspaces import WorkspaceProvider
 
-__all__ = ["WORKSPACES_SETTING", "WorkbenchHandler", "error_body"]
+__all__ = ["SERVICES_SETTING", "WORKSPACES_SETTING", "WorkbenchHandler", "error_body"]
 
-# The key under which extension.py puts the WorkspaceProvider into the web app's settings.
+# The keys under which extension.py puts the WorkspaceProvider and the other
+# long-lived services (the process launcher) into the web app's settings.
 WORKSPACES_SETTING = "workbench_workspaces"
+SERVICES_SETTING = "workbench_services"
+
+# jupyter_server's own providers, which give a token login a generated user name.
+_GENERATED_USER_PROVIDERS = (IdentityProvider, PasswordIdentityProvider)
 
 T = TypeVar("T")
 
@@ -44,6 +58,17 @@ T = TypeVar("T")
 def _exception_of(kwargs: dict[str, Any]) -> BaseException | None:
     exc_info = kwargs.get("exc_info")
     return exc_info[1] if exc_info else None
+
+
+def _json_default(value: Any) -> Any:
+    """Datetimes as ISO-8601 UTC (the store hands SQLite's back naive, always UTC); paths as text."""
+    if isinstance(value, datetime):
+        return isoformat(value)
+    if isinstance(value, Path):
+        return value.as_posix()
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
 def error_body(status_code: int, exc: BaseException | None) -> ErrorBody:
@@ -89,14 +114,68 @@ class WorkbenchHandler(ExtensionHandlerMixin, APIHandler):
             raise HTTPError(403, "Authentication required.")
         return user.username
 
+    @property
+    def generated_user(self) -> bool:
+        """True when the server's identity provider is jupyter_server's default one, whose
+        token login names the user with a generated id (a single-user lab)."""
+        return type(self.identity_provider) in _GENERATED_USER_PROVIDERS
+
     @cached_property
     def identity(self) -> Identity:
-        """The acting user: the server's authenticated user, with roles from the project."""
-        return self.workspaces.identity(self.username, self.project)
+        """The acting user, with roles from the project (see WorkspaceProvider.identity)."""
+        return self.workspaces.identity(self.username, self.project, local=self.generated_user)
 
     def workspace(self) -> Workspace:
         """The workspace for this request; raises NotAProjectError (400) outside a project."""
         return Workspace(self.require_project(), self.identity)
+
+    @property
+    def services(self) -> Any:
+        """The server's long-lived services (``workbench.server.extension.Services``)."""
+        return self.settings[SERVICES_SETTING]
+
+    # -- input --------------------------------------------------------------------
+
+    def json_body(self, *allowed: str) -> JsonBody:
+        """The request's JSON object body, refusing unknown keys, bad JSON and oversize bodies (400)."""
+        return parse_body(self.request.body or b"", allowed)
+
+    def query_text(self, name: str, default: str | None = None, *, max_length: int = 500) -> str | None:
+        value = self.get_query_argument(name, default)
+        if value is not None and len(value) > max_length:
+            raise ValidationError(f"The query argument `{name}` is longer than {max_length} characters.")
+        return value if value != "" else default
+
+    def query_int(
+        self, name: str, default: int | None = None, *, minimum: int = 1, maximum: int = 10_000
+    ) -> int | None:
+        text = self.get_query_argument(name, None)
+        if text is None or text == "":
+            return default
+        try:
+            value = int(text)
+        except ValueError as exc:
+            raise ValidationError(f"The query argument `{name}` must be a whole number, not {text!r}.") from exc
+        if not minimum <= value <= maximum:
+            raise ValidationError(f"The query argument `{name}` must be between {minimum} and {maximum}.")
+        return value
+
+    def project_path(self, path: str, what: str = "path") -> Path:
+        """``path`` (relative to the project root) resolved, refusing anything outside the project (400)."""
+        if not isinstance(path, str) or not path.strip() or "\x00" in path:
+            raise ValidationError(f"The {what} must be a non-empty path relative to the project.")
+        return self.require_project().resolve_inside(path, what)
+
+    def lab_path(self, project_relative: str | None) -> str | None:
+        """The same file as a path under the server's root_dir (for JupyterLab's file browser), or None."""
+        if not project_relative:
+            return None
+        root_dir = Path(self.settings.get("server_root_dir", ".")).expanduser().resolve()
+        target = (self.require_project().root / project_relative).resolve()
+        try:
+            return target.relative_to(root_dir).as_posix()
+        except ValueError:
+            return None
 
     # -- answers ------------------------------------------------------------------
 
@@ -106,7 +185,13 @@ class WorkbenchHandler(ExtensionHandlerMixin, APIHandler):
 
     def write_json(self, body: Any, status: int = 200) -> None:
         self.set_status(status)
-        self.finish(json.dumps(body))
+        self.finish(json.dumps(body, default=_json_default))
+
+    def write_html(self, data: bytes, filename: str, *, download: bool) -> None:
+        """An HTML document (a report), shown inline or as a download named ``filename``."""
+        disposition = "attachment" if download else "inline"
+        self.set_header("Content-Disposition", f'{disposition}; filename="{filename}"')
+        self.finish(data, set_content_type="text/html; charset=utf-8")
 
     # -- errors -------------------------------------------------------------------
 

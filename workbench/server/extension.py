@@ -3,22 +3,36 @@
 :class:`WorkbenchApp` reads its configuration (``c.WorkbenchApp.*``), builds the
 services and puts them into the web app's settings, where the handlers find them.
 ``workspace_provider_class`` is a traitlets ``Type`` so a deployment can swap the
-implementation without touching the handlers.
+implementation without touching the handlers. Once the event loop runs, the
+pipelines scheduler starts here when the project enables it, and stops with the
+server.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
 from traitlets import Type, Unicode
 
 from workbench._version import __version__
-from workbench.server.base import WORKSPACES_SETTING
+from workbench.server.base import SERVICES_SETTING, WORKSPACES_SETTING
 from workbench.server.handlers import default_handlers
+from workbench.server.launcher import ProcessLauncher
+from workbench.server.scheduling import ServerScheduler
 from workbench.server.workspaces import WorkspaceProvider
 
-__all__ = ["WorkbenchApp"]
+__all__ = ["Services", "WorkbenchApp"]
+
+
+@dataclass
+class Services:
+    """The server's long-lived helpers, shared by every handler."""
+
+    launcher: ProcessLauncher
+    scheduler: ServerScheduler
 
 
 class WorkbenchApp(ExtensionApp):
@@ -49,7 +63,22 @@ class WorkbenchApp(ExtensionApp):
         start = (Path(self.serverapp.root_dir).expanduser() / Path(self.project_root).expanduser()).resolve()
         provider = self.workspace_provider_class(start)
         self.settings[WORKSPACES_SETTING] = provider
+        self.settings[SERVICES_SETTING] = Services(ProcessLauncher(), ServerScheduler(provider, self.log))
         self.log.info("workbench %s: locating the project from %s", __version__, start)
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(default_handlers)
+
+    @property
+    def services(self) -> Services:
+        return self.settings[SERVICES_SETTING]
+
+    async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
+        # The event loop runs now: the scheduler's periodic task can be created.
+        self.services.scheduler.start()
+
+    async def stop_extension(self) -> None:
+        services = self.settings.get(SERVICES_SETTING)
+        if services is not None:
+            await services.scheduler.stop()
+            await services.launcher.close()

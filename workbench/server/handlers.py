@@ -1,9 +1,13 @@
-"""REST handlers under ``/workbench/api/``.
+"""REST handlers under ``/workbench/api/``, and the route table.
 
 Each handler reads its services from ``self.settings`` (through
 :class:`~workbench.server.base.WorkbenchHandler`), calls one service function and
-writes a response model from :mod:`workbench.server.models`. No logic lives here
-that the CLI or the kernel API would also need.
+writes a response model from :mod:`workbench.server.models` or the service value's
+own ``to_dict()``. No logic lives here that the CLI or the kernel API would also need.
+The areas have a module each: ``model_handlers`` (models, governance, reports),
+``pipeline_handlers`` (stages, runs, promotion, schedules), ``job_handlers``
+(scoring jobs and the review queue) and ``audit_handlers``; this one has the health
+check and the JSON 404 for everything else.
 """
 
 from __future__ import annotations
@@ -13,8 +17,12 @@ from jupyter_server.auth.decorator import authorized
 
 from workbench._version import __version__
 from workbench.core.errors import NotFound
+from workbench.server.audit_handlers import audit_routes
 from workbench.server.base import WorkbenchHandler
+from workbench.server.job_handlers import job_routes
+from workbench.server.model_handlers import model_routes
 from workbench.server.models import HealthResponse
+from workbench.server.pipeline_handlers import pipeline_routes
 
 __all__ = ["API_PREFIX", "HealthHandler", "UnknownEndpointHandler", "default_handlers"]
 
@@ -31,8 +39,15 @@ class HealthHandler(WorkbenchHandler):
     async def get(self) -> None:
         project = self.project
         identity = self.identity
+        scheduler = self.services.scheduler.running
         if project is None:
-            body = HealthResponse(version=__version__, user=identity.name, hint=self.workspaces.not_a_project_hint())
+            body = HealthResponse(
+                version=__version__,
+                user=identity.name,
+                hint=self.workspaces.not_a_project_hint(),
+                identity_source=identity.source,
+                scheduler=scheduler,
+            )
         else:
             workspace = self.workspace()
             # Opening the store may create and migrate the database: keep it off the event loop.
@@ -43,6 +58,8 @@ class HealthHandler(WorkbenchHandler):
                 roles=list(identity.roles),
                 project_root=str(project.root),
                 db_backend=backend,
+                identity_source=identity.source,
+                scheduler=scheduler,
             )
         self.write_json(body.to_dict())
 
@@ -87,5 +104,9 @@ class UnknownEndpointHandler(WorkbenchHandler):
 # Paths relative to the server's base_url; WorkbenchApp prefixes it. The catch-all stays last.
 default_handlers: list[tuple[str, type[WorkbenchHandler]]] = [
     (rf"{API_PREFIX}/health", HealthHandler),
+    *model_routes(API_PREFIX),
+    *pipeline_routes(API_PREFIX),
+    *job_routes(API_PREFIX),
+    *audit_routes(API_PREFIX),
     (rf"{API_PREFIX}/(.*)", UnknownEndpointHandler),
 ]

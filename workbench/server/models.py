@@ -1,7 +1,10 @@
-"""Request and response shapes of the REST API.
+"""Request and response shapes that belong to the REST API itself.
 
-They import nothing internal and mirror ``labextension/src/tokens.ts``; a change
-here is a change there.
+They import nothing internal and mirror ``labextension/src/tokens.ts`` and
+``workbench/server/openapi.yaml``; a change here is a change there
+(``tests/server/test_openapi.py`` keeps the three in step). Service values
+(model versions, runs, audit events ...) travel as their own ``to_dict()``;
+the OpenAPI file describes those too.
 """
 
 from __future__ import annotations
@@ -9,7 +12,15 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-__all__ = ["ErrorBody", "HealthResponse"]
+__all__ = [
+    "ErrorBody",
+    "HealthResponse",
+    "LaunchInfo",
+    "LogResponse",
+    "ReportResponse",
+    "RunStarted",
+    "VersionSummary",
+]
 
 
 @dataclass(frozen=True)
@@ -23,6 +34,8 @@ class HealthResponse:
     project_root: str | None = None
     db_backend: str | None = None
     hint: str | None = None
+    identity_source: str | None = None
+    scheduler: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -35,6 +48,114 @@ class ErrorBody:
     error: str
     message: str
     details: Any = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class VersionSummary:
+    """One row of a model's version list: the chips the Models panel shows.
+
+    Built from a review state (``ReviewState.to_dict()``), which already holds the
+    gate's approvals count and the checks of the newest evaluation.
+    """
+
+    name: str
+    version: int
+    ref: str
+    author: str
+    created_at: str
+    aliases: list[str]
+    checks_total: int
+    checks_failed: int
+    approvals: int
+    approvals_required: int | None
+    rejected: bool
+    promotable: bool
+
+    @classmethod
+    def from_review(cls, state: dict[str, Any]) -> VersionSummary:
+        version = state["version"]
+        gate = state.get("gate") or {}
+        required = [check for check in version["checks"] if check.get("required", True)]
+        return cls(
+            name=version["name"],
+            version=version["version"],
+            ref=version["ref"],
+            author=version["author"],
+            created_at=version["created_at"],
+            aliases=list(version["aliases"]),
+            checks_total=len(required),
+            checks_failed=sum(1 for check in required if check["status"] != "pass"),
+            approvals=int(gate.get("approvals", 0)),
+            approvals_required=gate.get("approvals_required"),
+            rejected=any(d["decision"] == "reject" for d in version["decisions"]),
+            promotable=bool(state["actions"]["promote"]["allowed"]),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class RunStarted:
+    """``202``: a long operation started in a child process; poll ``id`` for its progress."""
+
+    id: str
+    kind: str
+    stage: str | None
+    pid: int
+    started_at: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class LaunchInfo:
+    """A child process this server started (a run), until and after its record exists.
+
+    ``recorded`` turns true once the run is on record (then follow it as a run);
+    a launch that is no longer ``running`` and never ``recorded`` died first, and
+    ``log_tail`` says why.
+    """
+
+    id: str
+    kind: str
+    pid: int
+    started_at: str
+    running: bool
+    returncode: int | None
+    cancel_requested: bool
+    recorded: bool
+    log_tail: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ReportResponse:
+    """Where an audit report was written; ``lab_path`` opens it in JupyterLab (None outside root_dir)."""
+
+    ref: str
+    path: str
+    lab_path: str | None
+    download_url: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class LogResponse:
+    """The end of a run's or job's log; ``truncated`` when older lines were left out."""
+
+    id: str
+    text: str
+    truncated: bool
+    path: str | None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -97,7 +97,8 @@ def _unavailable(url: str, exc: BaseException) -> StoreError:
             f"The database {_redact(url)} stayed locked by another writer for {busy_timeout_s():g} s ({text}). "
             "Wait for the other workbench process to finish, or raise WORKBENCH_DB_BUSY_TIMEOUT."
         )
-    if "no such column" in text or "no such table" in text or "does not exist" in text and "database" not in text:
+    missing_schema = "no such column" in text or "no such table" in text
+    if missing_schema or ("does not exist" in text and "database" not in text):
         return DatabaseCorrupt(
             f"The database {_redact(url)} does not have the schema this workbench expects ({text}). "
             "It was created by another workbench build; restore it, or move it aside to start afresh."

@@ -15,7 +15,9 @@ const inProject: IHealthResponse = {
   roles: ['approver'],
   project_root: '/home/ana/credit',
   db_backend: 'sqlite',
-  hint: null
+  hint: null,
+  identity_source: 'server',
+  scheduler: false
 };
 
 describe('loadHealth', () => {

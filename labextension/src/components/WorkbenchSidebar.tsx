@@ -1,16 +1,29 @@
 /**
- * The "Workbench" left-sidebar panel. It hosts one section per area; the
- * foundation has the server status, later panels (models, pipelines, jobs,
- * review, audit) join it here.
+ * The "Workbench" left-sidebar panel: the server status, then one tab per area
+ * (Models, Pipelines, Jobs, Review, Audit). Commands outside the sidebar switch
+ * tabs and focus a model through its NavigationModel.
  */
 import { ServerConnection } from '@jupyterlab/services';
 import { TranslationBundle } from '@jupyterlab/translation';
 import { ReactWidget } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
+import { WorkbenchClient } from '../api';
 import { workbenchIcon } from '../icons';
+import { AuditPanel } from './audit/AuditPanel';
+import {
+  INavigation,
+  IWorkbenchActions,
+  NavigationModel,
+  TabId,
+  TABS
+} from './context';
 import { fetchHealth, loadHealth } from './health';
 import { HealthView } from './HealthView';
+import { JobsPanel } from './jobs/JobsPanel';
+import { ModelsPanel } from './models/ModelsPanel';
+import { PipelinesPanel } from './pipelines/PipelinesPanel';
+import { ReviewPanel } from './review/ReviewPanel';
 
 export const SIDEBAR_ID = 'workbench-sidebar';
 
@@ -20,17 +33,40 @@ export interface IWorkbenchSidebarOptions {
    * The server connection; by default the page's own.
    */
   serverSettings?: ServerConnection.ISettings;
+  /**
+   * What the panels may ask JupyterLab to do; by default nothing.
+   */
+  actions?: IWorkbenchActions;
+  navigation?: NavigationModel;
 }
+
+const noActions: IWorkbenchActions = {
+  openPath: () => undefined,
+  openDriftReport: () => undefined,
+  openUrl: () => undefined
+};
 
 export class WorkbenchSidebar extends ReactWidget {
   constructor(options: IWorkbenchSidebarOptions) {
     super();
     this._trans = options.trans;
     this._serverSettings = options.serverSettings;
+    this._client = new WorkbenchClient(options.serverSettings);
+    this._actions = options.actions ?? noActions;
+    this.navigation = options.navigation ?? new NavigationModel();
     this.id = SIDEBAR_ID;
     this.title.icon = workbenchIcon;
     this.title.caption = this._trans.__('Workbench');
     this.addClass('jp-Workbench-sidebar');
+  }
+
+  readonly navigation: NavigationModel;
+
+  /**
+   * Show a tab, optionally focusing a model (and version) in the Models tab.
+   */
+  showTab(tab: TabId, focus: { model?: string; version?: number } = {}): void {
+    this.navigation.show(tab, focus);
   }
 
   protected render(): JSX.Element {
@@ -38,6 +74,12 @@ export class WorkbenchSidebar extends ReactWidget {
       <div className="jp-Workbench-panel">
         <h2 className="jp-Workbench-title">{this._trans.__('Workbench')}</h2>
         <HealthView load={this._loadHealth} trans={this._trans} />
+        <Tabs
+          navigation={this.navigation}
+          client={this._client}
+          trans={this._trans}
+          actions={this._actions}
+        />
       </div>
     );
   }
@@ -48,4 +90,108 @@ export class WorkbenchSidebar extends ReactWidget {
 
   private readonly _trans: TranslationBundle;
   private readonly _serverSettings?: ServerConnection.ISettings;
+  private readonly _client: WorkbenchClient;
+  private readonly _actions: IWorkbenchActions;
+}
+
+function useNavigation(model: NavigationModel): INavigation {
+  const [state, setState] = React.useState(model.state);
+  React.useEffect(() => {
+    const changed = (_: NavigationModel, next: INavigation) => setState(next);
+    model.changed.connect(changed);
+    return () => {
+      model.changed.disconnect(changed);
+    };
+  }, [model]);
+  return state;
+}
+
+function Tabs(props: {
+  navigation: NavigationModel;
+  client: WorkbenchClient;
+  trans: TranslationBundle;
+  actions: IWorkbenchActions;
+}): JSX.Element {
+  const { navigation, trans } = props;
+  const state = useNavigation(navigation);
+  const labels: Record<TabId, string> = {
+    models: trans.__('Models'),
+    pipelines: trans.__('Pipelines'),
+    jobs: trans.__('Jobs'),
+    review: trans.__('Review'),
+    audit: trans.__('Audit')
+  };
+  const tabRefs = React.useRef<Record<string, HTMLButtonElement | null>>({});
+
+  const onKeyDown = (event: React.KeyboardEvent) => {
+    const step =
+      event.key === 'ArrowRight' ? 1 : event.key === 'ArrowLeft' ? -1 : 0;
+    if (!step) {
+      return;
+    }
+    event.preventDefault();
+    const next =
+      TABS[(TABS.indexOf(state.tab) + step + TABS.length) % TABS.length];
+    navigation.show(next);
+    tabRefs.current[next]?.focus();
+  };
+
+  return (
+    <>
+      <div
+        className="jp-Workbench-tabs"
+        role="tablist"
+        aria-label={trans.__('Workbench areas')}
+        onKeyDown={onKeyDown}
+      >
+        {TABS.map(tab => (
+          <button
+            key={tab}
+            ref={node => {
+              tabRefs.current[tab] = node;
+            }}
+            type="button"
+            role="tab"
+            id={`workbench-tab-${tab}`}
+            aria-selected={state.tab === tab}
+            aria-controls={`workbench-tabpanel-${tab}`}
+            tabIndex={state.tab === tab ? 0 : -1}
+            className={`jp-Workbench-tab${state.tab === tab ? ' jp-mod-current' : ''}`}
+            onClick={() => navigation.show(tab)}
+          >
+            {labels[tab]}
+          </button>
+        ))}
+      </div>
+      <div
+        className="jp-Workbench-tabPanel"
+        role="tabpanel"
+        id={`workbench-tabpanel-${state.tab}`}
+        aria-labelledby={`workbench-tab-${state.tab}`}
+      >
+        <ActivePanel {...props} state={state} />
+      </div>
+    </>
+  );
+}
+
+function ActivePanel(props: {
+  state: INavigation;
+  client: WorkbenchClient;
+  trans: TranslationBundle;
+  actions: IWorkbenchActions;
+}): JSX.Element {
+  const { state, ...panel } = props;
+  switch (state.tab) {
+    case 'models':
+      return <ModelsPanel {...panel} navigation={state} />;
+    case 'pipelines':
+      return <PipelinesPanel {...panel} />;
+    case 'jobs':
+      return <JobsPanel {...panel} />;
+    case 'review':
+      return <ReviewPanel {...panel} />;
+    case 'audit':
+      return <AuditPanel {...panel} />;
+  }
 }

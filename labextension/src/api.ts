@@ -1,0 +1,285 @@
+/**
+ * The workbench REST API as typed functions, one per operation of
+ * `workbench/server/openapi.yaml`. Every call goes through `requestAPI`, so every
+ * failure is a `WorkbenchApiError` with the server's `{error, message, details}`.
+ */
+import { URLExt } from '@jupyterlab/coreutils';
+import { ServerConnection } from '@jupyterlab/services';
+
+import { API_NAMESPACE, requestAPI } from './request';
+import {
+  IAliasHistory,
+  IAliasMove,
+  IAuditEventList,
+  IChainReport,
+  ICheckReport,
+  IDecision,
+  IHealthResponse,
+  IJob,
+  IJobList,
+  IJobRequest,
+  ILaunchInfo,
+  ILogResponse,
+  IModelList,
+  IPromotionPlan,
+  IPromotionRequest,
+  IPromotionResult,
+  IReportResponse,
+  IReviewItem,
+  IReviewItemList,
+  IReviewState,
+  IRunList,
+  IRunRecord,
+  IRunStarted,
+  ISchedule,
+  IScheduleList,
+  IStageList,
+  IVersionList
+} from './tokens';
+
+/**
+ * Query arguments; undefined, null and empty values are left out.
+ */
+export type Query = Record<string, string | number | undefined | null>;
+
+/**
+ * `path?a=1&b=2` with the defined, non-empty arguments, URL-encoded.
+ */
+export function withQuery(path: string, query: Query = {}): string {
+  const parts = Object.entries(query)
+    .filter(
+      ([, value]) => value !== undefined && value !== null && value !== ''
+    )
+    .map(
+      ([key, value]) =>
+        `${encodeURIComponent(key)}=${encodeURIComponent(String(value))}`
+    );
+  return parts.length ? `${path}?${parts.join('&')}` : path;
+}
+
+function segment(value: string | number): string {
+  return encodeURIComponent(String(value));
+}
+
+function versionPath(name: string, version: number): string {
+  return `models/${segment(name)}/versions/${segment(version)}`;
+}
+
+/**
+ * The API client bound to one server connection.
+ */
+export class WorkbenchClient {
+  constructor(readonly settings?: ServerConnection.ISettings) {}
+
+  private get<T>(path: string, query?: Query): Promise<T> {
+    return requestAPI<T>(
+      withQuery(path, query),
+      { method: 'GET' },
+      this.settings
+    );
+  }
+
+  private send<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return requestAPI<T>(
+      path,
+      { method, body: JSON.stringify(body ?? {}) },
+      this.settings
+    );
+  }
+
+  /**
+   * An absolute URL of the API (for links the browser opens itself).
+   */
+  url(path: string, query?: Query): string {
+    const baseUrl = (this.settings ?? ServerConnection.makeSettings()).baseUrl;
+    return URLExt.join(baseUrl, API_NAMESPACE, withQuery(path, query));
+  }
+
+  health(): Promise<IHealthResponse> {
+    return this.get('health');
+  }
+
+  // --- models and governance --------------------------------------------------
+
+  listModels(): Promise<IModelList> {
+    return this.get('models');
+  }
+
+  listVersions(name: string, alias?: string): Promise<IVersionList> {
+    return this.get(`models/${segment(name)}/versions`, { alias });
+  }
+
+  reviewState(
+    name: string,
+    version: number,
+    alias?: string
+  ): Promise<IReviewState> {
+    return this.get(versionPath(name, version), { alias });
+  }
+
+  decide(
+    name: string,
+    version: number,
+    decision: 'approve' | 'reject',
+    comment = ''
+  ): Promise<IDecision> {
+    return this.send('POST', `${versionPath(name, version)}/decisions`, {
+      decision,
+      comment
+    });
+  }
+
+  runChecks(name: string, version: number): Promise<ICheckReport> {
+    return this.send('POST', `${versionPath(name, version)}/checks`);
+  }
+
+  promote(
+    name: string,
+    version: number,
+    alias: string,
+    reason = ''
+  ): Promise<IAliasMove> {
+    return this.send(
+      'PUT',
+      `models/${segment(name)}/aliases/${segment(alias)}`,
+      { version, reason }
+    );
+  }
+
+  aliasHistory(name: string, alias?: string): Promise<IAliasHistory> {
+    return this.get(`models/${segment(name)}/alias-history`, { alias });
+  }
+
+  driftReportUrl(name: string, version: number, download = false): string {
+    return this.url(`${versionPath(name, version)}/drift-report`, {
+      download: download ? '1' : undefined
+    });
+  }
+
+  writeReport(
+    name: string,
+    version: number,
+    path?: string
+  ): Promise<IReportResponse> {
+    return this.send(
+      'POST',
+      `${versionPath(name, version)}/reports`,
+      path ? { path } : {}
+    );
+  }
+
+  // --- pipelines ----------------------------------------------------------------
+
+  listStages(): Promise<IStageList> {
+    return this.get('pipelines/stages');
+  }
+
+  startRun(stage: string): Promise<IRunStarted> {
+    return this.send('POST', `pipelines/stages/${segment(stage)}/runs`);
+  }
+
+  listRuns(query: Query = {}): Promise<IRunList> {
+    return this.get('pipelines/runs', query);
+  }
+
+  getLaunch(id: string): Promise<ILaunchInfo> {
+    return this.get(`pipelines/launches/${segment(id)}`);
+  }
+
+  getRun(id: string): Promise<IRunRecord> {
+    return this.get(`pipelines/runs/${segment(id)}`);
+  }
+
+  cancelRun(id: string): Promise<IRunRecord> {
+    return this.send('PATCH', `pipelines/runs/${segment(id)}`, {
+      status: 'cancelled'
+    });
+  }
+
+  runLog(id: string): Promise<ILogResponse> {
+    return this.get(`pipelines/runs/${segment(id)}/log`);
+  }
+
+  planPromotion(request: IPromotionRequest): Promise<IPromotionPlan> {
+    return this.send('POST', 'pipelines/promotions', {
+      ...request,
+      dry_run: true
+    });
+  }
+
+  promoteNotebook(request: IPromotionRequest): Promise<IPromotionResult> {
+    return this.send('POST', 'pipelines/promotions', {
+      ...request,
+      dry_run: false
+    });
+  }
+
+  listSchedules(): Promise<IScheduleList> {
+    return this.get('pipelines/schedules');
+  }
+
+  addSchedule(stage: string, cron: string, tz = 'UTC'): Promise<ISchedule> {
+    return this.send('POST', 'pipelines/schedules', { stage, cron, tz });
+  }
+
+  pauseSchedule(id: number, paused: boolean): Promise<ISchedule> {
+    return this.send('PATCH', `pipelines/schedules/${segment(id)}`, {
+      paused
+    });
+  }
+
+  removeSchedule(id: number): Promise<null> {
+    return requestAPI<null>(
+      `pipelines/schedules/${segment(id)}`,
+      { method: 'DELETE' },
+      this.settings
+    );
+  }
+
+  // --- scoring jobs and the review queue ----------------------------------------
+
+  listJobs(query: Query = {}): Promise<IJobList> {
+    return this.get('jobs', query);
+  }
+
+  getJob(id: string): Promise<IJob> {
+    return this.get(`jobs/${segment(id)}`);
+  }
+
+  submitJob(request: IJobRequest): Promise<IJob> {
+    return this.send('POST', 'jobs', request);
+  }
+
+  cancelJob(id: string): Promise<IJob> {
+    return this.send('PATCH', `jobs/${segment(id)}`, { status: 'cancelled' });
+  }
+
+  jobLog(id: string): Promise<ILogResponse> {
+    return this.get(`jobs/${segment(id)}/log`);
+  }
+
+  listReviewItems(query: Query = {}): Promise<IReviewItemList> {
+    return this.get('review/items', query);
+  }
+
+  decideReviewItem(
+    id: number,
+    decision: 'accept' | 'decline',
+    comment = ''
+  ): Promise<IReviewItem> {
+    return this.send('POST', `review/items/${segment(id)}/decisions`, {
+      decision,
+      comment
+    });
+  }
+
+  // --- audit --------------------------------------------------------------------
+
+  listAuditEvents(query: Query = {}): Promise<IAuditEventList> {
+    return this.get('audit/events', query);
+  }
+
+  verifyAudit(): Promise<IChainReport> {
+    return this.get('audit/verification');
+  }
+}

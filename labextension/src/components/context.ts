@@ -1,0 +1,67 @@
+/**
+ * What every panel receives: the API client, translations, the JupyterLab
+ * actions it may trigger (open a file, open a report tab), and the sidebar's
+ * navigation state, which commands outside the sidebar can change.
+ */
+import { TranslationBundle } from '@jupyterlab/translation';
+import { ISignal, Signal } from '@lumino/signaling';
+
+import { WorkbenchClient } from '../api';
+
+export interface IWorkbenchActions {
+  /**
+   * Open a file (a path relative to the server's root folder) in JupyterLab.
+   */
+  openPath(labPath: string): void;
+  /**
+   * Open a version's Evidently drift report in a JupyterLab tab.
+   */
+  openDriftReport(name: string, version: number): void;
+  /**
+   * Open a URL of the server in a new browser tab (downloads).
+   */
+  openUrl(url: string): void;
+}
+
+export interface IPanelProps {
+  client: WorkbenchClient;
+  trans: TranslationBundle;
+  actions: IWorkbenchActions;
+}
+
+export const TABS = ['models', 'pipelines', 'jobs', 'review', 'audit'] as const;
+export type TabId = (typeof TABS)[number];
+
+export interface INavigation {
+  tab: TabId;
+  /**
+   * The model (and version) the Models panel should show, when a command asked for one.
+   */
+  model?: string;
+  version?: number;
+  /**
+   * Bumped on every request, so asking twice for the same model still scrolls to it.
+   */
+  serial: number;
+}
+
+/**
+ * The sidebar's navigation: which tab is active and what it should focus.
+ */
+export class NavigationModel {
+  get state(): INavigation {
+    return this._state;
+  }
+
+  get changed(): ISignal<this, INavigation> {
+    return this._changed;
+  }
+
+  show(tab: TabId, focus: { model?: string; version?: number } = {}): void {
+    this._state = { tab, ...focus, serial: this._state.serial + 1 };
+    this._changed.emit(this._state);
+  }
+
+  private _state: INavigation = { tab: 'models', serial: 0 };
+  private _changed = new Signal<this, INavigation>(this);
+}

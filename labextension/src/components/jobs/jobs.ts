@@ -1,0 +1,84 @@
+/**
+ * State logic of the Jobs panel: progress of scoring jobs, what can be
+ * cancelled, and when to keep polling.
+ */
+import { TranslationBundle } from '@jupyterlab/translation';
+
+import { IJob, IRunRecord } from '../../tokens';
+import { ChipKind, IChip } from '../models/models';
+
+const JOB_KINDS: Record<string, ChipKind> = {
+  queued: 'neutral',
+  running: 'info',
+  succeeded: 'ok',
+  failed: 'error',
+  cancelled: 'warn'
+};
+
+export function jobChip(job: IJob, trans: TranslationBundle): IChip {
+  return {
+    label:
+      job.cancel_requested && job.status === 'running'
+        ? trans.__('cancelling')
+        : job.status,
+    kind: JOB_KINDS[job.status] ?? 'neutral',
+    title: job.error ?? job.status
+  };
+}
+
+/**
+ * How far a job got: a fraction in [0, 1] (null while the total is unknown) and a label.
+ */
+export function jobProgress(
+  job: IJob,
+  trans: TranslationBundle
+): { fraction: number | null; label: string } {
+  const done = job.rows_done.toLocaleString();
+  if (!job.rows_total) {
+    return { fraction: null, label: trans.__('%1 rows', done) };
+  }
+  const fraction = Math.min(1, job.rows_done / job.rows_total);
+  return {
+    fraction,
+    label: trans.__(
+      '%1 / %2 rows (%3%)',
+      done,
+      job.rows_total.toLocaleString(),
+      Math.floor(fraction * 100)
+    )
+  };
+}
+
+export function isActiveJob(job: IJob): boolean {
+  return job.status === 'queued' || job.status === 'running';
+}
+
+export function canCancelJob(job: IJob): boolean {
+  return isActiveJob(job) && !job.cancel_requested;
+}
+
+/**
+ * Poll quickly while anything runs; otherwise refresh only on demand.
+ */
+export function pollInterval(
+  runs: IRunRecord[],
+  jobs: IJob[],
+  activeMs = 2000
+): number | null {
+  const active =
+    runs.some(run => run.status === 'running') || jobs.some(isActiveJob);
+  return active ? activeMs : null;
+}
+
+/**
+ * Routing counts of a finished job, e.g. "auto_accept 120 · review 30".
+ */
+export function decisionSummary(job: IJob): string {
+  const decisions = job.stats.decisions;
+  if (typeof decisions !== 'object' || decisions === null) {
+    return '';
+  }
+  return Object.entries(decisions as Record<string, unknown>)
+    .map(([label, count]) => `${label} ${Number(count).toLocaleString()}`)
+    .join(' · ');
+}

@@ -1,0 +1,222 @@
+/**
+ * The Models panel: registered models, then a model's versions with status
+ * chips, then one version's detail (VersionDetail) with the review buttons.
+ */
+import { TranslationBundle } from '@jupyterlab/translation';
+import * as React from 'react';
+
+import { IModelSummary, IVersionSummary } from '../../tokens';
+import { Chip, Empty, Loaded, SectionHeader, useLoadable } from '../common';
+import { INavigation, IPanelProps } from '../context';
+import { versionChips } from './models';
+import { VersionDetail } from './VersionDetail';
+
+export interface IModelsPanelProps extends IPanelProps {
+  navigation: INavigation;
+}
+
+export function ModelsPanel(props: IModelsPanelProps): JSX.Element {
+  const { client, trans, navigation } = props;
+  const [models, reload] = useLoadable(() => client.listModels(), [client]);
+  const [selected, setSelected] = React.useState<string | null>(null);
+  const [version, setVersion] = React.useState<number | null>(null);
+
+  // A command ("Open review for model…") asked for a model: show it.
+  React.useEffect(() => {
+    if (navigation.model) {
+      setSelected(navigation.model);
+      setVersion(navigation.version ?? null);
+    }
+  }, [navigation.serial]);
+
+  if (selected) {
+    return (
+      <ModelVersions
+        {...props}
+        name={selected}
+        version={version}
+        onVersion={setVersion}
+        onBack={() => {
+          setSelected(null);
+          setVersion(null);
+          reload();
+        }}
+      />
+    );
+  }
+  return (
+    <section className="jp-Workbench-section" aria-label={trans.__('Models')}>
+      <SectionHeader
+        title={trans.__('Models')}
+        onRefresh={reload}
+        busy={models.status === 'loading'}
+        trans={trans}
+      />
+      <Loaded state={models} trans={trans} onRetry={reload}>
+        {data =>
+          data.models.length === 0 ? (
+            <Empty>
+              {trans.__(
+                'No models registered yet. Register one from a notebook with wb.register(...), or run a promoted training stage from the Pipelines tab.'
+              )}
+            </Empty>
+          ) : (
+            <ul className="jp-Workbench-list" data-testid="workbench-models">
+              {data.models.map(model => (
+                <ModelRow
+                  key={model.name}
+                  model={model}
+                  onOpen={() => setSelected(model.name)}
+                  trans={trans}
+                />
+              ))}
+            </ul>
+          )
+        }
+      </Loaded>
+    </section>
+  );
+}
+
+function ModelRow(props: {
+  model: IModelSummary;
+  onOpen: () => void;
+  trans: TranslationBundle;
+}): JSX.Element {
+  const { model, onOpen, trans } = props;
+  return (
+    <li>
+      <button
+        type="button"
+        className="jp-Workbench-rowButton"
+        onClick={onOpen}
+        data-model={model.name}
+      >
+        <span className="jp-Workbench-rowTitle">{model.name}</span>
+        <span className="jp-Workbench-muted">
+          {trans.__(
+            'latest v%1 · %2 versions',
+            model.latest_version,
+            model.versions
+          )}
+        </span>
+        {Object.entries(model.aliases).map(([alias, version]) => (
+          <Chip
+            key={alias}
+            chip={{
+              label: `@${alias} → v${version}`,
+              kind: 'info',
+              title: alias
+            }}
+          />
+        ))}
+      </button>
+    </li>
+  );
+}
+
+function ModelVersions(
+  props: IModelsPanelProps & {
+    name: string;
+    version: number | null;
+    onVersion: (version: number | null) => void;
+    onBack: () => void;
+  }
+): JSX.Element {
+  const { client, trans, name, version, onVersion, onBack } = props;
+  const [versions, reload] = useLoadable(
+    () => client.listVersions(name),
+    [client, name]
+  );
+  const [serial, setSerial] = React.useState(0);
+
+  const changed = React.useCallback(() => {
+    reload();
+    setSerial(value => value + 1);
+  }, [reload]);
+
+  return (
+    <section
+      className="jp-Workbench-section"
+      aria-label={trans.__('Model %1', name)}
+    >
+      <SectionHeader
+        title={name}
+        onRefresh={changed}
+        busy={versions.status === 'loading'}
+        trans={trans}
+      >
+        <button
+          type="button"
+          className="jp-Workbench-linkButton"
+          onClick={onBack}
+        >
+          {trans.__('All models')}
+        </button>
+      </SectionHeader>
+      <Loaded state={versions} trans={trans} onRetry={reload}>
+        {data => {
+          const current = version ?? data.versions[0]?.version ?? null;
+          return (
+            <>
+              <ul
+                className="jp-Workbench-list"
+                data-testid="workbench-versions"
+              >
+                {data.versions.map(row => (
+                  <VersionRow
+                    key={row.version}
+                    row={row}
+                    selected={row.version === current}
+                    onSelect={() => onVersion(row.version)}
+                    {...props}
+                  />
+                ))}
+              </ul>
+              {current !== null && (
+                <VersionDetail
+                  {...props}
+                  key={`${name}:${current}:${serial}`}
+                  name={name}
+                  version={current}
+                  onChanged={changed}
+                />
+              )}
+            </>
+          );
+        }}
+      </Loaded>
+    </section>
+  );
+}
+
+function VersionRow(
+  props: IPanelProps & {
+    row: IVersionSummary;
+    selected: boolean;
+    onSelect: () => void;
+  }
+): JSX.Element {
+  const { row, selected, onSelect, trans } = props;
+  return (
+    <li>
+      <button
+        type="button"
+        className={`jp-Workbench-rowButton${selected ? ' jp-mod-selected' : ''}`}
+        aria-pressed={selected}
+        onClick={onSelect}
+        data-version={row.version}
+      >
+        <span className="jp-Workbench-rowTitle">
+          {trans.__('v%1', row.version)}
+        </span>
+        <span className="jp-Workbench-muted">{row.author}</span>
+        <span className="jp-Workbench-chips">
+          {versionChips(row, trans).map(chip => (
+            <Chip key={chip.label} chip={chip} />
+          ))}
+        </span>
+      </button>
+    </li>
+  );
+}

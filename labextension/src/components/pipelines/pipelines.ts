@@ -1,0 +1,106 @@
+/**
+ * State logic of the Pipelines and Jobs panels for notebook runs: status chips,
+ * the failing cell, and how to read the answer while a just-started run is not
+ * recorded yet.
+ */
+import { TranslationBundle } from '@jupyterlab/translation';
+
+import { ILaunchInfo, IRunRecord, IStage } from '../../tokens';
+import { ChipKind, IChip } from '../models/models';
+
+const RUN_KINDS: Record<string, ChipKind> = {
+  running: 'info',
+  succeeded: 'ok',
+  failed: 'error',
+  'timed-out': 'error',
+  cancelled: 'warn'
+};
+
+export function runChip(run: IRunRecord): IChip {
+  return {
+    label: run.status,
+    kind: RUN_KINDS[run.status] ?? 'neutral',
+    title: run.error_message ?? run.status
+  };
+}
+
+export function stageChip(stage: IStage, trans: TranslationBundle): IChip {
+  switch (stage.status.state) {
+    case 'up-to-date':
+      return {
+        label: trans.__('up to date'),
+        kind: 'ok',
+        title: trans.__('Deps, params and outs match dvc.lock')
+      };
+    case 'changed':
+      return {
+        label: trans.__('changed'),
+        kind: 'warn',
+        title: stage.status.changes.join('\n') || trans.__('Needs a run')
+      };
+    default:
+      return {
+        label: trans.__('status unknown'),
+        kind: 'neutral',
+        title: stage.status.message
+      };
+  }
+}
+
+/**
+ * Where a failed run stopped, as people count cells: "cell 3: ValueError".
+ */
+export function failingCell(
+  run: IRunRecord,
+  trans: TranslationBundle
+): string | null {
+  if (run.status === 'running' || run.status === 'succeeded') {
+    return null;
+  }
+  const name = run.error_name ?? run.status;
+  if (run.error_cell === null) {
+    return name;
+  }
+  return trans.__('cell %1: %2', run.error_cell + 1, name);
+}
+
+export function isActiveRun(run: IRunRecord): boolean {
+  return run.status === 'running';
+}
+
+/**
+ * What a just-started run is doing: `starting` until its record exists (its
+ * kernel is starting), `recorded` from then on (follow it as a run), `gone`
+ * when its process ended before recording anything (the log tail says why).
+ */
+export type LaunchOutcome =
+  | { kind: 'recorded' }
+  | { kind: 'starting' }
+  | { kind: 'gone'; message: string };
+
+export function launchOutcome(launch: ILaunchInfo): LaunchOutcome {
+  if (launch.recorded) {
+    return { kind: 'recorded' };
+  }
+  if (launch.running) {
+    return { kind: 'starting' };
+  }
+  const lines = launch.log_tail.split('\n').filter(line => line.trim());
+  const last = lines.length ? lines[lines.length - 1] : '';
+  return {
+    kind: 'gone',
+    message: `The run ended (exit code ${launch.returncode}) before it started the notebook${last ? `: ${last}` : '.'}`
+  };
+}
+
+/**
+ * The user's paths of a stage (deps without the notebook itself, outs without
+ * the executed notebook workbench adds).
+ */
+export function ownPaths(stage: IStage): { deps: string[]; outs: string[] } {
+  const executed = `runs/${stage.name}/${stage.name}.ipynb`;
+  return {
+    deps: stage.deps.filter(path => path !== stage.notebook),
+    outs: stage.outs.filter(path => path !== executed)
+  };
+}

@@ -1,0 +1,321 @@
+"""Handlers for pipelines: stages, runs, notebook promotion and schedules.
+
+Stages come from ``dvc.yaml`` (``list_stages``) with their ``dvc status``; runs from
+the run history (``list_runs``, ``get_run``). Starting a run answers ``202`` with
+the run id at once: ``workbench run STAGE --run-id ID`` runs as a child process
+(:mod:`workbench.server.launcher`) and records itself. Promotion is first a dry run
+(``check_promotion``: the plan and every problem), then ``promote``.
+Notebook paths arrive as JupyterLab paths (relative to the server's root folder) and
+must lie inside the project; other paths are relative to the project root.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import tornado.web
+from jupyter_server.auth.decorator import authorized
+
+from workbench.core.errors import Conflict, NotFound, ValidationError
+from workbench.pipelines.dvc import stage_notebook, workbench_command
+from workbench.pipelines.models import RunRecord
+from workbench.pipelines.promote import check_promotion, promote
+from workbench.pipelines.run import new_run_id
+from workbench.pipelines.runs import get_run, list_runs
+from workbench.pipelines.schedules import (
+    add_schedule,
+    get_schedule,
+    list_schedules,
+    pause_schedule,
+    remove_schedule,
+    resume_schedule,
+)
+from workbench.pipelines.stages import list_stages
+from workbench.server.base import WorkbenchHandler
+from workbench.server.gaps import check_stage_params, set_stage_params, stage_statuses
+from workbench.server.models import LaunchInfo, LogResponse, RunStarted
+
+__all__ = ["pipeline_routes"]
+
+LOG_TAIL_CHARS = 64 * 1024
+
+
+class StagesHandler(WorkbenchHandler):
+    """``GET /workbench/api/pipelines/stages``: stages with deps, outs and changed/up-to-date state."""
+
+    auth_resource = "workbench:pipelines"
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self) -> None:
+        project = self.require_project()
+
+        def load() -> list[dict]:
+            stages = list_stages(project)
+            statuses = stage_statuses(project, [stage.name for stage in stages])
+            return [
+                {
+                    **stage.to_dict(),
+                    "notebook_lab_path": self.lab_path(stage.notebook),
+                    "status": statuses[stage.name].to_dict(),
+                }
+                for stage in stages
+            ]
+
+        self.write_json({"stages": await self.run_blocking(load)})
+
+
+class StageRunsHandler(WorkbenchHandler):
+    """``POST /workbench/api/pipelines/stages/{stage}/runs``: start a run; ``202`` with its id."""
+
+    auth_resource = "workbench:pipelines"
+
+    @tornado.web.authenticated
+    @authorized
+    async def post(self, stage: str) -> None:
+        self.json_body()
+        workspace = self.workspace()
+        root = workspace.project.root
+        await self.run_blocking(lambda: stage_notebook(root, stage))  # 404/400 before any process starts
+        run_id = new_run_id()
+        command = [*workbench_command(), "run", stage, "--run-id", run_id, "--trigger", "jupyterlab", "--quiet"]
+        launch = await self.services.launcher.start(
+            "run",
+            run_id,
+            command,
+            cwd=root,
+            env={"WORKBENCH_USER": workspace.actor, "WORKBENCH_TRIGGER": "jupyterlab"},
+            log_path=workspace.project.state_dir / "server" / f"run-{run_id}.log",
+        )
+        body = RunStarted(run_id, "run", stage, launch.pid, launch.to_dict()["started_at"])
+        self.write_json(body.to_dict(), status=202)
+
+
+class RunsHandler(WorkbenchHandler):
+    """``GET /workbench/api/pipelines/runs?stage=&status=&limit=``: runs, newest first."""
+
+    auth_resource = "workbench:pipelines"
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self) -> None:
+        workspace = self.workspace()
+        stage = self.query_text("stage")
+        status = self.query_text("status")
+        limit = self.query_int("limit", 50, maximum=500)
+        records = await self.run_blocking(lambda: list_runs(workspace, stage=stage, status=status, limit=limit))
+        self.write_json({"runs": [_run_body(self, record) for record in records]})
+
+
+def _run_body(handler: WorkbenchHandler, record: RunRecord) -> dict[str, Any]:
+    """The run as the API shows it: its record, plus the executed notebook's JupyterLab path."""
+    data = record.to_dict()
+    return {**data, "output_lab_path": handler.lab_path(data["output_path"])}
+
+
+class RunHandler(WorkbenchHandler):
+    """``GET /workbench/api/pipelines/runs/{id}``: one run; ``PATCH`` ``{"status": "cancelled"}`` stops it."""
+
+    auth_resource = "workbench:pipelines"
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self, run_id: str) -> None:
+        workspace = self.workspace()
+        record = await self.run_blocking(lambda: get_run(workspace, run_id))
+        self.write_json(_run_body(self, record))
+
+    @tornado.web.authenticated
+    @authorized
+    async def patch(self, run_id: str) -> None:
+        body = self.json_body("status")
+        if body.required_text("status", max_length=20) != "cancelled":
+            raise ValidationError('A run can only be changed to {"status": "cancelled"}.')
+        workspace = self.workspace()
+        record = await self.run_blocking(lambda: get_run(workspace, run_id))
+        if record.finished:
+            raise Conflict(f"Run {record.id[:12]} has already {record.status}; there is nothing to cancel.")
+        if not self.services.launcher.cancel(record.id):
+            raise Conflict(
+                f"Run {record.id[:12]} was not started by this server (trigger {record.trigger}, process "
+                f"{record.pid} on {record.host}); stop it where it runs."
+            )
+        self.write_json(_run_body(self, record), status=202)
+
+
+class LaunchHandler(WorkbenchHandler):
+    """``GET /workbench/api/pipelines/launches/{id}``: a run this server started, before and after it
+    is recorded (a run's record appears once its kernel starts; a launch that died first says why)."""
+
+    auth_resource = "workbench:pipelines"
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self, launch_id: str) -> None:
+        launch = self.services.launcher.get(launch_id.lower())
+        if launch is None:
+            raise NotFound(f"This server started no run {launch_id!r}; `GET pipelines/runs` lists every run.")
+        workspace = self.workspace()
+
+        def recorded() -> bool:
+            try:
+                get_run(workspace, launch.id)
+            except NotFound:
+                return False
+            return True
+
+        found = await self.run_blocking(recorded)
+        data = launch.to_dict()
+        tail = "" if found else launch.log_tail(4000)
+        info = LaunchInfo(**data, recorded=found, log_tail=tail)
+        self.write_json(info.to_dict())
+
+
+class RunLogHandler(WorkbenchHandler):
+    """``GET /workbench/api/pipelines/runs/{id}/log``: the end of the run's log."""
+
+    auth_resource = "workbench:pipelines"
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self, run_id: str) -> None:
+        workspace = self.workspace()
+        try:
+            record = await self.run_blocking(lambda: get_run(workspace, run_id))
+            full_id, log_path = record.id, record.log_path
+        except NotFound:
+            launch = self.services.launcher.find(run_id.strip().lower())
+            if launch is None:
+                raise
+            full_id, log_path = launch.id, workspace.project.relative(launch.log_path)
+        text, truncated = "", False
+        if log_path:
+            path = self.project_path(log_path, "log path")
+            if path.is_file():
+                raw = await self.run_blocking(lambda: path.read_text(encoding="utf-8", errors="replace"))
+                truncated = len(raw) > LOG_TAIL_CHARS
+                text = raw[-LOG_TAIL_CHARS:]
+        self.write_json(LogResponse(full_id, text, truncated, log_path).to_dict())
+
+
+class PromotionsHandler(WorkbenchHandler):
+    """``POST /workbench/api/pipelines/promotions``: promote a notebook to a DVC stage.
+
+    ``dry_run: true`` answers the plan (parameters, deps, outs, command, problems)
+    and changes nothing; otherwise the notebook is promoted (a NotebookError, 400,
+    lists every problem). ``params`` sets parameter values other than the
+    notebook's defaults, type-checked against them.
+    """
+
+    auth_resource = "workbench:pipelines"
+
+    @tornado.web.authenticated
+    @authorized
+    async def post(self) -> None:
+        body = self.json_body("notebook", "stage", "deps", "outs", "metrics", "plots", "force", "dry_run", "params")
+        root_dir = self.settings.get("server_root_dir", ".")
+        project = self.require_project()
+        notebook_text = body.required_text("notebook", max_length=500)
+        if not notebook_text.endswith(".ipynb"):
+            raise ValidationError(f"{notebook_text!r} is not a notebook; promote an .ipynb file.")
+        notebook = project.resolve_inside(Path(root_dir) / notebook_text, "notebook")
+        options = {
+            "stage": body.optional_text("stage", max_length=64),
+            "deps": body.text_list("deps"),
+            "outs": body.text_list("outs"),
+            "metrics": body.text_list("metrics"),
+            "plots": body.text_list("plots"),
+            "force": body.flag("force"),
+            "base_dir": project.root,
+        }
+        params = body.mapping("params")
+        if body.flag("dry_run"):
+            plan = await self.run_blocking(lambda: check_promotion(project, notebook, **options))
+            self.write_json(plan.to_dict())
+            return
+        workspace = self.workspace()
+
+        def run() -> dict:
+            if params:
+                plan = check_promotion(project, notebook, **options)
+                check_stage_params(list(plan.parameters), params)
+            result = promote(workspace, notebook, **options)
+            data = result.to_dict()
+            if params:
+                data["values"] = set_stage_params(workspace, result.plan.stage, list(result.plan.parameters), params)
+            return data
+
+        self.write_json(await self.run_blocking(run), status=201)
+
+
+class SchedulesHandler(WorkbenchHandler):
+    """``GET``/``POST /workbench/api/pipelines/schedules``: cron schedules of stages."""
+
+    auth_resource = "workbench:pipelines"
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self) -> None:
+        workspace = self.workspace()
+        schedules = await self.run_blocking(lambda: list_schedules(workspace))
+        self.write_json({"schedules": [schedule.to_dict() for schedule in schedules]})
+
+    @tornado.web.authenticated
+    @authorized
+    async def post(self) -> None:
+        body = self.json_body("stage", "cron", "tz", "mode")
+        stage = body.required_text("stage", max_length=64)
+        cron = body.required_text("cron", max_length=100)
+        tz = body.text("tz", "UTC", max_length=64) or "UTC"
+        mode = body.text("mode", "run", max_length=10) or "run"
+        workspace = self.workspace()
+        schedule = await self.run_blocking(lambda: add_schedule(workspace, stage, cron, tz=tz, mode=mode))
+        self.write_json(schedule.to_dict(), status=201)
+
+
+class ScheduleHandler(WorkbenchHandler):
+    """``GET``/``PATCH`` ``{"paused": bool}``/``DELETE /workbench/api/pipelines/schedules/{id}``."""
+
+    auth_resource = "workbench:pipelines"
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self, schedule_id: str) -> None:
+        workspace = self.workspace()
+        schedule = await self.run_blocking(lambda: get_schedule(workspace, int(schedule_id)))
+        self.write_json(schedule.to_dict())
+
+    @tornado.web.authenticated
+    @authorized
+    async def patch(self, schedule_id: str) -> None:
+        body = self.json_body("paused")
+        if "paused" not in body:
+            raise ValidationError('Send {"paused": true} to pause the schedule or {"paused": false} to resume it.')
+        change = pause_schedule if body.flag("paused") else resume_schedule
+        workspace = self.workspace()
+        schedule = await self.run_blocking(lambda: change(workspace, int(schedule_id)))
+        self.write_json(schedule.to_dict())
+
+    @tornado.web.authenticated
+    @authorized
+    async def delete(self, schedule_id: str) -> None:
+        workspace = self.workspace()
+        await self.run_blocking(lambda: remove_schedule(workspace, int(schedule_id)))
+        self.set_status(204)
+        self.finish()
+
+
+def pipeline_routes(prefix: str) -> list[tuple[str, type[WorkbenchHandler]]]:
+    base = f"{prefix}/pipelines"
+    return [
+        (rf"{base}/stages", StagesHandler),
+        (rf"{base}/stages/([^/]+)/runs", StageRunsHandler),
+        (rf"{base}/runs", RunsHandler),
+        (rf"{base}/runs/([0-9a-fA-F]{{4,32}})", RunHandler),
+        (rf"{base}/runs/([0-9a-fA-F]{{4,32}})/log", RunLogHandler),
+        (rf"{base}/launches/([0-9a-fA-F]{{32}})", LaunchHandler),
+        (rf"{base}/promotions", PromotionsHandler),
+        (rf"{base}/schedules", SchedulesHandler),
+        (rf"{base}/schedules/([0-9]{{1,9}})", ScheduleHandler),
+    ]
