@@ -175,7 +175,13 @@ class Routing:
                 decided = pl.when(mask).then(pl.lit(self.labels[rule.decision])).otherwise(decided)
                 route = pl.when(mask).then(pl.lit(rule.route)).otherwise(route)
                 fired = pl.when(mask).then(pl.lit(rule.name)).otherwise(fired)
-        leaning = pl.when(col >= self.lean).then(pl.lit("accept")).otherwise(pl.lit("decline"))
+        leaning = (
+            pl.when(col.is_nan())
+            .then(pl.lit("none"))
+            .when(col >= self.lean)
+            .then(pl.lit("accept"))
+            .otherwise(pl.lit("decline"))
+        )
         return data.select(
             decided.alias("decision"), route.alias("route"), fired.alias("rule"), leaning.alias("leaning")
         )

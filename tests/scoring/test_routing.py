@@ -1,0 +1,147 @@
+"""Routing: every route and decision, rule precedence, and the validation of a policy's routing section."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from workbench.core.errors import PolicyError, ValidationError
+from workbench.scoring.routing import DEFAULT_LABELS, Routing, parse_routing
+
+FRAME = pl.DataFrame(
+    {
+        "transcript_complete": [1, 1, 1, 0, 1, 1, 0],
+        "first_generation": [0, 0, 0, 0, 1, 1, 1],
+    }
+)
+SCORES = pl.Series("score", [0.9, 0.1, 0.5, 0.9, 0.4, 0.1, float("nan")], dtype=pl.Float32)
+POLICY = {
+    "thresholds": {"accept": 0.7, "decline": 0.3},
+    "rules": [
+        {"name": "missing_transcript", "when": "transcript_complete = 0"},
+        {"name": "first_gen_borderline", "when": "score < 0.5 AND first_generation = 1"},
+    ],
+}
+
+
+def test_every_route_and_decision() -> None:
+    routed = parse_routing(POLICY, "policy.yaml").apply(FRAME, SCORES)
+    assert routed.columns == ["decision", "route", "rule", "leaning"]
+    assert routed["decision"].to_list() == [
+        "auto_accept",  # above accept: the model decides
+        "auto_decline",  # below decline: the model decides
+        "review",  # between the thresholds: a human decides
+        "review",  # a rule fires over a confident score
+        "review",  # the second rule
+        "review",  # the second rule over a confident decline
+        "review",  # the first rule wins when several fire, NaN or not
+    ]
+    assert routed["route"].to_list() == [
+        "model",
+        "model",
+        "human",
+        "rule:missing_transcript",
+        "rule:first_gen_borderline",
+        "rule:first_gen_borderline",
+        "rule:missing_transcript",
+    ]
+    assert routed["rule"].to_list() == [
+        None,
+        None,
+        None,
+        "missing_transcript",
+        *["first_gen_borderline"] * 2,
+        "missing_transcript",
+    ]
+    assert routed["leaning"].to_list() == ["accept", "decline", "accept", "accept", "decline", "decline", "none"]
+
+
+def test_rules_may_decide_and_labels_may_be_renamed() -> None:
+    routing = parse_routing(
+        {
+            "thresholds": {"accept": 0.7, "decline": 0.3, "lean": 0.6},
+            "labels": {"accept": "admit", "decline": "reject", "review": "refer"},
+            "rules": [{"name": "incomplete", "when": "transcript_complete = 0", "decision": "decline"}],
+        }
+    )
+    routed = routing.apply(FRAME, SCORES)
+    assert routed["decision"].to_list() == ["admit", "reject", "refer", "reject", "refer", "reject", "reject"]
+    assert routed["route"][3] == "rule:incomplete" and routed["route"][2] == "human"
+    assert routed["leaning"][2] == "decline"  # 0.5 is below the explicit lean of 0.6
+
+
+def test_one_threshold_sends_the_rest_to_review() -> None:
+    only_accept = parse_routing({"thresholds": {"accept": 0.7}}).apply(FRAME, SCORES)
+    assert only_accept["decision"].to_list()[:3] == ["auto_accept", "review", "review"]
+    only_decline = parse_routing({"thresholds": {"decline": 0.3}}).apply(FRAME, SCORES)
+    assert only_decline["decision"].to_list()[:3] == ["review", "auto_decline", "review"]
+
+
+def test_without_a_routing_section_the_model_decides_at_one_half() -> None:
+    routing = parse_routing(None)
+    assert routing == Routing() and routing.labels == DEFAULT_LABELS
+    routed = routing.apply(FRAME, SCORES)
+    assert routed["decision"].to_list()[:3] == ["auto_accept", "auto_decline", "auto_accept"]
+    assert set(routed["route"].to_list()[:6]) == {"model"}
+    assert routed["decision"][6] == "review"  # a NaN score is nobody's decision
+
+
+def test_a_rule_that_is_null_does_not_fire() -> None:
+    frame = pl.DataFrame({"transcript_complete": [None, 1]}, schema={"transcript_complete": pl.Int8})
+    routed = parse_routing({"rules": [{"name": "t", "when": "transcript_complete = 0"}]}).apply(
+        frame, pl.Series("score", [0.9, 0.9], dtype=pl.Float32)
+    )
+    assert routed["route"].to_list() == ["model", "model"]
+
+
+def test_round_trip_through_a_dict() -> None:
+    routing = parse_routing(POLICY)
+    again = parse_routing(routing.to_dict())
+    assert again.to_dict() == routing.to_dict() and again.columns == ("transcript_complete", "first_generation")
+
+
+@pytest.mark.parametrize(
+    ("policy", "key", "text"),
+    [
+        ({"treshold": {}}, "routing.treshold", "Did you mean `thresholds`"),
+        ({"thresholds": {"accept": "high"}}, "routing.thresholds.accept", "must be a number"),
+        ({"thresholds": {"accept": 0.3, "decline": 0.7}}, "routing.thresholds.decline", "above accept"),
+        ({"thresholds": {}}, "routing.thresholds", "give `accept`, `decline` or both"),
+        ({"labels": {"accept": "x y"}}, "routing.labels.accept", "not a label"),
+        ({"labels": {"accept": "review"}}, "routing.labels", "must differ"),
+        ({"rules": {"name": "x"}}, "routing.rules", "must be a list"),
+        ({"rules": [{"name": "x"}]}, "routing.rules[0].when", "SQL condition"),
+        ({"rules": [{"when": "a = 1"}]}, "routing.rules[0].name", "not a rule name"),
+        ({"rules": [{"name": "a", "when": "a = 1"}, {"name": "a", "when": "a = 2"}]}, "routing.rules[1].name", "twice"),
+        ({"rules": [{"name": "a", "when": "a = 1", "decision": "maybe"}]}, "routing.rules[0].decision", "not one of"),
+        ({"rules": [{"name": "a", "when": "a = 1", "then": "review"}]}, "routing.rules[0].then", "unknown key"),
+        ({"rules": [{"name": "a", "when": "a ==== 1 ((("}]}, "routing.rules[0].when", "cannot|not a SQL"),
+    ],
+)
+def test_bad_routing_names_the_file_and_key(policy: dict[str, object], key: str, text: str) -> None:
+    with pytest.raises(PolicyError, match=text) as raised:
+        parse_routing(policy, "pipelines/admissions/policy.yaml")
+    assert raised.value.message.startswith(f"pipelines/admissions/policy.yaml: `{key}`")
+    assert raised.value.details["key"] == key
+
+
+def test_rules_are_parsed_as_sql_never_evaluated_as_python() -> None:
+    with pytest.raises(PolicyError, match=r"routing.rules\[0\].when"):
+        parse_routing({"rules": [{"name": "evil", "when": "__import__('os').system('touch /tmp/pwned')"}]})
+
+
+def test_a_rule_reading_a_missing_column_is_refused_before_scoring() -> None:
+    routing = parse_routing({"rules": [{"name": "needs_essay", "when": "essay_words < 100"}]})
+    with pytest.raises(ValidationError, match=r"'needs_essay'.*\['essay_words'\]"):
+        routing.check_columns(["gpa", "score"])
+
+
+def test_a_rule_must_be_a_row_wise_condition() -> None:
+    scores = pl.Series("score", [0.5, 0.6], dtype=pl.Float32)
+    frame = pl.DataFrame({"gpa": [3.0, 2.0]})
+    not_boolean = parse_routing({"rules": [{"name": "sum", "when": "gpa + 1"}]})
+    with pytest.raises(ValidationError, match="not a true/false value"):
+        not_boolean.apply(frame, scores)
+    aggregate = parse_routing({"rules": [{"name": "avg", "when": "AVG(gpa) > 1"}]})
+    with pytest.raises(ValidationError, match="row-wise"):
+        aggregate.apply(frame, scores)

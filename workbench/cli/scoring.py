@@ -1,0 +1,342 @@
+"""``workbench score``, ``jobs list|show|cancel``, ``queue list|decide`` and ``monitor``.
+
+Thin: each handler parses its arguments, calls one service function of
+:mod:`workbench.jobs` and prints the result (``--json`` for scripts). Local paths
+given on the command line are relative to the current folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import signal
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+from workbench.cli.output import print_json, print_table
+
+__all__ = ["register"]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    score = subparsers.add_parser(
+        "score",
+        help="score a Parquet input with a model version as a tracked job",
+        description="Stream INPUT (a Parquet file or folder, local or an fsspec URL) through the version REF "
+        "names, route every row (model, rule or human review) and write OUTPUT atomically.",
+    )
+    score.add_argument("ref", help="model reference: name@alias, name:3 or name")
+    score.add_argument("input", help="Parquet file or folder to score")
+    score.add_argument("-o", "--output", required=True, help="Parquet file (.parquet) or folder to write")
+    score.add_argument("--device", default="auto", help="auto (GPU when usable), cpu, or cuda")
+    score.add_argument("--engine", default="local", choices=("local", "dask"))
+    score.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address (default: a LocalCluster)")
+    score.add_argument("--workers", type=int, help="workers of the LocalCluster the dask engine starts")
+    score.add_argument("--explain", default="none", choices=("none", "approx", "exact"), help="reason codes per row")
+    score.add_argument("--top-k", type=int, default=3, help="reasons per row (default 3)")
+    score.add_argument(
+        "--review-reasons", action="store_true", help="with --explain none: approximate reasons for review rows only"
+    )
+    score.add_argument("--batch-rows", type=int, default=100_000, metavar="N", help="rows per batch (default 100000)")
+    score.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists")
+    score.add_argument("--detach", action="store_true", help="run in the background; follow with `workbench jobs`")
+    score.add_argument("--quiet", action="store_true", help="no progress bar")
+    score.add_argument("--json", action="store_true", help="print the job as JSON")
+    score.set_defaults(handler=_score)
+
+    jobs = subparsers.add_parser("jobs", help="scoring jobs: list, show, cancel")
+    sub = jobs.add_subparsers(dest="jobs_command", metavar="{list,show,cancel}", required=True)
+    listing = sub.add_parser("list", help="jobs, newest first")
+    listing.add_argument("--status", choices=("queued", "running", "succeeded", "failed", "cancelled"))
+    listing.add_argument("--model")
+    listing.add_argument("--limit", type=int, default=50)
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(handler=_jobs_list)
+    show = sub.add_parser("show", help="one job: options, progress, stats, drift, error")
+    show.add_argument("id", help="job id or a unique prefix")
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(handler=_jobs_show)
+    cancel = sub.add_parser("cancel", help="cancel a queued or running job")
+    cancel.add_argument("id", help="job id or a unique prefix")
+    cancel.add_argument("--wait", type=float, default=0.0, metavar="S", help="wait up to S seconds for it to stop")
+    cancel.add_argument("--json", action="store_true")
+    cancel.set_defaults(handler=_jobs_cancel)
+    run = sub.add_parser("run")  # used by `score --detach`; not for people
+    run.add_argument("id")
+    run.set_defaults(handler=_jobs_run)
+
+    queue = subparsers.add_parser("queue", help="the human review queue")
+    qsub = queue.add_subparsers(dest="queue_command", metavar="{list,decide}", required=True)
+    qlist = qsub.add_parser("list", help="review items, oldest first")
+    qlist.add_argument("--job", help="only this job's items (id or prefix)")
+    qlist.add_argument("--status", default="open", choices=("open", "decided", "all"))
+    qlist.add_argument("--model")
+    qlist.add_argument("--limit", type=int, default=100)
+    qlist.add_argument("--json", action="store_true")
+    qlist.set_defaults(handler=_queue_list)
+    decide = qsub.add_parser("decide", help="accept or decline one review item")
+    decide.add_argument("item", type=int, help="review item id")
+    decide.add_argument("--decision", required=True, choices=("accept", "decline"))
+    decide.add_argument("--comment", "-m", default="", help="why (required when overriding the model)")
+    decide.add_argument("--json", action="store_true")
+    decide.set_defaults(handler=_queue_decide)
+
+    monitor = subparsers.add_parser(
+        "monitor", help="drift per scoring job and retrain flags; --act runs the policy's retrain stage"
+    )
+    monitor.add_argument("--model")
+    monitor.add_argument("--act", action="store_true", help="run the retrain stage for flagged versions")
+    monitor.add_argument("--limit", type=int, default=20)
+    monitor.add_argument("--json", action="store_true")
+    monitor.set_defaults(handler=_monitor)
+
+
+def _path(value: str) -> str:
+    if "://" in value and not value.startswith("file://"):
+        return value
+    absolute = os.path.abspath(value.removeprefix("file://"))
+    return absolute + "/" if value.endswith("/") else absolute
+
+
+@contextlib.contextmanager
+def _progress(enabled: bool) -> Iterator[Any]:
+    if not enabled:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (TextColumn("scoring"), BarColumn(), MofNCompleteColumn(), TextColumn("rows"), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True)) as bar:
+        task = bar.add_task("scoring", total=None)
+
+        def update(done: int, total: int | None) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def _summary(job: Any) -> None:
+    stats = job.stats
+    seconds = stats.get("seconds") or 0
+    print(
+        f"Job {job.short_id} {job.status}: {job.rows_done:,} rows in {seconds:.2f} s "
+        f"({stats.get('rows_per_s', 0):,.0f} rows/s) on {job.device}, engine {job.engine} -> {job.output}"
+    )
+    decisions = ", ".join(f"{name} {count:,}" for name, count in stats.get("decisions", {}).items())
+    print(f"  decisions: {decisions or 'none'}")
+    if stats.get("review_items"):
+        print(f"  review items: {stats['review_items']:,} (`workbench queue list --job {job.short_id}`)")
+    latency = stats.get("batch_latency_ms", {})
+    if latency.get("p50") is not None:
+        print(f"  batch latency ms: p50 {latency['p50']:.1f}, p95 {latency['p95']:.1f}, p99 {latency['p99']:.1f}")
+    _drift_line(job.drift)
+
+
+def _drift_line(drift: dict[str, Any]) -> None:
+    summary = drift.get("summary")
+    if summary:
+        limit = drift.get("limit")
+        verdict = " - over the limit: retraining recommended" if drift.get("exceeded") else ""
+        print(
+            f"  drift: {summary.get('n_drifted')}/{summary.get('n_columns')} columns drifted "
+            f"(share {summary.get('drift_share', 0):.2f}, limit {limit if limit is not None else 'none'}){verdict}"
+        )
+    elif drift.get("error"):
+        print(f"  drift: not checked ({drift['error']})")
+
+
+def _score(args: argparse.Namespace) -> int:
+    from workbench.jobs.execute import run_job
+    from workbench.jobs.score import detach_job
+    from workbench.jobs.submit import submit_score_job
+    from workbench.project.workspace import open_workspace
+
+    workspace = open_workspace()
+    job = submit_score_job(
+        workspace,
+        args.ref,
+        _path(args.input),
+        _path(args.output),
+        device=args.device,
+        engine=args.engine,
+        scheduler=args.scheduler,
+        workers=args.workers,
+        explain=args.explain,
+        top_k=args.top_k,
+        review_reasons=args.review_reasons,
+        batch_rows=args.batch_rows,
+        overwrite=args.overwrite,
+    )
+    for warning in job.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if args.detach:
+        job = detach_job(workspace, job)
+        if args.json:
+            print_json(job.to_dict())
+        else:
+            print(f"Job {job.id} started in the background (pid {job.pid}); log: {job.log_path}")
+            short = job.short_id
+            print(f"Follow it with `workbench jobs show {short}`; stop it with `workbench jobs cancel {short}`.")
+        return 0
+    signal.signal(signal.SIGTERM, _interrupt)  # a terminated job records itself cancelled, as Ctrl-C does
+    with _progress(not args.quiet and not args.json and sys.stderr.isatty()) as progress:
+        job = run_job(workspace, job.id, progress=progress)
+    if args.json:
+        print_json(job.to_dict())
+    else:
+        _summary(job)
+    return 0
+
+
+def _jobs_list(args: argparse.Namespace) -> int:
+    from workbench.jobs.listing import list_jobs
+    from workbench.project.workspace import open_workspace
+
+    found = list_jobs(open_workspace(), status=args.status, model=args.model, limit=args.limit)
+    if args.json:
+        print_json([job.to_dict() for job in found])
+        return 0
+    rows = [
+        [
+            job.short_id,
+            job.status,
+            job.model_ref,
+            f"{job.rows_done:,}/{job.rows_total:,}" if job.rows_total is not None else f"{job.rows_done:,}",
+            job.device,
+            job.engine,
+            job.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+            job.actor,
+        ]
+        for job in found
+    ]
+    print_table(["ID", "STATUS", "MODEL", "ROWS", "DEVICE", "ENGINE", "CREATED", "BY"], rows, empty="(no jobs)")
+    return 0
+
+
+def _jobs_show(args: argparse.Namespace) -> int:
+    from workbench.jobs.listing import get_job
+    from workbench.project.workspace import open_workspace
+
+    job = get_job(open_workspace(), args.id)
+    if args.json:
+        print_json(job.to_dict())
+        return 0
+    total = f" of {job.rows_total:,}" if job.rows_total is not None else ""
+    print(f"Job {job.id} ({job.kind}) {job.status}")
+    print(f"  model: {job.model_ref} (asked for {job.ref})")
+    print(f"  input: {job.input}\n  output: {job.output}")
+    print(f"  device: {job.device}, engine: {job.engine}, explain: {job.options.get('explain')}")
+    print(f"  rows: {job.rows_done:,}{total}")
+    print(f"  by {job.actor}, created {job.created_at:%Y-%m-%d %H:%M:%S}, pid {job.pid} on {job.host}")
+    for warning in job.warnings:
+        print(f"  warning: {warning}")
+    if job.status == "succeeded":
+        _summary(job)
+    if job.error:
+        print(f"  error ({job.error_type}): {job.error}")
+    if job.log_path:
+        print(f"  log: {job.log_path}")
+    return 0
+
+
+def _jobs_cancel(args: argparse.Namespace) -> int:
+    from workbench.jobs.cancel import cancel_job
+    from workbench.project.workspace import open_workspace
+
+    job = cancel_job(open_workspace(), args.id, wait_s=args.wait)
+    if args.json:
+        print_json(job.to_dict())
+    elif job.status == "running":
+        print(f"Asked job {job.short_id} to stop; it stops after its current batch.")
+    else:
+        print(f"Job {job.short_id} is {job.status}.")
+    return 0
+
+
+def _interrupt(_signum: int, _frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def _jobs_run(args: argparse.Namespace) -> int:
+    from workbench.jobs.execute import run_job
+    from workbench.project.workspace import open_workspace
+
+    signal.signal(signal.SIGTERM, _interrupt)
+    job = run_job(open_workspace(), args.id)
+    _summary(job)
+    return 0
+
+
+def _queue_list(args: argparse.Namespace) -> int:
+    from workbench.jobs.queue import list_review_items
+    from workbench.project.workspace import open_workspace
+
+    status = None if args.status == "all" else args.status
+    items = list_review_items(open_workspace(), job=args.job, status=status, model=args.model, limit=args.limit)
+    if args.json:
+        print_json([item.to_dict() for item in items])
+        return 0
+    rows = [
+        [
+            item.id,
+            item.job_id[:12],
+            item.row_key,
+            f"{item.score:.3f}",
+            item.leaning,
+            item.rule or "-",
+            ", ".join(r["feature"] for r in item.reasons),
+            item.status if item.decision is None else f"{item.decision}{' (override)' if item.override else ''}",
+        ]
+        for item in items
+    ]
+    print_table(["ITEM", "JOB", "KEY", "SCORE", "LEANING", "RULE", "REASONS", "STATUS"], rows, empty="(queue empty)")
+    return 0
+
+
+def _queue_decide(args: argparse.Namespace) -> int:
+    from workbench.jobs.decide import decide_review_item
+    from workbench.project.workspace import open_workspace
+
+    item = decide_review_item(open_workspace(), args.item, args.decision, args.comment)
+    if args.json:
+        print_json(item.to_dict())
+    else:
+        marker = " (overrides the model)" if item.override else ""
+        print(f"Item {item.id} ({item.row_key}): {item.decision} by {item.decided_by}{marker}.")
+    return 0
+
+
+def _monitor(args: argparse.Namespace) -> int:
+    from workbench.jobs.monitor import monitor
+    from workbench.project.workspace import open_workspace
+
+    report = monitor(open_workspace(), model=args.model, act=args.act, limit=args.limit)
+    if args.json:
+        print_json(report.to_dict())
+        return 0 if report.ok else 1
+    rows = [
+        [
+            e.job_id[:12],
+            f"{e.model}:{e.version}",
+            f"{e.rows:,}",
+            "-" if e.drift_share is None else f"{e.n_drifted}/{e.n_columns} ({e.drift_share:.2f})",
+            "-" if e.limit is None else e.limit,
+            "yes" if e.exceeded else "no",
+            "yes" if e.retrain_recommended else "no",
+            (e.action or {}).get("status", "-"),
+        ]
+        for e in report.entries
+    ]
+    print_table(["JOB", "MODEL", "ROWS", "DRIFTED", "LIMIT", "OVER", "RETRAIN", "ACTION"], rows, empty="(no jobs)")
+    for action in report.actions:
+        if action.skipped:
+            print(f"{action.model}:{action.version}: no retrain run ({action.skipped}).")
+        else:
+            verdict = "succeeded" if action.exit_code == 0 else f"failed (exit {action.exit_code})"
+            print(f"{action.model}:{action.version}: ran `{' '.join(action.command)}`: {verdict}.")
+    if args.act and not report.actions:
+        print("Nothing to retrain.")
+    return 0 if report.ok else 1

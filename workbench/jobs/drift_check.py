@@ -1,0 +1,116 @@
+"""Drift per job: the scored input's sample against the version's training reference.
+
+The engines keep a uniform sample of the input's features (``drift_rows``, 20,000 by
+default); :func:`job_drift` runs the fast drift engine on it against the version's
+``reference`` artifact (a seeded sample of it of the same size at most) and judges the
+result against the policy's monitoring limit. Above 1,000 rows the engine's tests are
+distances (Wasserstein, Jensen-Shannon), which a sample of this size estimates well,
+and the check costs a fixed fraction of a second however large the job.
+:func:`monitoring_settings` validates the policy's ``monitoring`` section.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+from workbench.core.errors import PolicyError, WorkbenchError
+from workbench.governance.policy import Policy
+from workbench.project.workspace import Workspace
+from workbench.registry.models import ModelVersion
+
+__all__ = ["RETRAIN_MODES", "MonitoringSettings", "job_drift", "monitoring_settings"]
+
+RETRAIN_MODES = ("run", "repro")
+
+
+@dataclass(frozen=True)
+class MonitoringSettings:
+    """``drift_share_limit``: flag the version when a job's share of drifted columns exceeds it.
+    ``retrain_stage``/``retrain_mode``: what ``workbench monitor --act`` runs then."""
+
+    drift_share_limit: float | None = None
+    retrain_stage: str | None = None
+    retrain_mode: str = "run"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "drift_share_limit": self.drift_share_limit,
+            "retrain_stage": self.retrain_stage,
+            "retrain_mode": self.retrain_mode,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> MonitoringSettings:
+        data = data or {}
+        return cls(data.get("drift_share_limit"), data.get("retrain_stage"), data.get("retrain_mode") or "run")
+
+
+def monitoring_settings(policy: Policy | None, source: str = "") -> MonitoringSettings:
+    """The policy's ``monitoring`` section, validated; without one, the drift check's ``max_share``."""
+    if policy is None:
+        return MonitoringSettings()
+    where = source or str(policy.path)
+    node = policy.monitoring or {}
+    limit = node.get("drift_share_limit", policy.drift_max_share)
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, (int, float)) or not 0 <= limit <= 1):
+        raise PolicyError(
+            f"{where}: `monitoring.drift_share_limit`: must be a share between 0 and 1, got {limit!r}.",
+            details={"file": where, "key": "monitoring.drift_share_limit"},
+        )
+    stage = node.get("retrain_stage")
+    if stage is not None and (not isinstance(stage, str) or not stage.strip()):
+        raise PolicyError(
+            f"{where}: `monitoring.retrain_stage`: must be the name of a pipeline stage, got {stage!r}.",
+            details={"file": where, "key": "monitoring.retrain_stage"},
+        )
+    mode = node.get("retrain_mode", "run")
+    if mode not in RETRAIN_MODES:
+        raise PolicyError(
+            f"{where}: `monitoring.retrain_mode`: {mode!r} is not one of {', '.join(RETRAIN_MODES)} "
+            "(run: `workbench run STAGE`; repro: `dvc repro STAGE`).",
+            details={"file": where, "key": "monitoring.retrain_mode"},
+        )
+    return MonitoringSettings(None if limit is None else float(limit), stage, mode)
+
+
+def job_drift(
+    workspace: Workspace, version: ModelVersion, sample: pl.DataFrame | None, settings: MonitoringSettings
+) -> dict[str, Any]:
+    """The drift record stored with a job: summary, per-column results, limit and verdict.
+
+    A drift check that cannot run (no reference, a column without usable values) is
+    recorded with its reason; it never fails the job that scored the data.
+    """
+    from workbench.drift import detect_drift
+
+    record: dict[str, Any] = {"limit": settings.drift_share_limit, "exceeded": False}
+    if sample is None or sample.height == 0:
+        return {**record, "error": "no rows were sampled for the drift check"}
+    if "reference" not in version.artifacts:
+        return {**record, "error": f"{version.ref} has no training reference artifact"}
+    try:
+        reference_ref = version.artifact("reference")
+        data = workspace.artifacts.get_bytes(reference_ref.digest, name=f"{version.ref} reference")
+        reference = pl.read_parquet(io.BytesIO(data))
+        if reference.height > max(sample.height, 1_000):
+            reference = reference.sample(max(sample.height, 1_000), seed=0)
+        columns = [c for c in version.contract.get("features", []) if c in reference.columns and c in sample.columns]
+        report = detect_drift(reference.select(columns), sample.select(columns), columns=columns)
+    except WorkbenchError as exc:
+        return {**record, "error": exc.message, "sample_rows": sample.height}
+    data_dict = report.to_dict()
+    summary = {k: data_dict[k] for k in ("n_columns", "n_drifted", "drift_share", "dataset_drift") if k in data_dict}
+    limit = settings.drift_share_limit
+    exceeded = limit is not None and float(summary.get("drift_share", 0.0)) > limit
+    return {
+        "summary": summary,
+        "columns": data_dict.get("columns", []),
+        "limit": limit,
+        "exceeded": exceeded,
+        "sample_rows": sample.height,
+        "reference_rows": reference.height,
+    }

@@ -1,0 +1,295 @@
+"""Jobs and review items as values the faces show: :class:`Job` and :class:`ReviewItem`.
+
+Rows of the ``jobs`` and ``review_items`` tables become these frozen dataclasses;
+``to_dict`` is what the CLI prints with ``--json`` and the server returns.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import Row
+
+from workbench.core.clock import isoformat
+from workbench.project.config import Project
+
+__all__ = [
+    "ACTIVE_STATUSES",
+    "FINAL_STATUSES",
+    "JOB_STATUSES",
+    "Job",
+    "ProgressCallback",
+    "ReviewItem",
+    "as_utc",
+    "job_dir",
+    "pid_alive",
+    "review_staging",
+    "this_host",
+]
+
+JOB_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
+ACTIVE_STATUSES = ("queued", "running")
+FINAL_STATUSES = ("succeeded", "failed", "cancelled")
+
+#: ``progress(rows_done, rows_total)``, called while a job runs in this process.
+ProgressCallback = Callable[[int, "int | None"], None]
+
+
+def as_utc(moment: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; every stored time is UTC."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def this_host() -> str:
+    return socket.gethostname()
+
+
+def job_dir(project: Project, job_id: str) -> Path:
+    """The job's private folder: its log and its staged review rows."""
+    return project.state_dir / "jobs" / job_id
+
+
+def review_staging(project: Project, job_id: str) -> Path:
+    """Where a running job stages the rows it sends to review, until its final transaction."""
+    return job_dir(project, job_id) / "review.parquet"
+
+
+def _time(moment: datetime | None) -> str | None:
+    return isoformat(moment) if moment is not None else None
+
+
+@dataclass(frozen=True)
+class Job:
+    """A scoring job: what it scores with what, where it runs, how far it got, and how it ended."""
+
+    id: str
+    kind: str
+    name: str
+    version: int
+    ref: str
+    input: str
+    output: str
+    device: str | None
+    engine: str
+    options: dict[str, Any]
+    status: str
+    rows_done: int
+    rows_total: int | None
+    created_at: datetime
+    actor: str
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    heartbeat_at: datetime | None = None
+    error: str | None = None
+    error_type: str | None = None
+    error_details: Any = None
+    pid: int | None = None
+    host: str | None = None
+    cancel_requested: bool = False
+    stats: dict[str, Any] = field(default_factory=dict)
+    drift: dict[str, Any] = field(default_factory=dict)
+    log_path: str | None = None
+
+    @property
+    def model_ref(self) -> str:
+        return f"{self.name}:{self.version}"
+
+    @property
+    def short_id(self) -> str:
+        return self.id[:12]
+
+    @property
+    def done(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+    @property
+    def fraction(self) -> float | None:
+        if not self.rows_total:
+            return None
+        return min(1.0, self.rows_done / self.rows_total)
+
+    @property
+    def warnings(self) -> list[str]:
+        return list(self.stats.get("warnings", []))
+
+    @property
+    def seconds(self) -> float | None:
+        if self.started_at is None:
+            return None
+        end = self.ended_at or datetime.now(UTC)
+        return (end - self.started_at).total_seconds()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "model": self.name,
+            "version": self.version,
+            "ref": self.ref,
+            "model_ref": self.model_ref,
+            "input": self.input,
+            "output": self.output,
+            "device": self.device,
+            "engine": self.engine,
+            "options": self.options,
+            "status": self.status,
+            "rows_done": self.rows_done,
+            "rows_total": self.rows_total,
+            "actor": self.actor,
+            "created_at": _time(self.created_at),
+            "started_at": _time(self.started_at),
+            "ended_at": _time(self.ended_at),
+            "heartbeat_at": _time(self.heartbeat_at),
+            "error": self.error,
+            "error_type": self.error_type,
+            "error_details": self.error_details,
+            "pid": self.pid,
+            "host": self.host,
+            "cancel_requested": self.cancel_requested,
+            "stats": self.stats,
+            "drift": self.drift,
+            "log_path": self.log_path,
+        }
+
+    def _repr_html_(self) -> str:
+        import html
+
+        done = f"{self.rows_done:,}" + (f" / {self.rows_total:,}" if self.rows_total is not None else "")
+        decisions = ", ".join(f"{k}: {v:,}" for k, v in self.stats.get("decisions", {}).items())
+        drift = self.drift.get("summary", {})
+        parts = [
+            f"<b>Job {html.escape(self.short_id)}</b> ({html.escape(self.status)}): {html.escape(self.model_ref)}",
+            f"rows {done}",
+            f"device {html.escape(str(self.device))}, engine {html.escape(self.engine)}",
+        ]
+        if decisions:
+            parts.append(f"decisions {html.escape(decisions)}")
+        if drift:
+            parts.append(f"drift {drift.get('n_drifted', 0)}/{drift.get('n_columns', 0)} columns")
+        if self.error:
+            parts.append(f"<span style='color:var(--jp-error-color1,#c00)'>{html.escape(self.error)}</span>")
+        return "<div class='workbench-job'>" + "<br>".join(parts) + "</div>"
+
+    @classmethod
+    def from_row(cls, row: Row[Any]) -> Job:
+        return cls(
+            id=row.id,
+            kind=row.kind,
+            name=row.name,
+            version=row.version,
+            ref=row.ref,
+            input=row.input,
+            output=row.output,
+            device=row.device,
+            engine=row.engine,
+            options=dict(row.options or {}),
+            status=row.status,
+            rows_done=int(row.rows_done or 0),
+            rows_total=None if row.rows_total is None else int(row.rows_total),
+            created_at=as_utc(row.created_at),  # type: ignore[arg-type]
+            actor=row.actor,
+            started_at=as_utc(row.started_at),
+            ended_at=as_utc(row.ended_at),
+            heartbeat_at=as_utc(row.heartbeat_at),
+            error=row.error,
+            error_type=row.error_type,
+            error_details=row.error_details,
+            pid=row.pid,
+            host=row.host,
+            cancel_requested=bool(row.cancel_requested),
+            stats=dict(row.stats or {}),
+            drift=dict(row.drift or {}),
+            log_path=row.log_path,
+        )
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    """One row a job sent to human review, and the reviewer's decision once made."""
+
+    id: int
+    job_id: str
+    row_key: str
+    score: float
+    leaning: str
+    reasons: list[dict[str, Any]]
+    rule: str | None
+    status: str
+    decision: str | None = None
+    comment: str | None = None
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    override: bool | None = None
+    row_index: int | None = None
+    created_at: datetime | None = None
+    model: str | None = None
+    version: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "job_id": self.job_id,
+            "model": self.model,
+            "version": self.version,
+            "row_key": self.row_key,
+            "row_index": self.row_index,
+            "score": self.score,
+            "leaning": self.leaning,
+            "reasons": self.reasons,
+            "rule": self.rule,
+            "status": self.status,
+            "decision": self.decision,
+            "comment": self.comment,
+            "decided_by": self.decided_by,
+            "decided_at": _time(self.decided_at),
+            "override": self.override,
+            "created_at": _time(self.created_at),
+        }
+
+    @classmethod
+    def from_row(cls, row: Row[Any]) -> ReviewItem:
+        mapping = row._mapping
+        return cls(
+            id=int(row.id),
+            job_id=row.job_id,
+            row_key=row.row_key,
+            score=float(row.score),
+            leaning=row.leaning,
+            reasons=list(row.reasons or []),
+            rule=row.rule,
+            status=row.status,
+            decision=row.decision,
+            comment=row.comment,
+            decided_by=row.decided_by,
+            decided_at=as_utc(row.decided_at),
+            override=row.override,
+            row_index=row.row_index,
+            created_at=as_utc(row.created_at),
+            model=mapping.get("name"),
+            version=mapping.get("version"),
+        )
+
+
+def pid_alive(pid: int | None, alive_since: datetime | None) -> bool | None:
+    """True if ``pid`` runs and is older than ``alive_since``; False if gone; None when unknown."""
+    if pid is None:
+        return None
+    import psutil
+
+    try:
+        process = psutil.Process(pid)
+        if process.status() == psutil.STATUS_ZOMBIE:
+            return False
+        # A process with this pid that started after the job last showed life is another program.
+        return not (alive_since is not None and process.create_time() > alive_since.timestamp() + 1.0)
+    except psutil.NoSuchProcess:
+        return False
+    except psutil.Error:
+        return None

@@ -1,0 +1,99 @@
+"""``score``: submit a scoring job and run it here, or in the background with ``detach``.
+
+This is the one function behind ``workbench score``, ``wb.score`` and the Jobs panel.
+A detached job runs in a new process (``workbench jobs run ID``, its own session, so
+closing the terminal or the kernel does not stop it) with its output logged to
+``.workbench/jobs/<id>/job.log``; ``jobs list|show|cancel`` follow it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from typing import Any
+
+from workbench.core.clock import utcnow
+from workbench.jobs.execute import run_job
+from workbench.jobs.listing import read_job
+from workbench.jobs.models import Job, ProgressCallback, job_dir, this_host
+from workbench.jobs.submit import submit_score_job
+from workbench.project.workspace import Workspace
+from workbench.store.schema import jobs
+
+__all__ = ["detach_job", "score"]
+
+
+def detach_job(workspace: Workspace, job: Job) -> Job:
+    """Start ``workbench jobs run ID`` for a queued job in a background process; returns the job."""
+    folder = job_dir(workspace.project, job.id)
+    folder.mkdir(parents=True, exist_ok=True)
+    log_path = folder / "job.log"
+    command = [sys.executable, "-m", "workbench.cli.main", "-C", str(workspace.project.root), "jobs", "run", job.id]
+    # The child acts as the same user; everything else (database URL, artifacts) comes from the project.
+    env = {**os.environ, "WORKBENCH_USER": workspace.actor}
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=workspace.project.root,
+            env=env,
+            start_new_session=True,
+        )
+    with workspace.transaction() as tx:
+        tx.conn.execute(
+            jobs.update()
+            .where(jobs.c.id == job.id, jobs.c.status == "queued")
+            .values(pid=process.pid, host=this_host(), heartbeat_at=utcnow(), log_path=str(log_path))
+        )
+        return read_job(tx.conn, job.id)
+
+
+def score(
+    workspace: Workspace,
+    ref: str,
+    input: str | os.PathLike[str],
+    output: str | os.PathLike[str],
+    *,
+    device: str = "auto",
+    engine: str = "local",
+    scheduler: str | None = None,
+    explain: str = "none",
+    top_k: int = 3,
+    batch_rows: int = 100_000,
+    overwrite: bool = False,
+    detach: bool = False,
+    progress: ProgressCallback | None = None,
+    **options: Any,
+) -> Job:
+    """Score ``input`` with the version ``ref`` names into ``output``, as a tracked job.
+
+    ``input`` and ``output`` are Parquet files or folders (local paths inside the
+    project, or fsspec URLs). ``device`` is ``auto``, ``cpu`` or ``cuda``; ``engine``
+    ``local`` or ``dask`` (with ``scheduler``, an address, or a LocalCluster);
+    ``explain`` ``none``, ``approx`` or ``exact`` with ``top_k`` reasons per row.
+    Further ``options``: ``review_reasons`` (approximate reasons for the rows sent to
+    review when ``explain`` is ``none``), ``drift_rows``, ``partition_rows``, ``workers``,
+    ``connect_timeout_s``, ``compression``. ``progress(rows_done, rows_total)`` is called
+    after each batch. Returns the succeeded job (or, with ``detach``, the queued job
+    now running in the background); raises the error that failed it otherwise.
+    """
+    job = submit_score_job(
+        workspace,
+        ref,
+        input,
+        output,
+        device=device,
+        engine=engine,
+        scheduler=scheduler,
+        explain=explain,
+        top_k=top_k,
+        batch_rows=batch_rows,
+        overwrite=overwrite,
+        **options,
+    )
+    if detach:
+        return detach_job(workspace, job)
+    return run_job(workspace, job.id, progress=progress)

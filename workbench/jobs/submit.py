@@ -1,0 +1,178 @@
+"""Submitting a scoring job: every check that can fail before a row is scored, then a queued job.
+
+:func:`submit_score_job` resolves the reference to the exact version, applies the
+approval rule, validates the routing and monitoring policy, opens the input (missing,
+not Parquet, columns or dtypes the contract refuses), checks the output (exists
+without ``overwrite``), resolves the device, and only then records a ``queued`` job
+with everything it needs frozen into its options, so the job scores with the policy
+as it was when it was submitted.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from typing import Any
+
+import polars as pl
+
+from workbench.contracts import InputContract, enforce
+from workbench.core.clock import utcnow
+from workbench.core.errors import ValidationError
+from workbench.jobs.approval import check_scoring_approval
+from workbench.jobs.drift_check import monitoring_settings
+from workbench.jobs.listing import read_job
+from workbench.jobs.models import Job
+from workbench.project.workspace import Workspace
+from workbench.registry.versions import get_version
+from workbench.scoring.device import resolve_device
+from workbench.scoring.plan import ENGINES, ScoreOptions
+from workbench.scoring.routing import Routing, parse_routing
+from workbench.scoring.sinks import open_output
+from workbench.scoring.sources import open_input
+from workbench.store.schema import jobs
+
+__all__ = ["OUTPUT_COLUMNS", "resolve_location", "submit_score_job"]
+
+#: Columns every output has besides the keys (and the reason columns with --explain).
+OUTPUT_COLUMNS = ("score", "decision", "route", "model", "model_version", "job_id")
+
+
+def resolve_location(workspace: Workspace, location: str | os.PathLike[str], what: str) -> str:
+    """A URL as given; a local path resolved against the project root and kept inside it."""
+    text = os.fspath(location)
+    if not text.strip():
+        raise ValidationError(f"The {what} path is empty.")
+    if "://" in text and not text.startswith("file://"):
+        return text
+    resolved = str(workspace.project.resolve_inside(text.removeprefix("file://"), what))
+    return resolved + "/" if text.endswith("/") else resolved
+
+
+def submit_score_job(
+    workspace: Workspace,
+    ref: str,
+    input: str | os.PathLike[str],
+    output: str | os.PathLike[str],
+    *,
+    device: str = "auto",
+    engine: str = "local",
+    scheduler: str | None = None,
+    explain: str = "none",
+    top_k: int = 3,
+    batch_rows: int = 100_000,
+    overwrite: bool = False,
+    review_reasons: bool = False,
+    drift_rows: int = 20_000,
+    partition_rows: int = 1_000_000,
+    workers: int | None = None,
+    connect_timeout_s: float = 10.0,
+    compression: str = "zstd",
+) -> Job:
+    """Validate a scoring request and record it as a queued job (see :func:`workbench.jobs.score`)."""
+    if engine not in ENGINES:
+        raise ValidationError(f"Unknown engine {engine!r}; use one of {', '.join(ENGINES)}.")
+    if scheduler and engine != "dask":
+        raise ValidationError("--scheduler needs --engine dask (the local engine runs in this process).")
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise ValidationError(f"workers must be a whole number >= 1, got {workers!r}.")
+    options = ScoreOptions(
+        explain=explain,
+        top_k=top_k,
+        batch_rows=batch_rows,
+        device=device,
+        review_reasons=review_reasons,
+        drift_rows=drift_rows,
+        partition_rows=partition_rows,
+        compression=compression,
+    )
+    version = get_version(workspace, ref)
+    approval = check_scoring_approval(workspace, version)
+    source_name = workspace.project.relative(approval.policy.path) if approval.policy else ""
+    routing = parse_routing(approval.policy.routing, source_name) if approval.policy else Routing()
+    monitoring = monitoring_settings(approval.policy, source_name)
+
+    input_location = resolve_location(workspace, input, "input")
+    output_location = resolve_location(workspace, output, "output")
+    source = open_input(input_location)
+    contract = InputContract.from_dict(version.contract)
+    empty = pl.from_arrow(source.schema.empty_table())
+    assert isinstance(empty, pl.DataFrame)
+    enforce(empty, contract, context=f"the input {source.location}")
+    routing.check_columns(source.column_names)
+    clashes = sorted(set(contract.keys) & set(OUTPUT_COLUMNS))
+    if clashes:
+        raise ValidationError(
+            f"The model's key column(s) {clashes} would clash with the output columns "
+            f"{', '.join(OUTPUT_COLUMNS)}; rename them in the training data and register a new version."
+        )
+    target = open_output(output_location, folder=True if engine == "dask" else None)
+    if os.path.normpath(target.path) == os.path.normpath(input_location.rstrip("/")):
+        raise ValidationError("The output path is the input path; write the scores somewhere else.")
+    target.check(overwrite)
+    resolved = resolve_device(device) if engine == "local" else device
+
+    warnings: list[str] = []
+    if not approval.approved:
+        warnings.append(
+            f"scoring {version.ref}, which is not approved for scoring: {approval.reason}. "
+            "Set require_approved_for_scoring = true in the project to refuse this."
+        )
+    job_id = uuid.uuid4().hex
+    now = utcnow()
+    stored = {
+        **options.to_dict(),
+        "requested_device": device,
+        "scheduler": scheduler,
+        "workers": workers,
+        "connect_timeout_s": connect_timeout_s,
+        "overwrite": overwrite,
+        "output_folder": target.folder,
+        "routing": routing.to_dict(),
+        "monitoring": monitoring.to_dict(),
+        "policy": (
+            {"path": source_name, "sha256": approval.policy.sha256, "name": approval.policy.name}
+            if approval.policy
+            else None
+        ),
+        "approved": approval.approved,
+        "approval": approval.reason,
+    }
+    values: dict[str, Any] = {
+        "id": job_id,
+        "kind": "score",
+        "name": version.name,
+        "version": version.version,
+        "ref": ref,
+        "input": input_location,
+        "output": output_location,
+        "device": resolved,
+        "engine": engine,
+        "options": stored,
+        "status": "queued",
+        "rows_done": 0,
+        "rows_total": source.rows,
+        "created_at": now,
+        "actor": workspace.actor,
+        "stats": {"warnings": warnings, "approved": approval.approved},
+    }
+    with workspace.transaction() as tx:
+        tx.conn.execute(jobs.insert().values(**values))
+        tx.record(
+            "job.submit",
+            f"job:{job_id}",
+            {
+                "model": version.name,
+                "version": version.version,
+                "ref": ref,
+                "input": input_location,
+                "output": output_location,
+                "engine": engine,
+                "device": resolved,
+                "explain": explain,
+                "rows_total": source.rows,
+                "approved": approval.approved,
+            },
+        )
+    with workspace.read() as conn:
+        return read_job(conn, job_id)

@@ -1,0 +1,17 @@
+"""The scoring engine: stream Parquet through a model version, route every row, explain it.
+
+* :mod:`~workbench.scoring.sources` opens the input (files, folders, fsspec URLs) and
+  streams record batches; :mod:`~workbench.scoring.sinks` stages the output and
+  commits it atomically.
+* :mod:`~workbench.scoring.batch` is one batch: contract, predict, route, reasons.
+* :mod:`~workbench.scoring.routing` validates a policy's ``routing`` section and
+  applies thresholds and rules (polars SQL expressions).
+* :mod:`~workbench.scoring.local` (threads, bounded queues) and
+  :mod:`~workbench.scoring.dask_engine` (``distributed``) are the two engines;
+  :mod:`~workbench.scoring.device` picks and uses the CPU or a CUDA GPU.
+
+The job service (:mod:`workbench.jobs`) records jobs, progress, review items and drift;
+this package knows nothing of the database. Nothing heavy is imported here.
+"""
+
+from __future__ import annotations

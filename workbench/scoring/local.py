@@ -1,0 +1,238 @@
+"""The local engine: a bounded read → score → write pipeline on one machine.
+
+Three threads and two small queues: a reader decodes Parquet record batches
+(pyarrow releases the GIL), validates them against the contract and builds their
+feature matrices, so this work overlaps the previous batch's prediction; the calling
+thread predicts (XGBoost releases the GIL and uses every core), routes and explains;
+and a writer appends the output and the review rows to staged Parquet files. At most a few batches are
+alive at once, so memory stays flat however large the input is.
+
+Between batches the engine asks ``should_stop`` and reports progress. Any error,
+or a stop, removes everything staged and re-raises; on success the staged output
+is left for the caller to commit (the job service does so in its final transaction).
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from workbench.scoring.batch import BatchResult, BatchScorer
+from workbench.scoring.plan import (
+    ModelBundle,
+    Progress,
+    ScoreOptions,
+    ScoringCancelled,
+    ScoringOutcome,
+    ShouldStop,
+    Tally,
+)
+from workbench.scoring.sinks import OutputTarget, PartWriter
+from workbench.scoring.sources import ScoringInput
+
+__all__ = ["score_local"]
+
+_DONE = object()
+_POLL_S = 0.1
+
+
+class _Failed:
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+def _put(box: queue.Queue[Any], item: Any, stop: threading.Event) -> bool:
+    while not stop.is_set():
+        try:
+            box.put(item, timeout=_POLL_S)
+            return True
+        except queue.Full:
+            continue
+    return False
+
+
+def _read(
+    batches: Iterator[Any], scorer: BatchScorer, total: int, inbox: queue.Queue[Any], stop: threading.Event
+) -> None:
+    """Decode, validate and encode batches ahead of the predicting thread."""
+    try:
+        for number, first_row, batch, path in batches:
+            context = (
+                f"batch {number} of {total} (input rows {first_row + 1:,}-{first_row + batch.num_rows:,} "
+                f"of {os.path.basename(path)})"
+            )
+            if not _put(inbox, (first_row, scorer.prepare(batch, context=context)), stop):
+                return
+        _put(inbox, _DONE, stop)
+    except BaseException as exc:
+        _put(inbox, _Failed(exc), stop)
+
+
+class _Writer(threading.Thread):
+    """Appends output tables and review frames to their staged files, in order."""
+
+    def __init__(self, output: PartWriter, review_path: Path, outbox: queue.Queue[Any], stop: threading.Event) -> None:
+        super().__init__(name="workbench-score-writer", daemon=True)
+        self.output = output
+        self.review_path = review_path
+        self.outbox = outbox
+        self.stop = stop
+        self.review: PartWriter | None = None
+        self.error: BaseException | None = None
+        self.seconds = 0.0
+
+    def run(self) -> None:
+        try:
+            while True:
+                try:
+                    item = self.outbox.get(timeout=_POLL_S)
+                except queue.Empty:
+                    if self.stop.is_set():
+                        return
+                    continue
+                if item is _DONE:
+                    return
+                mark = time.perf_counter()
+                table, review = item
+                self.output.write(table)
+                if review is not None:
+                    if self.review is None:
+                        self.review = PartWriter(str(self.review_path), "zstd")
+                    self.review.write(review.to_arrow())
+                self.seconds += time.perf_counter() - mark
+        except BaseException as exc:
+            self.error = exc
+            self.stop.set()
+        finally:
+            self.output.close()
+            if self.review is not None:
+                self.review.close()
+
+
+def _drain(box: queue.Queue[Any]) -> None:
+    while True:
+        try:
+            box.get_nowait()
+        except queue.Empty:
+            return
+
+
+def score_local(
+    source: ScoringInput,
+    target: OutputTarget,
+    staging: str,
+    bundle: ModelBundle,
+    options: ScoreOptions,
+    *,
+    device: str,
+    review_path: Path,
+    on_progress: Progress | None = None,
+    should_stop: ShouldStop | None = None,
+    queue_depth: int = 2,
+) -> ScoringOutcome:
+    """Score ``source`` into ``staging`` (see :class:`OutputTarget`); review rows go to ``review_path``."""
+    started = time.perf_counter()
+    scorer = BatchScorer(bundle, options, device=device, total_rows=source.rows)
+    columns = scorer.columns(source.column_names)
+    total_batches = source.batch_count(options.batch_rows)
+    target.prepare(staging)
+    review_path.parent.mkdir(parents=True, exist_ok=True)
+    stop = threading.Event()
+    inbox: queue.Queue[Any] = queue.Queue(maxsize=queue_depth)
+    outbox: queue.Queue[Any] = queue.Queue(maxsize=queue_depth)
+    reader = threading.Thread(
+        target=_read,
+        args=(source.batches(columns, options.batch_rows), scorer, total_batches, inbox, stop),
+        name="workbench-score-reader",
+        daemon=True,
+    )
+    writer = _Writer(target.writer(target.file_path(staging), options.compression), review_path, outbox, stop)
+    tally = Tally(devices={device})
+    drift: list[pl.DataFrame] = []
+    waited = 0.0
+    try:
+        reader.start()
+        writer.start()
+        while True:
+            mark = time.perf_counter()
+            item = _next(inbox, writer)
+            waited += time.perf_counter() - mark
+            if item is _DONE:
+                break
+            if should_stop is not None and should_stop():
+                raise ScoringCancelled(f"Job {bundle.job_id} was cancelled after {tally.rows:,} rows.")
+            first_row, prepared = item
+            if not _account(scorer.finish(prepared, first_row=first_row), tally, drift, outbox, stop):
+                break
+            if on_progress is not None:
+                on_progress(tally.rows)
+        if tally.batches == 0:
+            empty = pl.DataFrame(schema=pl.from_arrow(source.schema.empty_table()).select(columns).schema)
+            _account(scorer.score(empty, first_row=0, context="the empty input"), tally, drift, outbox, stop)
+        _put(outbox, _DONE, stop)
+        writer.join()
+        if stop.is_set() and writer.error is None:
+            raise RuntimeError("The output writer stopped before the job finished.")
+        if writer.error is not None:
+            raise writer.error
+    except BaseException:
+        stop.set()
+        _drain(inbox)
+        _drain(outbox)
+        reader.join(timeout=5)
+        writer.join(timeout=30)
+        target.discard(staging)
+        review_path.unlink(missing_ok=True)
+        raise
+    reader.join(timeout=5)
+    return ScoringOutcome(
+        tally=tally,
+        wall_seconds=time.perf_counter() - started,
+        device=device,
+        explain_device=scorer.explain_device,
+        engine="local",
+        drift_sample=pl.concat(drift, how="vertical_relaxed") if drift else None,
+        review_path=review_path if tally.review_rows else None,
+        timings={"waiting_for_input": waited, "writing": writer.seconds},
+    )
+
+
+def _next(inbox: queue.Queue[Any], writer: _Writer) -> Any:
+    while True:
+        if writer.error is not None:
+            raise writer.error
+        try:
+            item = inbox.get(timeout=_POLL_S)
+        except queue.Empty:
+            continue
+        if isinstance(item, _Failed):
+            raise item.error
+        return item
+
+
+def _account(
+    result: BatchResult,
+    tally: Tally,
+    drift: list[pl.DataFrame],
+    outbox: queue.Queue[Any],
+    stop: threading.Event,
+) -> bool:
+    """Add up one scored batch and hand it to the writer; False if the writer has stopped."""
+    tally.rows += result.rows
+    tally.batches += 1
+    tally.add_counts(tally.decisions, result.decisions)
+    tally.add_counts(tally.routes, result.routes)
+    tally.add_counts(tally.contract_warnings, result.warnings)
+    tally.batch_seconds.append(result.seconds)
+    if result.review is not None:
+        tally.review_rows += result.review.height
+    if result.drift is not None:
+        drift.append(result.drift)
+    return _put(outbox, (result.table, result.review), stop)
