@@ -52,8 +52,14 @@ def main() -> None:
         baseline = time.perf_counter() - started
         started = time.perf_counter()
         version = register(
-            workspace, booster, name="bench", train=train, valid=valid, target="admit",
-            sensitive=["gender", "first_generation"], keys=["applicant_id"],
+            workspace,
+            booster,
+            name="bench",
+            train=train,
+            valid=valid,
+            target="admit",
+            sensitive=["gender", "first_generation"],
+            keys=["applicant_id"],
         )
         total = time.perf_counter() - started
     timings = version.lineage["timings"]
