@@ -118,3 +118,35 @@ def test_the_audit_report_shows_the_scoring_job(scoring_ws: Workspace) -> None:
     [operation] = build_context(scoring_ws, "admissions:1")["operations"]
     assert operation["id"] == job_id and operation["overrides"] == 1 and operation["review_decided"] == 1
     assert sum(operation["routes"].values()) == 3_000 and operation["drift"]["n_columns"] == 7
+
+
+def test_monitored_columns_are_compared_too(project_dir: Path, trained_small: object) -> None:
+    """`register(monitor=["region"])` keeps a non-feature in the reference; a new region is caught."""
+    from tests.jobs.conftest import FAST, configure
+    from workbench.project.workspace import open_workspace
+    from workbench.registry.register import register
+
+    configure(project_dir)
+    (project_dir / "pipelines" / "admissions").mkdir(parents=True)
+    (project_dir / "pipelines" / "admissions" / "policy.yaml").write_text(POLICY)
+    workspace = open_workspace(project_dir)
+    register(
+        workspace,
+        trained_small.booster,
+        name="admissions",
+        train=trained_small.train,  # type: ignore[attr-defined]
+        valid=trained_small.valid,
+        target="admit",
+        keys=["applicant_id"],
+        monitor=["region"],  # type: ignore[attr-defined]
+        options=FAST,
+    )
+    job = score(
+        workspace,
+        "admissions",
+        str(write_input(project_dir, "data/d.parquet", n=3_000, seed=7, drift=True)),
+        "o.parquet",
+    )
+    by_column = {c["column"]: c for c in job.drift["columns"]}
+    assert "region" in by_column and by_column["region"]["drifted"] is True
+    assert "applicant_id" not in by_column

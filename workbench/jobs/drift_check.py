@@ -98,7 +98,9 @@ def job_drift(
         reference = pl.read_parquet(io.BytesIO(data))
         if reference.height > max(sample.height, 1_000):
             reference = reference.sample(max(sample.height, 1_000), seed=0)
-        columns = [c for c in version.contract.get("features", []) if c in reference.columns and c in sample.columns]
+        keys = set(version.contract.get("keys", []))
+        # The reference holds the features and the monitored columns (``register(monitor=...)``).
+        columns = [c for c in reference.columns if c not in keys and c in sample.columns]
         report = detect_drift(reference.select(columns), sample.select(columns), columns=columns)
     except WorkbenchError as exc:
         return {**record, "error": exc.message, "sample_rows": sample.height}

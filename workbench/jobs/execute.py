@@ -183,6 +183,7 @@ def _execute(workspace: Workspace, job: Job, reporter: _Reporter) -> tuple[Scori
         contract=version.contract,
         routing=job.options.get("routing") or {},
         job_id=job.id,
+        monitor=tuple(version.lineage.get("monitor") or ()),
     )
     options = ScoreOptions.from_dict(job.options)
     source = open_input(job.input)

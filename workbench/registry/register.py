@@ -205,11 +205,9 @@ def register(
 
     mark = time.perf_counter()
     lineage = capture_lineage(workspace.project, author=workspace.actor, frames={"train": train, "valid": valid})
-    reference = (
-        train.select([*keys, *drift_columns])
-        if train.height <= REFERENCE_ROWS
-        else train.sample(REFERENCE_ROWS, seed=opts.seed).select([*keys, *drift_columns])
-    )
+    reference_columns = [*keys, *drift_columns, *(c for c in monitor if c not in drift_columns and c not in keys)]
+    sampled = train if train.height <= REFERENCE_ROWS else train.sample(REFERENCE_ROWS, seed=opts.seed)
+    reference = sampled.select(reference_columns)
     store = workspace.artifacts
     refs = {
         "model": store.put_bytes(booster_to_bytes(booster), "model.ubj", "application/ubjson"),
@@ -250,7 +248,13 @@ def register(
         intended_use=intended_use,
         artifacts={key: ref.to_dict() for key, ref in refs.items()},
         contract=contract.to_dict(),
-        lineage={**lineage, "sensitive": list(sensitive), "target": target, "timings": timings},
+        lineage={
+            **lineage,
+            "sensitive": list(sensitive),
+            "target": target,
+            "monitor": [c for c in monitor if c not in drift_columns],
+            "timings": timings,
+        },
         metrics=all_metrics,
         explanation=explanation,
         drift=drift_record,

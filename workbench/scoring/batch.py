@@ -91,13 +91,14 @@ class BatchScorer:
         self.booster = load_booster(bundle.model, device, nthread)
         self.features = list(self.contract.features)
         self.keys = list(self.contract.keys)
+        self.monitor = [c for c in bundle.monitor if c not in self.features and c not in self.keys]
         self.explain_device = effective_device(options.explain, device) if options.explain != "none" else None
         self.fraction = min(1.0, options.drift_rows / total_rows) if total_rows and options.drift_rows else 0.0
         self.review_label = self.routing.label("review")
 
     def columns(self, available: list[str]) -> list[str]:
         """The input columns to read: keys, features and the columns routing rules use."""
-        wanted = dict.fromkeys([*self.keys, *self.features, *self.routing.columns])
+        wanted = dict.fromkeys([*self.keys, *self.features, *self.routing.columns, *self.monitor])
         return [c for c in available if c in wanted]
 
     def score(self, batch: Any, *, first_row: int, context: str) -> BatchResult:
@@ -215,7 +216,7 @@ class BatchScorer:
     def _drift_sample(self, frame: pl.DataFrame, first_row: int) -> pl.DataFrame | None:
         if self.fraction <= 0 or frame.height == 0:
             return None
-        features = frame.select(self.features)
+        features = frame.select([*self.features, *(c for c in self.monitor if c in frame.columns)])
         if self.fraction >= 1.0:
             return features
         rng = np.random.default_rng([self.options.seed, first_row])

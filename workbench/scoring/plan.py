@@ -104,6 +104,8 @@ class ModelBundle:
     contract: dict[str, Any]
     routing: dict[str, Any]
     job_id: str
+    #: Columns that are not model inputs but are watched for drift (``register(monitor=...)``).
+    monitor: tuple[str, ...] = ()
 
 
 @dataclass
