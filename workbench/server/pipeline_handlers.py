@@ -31,9 +31,8 @@ from workbench.pipelines.schedules import (
     remove_schedule,
     resume_schedule,
 )
-from workbench.pipelines.stages import list_stages
+from workbench.pipelines.stages import list_stages, stage_statuses
 from workbench.server.base import WorkbenchHandler
-from workbench.server.gaps import check_stage_params, set_stage_params, stage_statuses
 from workbench.server.models import LaunchInfo, LogResponse, RunStarted
 
 __all__ = ["pipeline_routes"]
@@ -237,13 +236,10 @@ class PromotionsHandler(WorkbenchHandler):
         workspace = self.workspace()
 
         def run() -> dict:
-            if params:
-                plan = check_promotion(project, notebook, **options)
-                check_stage_params(list(plan.parameters), params)
-            result = promote(workspace, notebook, **options)
+            result = promote(workspace, notebook, values=params or None, **options)
             data = result.to_dict()
             if params:
-                data["values"] = set_stage_params(workspace, result.plan.stage, list(result.plan.parameters), params)
+                data["values"] = dict(result.plan.values)
             return data
 
         self.write_json(await self.run_blocking(run), status=201)
