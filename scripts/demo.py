@@ -26,6 +26,8 @@ from workbench.reports.audit_report import write_report
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = "admissions"
 REPORT = ROOT / "reports" / "admissions-audit.html"
+# The pipeline's report is a DVC output (`dvc repro` would restore it); the approved one is written beside it.
+APPROVED_REPORT = ROOT / "reports" / "admissions-audit-production.html"
 REVIEWERS = ("reviewer-a", "reviewer-b")
 
 
@@ -99,8 +101,8 @@ def approve_and_promote(workspace: Workspace) -> None:
         overwrite=True,
     )
     print(f"scored {job.rows_done} rows with {MODEL}@production: {job.stats.get('decisions', {})}")
-    write_report(workspace, f"{MODEL}@production", REPORT)
-    print(f"report regenerated: {REPORT.relative_to(ROOT)}")
+    write_report(workspace, f"{MODEL}@production", APPROVED_REPORT)
+    print(f"report regenerated for production: {APPROVED_REPORT.relative_to(ROOT)}")
 
 
 def main(argv: list[str]) -> int:
