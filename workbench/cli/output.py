@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from workbench.store.files import atomic_write_text
 
 __all__ = ["print_json", "print_table", "write_json_atomic"]
 
@@ -41,14 +41,4 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], empty: st
 
 def write_json_atomic(path: Path, value: Any) -> None:
     """Write JSON to ``path`` via a temporary file renamed into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(value, handle, indent=2, default=_default, sort_keys=True)
-            handle.write("\n")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_text(path, json.dumps(value, indent=2, default=_default, sort_keys=True) + "\n")

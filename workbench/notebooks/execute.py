@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from workbench.core.errors import NotebookError
+from workbench.store.files import atomic_write_text
 
 __all__ = ["CellEvent", "CellTiming", "ExecutionOutcome", "execute_notebook"]
 
@@ -281,13 +282,4 @@ def _mark_stopped(output: Path, stopped: tuple[int, int | None] | None, message:
     banner = nbformat.v4.new_markdown_cell(f"**workbench: execution stopped.** {message}")
     banner.metadata["tags"] = ["workbench-error"]
     notebook.cells.insert(0, banner)
-    _atomic_write_text(output, nbformat.writes(notebook))
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    atomic_write_text(output, nbformat.writes(notebook))

@@ -14,21 +14,9 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
+from workbench.store.files import atomic_write_text
+
 __all__ = ["FileSnapshot", "atomic_write_text", "move_into_place"]
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file renamed into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def move_into_place(source: Path, target: Path) -> None:

@@ -9,9 +9,7 @@ Jinja's autoescaping. The file is written atomically.
 from __future__ import annotations
 
 import base64
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +24,7 @@ from workbench.registry.aliases import alias_history_of
 from workbench.registry.models import ModelVersion
 from workbench.registry.versions import get_version
 from workbench.store.audit import list_events
+from workbench.store.files import atomic_write_text
 from workbench.store.schema import jobs, review_items
 
 __all__ = ["SECTIONS", "build_context", "offline", "render_report", "write_report"]
@@ -171,16 +170,7 @@ def render_report(workspace: Workspace, ref: str | ModelRef) -> str:
 def write_report(workspace: Workspace, ref: str | ModelRef, output: str | Path) -> Path:
     html_text = render_report(workspace, ref)
     target = Path(output)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".report-", suffix=".html", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(html_text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_text(target, html_text)
     version = get_version(workspace, ref)
     workspace.record(
         "report.generate",

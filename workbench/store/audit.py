@@ -16,8 +16,6 @@ so replacing or truncating the whole database is detectable too.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -28,6 +26,7 @@ from sqlalchemy.engine import Connection, Row
 from workbench.core.clock import isoformat, utcnow
 from workbench.core.hashing import canonical_json, sha256_bytes
 from workbench.core.models import AuditEvent, ChainReport
+from workbench.store.files import atomic_write_text
 from workbench.store.schema import audit_events, audit_head
 
 __all__ = ["GENESIS", "append", "event_hash", "list_events", "read_head_file", "verify", "write_head_file"]
@@ -225,13 +224,4 @@ def write_head_file(path: Path, events: Iterable[AuditEvent]) -> None:
     current = read_head_file(path)
     if current is not None and current[0] >= newest.seq:
         return
-    text = json.dumps({"seq": newest.seq, "hash": newest.hash}) + "\n"
-    fd, tmp = tempfile.mkstemp(prefix=".audit-head-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_text(path, json.dumps({"seq": newest.seq, "hash": newest.hash}) + "\n")
