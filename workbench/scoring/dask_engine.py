@@ -99,14 +99,8 @@ def score_partition(
                 result = scorer.score(batch, first_row=first_row, context=context)
                 writer.write(result.table)
                 first_row += result.rows
-                tally.rows += result.rows
-                tally.batches += 1
-                tally.add_counts(tally.decisions, result.decisions)
-                tally.add_counts(tally.routes, result.routes)
-                tally.add_counts(tally.contract_warnings, result.warnings)
-                tally.batch_seconds.append(result.seconds)
+                tally.add_batch(result)
                 if result.review is not None:
-                    tally.review_rows += result.review.height
                     reviews.append(result.review)
                 if result.drift is not None:
                     drifts.append(result.drift)

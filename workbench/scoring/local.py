@@ -225,14 +225,7 @@ def _account(
     stop: threading.Event,
 ) -> bool:
     """Add up one scored batch and hand it to the writer; False if the writer has stopped."""
-    tally.rows += result.rows
-    tally.batches += 1
-    tally.add_counts(tally.decisions, result.decisions)
-    tally.add_counts(tally.routes, result.routes)
-    tally.add_counts(tally.contract_warnings, result.warnings)
-    tally.batch_seconds.append(result.seconds)
-    if result.review is not None:
-        tally.review_rows += result.review.height
+    tally.add_batch(result)
     if result.drift is not None:
         drift.append(result.drift)
     return _put(outbox, (result.table, result.review), stop)

@@ -10,11 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from workbench.core.errors import JobError, ValidationError
+
+if TYPE_CHECKING:
+    from workbench.scoring.batch import BatchResult
 
 __all__ = [
     "ENGINES",
@@ -124,6 +127,17 @@ class Tally:
     def add_counts(self, target: dict[str, int], values: dict[str, int]) -> None:
         for key, count in values.items():
             target[key] = target.get(key, 0) + int(count)
+
+    def add_batch(self, result: BatchResult) -> None:
+        """Count one scored batch (its review and drift rows are kept by the engine)."""
+        self.rows += result.rows
+        self.batches += 1
+        self.add_counts(self.decisions, result.decisions)
+        self.add_counts(self.routes, result.routes)
+        self.add_counts(self.contract_warnings, result.warnings)
+        self.batch_seconds.append(result.seconds)
+        if result.review is not None:
+            self.review_rows += result.review.height
 
     def merge(self, other: Tally) -> None:
         self.rows += other.rows
