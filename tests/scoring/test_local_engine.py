@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 import threading
 from pathlib import Path
 from typing import Any
@@ -32,9 +33,10 @@ def run(
 ) -> ScoringOutcome:
     target = open_output(str(output))
     staging = target.staging(job_id)
-    review = (
-        Path(str(output)).parent / f"review-{job_id}.parquet" if "://" not in str(output) else Path("review.parquet")
-    )
+    # Review rows are staged beside a local output; for a URL output, in a fresh temporary folder
+    # (never the current folder, which is the repository when the suite runs).
+    local = "://" not in str(output)
+    review = (Path(str(output)).parent if local else Path(tempfile.mkdtemp())) / f"review-{job_id}.parquet"
     outcome = score_local(
         open_input(str(source)),
         target,
