@@ -1,8 +1,18 @@
 """One batch, start to finish: validate, predict, route, explain, and the rows for review.
 
-:class:`BatchScorer` is what both engines run per record batch. Every step is
-vectorised (one polars pass for the contract, one numpy matrix, one XGBoost call,
-polars expressions for routing); per-row Python happens only for nothing.
+:class:`BatchScorer` is what both engines run per record batch, on the Arrow buffers
+the Parquet reader produced (no polars copy of the batch):
+
+* the contract check is :class:`~workbench.contracts.arrow.ArrowContract`: one numpy
+  pass per numeric column, the dictionary of a categorical column instead of its rows,
+  and :func:`~workbench.contracts.enforce` on the batch as a polars frame only when
+  that cannot decide or finds an error (so errors are ``enforce``'s, word for word);
+* the features go to ``Booster.inplace_predict`` as a columnar Arrow table, read in
+  place (a dense ``float32`` matrix is built only for SHAP reasons or a GPU);
+* routing works on numpy codes (:meth:`~workbench.scoring.routing.Routing.codes`);
+  rules are polars expressions over the columns they read;
+* the output is an Arrow table whose text columns are dictionary arrays, and the key
+  columns are the input's own arrays.
 
 Output columns, in order: the contract's key columns, ``score``, ``decision``,
 ``route``, the reason columns when ``explain`` is not ``none`` (``reason_1``,
@@ -23,11 +33,12 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from workbench.contracts import InputContract, enforce, feature_matrix
+from workbench.contracts import InputContract, enforce
+from workbench.contracts.arrow import ArrowContract
 from workbench.explain import contributions, effective_device, reason_columns, top_k_reasons
 from workbench.scoring.device import load_booster, predict
 from workbench.scoring.plan import ModelBundle, ScoreOptions
-from workbench.scoring.routing import parse_routing
+from workbench.scoring.routing import LEANINGS, RoutedCodes, parse_routing
 
 __all__ = ["REVIEW_SCHEMA", "BatchResult", "BatchScorer", "Prepared"]
 
@@ -44,10 +55,10 @@ REVIEW_SCHEMA = {
 
 @dataclass
 class Prepared:
-    """A validated batch and its feature matrix, ready to predict."""
+    """A validated record batch and its features (a columnar Arrow table), ready to predict."""
 
-    frame: pl.DataFrame
-    matrix: np.ndarray
+    batch: Any
+    features: Any
     warnings: dict[str, int]
     seconds: float
 
@@ -66,13 +77,33 @@ class BatchResult:
     warnings: dict[str, int] = field(default_factory=dict)
 
 
-def _counts(series: pl.Series) -> dict[str, int]:
-    counted = series.value_counts()
-    return {str(k): int(v) for k, v in zip(counted[series.name], counted["count"], strict=True)}
+def _counts(codes: np.ndarray, labels: tuple[str, ...]) -> dict[str, int]:
+    counted = np.bincount(codes.astype(np.intp, copy=False), minlength=len(labels))
+    return {labels[i]: int(n) for i, n in enumerate(counted) if n}
+
+
+def _dictionary(codes: np.ndarray, labels: tuple[str, ...] | list[str]) -> Any:
+    import pyarrow as pa
+
+    return pa.DictionaryArray.from_arrays(pa.array(codes), pa.array(list(labels), type=pa.string()))
+
+
+def _record_batch(data: Any) -> Any:
+    """A pyarrow RecordBatch from a RecordBatch, a Table or a polars frame."""
+    import pyarrow as pa
+
+    if isinstance(data, pa.RecordBatch):
+        return data
+    table = data.to_arrow() if isinstance(data, pl.DataFrame) else data
+    return pa.RecordBatch.from_arrays([c.combine_chunks() for c in table.columns], names=table.column_names)
 
 
 class BatchScorer:
-    """Scores batches of one input with one model version under one job's options."""
+    """Scores batches of one input with one model version under one job's options.
+
+    ``schema`` is the input files' Arrow schema (the types before any dictionary
+    reading); without it each batch's own schema is taken.
+    """
 
     def __init__(
         self,
@@ -82,6 +113,7 @@ class BatchScorer:
         device: str,
         total_rows: int,
         nthread: int | None = None,
+        schema: Any = None,
     ) -> None:
         self.bundle = bundle
         self.options = options
@@ -95,105 +127,156 @@ class BatchScorer:
         self.explain_device = effective_device(options.explain, device) if options.explain != "none" else None
         self.fraction = min(1.0, options.drift_rows / total_rows) if total_rows and options.drift_rows else 0.0
         self.review_label = self.routing.label("review")
+        self._binding: ArrowContract | None = ArrowContract(self.contract, schema) if schema is not None else None
+        self._fixed = schema is not None
 
     def columns(self, available: list[str]) -> list[str]:
         """The input columns to read: keys, features and the columns routing rules use."""
         wanted = dict.fromkeys([*self.keys, *self.features, *self.routing.columns, *self.monitor])
         return [c for c in available if c in wanted]
 
+    def dictionary_columns(self, schema: Any) -> list[str]:
+        """Columns to read as dictionaries (``read_dictionary``): the categorical string features."""
+        return ArrowContract(self.contract, schema).dictionary_columns()
+
+    def _bind(self, batch: Any) -> ArrowContract:
+        if self._fixed:
+            assert self._binding is not None
+            return self._binding
+        if self._binding is None or not self._binding.schema.equals(batch.schema):
+            self._binding = ArrowContract(self.contract, batch.schema)
+        return self._binding
+
     def score(self, batch: Any, *, first_row: int, context: str) -> BatchResult:
-        """Score one ``pyarrow.RecordBatch`` (or polars frame) whose first row is input row ``first_row``."""
+        """Score one ``pyarrow.RecordBatch`` (or Table, or polars frame) whose first row is input row ``first_row``."""
         return self.finish(self.prepare(batch, context=context), first_row=first_row)
 
     def prepare(self, batch: Any, *, context: str) -> Prepared:
-        """The model-independent half: validate against the contract and build the feature matrix.
+        """The model-independent half: check the contract and build the model's input.
 
         The local engine runs it on its reader thread, so it overlaps the previous batch's
         prediction; a :class:`~workbench.core.errors.ContractViolation` names ``context``.
         """
         started = time.perf_counter()
-        frame = batch if isinstance(batch, pl.DataFrame) else pl.from_arrow(batch)
-        assert isinstance(frame, pl.DataFrame)
-        report = enforce(frame, self.contract, context=context)
-        warnings = {c.column: sum(i.count for i in c.issues) for c in report.warnings}
-        matrix = feature_matrix(frame, self.contract)
-        return Prepared(frame, matrix, warnings, time.perf_counter() - started)
+        batch = _record_batch(batch)
+        binding = self._bind(batch)
+        warnings = binding.check(batch)
+        if warnings is None:  # an error, or a case the Arrow path leaves to enforce
+            report = enforce(binding.frame(batch), self.contract, context=context)
+            warnings = {c.column: sum(i.count for i in c.issues) for c in report.warnings}
+        features = binding.features_table(batch)
+        return Prepared(batch, features, warnings, time.perf_counter() - started)
 
     def finish(self, prepared: Prepared, *, first_row: int) -> BatchResult:
         """Predict, route, explain and build the output of a prepared batch."""
         started = time.perf_counter()
-        frame, matrix = prepared.frame, prepared.matrix
-        scores = predict(self.booster, matrix, self.device) if frame.height else np.empty(0, dtype=np.float32)
-        score = pl.Series("score", scores, dtype=pl.Float32)
-        routed = self.routing.apply(frame, score)
+        batch, features = prepared.batch, prepared.features
+        binding = self._bind(batch)
+        rows = batch.num_rows
+        scores = predict(self.booster, features, self.device) if rows else np.empty(0, dtype=np.float32)
+        rule_data = binding.frame(batch.select(list(self.routing.columns))) if self.routing.rules else None
+        routed = self.routing.codes(scores, rule_data)
+        matrix: np.ndarray | None = None
         reasons = None
         if self.options.explain != "none":
+            matrix = ArrowContract.matrix(features)
             contribs, _ = contributions(
                 self.booster, matrix, method=self.options.explain, device=self.device, feature_names=self.features
             )
             reasons = top_k_reasons(contribs, self.features, self.options.top_k)
-        output = pl.DataFrame(
-            [
-                *(frame.get_column(k) for k in self.keys),
-                score,
-                routed.get_column("decision"),
-                routed.get_column("route"),
-                *(reasons.get_columns() if reasons is not None else ()),
-            ]
-        ).with_columns(
-            pl.lit(self.bundle.name, dtype=pl.String).alias("model"),
-            pl.lit(self.bundle.version, dtype=pl.Int32).alias("model_version"),
-            pl.lit(self.bundle.job_id, dtype=pl.String).alias("job_id"),
-        )
-        review = self._review(frame, matrix, score, routed, reasons, first_row)
-        drift = self._drift_sample(frame, first_row)
-        table = output.to_arrow(compat_level=pl.CompatLevel.oldest())
+        table = self._output(binding, batch, scores, routed, reasons)
+        review = self._review(binding, batch, features, matrix, scores, routed, reasons, first_row)
+        drift = self._drift_sample(binding, batch, first_row)
         return BatchResult(
             table=table,
-            rows=frame.height,
+            rows=rows,
             seconds=prepared.seconds + time.perf_counter() - started,
-            decisions=_counts(routed.get_column("decision")),
-            routes=_counts(routed.get_column("route")),
+            decisions=_counts(routed.decision, self.routing.decision_labels),
+            routes=_counts(routed.route, self.routing.route_labels),
             review=review,
             drift=drift,
             warnings=prepared.warnings,
         )
 
-    def _row_keys(self, frame: pl.DataFrame, first_row: int) -> pl.Expr:
+    def _output(
+        self, binding: ArrowContract, batch: Any, scores: np.ndarray, routed: RoutedCodes, reasons: pl.DataFrame | None
+    ) -> Any:
+        import pyarrow as pa
+
+        rows = batch.num_rows
+        keys = binding.decode(batch.select(self.keys)) if self.keys else None
+        arrays = [*(keys.columns if keys is not None else ()), pa.array(scores, type=pa.float32())]
+        names = [*self.keys, "score"]
+        arrays += [_dictionary(routed.decision, self.routing.decision_labels)]
+        arrays += [_dictionary(routed.route, self.routing.route_labels)]
+        names += ["decision", "route"]
+        if reasons is not None:
+            extra = reasons.to_arrow(compat_level=pl.CompatLevel.oldest())
+            arrays += [c.combine_chunks() for c in extra.columns]
+            names += extra.column_names
+        zeros = np.zeros(rows, dtype=np.int8)
+        arrays += [
+            _dictionary(zeros, [self.bundle.name]),
+            pa.array(np.full(rows, self.bundle.version, dtype=np.int32)),
+            _dictionary(zeros, [self.bundle.job_id]),
+        ]
+        names += ["model", "model_version", "job_id"]
+        return pa.Table.from_arrays(arrays, names=names)
+
+    def _row_keys(self, binding: ArrowContract, batch: Any, rows: np.ndarray, first_row: int) -> pl.Series:
+        import pyarrow as pa
+
+        if not self.keys:
+            return pl.Series("row_key", [f"row:{first_row + int(i)}" for i in rows], dtype=pl.String)
+        picked = binding.frame(batch.select(self.keys).take(pa.array(rows)))
         if len(self.keys) == 1:
-            return pl.col(self.keys[0]).cast(pl.String)
-        if self.keys:
-            return pl.struct(self.keys).struct.json_encode()
-        return pl.format("row:{}", pl.int_range(first_row, first_row + frame.height, dtype=pl.Int64))
+            return picked.get_column(self.keys[0]).cast(pl.String).alias("row_key")
+        return picked.select(pl.struct(self.keys).struct.json_encode().alias("row_key")).to_series()
 
     def _review(
         self,
-        frame: pl.DataFrame,
-        matrix: np.ndarray,
-        score: pl.Series,
-        routed: pl.DataFrame,
+        binding: ArrowContract,
+        batch: Any,
+        features: Any,
+        matrix: np.ndarray | None,
+        scores: np.ndarray,
+        routed: RoutedCodes,
         reasons: pl.DataFrame | None,
         first_row: int,
     ) -> pl.DataFrame | None:
-        mask = routed.get_column("decision") == self.review_label
-        if not mask.any():
+        import pyarrow as pa
+
+        mask = routed.decision == 2
+        rows = np.flatnonzero(mask)
+        if not rows.size:
             return None
         if reasons is None and self.options.review_reasons:
-            rows = mask.to_numpy()
+            picked = matrix[rows] if matrix is not None else ArrowContract.matrix(features.take(pa.array(rows)))
             contribs, _ = contributions(
-                self.booster, matrix[rows], method="approx", device=self.device, feature_names=self.features
+                self.booster, picked, method="approx", device=self.device, feature_names=self.features
             )
             reasons = top_k_reasons(contribs, self.features, self.options.top_k)
         elif reasons is not None:
-            reasons = reasons.filter(mask)
+            reasons = reasons.filter(pl.Series(mask))
         k = self.options.top_k
-        selected = (
-            frame.select(
-                pl.int_range(first_row, first_row + frame.height, dtype=pl.Int64).alias("row_index"),
-                self._row_keys(frame, first_row).alias("row_key"),
-            )
-            .with_columns(score.cast(pl.Float64), *routed.select("leaning", "rule", "decision").get_columns())
-            .filter(mask)
+        rules = np.asarray([*self.routing.rule_names, None], dtype=object)
+        selected = pl.DataFrame(
+            {
+                "row_index": (rows + first_row).astype(np.int64),
+                "row_key": self._row_keys(binding, batch, rows, first_row),
+                "score": scores[rows].astype(np.float64),
+                "leaning": np.asarray(LEANINGS, dtype=object)[routed.leaning[rows]].tolist(),
+                "rule": rules[routed.rule[rows]].tolist(),
+                "decision": [self.review_label] * rows.size,
+            },
+            schema={
+                "row_index": pl.Int64,
+                "row_key": pl.String,
+                "score": pl.Float64,
+                "leaning": pl.String,
+                "rule": pl.String,
+                "decision": pl.String,
+            },
         )
         if reasons is None:
             packed = pl.Series("reasons", [[]], dtype=REVIEW_SCHEMA["reasons"]).new_from_index(0, selected.height)
@@ -213,11 +296,15 @@ class BatchScorer:
             ).to_series()
         return selected.with_columns(packed).select(list(REVIEW_SCHEMA)).cast(REVIEW_SCHEMA)  # type: ignore[arg-type]
 
-    def _drift_sample(self, frame: pl.DataFrame, first_row: int) -> pl.DataFrame | None:
-        if self.fraction <= 0 or frame.height == 0:
+    def _drift_sample(self, binding: ArrowContract, batch: Any, first_row: int) -> pl.DataFrame | None:
+        import pyarrow as pa
+
+        rows = batch.num_rows
+        if self.fraction <= 0 or rows == 0:
             return None
-        features = frame.select([*self.features, *(c for c in self.monitor if c in frame.columns)])
-        if self.fraction >= 1.0:
-            return features
-        rng = np.random.default_rng([self.options.seed, first_row])
-        return features.filter(pl.Series(rng.random(frame.height) < self.fraction))
+        names = [*self.features, *(c for c in self.monitor if c in batch.schema.names)]
+        picked = batch.select(names)
+        if self.fraction < 1.0:
+            rng = np.random.default_rng([self.options.seed, first_row])
+            picked = picked.take(pa.array(np.flatnonzero(rng.random(rows) < self.fraction)))
+        return binding.frame(picked)

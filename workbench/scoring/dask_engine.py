@@ -42,7 +42,7 @@ from workbench.scoring.plan import (
     Tally,
 )
 from workbench.scoring.sinks import OutputTarget, PartWriter
-from workbench.scoring.sources import Partition, ScoringInput
+from workbench.scoring.sources import Partition, ScoringInput, scoring_memory_pool
 
 __all__ = ["score_dask", "score_partition"]
 
@@ -51,7 +51,7 @@ _POLL_S = 0.25
 _SCORERS: dict[tuple[str, str], BatchScorer] = {}
 
 
-def _scorer(bundle: ModelBundle, options: ScoreOptions, device: str, total_rows: int) -> BatchScorer:
+def _scorer(bundle: ModelBundle, options: ScoreOptions, device: str, total_rows: int, schema: Any) -> BatchScorer:
     key = (bundle.job_id, device)
     scorer = _SCORERS.get(key)
     if scorer is None:
@@ -61,11 +61,28 @@ def _scorer(bundle: ModelBundle, options: ScoreOptions, device: str, total_rows:
 
             nthread = get_worker().state.nthreads
         _SCORERS.clear()  # a worker serves one job at a time in practice; keep memory bounded
-        scorer = _SCORERS[key] = BatchScorer(bundle, options, device=device, total_rows=total_rows, nthread=nthread)
+        scorer = _SCORERS[key] = BatchScorer(
+            bundle, options, device=device, total_rows=total_rows, nthread=nthread, schema=schema
+        )
     return scorer
 
 
 def score_partition(
+    partition: Partition,
+    source: ScoringInput,
+    target: OutputTarget,
+    staging: str,
+    bundle: ModelBundle,
+    options: ScoreOptions,
+    device_request: str,
+    partitions: int,
+) -> dict[str, Any]:
+    """Score one partition into its part file (runs on a worker; Arrow allocates from the system pool)."""
+    with scoring_memory_pool():
+        return _score_partition(partition, source, target, staging, bundle, options, device_request, partitions)
+
+
+def _score_partition(
     partition: Partition,
     source: ScoringInput,
     target: OutputTarget,
@@ -80,13 +97,14 @@ def score_partition(
     writer = PartWriter(part_path, options.compression, target.fs)
     try:
         device = resolve_device(device_request)
-        scorer = _scorer(bundle, options, device, source.rows)
+        scorer = _scorer(bundle, options, device, source.rows, source.schema)
         columns = scorer.columns(source.column_names)
+        dictionary = [c for c in scorer.dictionary_columns(source.schema) if c in columns]
         tally = Tally(devices={device})
         reviews: list[pl.DataFrame] = []
         drifts: list[pl.DataFrame] = []
         first_row = partition.first_row
-        handle = source.open_file(partition.path)
+        handle = source.open_file(partition.path, dictionary)
         try:
             batches: Iterator[Any] = handle.iter_batches(
                 batch_size=options.batch_rows, row_groups=list(partition.row_groups), columns=columns

@@ -51,13 +51,38 @@ def _cupy() -> Any:
     return cupy
 
 
-def predict(booster: xgboost.Booster, matrix: np.ndarray, device: str) -> np.ndarray:
-    """Scores of ``matrix`` rows as float32: probabilities for classifiers, values for regressors."""
+def _columnar(table: Any) -> Any:
+    """XGBoost's columnar input for an Arrow table of numeric columns, without a copy.
+
+    ``inplace_predict(table)`` would call ``combine_chunks()`` on every column, and
+    pyarrow copies even a single chunk: a full copy of the batch per call, on the
+    predicting thread. XGBoost's own wrapper (``xgboost.data.ArrowTransformed``) over
+    the arrays takes their buffers as they are. Without it (another XGBoost) the
+    table is passed as it is.
+    """
+    try:
+        from xgboost.data import ArrowTransformed
+    except ImportError:  # pragma: no cover - depends on the XGBoost release
+        return table
+    return ArrowTransformed([c.chunk(0) if c.num_chunks == 1 else c.combine_chunks() for c in table.columns])
+
+
+def predict(booster: xgboost.Booster, matrix: Any, device: str) -> np.ndarray:
+    """Scores of ``matrix`` rows as float32: probabilities for classifiers, values for regressors.
+
+    ``matrix`` is a dense array or a columnar ``pyarrow.Table`` of the features in the
+    model's order (numeric columns, offsets 0), which XGBoost's CPU predictor reads in
+    place. A GPU gets the dense form.
+    """
     if device.startswith("cuda"):
+        if not isinstance(matrix, np.ndarray):
+            from workbench.contracts.arrow import ArrowContract
+
+            matrix = ArrowContract.matrix(matrix)
         cupy = _cupy()
         if cupy is not None:
             return np.asarray(cupy.asnumpy(booster.inplace_predict(cupy.asarray(matrix))), dtype=np.float32)
-    scores = booster.inplace_predict(matrix)
+    scores = booster.inplace_predict(matrix if isinstance(matrix, np.ndarray) else _columnar(matrix))
     if scores.ndim != 1:
         raise ValidationError(
             f"The model gives {scores.shape[1]} outputs per row; scoring supports single-output models "

@@ -30,11 +30,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from workbench.core.errors import PolicyError, ValidationError
 
-__all__ = ["DEFAULT_LABELS", "OUTCOMES", "Routing", "RoutingRule", "parse_routing"]
+__all__ = ["DEFAULT_LABELS", "LEANINGS", "OUTCOMES", "RoutedCodes", "Routing", "RoutingRule", "parse_routing"]
 
 OUTCOMES = ("accept", "decline", "review")
 DEFAULT_LABELS = {"accept": "auto_accept", "decline": "auto_decline", "review": "review"}
@@ -44,6 +45,7 @@ _RULE_KEYS = ("name", "when", "decision", "description")
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")
 _LABEL = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,39}$")
 _RULE_COLUMN = "__wb_rule_{}"
+LEANINGS = ("accept", "decline", "none")
 
 
 def _fail(source: str, key: str, message: str) -> PolicyError:
@@ -100,6 +102,32 @@ class RoutingRule:
 
 
 @dataclass(frozen=True)
+class RoutedCodes:
+    """Routing outcomes as codes, one per row (see :meth:`Routing.codes`)."""
+
+    decision: np.ndarray
+    route: np.ndarray
+    rule: np.ndarray
+    leaning: np.ndarray
+
+    def labelled(self, routing: Routing) -> pl.DataFrame:
+        """The codes as the ``decision``, ``route``, ``rule`` and ``leaning`` string columns."""
+        decisions = np.asarray(routing.decision_labels, dtype=object)
+        routes = np.asarray(routing.route_labels, dtype=object)
+        rules = np.asarray([*routing.rule_names, None], dtype=object)
+        leanings = np.asarray(LEANINGS, dtype=object)
+        return pl.DataFrame(
+            {
+                "decision": decisions[self.decision].tolist(),
+                "route": routes[self.route].tolist(),
+                "rule": rules[self.rule].tolist(),
+                "leaning": leanings[self.leaning].tolist(),
+            },
+            schema={"decision": pl.String, "route": pl.String, "rule": pl.String, "leaning": pl.String},
+        )
+
+
+@dataclass(frozen=True)
 class Routing:
     """Validated routing: thresholds, decision labels and rules, applied with polars."""
 
@@ -141,50 +169,65 @@ class Routing:
                     details={"rule": rule.name, "missing": missing},
                 )
 
+    @property
+    def decision_labels(self) -> tuple[str, str, str]:
+        """Labels of the decision codes 0, 1, 2: accept, decline, review."""
+        return (self.labels["accept"], self.labels["decline"], self.labels["review"])
+
+    @property
+    def route_labels(self) -> tuple[str, ...]:
+        """Labels of the route codes: ``model``, ``human``, then ``rule:<name>`` per rule."""
+        return ("model", "human", *(rule.route for rule in self.rules))
+
+    @property
+    def rule_names(self) -> tuple[str, ...]:
+        return tuple(rule.name for rule in self.rules)
+
+    def codes(self, score: np.ndarray, data: pl.DataFrame | None = None) -> RoutedCodes:
+        """Every row's decision, route, rule and leaning as small integer codes (numpy, no strings).
+
+        ``score`` is the model's output per row; ``data`` holds at least :attr:`columns`
+        when there are rules. Codes index :attr:`decision_labels`, :attr:`route_labels`,
+        :attr:`rule_names` (-1: no rule fired) and :data:`LEANINGS`.
+        """
+        score = np.asarray(score)
+        n = score.shape[0]
+        decision = np.full(n, 2, dtype=np.int8)
+        by_model = np.zeros(n, dtype=bool)
+        # Comparisons with a NaN score are false: a NaN is nobody's decision, it goes to review.
+        if self.decline is not None:
+            declined = score < self.decline
+            decision[declined] = 1
+            by_model |= declined
+        if self.accept is not None:
+            accepted = score >= self.accept
+            decision[accepted] = 0
+            by_model |= accepted
+        route = np.where(by_model, 0, 1).astype(np.int16)
+        rule = np.full(n, -1, dtype=np.int16)
+        if self.rules:
+            if data is None:
+                raise ValidationError("Routing rules need the input columns they read; pass `data`.")
+            masks = self._rule_masks(data.select(self.columns).with_columns(pl.Series("score", score)))
+            codes = {"accept": 0, "decline": 1, "review": 2}
+            for index in reversed(range(len(self.rules))):  # the first rule that fires wins
+                fired = masks.get_column(_RULE_COLUMN.format(index)).to_numpy()
+                decision[fired] = codes[self.rules[index].decision]
+                route[fired] = 2 + index
+                rule[fired] = index
+        nan = np.isnan(score) if score.dtype.kind == "f" else np.zeros(n, dtype=bool)
+        leaning = np.where(nan, 2, np.where(score >= self.lean, 0, 1)).astype(np.int8)
+        return RoutedCodes(decision, route, rule, leaning)
+
     def apply(self, frame: pl.DataFrame, score: pl.Series) -> pl.DataFrame:
         """``decision``, ``route``, ``rule`` and ``leaning`` for each row of ``frame`` scored ``score``.
 
         ``frame`` holds at least :attr:`columns`; ``rule`` is the name of the rule that
-        fired (null when none did) and ``leaning`` is ``accept`` or ``decline``.
+        fired (null when none did) and ``leaning`` is ``accept``, ``decline`` or ``none``
+        (a NaN score). The same as :meth:`codes`, as strings.
         """
-        data = frame.select(self.columns).with_columns(score.alias("score")) if self.rules else score.to_frame("score")
-        col = pl.col("score")
-        review = pl.lit(self.labels["review"])
-        if self.accept is not None and self.decline is not None:
-            decided = pl.when(col >= self.accept).then(pl.lit(self.labels["accept"]))
-            decided = decided.when(col < self.decline).then(pl.lit(self.labels["decline"])).otherwise(review)
-            by_model = (col >= self.accept) | (col < self.decline)
-        elif self.accept is not None:
-            decided = pl.when(col >= self.accept).then(pl.lit(self.labels["accept"])).otherwise(review)
-            by_model = col >= self.accept
-        elif self.decline is not None:
-            decided = pl.when(col < self.decline).then(pl.lit(self.labels["decline"])).otherwise(review)
-            by_model = col < self.decline
-        else:
-            decided, by_model = review, pl.lit(False)
-        # A NaN score (a regression model's output can be) is nobody's decision: review it.
-        decided = pl.when(col.is_nan()).then(review).otherwise(decided)
-        by_model = by_model.fill_null(False) & col.is_not_nan()
-        route = pl.when(by_model).then(pl.lit("model")).otherwise(pl.lit("human"))
-        fired: pl.Expr = pl.lit(None, dtype=pl.String)
-        if self.rules:
-            data = self._rule_masks(data)
-            for index in reversed(range(len(self.rules))):
-                rule = self.rules[index]
-                mask = pl.col(_RULE_COLUMN.format(index))
-                decided = pl.when(mask).then(pl.lit(self.labels[rule.decision])).otherwise(decided)
-                route = pl.when(mask).then(pl.lit(rule.route)).otherwise(route)
-                fired = pl.when(mask).then(pl.lit(rule.name)).otherwise(fired)
-        leaning = (
-            pl.when(col.is_nan())
-            .then(pl.lit("none"))
-            .when(col >= self.lean)
-            .then(pl.lit("accept"))
-            .otherwise(pl.lit("decline"))
-        )
-        return data.select(
-            decided.alias("decision"), route.alias("route"), fired.alias("rule"), leaning.alias("leaning")
-        )
+        routed = self.codes(score.to_numpy(), frame if self.rules else None)
+        return routed.labelled(self)
 
     def _rule_masks(self, data: pl.DataFrame) -> pl.DataFrame:
         assert all(rule.expr is not None for rule in self.rules)
@@ -209,7 +252,7 @@ class Routing:
                 "A routing rule aggregates over rows instead of testing each row; rules must be row-wise "
                 f"conditions ({', '.join(r.name for r in self.rules)})."
             )
-        return data.with_columns(masks.select(pl.all().fill_null(False)))
+        return masks.select(pl.all().fill_null(False))
 
 
 def _parse_rule(source: str, index: int, node: Any, names: set[str]) -> RoutingRule:

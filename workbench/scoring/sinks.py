@@ -150,8 +150,14 @@ class PartWriter:
                 if n in _LOW_CARDINALITY or (n.startswith("reason_") and "_value" not in n)
             ]
             self._sink = self.path if self.fs is None else self.fs.open(self.path, "wb")
+            # store_schema=False: readers see plain text columns, not the dictionary arrays
+            # the scorer builds (the file still stores them dictionary-encoded).
             self._writer = pq.ParquetWriter(
-                self._sink, table.schema, compression=self.compression, use_dictionary=dictionary
+                self._sink,
+                table.schema,
+                compression=self.compression,
+                use_dictionary=dictionary,
+                store_schema=False,
             )
         elif not table.schema.equals(self.schema):
             table = table.cast(self.schema)

@@ -11,6 +11,7 @@ the Dask engine.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 from collections.abc import Iterator, Sequence
@@ -20,7 +21,7 @@ from typing import Any
 
 from workbench.core.errors import NotFound, ValidationError
 
-__all__ = ["InputFile", "Partition", "ScoringInput", "open_input"]
+__all__ = ["InputFile", "Partition", "ScoringInput", "open_input", "scoring_memory_pool"]
 
 PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
 _OTHER_FORMATS = {
@@ -38,6 +39,26 @@ _OTHER_FORMATS = {
     ".avro": "Avro",
     ".orc": "ORC",
 }
+
+
+@contextlib.contextmanager
+def scoring_memory_pool() -> Iterator[None]:
+    """Allocate Arrow memory from the system allocator while a job scores.
+
+    pyarrow's default pool (mimalloc in the Linux wheels) hands freed pages back to the
+    OS within milliseconds, so every batch faults its buffers in again and the kernel
+    zeroes them: about 1 CPU-second per million rows here, a tenth of the job
+    (``benchmarks/scoring.py``, docs/performance.md). The system allocator keeps them
+    for the next batch. The previous default pool is restored afterwards.
+    """
+    import pyarrow as pa
+
+    previous = pa.default_memory_pool()
+    pa.set_memory_pool(pa.system_memory_pool())
+    try:
+        yield
+    finally:
+        pa.set_memory_pool(previous)
 
 
 @dataclass(frozen=True)
@@ -78,19 +99,22 @@ class ScoringInput:
     def batch_count(self, batch_rows: int) -> int:
         return sum(math.ceil(f.rows / batch_rows) for f in self.files)
 
-    def open_file(self, path: str) -> Any:
+    def open_file(self, path: str, read_dictionary: Sequence[str] = ()) -> Any:
+        """A ``ParquetFile``; ``read_dictionary`` columns come back as dictionary arrays."""
         import pyarrow.parquet as pq
 
         source = path if self.fs is None else self.fs.open(path, "rb")
         # pre_buffer would read every row group of the file up front (1.7 GB of RSS for a
         # 1.5 GB file, measured); without it memory holds about one row group.
-        return pq.ParquetFile(source, pre_buffer=False)
+        return pq.ParquetFile(source, pre_buffer=False, read_dictionary=list(read_dictionary) or None)
 
-    def batches(self, columns: Sequence[str], batch_rows: int) -> Iterator[tuple[int, int, Any, str]]:
+    def batches(
+        self, columns: Sequence[str], batch_rows: int, read_dictionary: Sequence[str] = ()
+    ) -> Iterator[tuple[int, int, Any, str]]:
         """``(batch number from 1, first row index, RecordBatch, file path)`` in input order."""
         number, first_row = 0, 0
         for entry in self.files:
-            handle = self.open_file(entry.path)
+            handle = self.open_file(entry.path, read_dictionary)
             try:
                 for batch in handle.iter_batches(batch_size=batch_rows, columns=list(columns), use_threads=True):
                     number += 1

@@ -1,0 +1,263 @@
+"""The contract on Arrow record batches: checks and model input without a polars copy.
+
+Scoring reads Parquet as Arrow record batches. :func:`~workbench.contracts.enforce` and
+:func:`~workbench.contracts.feature_matrix` work on polars frames, which costs a copy
+of every string column and a row-major matrix per batch; on a two-core machine that
+is a fifth of the job. :class:`ArrowContract` answers the same two questions on the
+Arrow buffers themselves:
+
+* :meth:`ArrowContract.check` counts, per column, what ``validate`` counts (nulls and
+  NaN in non-nullable columns, values outside a feature's range, categories the
+  contract does not know) with one numpy pass per numeric column, and on the
+  *dictionary* of a dictionary-encoded string column rather than on its rows. It
+  returns the out-of-range warning counts when the batch passes, and ``None`` when it
+  cannot decide or finds an error: the caller then runs ``enforce`` on the batch, so
+  errors and their messages are exactly ``enforce``'s.
+* :meth:`ArrowContract.features` gives the features as a columnar
+  :class:`pyarrow.Table` that ``Booster.inplace_predict`` reads in place: numeric
+  columns as they are (XGBoost converts to ``float32`` on the fly, as
+  ``feature_matrix`` does), categorical columns as ``float32`` contract codes, NaN for
+  null or unknown. :meth:`ArrowContract.matrix` is the same as a dense ``float32``
+  array (for SHAP and GPUs).
+
+Dtypes are checked once per input schema. String columns that are categorical
+features are best read with ``read_dictionary`` (:meth:`dictionary_columns`); the
+batch is decoded back to the file's types before anything falls back to polars.
+Tests compare both paths on clean, drifted and broken batches.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from workbench.contracts.dtypes import accepts, dtype_to_str
+from workbench.contracts.features import feature_matrix
+from workbench.contracts.model import ColumnSpec, InputContract
+
+__all__ = ["ArrowContract"]
+
+# A dictionary larger than this is checked row by row (pyarrow's is_in) instead.
+_MAX_DICTIONARY = 65_536
+
+
+def _pa() -> Any:
+    import pyarrow as pa
+
+    return pa
+
+
+def _pc() -> Any:
+    import pyarrow.compute as pc
+
+    return pc
+
+
+def _is_string(type_: Any) -> bool:
+    pa = _pa()
+    return bool(pa.types.is_string(type_) or pa.types.is_large_string(type_) or pa.types.is_string_view(type_))
+
+
+def _zero_offset(array: Any) -> Any:
+    """``array`` with offset 0: XGBoost's Arrow reader takes buffer addresses and ignores offsets."""
+    if array.offset == 0:
+        return array
+    pa = _pa()
+    return pa.concat_arrays([array, pa.array([], type=array.type)])
+
+
+class ArrowContract:
+    """A contract bound to one input schema (the file's Arrow schema, before dictionary reading)."""
+
+    def __init__(self, contract: InputContract, schema: Any) -> None:
+        pa = _pa()
+        self.contract = contract
+        self.schema = schema
+        self.features = list(contract.features)
+        names = set(schema.names)
+        frame_schema = pl.from_arrow(schema.empty_table()).schema  # type: ignore[union-attr]
+        self.missing = [s.name for s in contract.columns if s.name not in names]
+        self.dtypes_ok = not self.missing and all(
+            accepts(s.dtype, dtype_to_str(frame_schema[s.name]), nullable=s.nullable)
+            and dtype_to_str(frame_schema[s.name]) != "Null"
+            for s in contract.columns
+        )
+        self._categories: dict[str, tuple[str, ...]] = {
+            s.name: tuple(s.categories) for s in contract.columns if s.categories is not None
+        }
+        self._value_sets = {name: pa.array(list(values), type=pa.string()) for name, values in self._categories.items()}
+
+    def dictionary_columns(self) -> list[str]:
+        """String columns worth reading with ``read_dictionary``: the categorical features."""
+        return [
+            f
+            for f in self.features
+            if f in self.schema.names
+            and self.contract.column(f).kind == "categorical"
+            and _is_string(self.schema.field(f).type)
+        ]
+
+    def decode(self, batch: Any) -> Any:
+        """``batch`` with every column back in the file's type (dictionary-read strings decoded)."""
+        pa = _pa()
+        if all(batch.schema.field(n).type == self.schema.field(n).type for n in batch.schema.names):
+            return batch
+        arrays = [
+            col if col.type == self.schema.field(name).type else col.cast(self.schema.field(name).type)
+            for name, col in zip(batch.schema.names, batch.columns, strict=True)
+        ]
+        return pa.RecordBatch.from_arrays(arrays, names=batch.schema.names)
+
+    def frame(self, batch: Any) -> pl.DataFrame:
+        """The batch as the polars frame the polars path sees (file types)."""
+        frame = pl.from_arrow(self.decode(batch))
+        assert isinstance(frame, pl.DataFrame)
+        return frame
+
+    # --- checks -------------------------------------------------------------------------
+
+    def check(self, batch: Any) -> dict[str, int] | None:
+        """Out-of-range counts per column when ``batch`` satisfies the contract; ``None`` when it
+        may not (an error, or something this path does not decide): run ``enforce`` then."""
+        if not self.dtypes_ok:
+            return None
+        warnings: dict[str, int] = {}
+        names = set(batch.schema.names)
+        for spec in self.contract.columns:
+            if spec.name not in names:
+                return None
+            outcome = self._check_column(spec, batch.column(spec.name))
+            if outcome is None:
+                return None
+            if outcome:
+                warnings[spec.name] = outcome
+        return warnings
+
+    def _check_column(self, spec: ColumnSpec, array: Any) -> int | None:
+        """Out-of-range rows of one column (0 when none), or None for an error or no decision."""
+        pa = _pa()
+        type_ = array.type
+        feature = spec.role == "feature"
+        if pa.types.is_integer(type_) or pa.types.is_floating(type_):
+            if feature and spec.categories is not None:
+                return None  # numeric categories: leave them to the polars path
+            return self._check_numeric(spec, array, feature)
+        if pa.types.is_boolean(type_):
+            if not spec.nullable and array.null_count:
+                return None
+            if feature and spec.categories is not None and self._unseen_booleans(spec, array):
+                return None
+            return 0
+        if pa.types.is_dictionary(type_) and _is_string(type_.value_type):
+            if not spec.nullable and array.null_count:
+                return None
+            if feature and spec.categories is not None and self._unseen_in_dictionary(spec, array):
+                return None
+            return 0
+        if _is_string(type_):
+            if not spec.nullable and array.null_count:
+                return None
+            if feature and spec.categories is not None:
+                found = _pc().is_in(array, value_set=self._value_sets[spec.name], skip_nulls=True)
+                if found.false_count:
+                    return None
+            return 0
+        return None
+
+    def _check_numeric(self, spec: ColumnSpec, array: Any, feature: bool) -> int | None:
+        is_float = _pa().types.is_floating(array.type)
+        if not spec.nullable and array.null_count:
+            return None
+        if len(array) == 0:
+            return 0
+        values = array.to_numpy(zero_copy_only=False)  # nulls become NaN
+        ranged = feature and (spec.minimum is not None or spec.maximum is not None)
+        if not ranged and (spec.nullable or not is_float):
+            return 0
+        low, high = values.min(), values.max()
+        if values.dtype.kind == "f" and (np.isnan(low) or np.isnan(high)):
+            if not spec.nullable:
+                return None  # NaN in a non-nullable column (nulls were refused above)
+            if not ranged or bool(np.isnan(values).all()):
+                return 0
+            low, high = np.nanmin(values), np.nanmax(values)
+        if not ranged:
+            return 0
+        below = spec.minimum is not None and low < spec.minimum
+        above = spec.maximum is not None and high > spec.maximum
+        if not below and not above:
+            return 0
+        outside = np.zeros(len(values), dtype=bool)
+        if below:
+            outside |= values < spec.minimum
+        if above:
+            outside |= values > spec.maximum
+        return int(outside.sum())
+
+    def _unseen_booleans(self, spec: ColumnSpec, array: Any) -> bool:
+        allowed = set(self._categories[spec.name])
+        trues = int(_pc().sum(array).as_py() or 0)
+        falses = len(array) - array.null_count - trues
+        return bool((trues and "true" not in allowed) or (falses and "false" not in allowed))
+
+    def _unseen_in_dictionary(self, spec: ColumnSpec, array: Any) -> bool:
+        dictionary = array.dictionary
+        if len(dictionary) > _MAX_DICTIONARY:
+            found = _pc().is_in(array.cast(dictionary.type), value_set=self._value_sets[spec.name], skip_nulls=True)
+            return bool(found.false_count)
+        allowed = set(self._categories[spec.name])
+        unknown = [i for i, value in enumerate(dictionary.to_pylist()) if value is not None and value not in allowed]
+        if not unknown:
+            return False
+        indices = array.indices.to_numpy(zero_copy_only=False)
+        used = np.isin(indices, np.asarray(unknown))
+        if array.null_count:
+            used &= ~np.asarray(array.is_null())
+        return bool(used.any())
+
+    # --- model input --------------------------------------------------------------------
+
+    def features_table(self, batch: Any) -> Any:
+        """The features of ``batch`` as the columnar table ``Booster.inplace_predict`` takes."""
+        pa = _pa()
+        arrays = [_zero_offset(self._feature_array(self.contract.column(f), batch.column(f))) for f in self.features]
+        return pa.Table.from_arrays(arrays, names=self.features)
+
+    def _feature_array(self, spec: ColumnSpec, array: Any) -> Any:
+        pa = _pa()
+        type_ = array.type
+        if spec.kind != "categorical":
+            if pa.types.is_integer(type_) or pa.types.is_floating(type_) or pa.types.is_boolean(type_):
+                if pa.types.is_boolean(type_) or pa.types.is_float16(type_):
+                    return array.cast(pa.float32())
+                return array
+            return pa.array(self._polars_codes(spec, array))
+        categories = self._categories.get(spec.name, ())
+        if pa.types.is_dictionary(type_) and _is_string(type_.value_type) and len(array.dictionary) <= _MAX_DICTIONARY:
+            index = {value: float(i) for i, value in enumerate(categories)}
+            lookup = np.array([index.get(v, np.nan) for v in array.dictionary.to_pylist()] + [np.nan], dtype=np.float32)
+            indices = array.indices
+            if array.null_count:
+                indices = indices.fill_null(len(lookup) - 1)
+            return pa.array(lookup[indices.to_numpy(zero_copy_only=False)])
+        if _is_string(type_):
+            codes = _pc().index_in(array, value_set=self._value_sets[spec.name])
+            return codes.cast(pa.float32())
+        return pa.array(self._polars_codes(spec, array))
+
+    def _polars_codes(self, spec: ColumnSpec, array: Any) -> np.ndarray:
+        """One column through ``feature_matrix`` (types this module does not encode itself)."""
+        frame = pl.from_arrow(_pa().table({spec.name: array}))
+        assert isinstance(frame, pl.DataFrame)
+        single = InputContract(columns=(spec,), features=(spec.name,), keys=())
+        return feature_matrix(frame, single)[:, 0]
+
+    @staticmethod
+    def matrix(table: Any) -> np.ndarray:
+        """A :meth:`features_table` as a C-contiguous ``float32`` matrix (nulls as NaN)."""
+        out = np.empty((table.num_rows, table.num_columns), dtype=np.float32)
+        for j, column in enumerate(table.columns):
+            out[:, j] = column.to_numpy()  # chunked → numpy; nulls come back as NaN for floats
+        return out
