@@ -25,6 +25,7 @@ def test_score_then_jobs_queue_and_monitor(scoring_ws: Workspace, capsys: pytest
     assert code == 0, err
     assert "warning: scoring admissions:1, which is not approved" in err
     assert "succeeded: 1,500 rows" in out and "decisions: auto_accept" in out and "drift: 0/7 columns" in out
+    assert "batch drift: 1 batch checked, largest share 0.00" in out
     code, out, _ = run_cli(capsys, "jobs", "list", "--json")
     [job] = json.loads(out)
     assert job["status"] == "succeeded" and job["model_ref"] == "admissions:1"

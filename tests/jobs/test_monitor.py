@@ -7,9 +7,11 @@ import stat
 import sys
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from tests.jobs.conftest import POLICY, as_user, write_input
+from tests.scoring.conftest import applicants, write
 from workbench.jobs import monitor, score
 from workbench.jobs.monitor import retrain_command
 from workbench.project.workspace import Workspace
@@ -150,3 +152,28 @@ def test_monitored_columns_are_compared_too(project_dir: Path, trained_small: ob
     by_column = {c["column"]: c for c in job.drift["columns"]}
     assert "region" in by_column and by_column["region"]["drifted"] is True
     assert "applicant_id" not in by_column
+
+
+def test_every_batch_is_checked_and_the_drifted_batches_are_named(scoring_ws: Workspace) -> None:
+    """Three clean batches then three drifted ones: the batch checks find where the drift starts."""
+    root = scoring_ws.project.root
+    clean = applicants(3_000, seed=3)
+    drifted = applicants(3_000, seed=7, drift=True).with_columns(pl.col("applicant_id") + "-d")
+    write(pl.concat([clean, drifted]), root / "data/mixed.parquet")
+
+    job = score(scoring_ws, "admissions", "data/mixed.parquet", "out/mixed.parquet", batch_rows=1_000)
+
+    checks = job.stats["batch_drift"]
+    assert checks["checked"] == 6 and checks["failed"] == 0 and checks["limit"] == 0.1
+    assert [b["first_row"] for b in checks["batches"]] == [0, 1_000, 2_000, 3_000, 4_000, 5_000]
+    shares = [b["drift_share"] for b in checks["batches"]]
+    assert all(share <= 0.1 for share in shares[:3]) and all(share > 0.1 for share in shares[3:])
+    assert checks["over_limit"] == 3 and checks["first_over_limit_row"] == 3_000
+    assert checks["max_share"] == max(shares)
+    # A batch is sampled for its own check (up to batch_drift_rows), here all its 1,000 rows.
+    assert {b["sample_rows"] for b in checks["batches"]} == {1_000}
+    # The drifted batches name their drifted columns, the same ones the job-wide check finds.
+    job_drifted = {c["column"] for c in job.drift["columns"] if c["drifted"]}
+    assert all(b["drifted"] and set(b["drifted"]) <= job_drifted for b in checks["batches"][3:])
+    # The job-wide check still decides the flag, on its own uniform sample of the input.
+    assert job.drift["exceeded"] is True and job.drift["sample_rows"] == 6_000

@@ -133,6 +133,22 @@ def _summary(job: Any) -> None:
     if latency.get("p50") is not None:
         print(f"  batch latency ms: p50 {latency['p50']:.1f}, p95 {latency['p95']:.1f}, p99 {latency['p99']:.1f}")
     _drift_line(job.drift)
+    _batch_drift_line(stats.get("batch_drift"))
+
+
+def _batch_drift_line(checks: dict[str, Any] | None) -> None:
+    if not checks or not (checks.get("checked") or checks.get("failed")):
+        return
+    noun = "batch" if checks["checked"] == 1 else "batches"
+    line = f"  batch drift: {checks['checked']} {noun} checked, largest share {checks.get('max_share') or 0:.2f}"
+    if checks.get("over_limit"):
+        line += (
+            f"; {checks['over_limit']} over the limit {checks['limit']}, the first from input row "
+            f"{checks['first_over_limit_row'] + 1:,}"
+        )
+    if checks.get("failed"):
+        line += f"; {checks['failed']} could not be checked"
+    print(line)
 
 
 def _drift_line(drift: dict[str, Any]) -> None:

@@ -2,7 +2,8 @@
 
 :func:`detect_drift` applies, column by column, the test and threshold that Evidently
 0.7.23's ``DataDriftPreset`` picks by default, fast enough to gate every scoring batch.
-:func:`render_evidently_report` renders Evidently's own HTML report (on a seeded sample
+:class:`DriftBaseline` prepares a reference once for many such comparisons (every batch
+of a scoring job). :func:`render_evidently_report` renders Evidently's own HTML report (on a seeded sample
 above a row limit) for the registry and the audit report; :func:`evidently_verdicts` runs
 the preset itself, for parity tests and benchmarks. Evidently and pandas are imported
 only inside those two functions.
@@ -12,12 +13,13 @@ from __future__ import annotations
 
 from workbench.drift.columns import infer_column_types
 from workbench.drift.evidently_report import evidently_verdicts, render_evidently_report
-from workbench.drift.fast import detect_drift
+from workbench.drift.fast import DriftBaseline, detect_drift
 from workbench.drift.report import ColumnDrift, ColumnKind, DriftReport
 
 __all__ = [
     "ColumnDrift",
     "ColumnKind",
+    "DriftBaseline",
     "DriftReport",
     "detect_drift",
     "evidently_verdicts",

@@ -103,7 +103,8 @@ def infer_column_types(current: pl.DataFrame, columns: Sequence[str] | None = No
     """Evidently's kind for each column of the current frame: ``num``, ``cat``, ``text``,
     ``datetime`` or ``unknown`` (see :mod:`workbench.drift.rules`)."""
     names = list(current.columns if columns is None else columns)
-    families = {c: dtype_family(current.schema[c]) for c in names}
+    schema = current.schema
+    families = {c: dtype_family(schema[c]) for c in names}
     cardinality = _current_cardinality(current, [c for c in names if families[c] in ("int", "string")])
     return {c: kind_for(families[c], *cardinality.get(c, (0, 0))) for c in names}
 
@@ -113,8 +114,9 @@ def _usable_counts(frame: pl.DataFrame, names: list[str]) -> dict[str, int]:
     if not names:
         return {}
     exprs = []
+    schema = frame.schema
     for i, c in enumerate(names):
-        expr = pl.col(c).is_finite().sum() if frame.schema[c].is_float() else pl.col(c).count()
+        expr = pl.col(c).is_finite().sum() if schema[c].is_float() else pl.col(c).count()
         exprs.append(expr.cast(pl.Int64).alias(f"c{i}"))
     row = frame.select(exprs).row(0)
     return {c: int(row[i]) for i, c in enumerate(names)}
@@ -149,8 +151,12 @@ def resolve_columns(
     *,
     columns: Sequence[str] | None = None,
     column_types: Mapping[str, str] | None = None,
+    reference_counts: Mapping[str, int] | None = None,
 ) -> ResolvedColumns:
     """Validate the frames and decide, per column, whether and how it is tested.
+
+    ``reference_counts`` are the reference's usable values per column when already known
+    (a reference compared many times, :class:`~workbench.drift.DriftBaseline`).
 
     Raises :class:`ValidationError` for frames that are not polars, empty frames,
     different columns, incompatible dtypes, text columns without an override, and columns
@@ -167,8 +173,9 @@ def resolve_columns(
     if bad:
         raise ValidationError(f"`column_types=` values must be 'num' or 'cat'; got {bad}.")
 
-    ref_family = {c: dtype_family(reference.schema[c]) for c in names}
-    cur_family = {c: dtype_family(current.schema[c]) for c in names}
+    ref_schema, cur_schema = reference.schema, current.schema
+    ref_family = {c: dtype_family(ref_schema[c]) for c in names}
+    cur_family = {c: dtype_family(cur_schema[c]) for c in names}
     _check_dtypes(names, ref_family, cur_family, reference, current)
 
     inferred = infer_column_types(current, [c for c in names if c not in overrides and cur_family[c] != "null"])
@@ -205,7 +212,10 @@ def resolve_columns(
         )
 
     tested = list(kinds)
-    n_reference = _usable_counts(reference, tested)
+    known = reference_counts or {}
+    n_reference = (
+        {c: known[c] for c in tested} if all(c in known for c in tested) else _usable_counts(reference, tested)
+    )
     n_current = _usable_counts(current, tested)
     empty_in = {
         c: [frame for frame, counts in (("reference", n_reference), ("current", n_current)) if counts[c] == 0]

@@ -24,10 +24,11 @@ from workbench.drift.columns import ResolvedColumns, resolve_columns
 from workbench.drift.report import ColumnDrift, ColumnKind, DriftReport
 from workbench.drift.rules import FEW_VALUES, StatTest, choose_stattest
 
-__all__ = ["detect_drift"]
+__all__ = ["DriftBaseline", "detect_drift"]
 
 _VALUE = "value"
 _SORT_BUDGET_VALUES = 2**25  # float64 values sorted at once per frame
+_UNKNOWN = object()
 
 
 def detect_drift(
@@ -129,6 +130,24 @@ def _sorted_finite(frame: pl.DataFrame, names: list[str]) -> dict[str, np.ndarra
     return out
 
 
+def _finite_sorted(series: pl.Series) -> np.ndarray:
+    """A column's finite values, ascending, as float64 (numpy: for small frames, cheaper than a polars query)."""
+    values = series.cast(pl.Float64).to_numpy()
+    values = values[np.isfinite(values)]
+    values.sort()
+    return values
+
+
+def _value_counts(series: pl.Series, key_dtype: pl.DataType | None) -> dict[object, int]:
+    """Counts per value (nulls, NaN and infinities left out), keyed in ``key_dtype`` when given."""
+    keep = series.is_finite() if series.dtype.is_float() else series.is_not_null()
+    values = series.filter(keep)
+    if key_dtype is not None:
+        values = values.cast(key_dtype)
+    counted = values.alias(_VALUE).value_counts(name="n")
+    return dict(zip(counted.get_column(_VALUE).to_list(), counted.get_column("n").to_list(), strict=True))
+
+
 def _distinct_sorted(values: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray] | None:
     """Distinct values and their counts of a sorted array, or None above ``limit`` values."""
     changes = values[1:] != values[:-1]
@@ -138,10 +157,13 @@ def _distinct_sorted(values: np.ndarray, limit: int) -> tuple[np.ndarray, np.nda
     return values[edges[:-1]], np.diff(edges)
 
 
-def _few_values(u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+def _few_values(
+    u: np.ndarray, v: np.ndarray, ref_distinct: object = _UNKNOWN
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """Aligned (values, reference counts, current counts) when both frames together hold at
-    most ``FEW_VALUES`` distinct values; None otherwise."""
-    ref = _distinct_sorted(u, FEW_VALUES)
+    most ``FEW_VALUES`` distinct values; None otherwise. ``ref_distinct`` is
+    ``_distinct_sorted(u, FEW_VALUES)`` when the caller already has it."""
+    ref = _distinct_sorted(u, FEW_VALUES) if ref_distinct is _UNKNOWN else ref_distinct
     cur = _distinct_sorted(v, FEW_VALUES) if ref is not None else None
     if ref is None or cur is None:
         return None
@@ -158,11 +180,15 @@ def _few_values(u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray, n
 def _numerical_batch(
     reference: pl.DataFrame, current: pl.DataFrame, names: list[str], resolved: ResolvedColumns
 ) -> dict[str, ColumnDrift]:
-    ref_sorted = _sorted_finite(reference, names)
-    cur_sorted = _sorted_finite(current, names)
+    return _numerical_scores(_sorted_finite(reference, names), _sorted_finite(current, names), names, resolved)
+
+
+def _numerical_scores(
+    ref_sorted: Mapping[str, np.ndarray], cur_sorted: dict[str, np.ndarray], names: list[str], resolved: ResolvedColumns
+) -> dict[str, ColumnDrift]:
     results = {}
     for c in names:
-        u, v = ref_sorted.pop(c), cur_sorted.pop(c)
+        u, v = ref_sorted[c], cur_sorted.pop(c)
         few = _few_values(u, v)
         n_unique = None if few is None else int(few[0].size)
         test = choose_stattest("num", u.size, FEW_VALUES + 1 if n_unique is None else n_unique)
@@ -207,9 +233,18 @@ def _categorical(
         key_dtype = _key_dtype(reference, current, c)
         queries += [_count_query(reference, c, key_dtype), _count_query(current, c, key_dtype)]
     counted = pl.collect_all(queries)
+    return _categorical_scores(counted[0::2], counted[1::2], names, resolved)
+
+
+def _categorical_scores(
+    ref_counted: Sequence[pl.DataFrame],
+    cur_counted: Sequence[pl.DataFrame],
+    names: list[str],
+    resolved: ResolvedColumns,
+) -> dict[str, ColumnDrift]:
     results = {}
     for i, c in enumerate(names):
-        ref_counts, cur_counts = counted[2 * i], counted[2 * i + 1]
+        ref_counts, cur_counts = ref_counted[i], cur_counted[i]
         # Sorted values: the Z-test codes the first sorted value as 0, as Evidently does.
         joined = (
             ref_counts.join(cur_counts, on=_VALUE, how="full", coalesce=True, suffix="_cur")
@@ -221,3 +256,86 @@ def _categorical(
         test = choose_stattest("cat", int(ref_n.sum()), joined.height)
         results[c] = _result(c, "cat", test, _score_counts(test, ref_n, cur_n), resolved, joined.height)
     return results
+
+
+# --- a reference prepared once --------------------------------------------------------
+
+
+class DriftBaseline:
+    """A reference frame prepared once, to compare many current frames with.
+
+    ``compare(current)`` returns exactly ``detect_drift(reference, current, columns=...)``
+    (the same column resolution and the same tests), but the reference's sorted numerical
+    columns and per-value counts are computed once instead of on every call: scoring
+    checks every batch's sample against the version's training reference this way, for a
+    few milliseconds a batch.
+    """
+
+    def __init__(
+        self, reference: pl.DataFrame, *, columns: Sequence[str] | None = None, share_threshold: float = 0.5
+    ) -> None:
+        if not 0 < share_threshold <= 1:
+            raise ValidationError(f"share_threshold must be in (0, 1]; got {share_threshold!r}.")
+        self.reference = reference
+        self.columns = list(reference.columns if columns is None else columns)
+        self.share_threshold = share_threshold
+        self._numeric: dict[str, tuple[np.ndarray, tuple[np.ndarray, np.ndarray] | None, float]] = {}
+        self._counts: dict[tuple[str, str], dict[object, int]] = {}
+        self._reference_counts_known: dict[str, int] = {}
+
+    def _numerical(self, column: str) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray] | None, float]:
+        """The reference's sorted finite values, their distinct values (if few) and std, cached."""
+        cached = self._numeric.get(column)
+        if cached is None:
+            u = _finite_sorted(self.reference.get_column(column))
+            cached = self._numeric[column] = (u, _distinct_sorted(u, FEW_VALUES), float(np.std(u)) if u.size else 0.0)
+        return cached
+
+    def _reference_counts(self, column: str, key_dtype: pl.DataType | None) -> dict[object, int]:
+        key = (column, str(key_dtype))
+        if key not in self._counts:
+            self._counts[key] = _value_counts(self.reference.get_column(column), key_dtype)
+        return self._counts[key]
+
+    def compare(self, current: pl.DataFrame, *, columns: Sequence[str] | None = None) -> DriftReport:
+        """``current`` against the reference: a :class:`DriftReport`, as :func:`detect_drift` gives.
+
+        ``columns`` narrows the baseline's columns (e.g. to those the current frame has).
+        """
+        resolved = resolve_columns(
+            self.reference,
+            current,
+            columns=self.columns if columns is None else list(columns),
+            reference_counts=self._reference_counts_known,
+        )
+        self._reference_counts_known.update(resolved.n_reference)
+        results: dict[str, ColumnDrift] = {}
+        for c, kind in resolved.kinds.items():
+            if kind == "num":
+                u, distinct, std = self._numerical(c)
+                v = _finite_sorted(current.get_column(c))
+                few = _few_values(u, v, distinct)
+                n_unique = None if few is None else int(few[0].size)
+                test = choose_stattest("num", u.size, FEW_VALUES + 1 if n_unique is None else n_unique)
+                if few is not None:
+                    score = _score_counts(test, few[1], few[2])
+                elif test.name == "ks":
+                    score = stats.ks_p_value(u, v)
+                else:
+                    score = stats.wasserstein_distance_sorted(u, v) / max(std, stats.WASSERSTEIN_MIN_NORM)
+                results[c] = _result(c, "num", test, score, resolved, n_unique)
+            else:
+                key_dtype = _key_dtype(self.reference, current, c)
+                ref_counts = self._reference_counts(c, key_dtype)
+                cur_counts = _value_counts(current.get_column(c), key_dtype)
+                # Sorted values: the Z-test codes the first sorted value as 0, as Evidently does.
+                values = sorted(set(ref_counts) | set(cur_counts))  # type: ignore[type-var]
+                ref_n = np.array([ref_counts.get(v, 0) for v in values], dtype=np.int64)
+                cur_n = np.array([cur_counts.get(v, 0) for v in values], dtype=np.int64)
+                test = choose_stattest("cat", int(ref_n.sum()), len(values))
+                results[c] = _result(c, "cat", test, _score_counts(test, ref_n, cur_n), resolved, len(values))
+        return DriftReport(
+            columns=tuple(results[c] for c in resolved.kinds),
+            share_threshold=self.share_threshold,
+            skipped=resolved.skipped,
+        )

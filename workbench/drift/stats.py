@@ -120,10 +120,12 @@ def wasserstein_distance_sorted(u: FloatArray, v: FloatArray) -> float:
         return float(np.mean(np.abs(u - v)))
     x = np.arange(1, n + 1, dtype=np.int64) * m
     x_width = x - np.maximum(x - m, (x - 1) // n * n)
-    u_part = np.dot(x_width.astype(np.float64), np.abs(u - v[(x + (n - 1)) // n - 1]))
+    # Elementwise products summed, not np.dot: a BLAS call wakes OpenBLAS's helper
+    # threads, which then spin and take CPU from whatever else the process is doing.
+    u_part = float((x_width * np.abs(u - v[(x + (n - 1)) // n - 1])).sum())
     y = np.arange(1, m + 1, dtype=np.int64) * n
     y_width = y - np.maximum(y - n, y // m * m)
-    v_part = np.dot(y_width.astype(np.float64), np.abs(u[(y + (m - 1)) // m - 1] - v))
+    v_part = float((y_width * np.abs(u[(y + (m - 1)) // m - 1] - v)).sum())
     return float((u_part + v_part) / (float(n) * float(m)))
 
 

@@ -11,7 +11,6 @@ and the check costs a fixed fraction of a second however large the job.
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +21,7 @@ from workbench.governance.policy import Policy
 from workbench.project.workspace import Workspace
 from workbench.registry.models import ModelVersion
 
-__all__ = ["RETRAIN_MODES", "MonitoringSettings", "job_drift", "monitoring_settings"]
+__all__ = ["RETRAIN_MODES", "MonitoringSettings", "job_drift", "monitoring_settings", "reference_bytes"]
 
 RETRAIN_MODES = ("run", "repro")
 
@@ -78,30 +77,37 @@ def monitoring_settings(policy: Policy | None, source: str = "") -> MonitoringSe
 
 
 def job_drift(
-    workspace: Workspace, version: ModelVersion, sample: pl.DataFrame | None, settings: MonitoringSettings
+    workspace: Workspace,
+    version: ModelVersion,
+    sample: pl.DataFrame | None,
+    settings: MonitoringSettings,
+    *,
+    reference_rows: int = 20_000,
+    baseline: Any = None,
 ) -> dict[str, Any]:
     """The drift record stored with a job: summary, per-column results, limit and verdict.
 
-    A drift check that cannot run (no reference, a column without usable values) is
-    recorded with its reason; it never fails the job that scored the data.
+    The sample is compared with the same seeded sample of the version's reference (at
+    most ``reference_rows`` rows) that every batch was checked against. A drift check
+    that cannot run (no reference, a column without usable values) is recorded with its
+    reason; it never fails the job that scored the data. ``baseline`` is that reference
+    already prepared (:func:`~workbench.scoring.batch.drift_baseline`), when the engine has it.
     """
-    from workbench.drift import detect_drift
+    from workbench.contracts import InputContract
+    from workbench.scoring.batch import drift_baseline
 
     record: dict[str, Any] = {"limit": settings.drift_share_limit, "exceeded": False}
     if sample is None or sample.height == 0:
         return {**record, "error": "no rows were sampled for the drift check"}
-    if "reference" not in version.artifacts:
+    data = None if baseline is not None else reference_bytes(workspace, version)
+    if baseline is None and data is None:
         return {**record, "error": f"{version.ref} has no training reference artifact"}
     try:
-        reference_ref = version.artifact("reference")
-        data = workspace.artifacts.get_bytes(reference_ref.digest, name=f"{version.ref} reference")
-        reference = pl.read_parquet(io.BytesIO(data))
-        if reference.height > max(sample.height, 1_000):
-            reference = reference.sample(max(sample.height, 1_000), seed=0)
-        keys = set(version.contract.get("keys", []))
-        # The reference holds the features and the monitored columns (``register(monitor=...)``).
-        columns = [c for c in reference.columns if c not in keys and c in sample.columns]
-        report = detect_drift(reference.select(columns), sample.select(columns), columns=columns)
+        if baseline is None:
+            assert data is not None
+            baseline = drift_baseline(data, InputContract.from_dict(version.contract), reference_rows)
+        columns = [c for c in baseline.columns if c in sample.columns]
+        report = baseline.compare(sample, columns=columns)
     except WorkbenchError as exc:
         return {**record, "error": exc.message, "sample_rows": sample.height}
     data_dict = report.to_dict()
@@ -114,5 +120,13 @@ def job_drift(
         "limit": limit,
         "exceeded": exceeded,
         "sample_rows": sample.height,
-        "reference_rows": reference.height,
+        "reference_rows": baseline.reference.height,
     }
+
+
+def reference_bytes(workspace: Workspace, version: ModelVersion) -> bytes | None:
+    """The version's training reference artifact (Parquet), verified; None when it has none."""
+    if "reference" not in version.artifacts:
+        return None
+    digest = version.artifact("reference").digest
+    return workspace.artifacts.get_bytes(digest, name=f"{version.ref} reference")

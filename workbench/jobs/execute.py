@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 from workbench.core.clock import utcnow
 from workbench.core.errors import Conflict, JobError, WorkbenchError
-from workbench.jobs.drift_check import MonitoringSettings, job_drift
+from workbench.jobs.drift_check import MonitoringSettings, job_drift, reference_bytes
 from workbench.jobs.listing import find_job_id, read_job
 from workbench.jobs.models import Job, ProgressCallback, review_staging, this_host
 from workbench.jobs.reap import discard_leftovers
@@ -175,6 +175,7 @@ def _bound(conn: Any, column: Any, value: Any) -> Any:
 
 def _execute(workspace: Workspace, job: Job, reporter: _Reporter) -> tuple[ScoringOutcome, dict[str, Any], Any]:
     version = get_version(workspace, job.model_ref)
+    settings = MonitoringSettings.from_dict(job.options.get("monitoring"))
     model = version.artifact("model")
     bundle = ModelBundle(
         name=version.name,
@@ -184,6 +185,8 @@ def _execute(workspace: Workspace, job: Job, reporter: _Reporter) -> tuple[Scori
         routing=job.options.get("routing") or {},
         job_id=job.id,
         monitor=tuple(version.lineage.get("monitor") or ()),
+        reference=reference_bytes(workspace, version),
+        drift_limit=settings.drift_share_limit,
     )
     options = ScoreOptions.from_dict(job.options)
     source = open_input(job.input)
@@ -223,8 +226,14 @@ def _execute(workspace: Workspace, job: Job, reporter: _Reporter) -> tuple[Scori
             should_stop=reporter.should_stop,
         )
     mark = time.perf_counter()
-    settings = MonitoringSettings.from_dict(job.options.get("monitoring"))
-    drift = job_drift(workspace, version, outcome.drift_sample, settings)
+    drift = job_drift(
+        workspace,
+        version,
+        outcome.drift_sample,
+        settings,
+        reference_rows=options.drift_rows,
+        baseline=outcome.drift_baseline,
+    )
     outcome.timings["drift_check"] = time.perf_counter() - mark
     return outcome, drift, target
 

@@ -26,6 +26,7 @@ have no reasons, unless ``review_reasons`` asks for approximate reasons of those
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,12 +36,13 @@ import polars as pl
 
 from workbench.contracts import InputContract, enforce
 from workbench.contracts.arrow import ArrowContract
+from workbench.core.errors import WorkbenchError
 from workbench.explain import contributions, effective_device, reason_columns, top_k_reasons
 from workbench.scoring.device import load_booster, predict
 from workbench.scoring.plan import ModelBundle, ScoreOptions
 from workbench.scoring.routing import LEANINGS, RoutedCodes, parse_routing
 
-__all__ = ["REVIEW_SCHEMA", "BatchResult", "BatchScorer", "Prepared"]
+__all__ = ["REVIEW_SCHEMA", "BatchResult", "BatchScorer", "Prepared", "drift_baseline"]
 
 REVIEW_SCHEMA = {
     "row_index": pl.Int64,
@@ -61,6 +63,8 @@ class Prepared:
     features: Any
     warnings: dict[str, int]
     seconds: float
+    drift: pl.DataFrame | None = None
+    batch_drift: dict[str, Any] | None = None
 
 
 @dataclass
@@ -75,6 +79,7 @@ class BatchResult:
     review: pl.DataFrame | None = None
     drift: pl.DataFrame | None = None
     warnings: dict[str, int] = field(default_factory=dict)
+    batch_drift: dict[str, Any] | None = None
 
 
 def _counts(codes: np.ndarray, labels: tuple[str, ...]) -> dict[str, int]:
@@ -129,6 +134,8 @@ class BatchScorer:
         self.review_label = self.routing.label("review")
         self._binding: ArrowContract | None = ArrowContract(self.contract, schema) if schema is not None else None
         self._fixed = schema is not None
+        self._baseline: Any = None
+        self._baseline_lock = threading.Lock()
 
     def columns(self, available: list[str]) -> list[str]:
         """The input columns to read: keys, features and the columns routing rules use."""
@@ -149,10 +156,10 @@ class BatchScorer:
 
     def score(self, batch: Any, *, first_row: int, context: str) -> BatchResult:
         """Score one ``pyarrow.RecordBatch`` (or Table, or polars frame) whose first row is input row ``first_row``."""
-        return self.finish(self.prepare(batch, context=context), first_row=first_row)
+        return self.finish(self.prepare(batch, context=context, first_row=first_row), first_row=first_row)
 
-    def prepare(self, batch: Any, *, context: str) -> Prepared:
-        """The model-independent half: check the contract and build the model's input.
+    def prepare(self, batch: Any, *, context: str, first_row: int = 0) -> Prepared:
+        """The model-independent half: check the contract, build the model's input, check drift.
 
         The local engine runs it on its reader thread, so it overlaps the previous batch's
         prediction; a :class:`~workbench.core.errors.ContractViolation` names ``context``.
@@ -165,7 +172,8 @@ class BatchScorer:
             report = enforce(binding.frame(batch), self.contract, context=context)
             warnings = {c.column: sum(i.count for i in c.issues) for c in report.warnings}
         features = binding.features_table(batch)
-        return Prepared(batch, features, warnings, time.perf_counter() - started)
+        drift, batch_drift = self._drift(binding, batch, first_row)
+        return Prepared(batch, features, warnings, time.perf_counter() - started, drift, batch_drift)
 
     def finish(self, prepared: Prepared, *, first_row: int) -> BatchResult:
         """Predict, route, explain and build the output of a prepared batch."""
@@ -186,7 +194,6 @@ class BatchScorer:
             reasons = top_k_reasons(contribs, self.features, self.options.top_k)
         table = self._output(binding, batch, scores, routed, reasons)
         review = self._review(binding, batch, features, matrix, scores, routed, reasons, first_row)
-        drift = self._drift_sample(binding, batch, first_row)
         return BatchResult(
             table=table,
             rows=rows,
@@ -194,8 +201,9 @@ class BatchScorer:
             decisions=_counts(routed.decision, self.routing.decision_labels),
             routes=_counts(routed.route, self.routing.route_labels),
             review=review,
-            drift=drift,
+            drift=prepared.drift,
             warnings=prepared.warnings,
+            batch_drift=prepared.batch_drift,
         )
 
     def _output(
@@ -296,15 +304,55 @@ class BatchScorer:
             ).to_series()
         return selected.with_columns(packed).select(list(REVIEW_SCHEMA)).cast(REVIEW_SCHEMA)  # type: ignore[arg-type]
 
-    def _drift_sample(self, binding: ArrowContract, batch: Any, first_row: int) -> pl.DataFrame | None:
+    def baseline(self) -> Any:
+        """The version's training reference prepared for drift checks, or None without one."""
+        with self._baseline_lock:
+            if self._baseline is None and self.bundle.reference is not None:
+                self._baseline = drift_baseline(self.bundle.reference, self.contract, self.options.drift_rows)
+            return self._baseline
+
+    def _drift(self, binding: ArrowContract, batch: Any, first_row: int) -> tuple[pl.DataFrame | None, dict | None]:
+        """This batch's share of the job's drift sample, and its own drift check.
+
+        One uniform sample of the batch, in random order: its first rows are the batch's
+        share of the job's sample (``drift_rows`` over the whole input), and all of it,
+        at least ``batch_drift_rows``, is compared with the training reference.
+        """
         import pyarrow as pa
 
         rows = batch.num_rows
-        if self.fraction <= 0 or rows == 0:
-            return None
+        baseline = self.baseline() if self.options.batch_drift_rows else None
+        if rows == 0 or (self.fraction <= 0 and baseline is None):
+            return None, None
+        rng = np.random.default_rng([self.options.seed, first_row])
+        share = rows if self.fraction >= 1.0 else int(rng.binomial(rows, self.fraction))
+        wanted = max(share, self.options.batch_drift_rows if baseline is not None else 0)
+        picked = rng.choice(rows, size=min(rows, wanted), replace=False, shuffle=True)
         names = [*self.features, *(c for c in self.monitor if c in batch.schema.names)]
-        picked = batch.select(names)
-        if self.fraction < 1.0:
-            rng = np.random.default_rng([self.options.seed, first_row])
-            picked = picked.take(pa.array(np.flatnonzero(rng.random(rows) < self.fraction)))
-        return binding.frame(picked)
+        sample = binding.frame(batch.select(names).take(pa.array(picked)))
+        checked = None
+        if baseline is not None:
+            checked = {"first_row": first_row, "rows": rows, "sample_rows": sample.height}
+            try:
+                report = baseline.compare(sample, columns=[c for c in baseline.columns if c in sample.columns])
+            except WorkbenchError as exc:
+                checked["error"] = exc.message
+            else:
+                checked["drift_share"] = round(report.drift_share, 6)
+                checked["drifted"] = list(report.drifted_columns)
+        return (sample.head(share) if self.fraction > 0 else None), checked
+
+
+def drift_baseline(reference: bytes, contract: InputContract, rows: int) -> Any:
+    """The drift baseline of a version's reference artifact (Parquet bytes): a seeded sample
+    of at most ``max(rows, 1000)`` rows of its features and monitored columns."""
+    import io
+
+    from workbench.drift import DriftBaseline
+
+    frame = pl.read_parquet(io.BytesIO(reference))
+    limit = max(rows, 1_000)
+    if frame.height > limit:
+        frame = frame.sample(limit, seed=0)
+    keys = set(contract.keys)
+    return DriftBaseline(frame, columns=[c for c in frame.columns if c not in keys])

@@ -263,6 +263,7 @@ def score_dask(
             raise
     used = sorted(tally.devices)
     return ScoringOutcome(
+        drift_limit=bundle.drift_limit,
         tally=tally,
         wall_seconds=time.perf_counter() - started,
         device=used[0] if len(used) == 1 else "mixed",
@@ -286,13 +287,14 @@ def _empty(
 ) -> ScoringOutcome:
     """An input without rows still gets an output: one empty part with the output schema."""
     resolved = resolve_device(device)
-    scorer = BatchScorer(bundle, options, device=resolved, total_rows=0)
+    scorer = BatchScorer(bundle, options, device=resolved, total_rows=0, schema=source.schema)
     columns = scorer.columns(source.column_names)
-    empty = pl.DataFrame(schema=pl.from_arrow(source.schema.empty_table()).select(columns).schema)  # type: ignore[union-attr]
+    empty = source.schema.empty_table().select(columns)
     writer = PartWriter(target.part_path(staging, 0), options.compression, target.fs)
     writer.write(scorer.score(empty, first_row=0, context="the empty input").table)
     writer.close()
     return ScoringOutcome(
+        drift_limit=bundle.drift_limit,
         tally=Tally(batches=1, devices={resolved}),
         wall_seconds=time.perf_counter() - started,
         device=resolved,

@@ -69,7 +69,7 @@ def _read(
                 f"batch {number} of {total} (input rows {first_row + 1:,}-{first_row + batch.num_rows:,} "
                 f"of {os.path.basename(path)})"
             )
-            if not _put(inbox, (first_row, scorer.prepare(batch, context=context)), stop):
+            if not _put(inbox, (first_row, scorer.prepare(batch, context=context, first_row=first_row)), stop):
                 return
         _put(inbox, _DONE, stop)
     except BaseException as exc:
@@ -234,12 +234,14 @@ def _score_local(
         raise
     reader.join(timeout=5)
     return ScoringOutcome(
+        drift_limit=bundle.drift_limit,
         tally=tally,
         wall_seconds=time.perf_counter() - started,
         device=device,
         explain_device=scorer.explain_device,
         engine="local",
         drift_sample=pl.concat(drift, how="vertical_relaxed") if drift else None,
+        drift_baseline=scorer.baseline(),
         review_path=review_path if tally.review_rows else None,
         timings={"waiting_for_input": waited, "writing": writer.seconds},
     )

@@ -34,6 +34,7 @@ __all__ = [
 EXPLAIN_METHODS = ("none", "approx", "exact")
 ENGINES = ("local", "dask")
 MAX_TOP_K = 20
+_MAX_BATCH_DRIFT = 1_000
 
 #: Called with the rows finished so far, after each batch (local) or partition (Dask).
 Progress = Callable[[int], None]
@@ -49,7 +50,9 @@ class ScoringCancelled(JobError):
 class ScoreOptions:
     """How to score. ``device`` is a request (``auto``, ``cpu``, ``cuda``, ``cuda:N``).
 
-    ``drift_rows`` bounds the uniform sample of the input kept for the drift check.
+    ``drift_rows`` bounds the uniform sample of the input kept for the job's drift check
+    (and the training reference it is compared with); ``batch_drift_rows`` is the sample
+    of each batch checked against the same reference as the batch streams past.
     ``review_reasons`` computes approximate reasons for the rows sent to review when
     ``explain`` is ``none`` (with ``approx`` or ``exact`` they get the rows' own
     reasons anyway). It is off by default: approximate contributions cost about five
@@ -61,6 +64,7 @@ class ScoreOptions:
     batch_rows: int = 100_000
     device: str = "auto"
     drift_rows: int = 20_000
+    batch_drift_rows: int = 2_000
     seed: int = 0
     review_reasons: bool = False
     compression: str = "zstd"
@@ -69,7 +73,8 @@ class ScoreOptions:
     def __post_init__(self) -> None:
         if self.explain not in EXPLAIN_METHODS:
             raise ValidationError(f"Unknown --explain {self.explain!r}; use one of {', '.join(EXPLAIN_METHODS)}.")
-        for name, low in (("top_k", 1), ("batch_rows", 1), ("drift_rows", 0), ("partition_rows", 1)):
+        bounds = (("top_k", 1), ("batch_rows", 1), ("drift_rows", 0), ("batch_drift_rows", 0), ("partition_rows", 1))
+        for name, low in bounds:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ValidationError(f"{name} must be a whole number >= {low}, got {value!r}.")
@@ -85,6 +90,7 @@ class ScoreOptions:
             "batch_rows": self.batch_rows,
             "device": self.device,
             "drift_rows": self.drift_rows,
+            "batch_drift_rows": self.batch_drift_rows,
             "seed": self.seed,
             "review_reasons": self.review_reasons,
             "compression": self.compression,
@@ -109,6 +115,10 @@ class ModelBundle:
     job_id: str
     #: Columns that are not model inputs but are watched for drift (``register(monitor=...)``).
     monitor: tuple[str, ...] = ()
+    #: The version's training reference (Parquet bytes) that every batch is checked against.
+    reference: bytes | None = field(default=None, repr=False)
+    #: The policy's ``monitoring.drift_share_limit``: a batch above it is flagged.
+    drift_limit: float | None = None
 
 
 @dataclass
@@ -123,6 +133,7 @@ class Tally:
     batch_seconds: list[float] = field(default_factory=list)
     contract_warnings: dict[str, int] = field(default_factory=dict)
     devices: set[str] = field(default_factory=set)
+    batch_drift: list[dict[str, Any]] = field(default_factory=list)
 
     def add_counts(self, target: dict[str, int], values: dict[str, int]) -> None:
         for key, count in values.items():
@@ -138,6 +149,8 @@ class Tally:
         self.batch_seconds.append(result.seconds)
         if result.review is not None:
             self.review_rows += result.review.height
+        if result.batch_drift is not None:
+            self.batch_drift.append(result.batch_drift)
 
     def merge(self, other: Tally) -> None:
         self.rows += other.rows
@@ -148,6 +161,25 @@ class Tally:
         self.batch_seconds.extend(other.batch_seconds)
         self.add_counts(self.contract_warnings, other.contract_warnings)
         self.devices |= other.devices
+        self.batch_drift = sorted([*self.batch_drift, *other.batch_drift], key=lambda b: b["first_row"])
+
+    def drift_summary(self, limit: float | None) -> dict[str, Any]:
+        """Every batch's drift check: how many ran, the largest share, the batches over ``limit``.
+
+        ``batches`` lists each check (first input row, rows, sample rows, drift share and
+        drifted columns; ``error`` when it could not run), the first 1,000 of them.
+        """
+        checked = [b for b in self.batch_drift if "drift_share" in b]
+        over = [b for b in checked if limit is not None and b["drift_share"] > limit]
+        return {
+            "checked": len(checked),
+            "failed": len(self.batch_drift) - len(checked),
+            "limit": limit,
+            "max_share": max((b["drift_share"] for b in checked), default=None),
+            "over_limit": len(over),
+            "first_over_limit_row": over[0]["first_row"] if over else None,
+            "batches": self.batch_drift[:_MAX_BATCH_DRIFT],
+        }
 
     def latency_ms(self) -> dict[str, float | None]:
         if not self.batch_seconds:
@@ -186,6 +218,9 @@ class ScoringOutcome:
     drift_sample: Any = None  # a polars DataFrame of the contract's features, or None
     review_path: Path | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    drift_limit: float | None = None
+    #: The reference as the batches were checked against it (local engine), for the job's check.
+    drift_baseline: Any = None
 
     def stats(self) -> dict[str, Any]:
         tally = self.tally
@@ -200,5 +235,6 @@ class ScoringOutcome:
             "rows_per_s": round(tally.rows / seconds, 1),
             "batch_latency_ms": tally.latency_ms(),
             "drift_sample_rows": 0 if self.drift_sample is None else int(self.drift_sample.height),
+            "batch_drift": tally.drift_summary(self.drift_limit),
             "timings": {k: round(v, 4) for k, v in self.timings.items()},
         }
