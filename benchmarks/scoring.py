@@ -10,7 +10,11 @@ of Parquet inputs, all in one run:
   to the raw limit, measured alternately with the raw limit so machine load hits both;
 * peak RSS of the same job at 1M and 5M rows (each in its own process);
 * ``--explain approx`` at 1M rows and ``--explain exact`` at ``--exact-rows`` rows;
-* the Dask engine on a 2-worker LocalCluster (started before timing) against local.
+* the Dask engine on a 2-worker LocalCluster (started before timing) against local;
+* the same job without its per-batch drift checks (``batch_drift_rows=0``);
+* reading the input and writing an output of the job's shape alone, which bounds the
+  ratio any job reading this file can reach: prediction CPU / (prediction + reading +
+  writing CPU), when every core is busy.
 
 Every measurement runs in a fresh child process (``--child``), so peak RSS is the job's
 own and nothing is cached between runs. Prints a Markdown table for docs/performance.md.
@@ -174,6 +178,50 @@ def child_raw(spec: dict[str, Any]) -> dict[str, Any]:
     return {"rows": matrix.shape[0], "seconds": seconds, "rows_per_s": matrix.shape[0] / seconds, "cpu_s": cpu}
 
 
+def child_decode(spec: dict[str, Any]) -> dict[str, Any]:
+    """The input side alone: decode the 1M-row file the way the job reads it, then write an
+    output of the job's shape; the CPU these take is spent whatever the scorer does."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from workbench.scoring.sources import open_input, scoring_memory_pool
+
+    source = open_input(spec["input"])
+    columns = [c for c in source.column_names if c != "admitted"]
+    with scoring_memory_pool():
+        started, cpu = time.perf_counter(), time.process_time()
+        ids = []
+        for _, _, batch, _ in source.batches(columns, spec["batch_rows"], ["program", "region"]):
+            ids.append(batch.column("id"))
+        decode_s, decode_cpu = time.perf_counter() - started, time.process_time() - cpu
+        rows = sum(len(a) for a in ids)
+        started, cpu = time.perf_counter(), time.process_time()
+        writer = None
+        for key in ids:
+            n = len(key)
+            table = pa.table(
+                {
+                    "id": key,
+                    "score": pa.array(np.random.default_rng(0).random(n, dtype=np.float32)),
+                    "decision": pa.DictionaryArray.from_arrays(
+                        pa.array(np.zeros(n, np.int8)), pa.array(["auto_accept", "auto_decline", "review"])
+                    ),
+                }
+            )
+            writer = writer or pq.ParquetWriter(spec["output"], table.schema, compression="zstd", store_schema=False)
+            writer.write_table(table)
+        assert writer is not None
+        writer.close()
+        write_s, write_cpu = time.perf_counter() - started, time.process_time() - cpu
+    return {
+        "rows": rows,
+        "decode_s": decode_s,
+        "decode_cpu_s": decode_cpu,
+        "write_s": write_s,
+        "write_cpu_s": write_cpu,
+    }
+
+
 def child_score(spec: dict[str, Any]) -> dict[str, Any]:
     """One scoring job end to end through the service (what `workbench score` runs)."""
     import pyarrow.parquet  # noqa: F401  (imports and the one-time GPU probe are not the job's work)
@@ -250,14 +298,15 @@ def main() -> None:
     parser.add_argument("--batch-rows", type=int, default=100_000)
     parser.add_argument("--repeats", type=int, default=3, help="alternating raw/end-to-end rounds")
     parser.add_argument("--workers", type=int, default=2, help="Dask LocalCluster workers")
-    parser.add_argument("--skip", action="append", default=[], choices=["big", "approx", "exact", "dask"])
+    parts = ["big", "approx", "exact", "dask", "batch-drift"]
+    parser.add_argument("--skip", action="append", default=[], choices=parts)
     parser.add_argument("--quick", action="store_true", help="200k and 1M rows, 2 rounds, no exact")
     parser.add_argument("--keep", help="keep the project in this folder")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--spec", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        result = {"raw": child_raw, "score": child_score}[args.child](json.loads(args.spec))
+        result = {"raw": child_raw, "score": child_score, "decode": child_decode}[args.child](json.loads(args.spec))
         print(json.dumps(result))
         return
     if args.quick:
@@ -289,6 +338,12 @@ def main() -> None:
     best = max(ends, key=lambda r: r["rows_per_s"])
     pairs = [e["rows_per_s"] / r["rows_per_s"] for r, e in zip(raws, ends, strict=True)]
     cpu_ratio = min(r["cpu_s"] for r in raws) / min(e["cpu_s"] for e in ends)
+    io = run_child(
+        "decode", {"input": inputs[args.rows], "output": f"{out}/decode-only.parquet", "batch_rows": args.batch_rows}
+    )
+    predict_cpu = min(r["cpu_s"] for r in raws)
+    fixed_cpu = io["decode_cpu_s"] + io["write_cpu_s"]
+    ceiling = predict_cpu / (predict_cpu + fixed_cpu)
     rows: list[list[str]] = []
 
     def add(what: str, n: int, result: dict[str, Any], note: str = "") -> None:
@@ -309,9 +364,28 @@ def main() -> None:
         args.rows,
         best,
         f"best of {args.repeats}; ratio to raw {best['rows_per_s'] / raw['rows_per_s']:.2f} (best/best), "
-        f"{min(pairs):.2f}-{max(pairs):.2f} per round, {cpu_ratio:.2f} in CPU time; streaming engine alone "
+        f"{min(pairs):.2f}-{max(pairs):.2f} per round (median {float(np.median(pairs)):.2f}), {cpu_ratio:.2f} in CPU "
+        "time; streaming engine alone "
         f"{best['engine_rows_per_s']:,.0f} rows/s; review items {best['review_items']:,}",
     )
+    rows.append(
+        [
+            "reading and writing alone (no scoring)",
+            f"{io['rows']:,}",
+            f"{io['decode_s'] + io['write_s']:.2f}",
+            "-",
+            "-",
+            f"decode {io['decode_cpu_s']:.2f} CPU-s, write {io['write_cpu_s']:.2f} CPU-s against "
+            f"{predict_cpu:.2f} CPU-s of prediction: a job that did nothing else would reach at most "
+            f"{ceiling:.2f} of the raw limit",
+        ]
+    )
+    if "batch-drift" not in args.skip:
+        add(
+            "`score`, explain none, local, per-batch drift checks off",
+            args.rows,
+            job(args.rows, "no-batch-drift", batch_drift_rows=0),
+        )
     if "big" not in args.skip:
         big = job(args.big_rows, "big")
         add(

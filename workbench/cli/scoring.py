@@ -40,6 +40,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--review-reasons", action="store_true", help="with --explain none: approximate reasons for review rows only"
     )
     score.add_argument("--batch-rows", type=int, default=100_000, metavar="N", help="rows per batch (default 100000)")
+    score.add_argument(
+        "--batch-drift-rows",
+        type=int,
+        default=2_000,
+        metavar="N",
+        help="rows of each batch checked for drift against the training reference (default 2000; 0: off)",
+    )
     score.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists")
     score.add_argument("--detach", action="store_true", help="run in the background; follow with `workbench jobs`")
     score.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -184,6 +191,7 @@ def _score(args: argparse.Namespace) -> int:
         top_k=args.top_k,
         review_reasons=args.review_reasons,
         batch_rows=args.batch_rows,
+        batch_drift_rows=args.batch_drift_rows,
         overwrite=args.overwrite,
     )
     for warning in job.warnings:

@@ -64,6 +64,7 @@ def submit_score_job(
     overwrite: bool = False,
     review_reasons: bool = False,
     drift_rows: int = 20_000,
+    batch_drift_rows: int = 2_000,
     partition_rows: int = 1_000_000,
     workers: int | None = None,
     connect_timeout_s: float = 10.0,
@@ -83,6 +84,7 @@ def submit_score_job(
         device=device,
         review_reasons=review_reasons,
         drift_rows=drift_rows,
+        batch_drift_rows=batch_drift_rows,
         partition_rows=partition_rows,
         compression=compression,
     )
