@@ -195,6 +195,7 @@ def child_decode(spec: dict[str, Any]) -> dict[str, Any]:
             ids.append(batch.column("id"))
         decode_s, decode_cpu = time.perf_counter() - started, time.process_time() - cpu
         rows = sum(len(a) for a in ids)
+        scores = np.random.default_rng(0).random(max((len(a) for a in ids), default=0), dtype=np.float32)
         started, cpu = time.perf_counter(), time.process_time()
         writer = None
         for key in ids:
@@ -202,13 +203,15 @@ def child_decode(spec: dict[str, Any]) -> dict[str, Any]:
             table = pa.table(
                 {
                     "id": key,
-                    "score": pa.array(np.random.default_rng(0).random(n, dtype=np.float32)),
+                    "score": pa.array(scores[:n]),
                     "decision": pa.DictionaryArray.from_arrays(
                         pa.array(np.zeros(n, np.int8)), pa.array(["auto_accept", "auto_decline", "review"])
                     ),
                 }
             )
-            writer = writer or pq.ParquetWriter(spec["output"], table.schema, compression="zstd", store_schema=False)
+            writer = writer or pq.ParquetWriter(
+                spec["output"], table.schema, compression="zstd", use_dictionary=["decision"], store_schema=False
+            )
             writer.write_table(table)
         assert writer is not None
         writer.close()

@@ -35,6 +35,10 @@ def test_a_dask_job_writes_a_folder_and_matches_a_local_job(scoring_ws: Workspac
     theirs = pl.read_parquet(root / "local.parquet").drop("job_id").sort("applicant_id")
     assert mine.equals(theirs)
     assert job.drift["summary"] == local.drift["summary"]
+    # Every partition's batches are checked for drift on the workers, in input order.
+    checks = job.stats["batch_drift"]
+    assert checks["checked"] == 3 and [b["first_row"] for b in checks["batches"]] == [0, 1_000, 2_000]
+    assert local.stats["batch_drift"]["checked"] == 1
 
 
 def test_an_unreachable_scheduler_fails_the_job_clearly(scoring_ws: Workspace) -> None:

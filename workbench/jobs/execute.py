@@ -134,7 +134,7 @@ def _insert_review_items(conn: Any, job: Job, path: Any) -> int:
             assert isinstance(frame, pl.DataFrame)
             if fast:
                 reasons = pl.col("reasons").list.eval(pl.element().struct.json_encode()).list.join(",")
-                rows = frame.select(
+                values = frame.select(
                     pl.lit(job.id).alias("job_id"),
                     "row_key",
                     "score",
@@ -144,7 +144,9 @@ def _insert_review_items(conn: Any, job: Job, path: Any) -> int:
                     pl.lit("open").alias("status"),
                     "row_index",
                     pl.lit(created).alias("created_at"),
-                ).rows()
+                )
+                # Column lists zipped into tuples: about twice as fast as DataFrame.rows().
+                rows = list(zip(*(values.get_column(c).to_list() for c in values.columns), strict=True))
                 conn.exec_driver_sql(_FAST_INSERT, rows)
             else:
                 dicts = (

@@ -42,7 +42,7 @@ from workbench.scoring.device import load_booster, predict
 from workbench.scoring.plan import ModelBundle, ScoreOptions
 from workbench.scoring.routing import LEANINGS, RoutedCodes, parse_routing
 
-__all__ = ["REVIEW_SCHEMA", "BatchResult", "BatchScorer", "Prepared", "drift_baseline"]
+__all__ = ["REVIEW_SCHEMA", "BatchResult", "BatchScorer", "DriftCheck", "Prepared", "drift_baseline"]
 
 REVIEW_SCHEMA = {
     "row_index": pl.Int64,
@@ -64,7 +64,17 @@ class Prepared:
     warnings: dict[str, int]
     seconds: float
     drift: pl.DataFrame | None = None
-    batch_drift: dict[str, Any] | None = None
+    drift_check: DriftCheck | None = None
+
+
+@dataclass(frozen=True)
+class DriftCheck:
+    """A batch's drift sample, waiting for :meth:`BatchScorer.check_drift` (the local engine's
+    writer thread runs it, off the reader's and the predictor's way)."""
+
+    first_row: int
+    rows: int
+    sample: pl.DataFrame
 
 
 @dataclass
@@ -79,7 +89,7 @@ class BatchResult:
     review: pl.DataFrame | None = None
     drift: pl.DataFrame | None = None
     warnings: dict[str, int] = field(default_factory=dict)
-    batch_drift: dict[str, Any] | None = None
+    drift_check: DriftCheck | None = None
 
 
 def _counts(codes: np.ndarray, labels: tuple[str, ...]) -> dict[str, int]:
@@ -172,8 +182,8 @@ class BatchScorer:
             report = enforce(binding.frame(batch), self.contract, context=context)
             warnings = {c.column: sum(i.count for i in c.issues) for c in report.warnings}
         features = binding.features_table(batch)
-        drift, batch_drift = self._drift(binding, batch, first_row)
-        return Prepared(batch, features, warnings, time.perf_counter() - started, drift, batch_drift)
+        drift, check = self._drift(binding, batch, first_row)
+        return Prepared(batch, features, warnings, time.perf_counter() - started, drift, check)
 
     def finish(self, prepared: Prepared, *, first_row: int) -> BatchResult:
         """Predict, route, explain and build the output of a prepared batch."""
@@ -203,7 +213,7 @@ class BatchScorer:
             review=review,
             drift=prepared.drift,
             warnings=prepared.warnings,
-            batch_drift=prepared.batch_drift,
+            drift_check=prepared.drift_check,
         )
 
     def _output(
@@ -311,8 +321,10 @@ class BatchScorer:
                 self._baseline = drift_baseline(self.bundle.reference, self.contract, self.options.drift_rows)
             return self._baseline
 
-    def _drift(self, binding: ArrowContract, batch: Any, first_row: int) -> tuple[pl.DataFrame | None, dict | None]:
-        """This batch's share of the job's drift sample, and its own drift check.
+    def _drift(
+        self, binding: ArrowContract, batch: Any, first_row: int
+    ) -> tuple[pl.DataFrame | None, DriftCheck | None]:
+        """This batch's share of the job's drift sample, and the sample for its own drift check.
 
         One uniform sample of the batch, in random order: its first rows are the batch's
         share of the job's sample (``drift_rows`` over the whole input), and all of it,
@@ -321,26 +333,31 @@ class BatchScorer:
         import pyarrow as pa
 
         rows = batch.num_rows
-        baseline = self.baseline() if self.options.batch_drift_rows else None
-        if rows == 0 or (self.fraction <= 0 and baseline is None):
+        checking = bool(self.options.batch_drift_rows) and self.bundle.reference is not None
+        if rows == 0 or (self.fraction <= 0 and not checking):
             return None, None
         rng = np.random.default_rng([self.options.seed, first_row])
         share = rows if self.fraction >= 1.0 else int(rng.binomial(rows, self.fraction))
-        wanted = max(share, self.options.batch_drift_rows if baseline is not None else 0)
+        wanted = max(share, self.options.batch_drift_rows if checking else 0)
         picked = rng.choice(rows, size=min(rows, wanted), replace=False, shuffle=True)
         names = [*self.features, *(c for c in self.monitor if c in batch.schema.names)]
         sample = binding.frame(batch.select(names).take(pa.array(picked)))
-        checked = None
-        if baseline is not None:
-            checked = {"first_row": first_row, "rows": rows, "sample_rows": sample.height}
-            try:
-                report = baseline.compare(sample, columns=[c for c in baseline.columns if c in sample.columns])
-            except WorkbenchError as exc:
-                checked["error"] = exc.message
-            else:
-                checked["drift_share"] = round(report.drift_share, 6)
-                checked["drifted"] = list(report.drifted_columns)
-        return (sample.head(share) if self.fraction > 0 else None), checked
+        check = DriftCheck(first_row, rows, sample) if checking else None
+        return (sample.head(share) if self.fraction > 0 else None), check
+
+    def check_drift(self, check: DriftCheck) -> dict[str, Any]:
+        """One batch's drift check against the training reference, as stored in ``stats.batch_drift``."""
+        record: dict[str, Any] = {"first_row": check.first_row, "rows": check.rows, "sample_rows": check.sample.height}
+        baseline = self.baseline()
+        try:
+            columns = [c for c in baseline.columns if c in check.sample.columns]
+            report = baseline.compare(check.sample, columns=columns)
+        except WorkbenchError as exc:
+            record["error"] = exc.message
+        else:
+            record["drift_share"] = round(report.drift_share, 6)
+            record["drifted"] = list(report.drifted_columns)
+        return record
 
 
 def drift_baseline(reference: bytes, contract: InputContract, rows: int) -> Any:

@@ -118,6 +118,8 @@ def _score_partition(
                 writer.write(result.table)
                 first_row += result.rows
                 tally.add_batch(result)
+                if result.drift_check is not None:
+                    tally.batch_drift.append(scorer.check_drift(result.drift_check))
                 if result.review is not None:
                     reviews.append(result.review)
                 if result.drift is not None:

@@ -1,10 +1,11 @@
 """The local engine: a bounded read → score → write pipeline on one machine.
 
 Three threads and two small queues: a reader decodes Parquet record batches
-(pyarrow releases the GIL), validates them against the contract and builds their
-feature matrices, so this work overlaps the previous batch's prediction; the calling
-thread predicts (XGBoost releases the GIL and uses every core), routes and explains;
-and a writer appends the output and the review rows to staged Parquet files. At most a few batches are
+(pyarrow releases the GIL), checks them against the contract, builds the model's
+input and draws the drift samples, so this work overlaps the previous batch's
+prediction; the calling thread predicts (XGBoost releases the GIL and uses every
+core), routes and explains; and a writer appends the output and the review rows to
+staged Parquet files and runs each batch's drift check. At most a few batches are
 alive at once, so memory stays flat however large the input is.
 
 Between batches the engine asks ``should_stop`` and reports progress. Any error,
@@ -79,8 +80,17 @@ def _read(
 class _Writer(threading.Thread):
     """Appends output tables and review frames to their staged files, in order."""
 
-    def __init__(self, output: PartWriter, review_path: Path, outbox: queue.Queue[Any], stop: threading.Event) -> None:
+    def __init__(
+        self,
+        output: PartWriter,
+        review_path: Path,
+        outbox: queue.Queue[Any],
+        stop: threading.Event,
+        scorer: BatchScorer,
+    ) -> None:
         super().__init__(name="workbench-score-writer", daemon=True)
+        self.scorer = scorer
+        self.batch_drift: list[dict[str, Any]] = []
         self.output = output
         self.review_path = review_path
         self.outbox = outbox
@@ -101,13 +111,15 @@ class _Writer(threading.Thread):
                 if item is _DONE:
                     return
                 mark = time.perf_counter()
-                table, review = item
+                table, review, check = item
                 self.output.write(table)
                 if review is not None:
                     if self.review is None:
                         self.review = PartWriter(str(self.review_path), "zstd")
                     self.review.write(review.to_arrow())
                 self.seconds += time.perf_counter() - mark
+                if check is not None:
+                    self.batch_drift.append(self.scorer.check_drift(check))
         except BaseException as exc:
             self.error = exc
             self.stop.set()
@@ -194,7 +206,7 @@ def _score_local(
         name="workbench-score-reader",
         daemon=True,
     )
-    writer = _Writer(target.writer(target.file_path(staging), options.compression), review_path, outbox, stop)
+    writer = _Writer(target.writer(target.file_path(staging), options.compression), review_path, outbox, stop, scorer)
     tally = Tally(devices={device})
     drift: list[pl.DataFrame] = []
     waited = 0.0
@@ -223,6 +235,7 @@ def _score_local(
             raise RuntimeError("The output writer stopped before the job finished.")
         if writer.error is not None:
             raise writer.error
+        tally.batch_drift = writer.batch_drift
     except BaseException:
         stop.set()
         _drain(inbox)
@@ -271,4 +284,4 @@ def _account(
     tally.add_batch(result)
     if result.drift is not None:
         drift.append(result.drift)
-    return _put(outbox, (result.table, result.review), stop)
+    return _put(outbox, (result.table, result.review, result.drift_check), stop)

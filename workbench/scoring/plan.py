@@ -149,8 +149,6 @@ class Tally:
         self.batch_seconds.append(result.seconds)
         if result.review is not None:
             self.review_rows += result.review.height
-        if result.batch_drift is not None:
-            self.batch_drift.append(result.batch_drift)
 
     def merge(self, other: Tally) -> None:
         self.rows += other.rows
