@@ -218,3 +218,47 @@ def test_fsspec_urls_in_and_out(small_model: SmallModel, tmp_path: Path) -> None
     assert out.height == 1_100
     assert sorted(memory.ls("/wb-test", detail=False)) == ["/wb-test/in.parquet", "/wb-test/out.parquet"]
     memory.rm("/wb-test", recursive=True)
+
+
+@pytest.mark.parametrize(
+    ("cores", "options", "width", "nthread"),
+    [
+        (2, {}, 2, 1),  # two predictions at once, one core each
+        (16, {}, 2, 8),  # ... half the cores each
+        (1, {}, 1, None),  # one core: one lane, XGBoost's own threads untouched
+        (16, {"explain": "approx"}, 1, None),  # explaining: one lane
+        (16, {"review_reasons": True}, 1, None),
+    ],
+)
+def test_two_prediction_lanes_on_a_multicore_cpu(
+    small_model: SmallModel,
+    monkeypatch: pytest.MonkeyPatch,
+    cores: int,
+    options: dict[str, Any],
+    width: int,
+    nthread: int | None,
+) -> None:
+    import json
+
+    from workbench.scoring import local
+    from workbench.scoring.batch import BatchScorer
+
+    monkeypatch.setattr(local, "_cores", lambda: cores)
+    scorer = BatchScorer(small_model.bundle(None, "job0", None), ScoreOptions(**options), device="cpu", total_rows=10)
+    lanes = local._Lanes(scorer, "cpu", ScoreOptions(**options))
+    try:
+        assert lanes.width == width
+        config = json.loads(scorer.booster.save_config())["learner"]["generic_param"]
+        assert config["nthread"] == str(nthread or 0)
+    finally:
+        lanes.close()
+
+
+def test_scores_in_two_lanes_come_back_in_input_order(small_model: SmallModel, tmp_path: Path) -> None:
+    frame = applicants(5_000, seed=11)
+    out = run(small_model, write(frame, tmp_path / "in.parquet"), tmp_path / "out.parquet", batch_rows=700)
+    scored = pl.read_parquet(tmp_path / "out.parquet")
+    expected = small_model.booster.inplace_predict(feature_matrix(frame, small_model.contract))
+    assert out.tally.batches == 8
+    assert scored["applicant_id"].to_list() == frame["applicant_id"].to_list()
+    np.testing.assert_allclose(scored["score"].to_numpy(), expected, rtol=1e-6)

@@ -28,7 +28,7 @@ from workbench.jobs.models import Job, ProgressCallback, review_staging, this_ho
 from workbench.jobs.reap import discard_leftovers
 from workbench.project.workspace import Workspace
 from workbench.registry.versions import get_version
-from workbench.scoring.plan import ModelBundle, ScoreOptions, ScoringCancelled, ScoringOutcome
+from workbench.scoring.plan import ModelBundle, ScoreOptions, ScoringCancelled, ScoringOutcome, collector_paused
 from workbench.scoring.sinks import open_output
 from workbench.scoring.sources import open_input
 from workbench.store.schema import jobs, model_versions, review_items
@@ -304,8 +304,9 @@ def run_job(workspace: Workspace, job_id: str, *, progress: ProgressCallback | N
     job = _claim(workspace, job_id)
     reporter = _Reporter(workspace, job, progress)
     try:
-        outcome, drift, target = _execute(workspace, job, reporter)
-        _succeed(workspace, job, outcome, drift, target)
+        with collector_paused():
+            outcome, drift, target = _execute(workspace, job, reporter)
+            _succeed(workspace, job, outcome, drift, target)
     except ScoringCancelled as exc:
         _end(workspace, job, "cancelled", exc, reporter.rows)
         raise JobError(
