@@ -203,3 +203,71 @@ def test_the_columnar_input_predicts_what_the_dense_matrix_predicts(tmp_path: Pa
     columnar = np.concatenate([predict(booster, binding.features_table(b), "cpu") for b in batches])
 
     np.testing.assert_array_equal(columnar, booster.inplace_predict(feature_matrix(train, contract)))
+
+
+def test_large_integers_with_nulls_are_compared_as_integers() -> None:
+    big = 2**53
+    contract = derive_contract(pl.DataFrame({"x": [0, big, None]}))
+    batch = pa.RecordBatch.from_pydict({"x": pa.array([big + 1, None, 5], type=pa.int64())})
+    binding = ArrowContract(contract, batch.schema)
+    assert binding.check(batch) == _polars_warnings_for(pl.from_arrow(batch), contract) == {"x": 1}
+
+
+def test_a_null_value_in_a_dictionary_is_left_to_enforce() -> None:
+    program = pa.DictionaryArray.from_arrays(pa.array([0, 1, 0], type=pa.int32()), pa.array(["law", None]))
+    batch = pa.RecordBatch.from_pydict(
+        {
+            "id": ["p", "q", "r"],
+            "gpa": [3.0] * 3,
+            "credits": [20] * 3,
+            "essay": [0.6] * 3,
+            "program": program,
+            "first_gen": [True] * 3,
+        }
+    )
+    binding = ArrowContract(CONTRACT, batch.schema.set(4, pa.field("program", pa.string())))
+    assert binding.check(batch) is None
+    with pytest.raises(ContractViolation, match="program"):
+        enforce(binding.frame(batch), CONTRACT)
+
+
+def test_view_typed_strings_are_read_as_large_strings(tmp_path: Path) -> None:
+    frame = pl.DataFrame(
+        {
+            "id": ["p", "q"],
+            "gpa": [3.0, 2.5],
+            "credits": [20, 30],
+            "essay": [0.6, 0.7],
+            "program": ["law", "eng"],
+            "first_gen": [True, False],
+        }
+    )
+    table = frame.to_arrow()
+    views = pa.schema([f.with_type(pa.string_view()) if pa.types.is_large_string(f.type) else f for f in table.schema])
+    table = table.cast(views)
+    binding = ArrowContract(CONTRACT, table.schema)
+    batch = binding.normalize(table.to_batches()[0])
+    assert pa.types.is_large_string(batch.schema.field("id").type) and binding.check(batch) == {}
+    np.testing.assert_array_equal(ArrowContract.matrix(binding.features_table(batch)), feature_matrix(frame, CONTRACT))
+    assert batch.select(["id"]).take(pa.array([1])).column(0).to_pylist() == ["q"]
+
+
+def test_decoding_keeps_field_metadata_such_as_polars_enums(tmp_path: Path) -> None:
+    frame = pl.DataFrame(
+        {
+            "id": ["p", "q"],
+            "gpa": [3.0, 2.5],
+            "credits": [20, 30],
+            "essay": [0.6, 0.7],
+            "program": ["law", "eng"],
+            "first_gen": [True, False],
+        }
+    ).with_columns(pl.col("id").cast(pl.Enum(["p", "q"])))
+    batch = _batches(tmp_path, frame, batch_rows=10)[0]
+    binding = ArrowContract(CONTRACT, pq.read_schema(tmp_path / "input.parquet"))
+    assert binding.frame(batch).schema["id"] == pl.from_arrow(pq.read_table(tmp_path / "input.parquet")).schema["id"]
+
+
+def _polars_warnings_for(frame: pl.DataFrame, contract: object) -> dict[str, int]:
+    report = validate(frame, contract)  # type: ignore[arg-type]
+    return {c.column: sum(i.count for i in c.issues) for c in report.warnings}

@@ -177,3 +177,21 @@ def test_every_batch_is_checked_and_the_drifted_batches_are_named(scoring_ws: Wo
     assert all(b["drifted"] and set(b["drifted"]) <= job_drifted for b in checks["batches"][3:])
     # The job-wide check still decides the flag, on its own uniform sample of the input.
     assert job.drift["exceeded"] is True and job.drift["sample_rows"] == 6_000
+
+
+@pytest.mark.parametrize("damage", ["missing", "tampered"])
+def test_a_missing_or_damaged_reference_is_recorded_and_never_fails_the_job(scoring_ws: Workspace, damage: str) -> None:
+    write_input(scoring_ws.project.root, n=1_500, seed=3)
+    version = get_version(scoring_ws, "admissions:1")
+    path = scoring_ws.artifacts.path_for(version.artifact("reference").digest)
+    if damage == "missing":
+        path.unlink()
+    else:
+        path.chmod(0o644)
+        path.write_bytes(path.read_bytes()[:-10] + b"0123456789")
+
+    job = score(scoring_ws, "admissions", "data/applicants.parquet", "out/scores.parquet")
+
+    assert job.status == "succeeded" and job.rows_done == 1_500
+    assert job.drift["exceeded"] is False and "reference" in job.drift["error"]
+    assert job.stats["batch_drift"]["checked"] == 0

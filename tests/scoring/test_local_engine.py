@@ -262,3 +262,54 @@ def test_scores_in_two_lanes_come_back_in_input_order(small_model: SmallModel, t
     assert out.tally.batches == 8
     assert scored["applicant_id"].to_list() == frame["applicant_id"].to_list()
     np.testing.assert_allclose(scored["score"].to_numpy(), expected, rtol=1e-6)
+
+
+def test_view_typed_input_columns_score_like_plain_strings(small_model: SmallModel, tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    frame = applicants(1_500, seed=4)
+    table = frame.to_arrow()
+    views = pa.schema([f.with_type(pa.string_view()) if pa.types.is_large_string(f.type) else f for f in table.schema])
+    pq.write_table(table.cast(views), tmp_path / "views.parquet", row_group_size=500)
+
+    run(small_model, tmp_path / "views.parquet", tmp_path / "out.parquet")
+
+    scored = pl.read_parquet(tmp_path / "out.parquet")
+    expected = small_model.booster.inplace_predict(feature_matrix(frame, small_model.contract))
+    np.testing.assert_allclose(scored["score"].to_numpy(), expected, rtol=1e-6)
+
+
+def test_the_output_keeps_the_key_types_and_reads_back_text_columns_as_strings(
+    small_model: SmallModel, tmp_path: Path
+) -> None:
+    import pyarrow.parquet as pq
+
+    frame = applicants(1_200, seed=5).with_columns(
+        pl.datetime(2026, 1, 1, time_zone="Europe/Paris")
+        .dt.offset_by(pl.format("{}s", pl.int_range(pl.len())))
+        .alias("applied_at")
+    )
+    key_spec = small_model.contract.to_dict()
+    key_spec["keys"] = [*key_spec["keys"], "applied_at"]
+    key_spec["columns"] = [
+        *key_spec["columns"],
+        {
+            "name": "applied_at",
+            "dtype": "Datetime(time_unit='us', time_zone='Europe/Paris')",
+            "role": "key",
+            "nullable": False,
+            "min": None,
+            "max": None,
+            "categories": None,
+        },
+    ]
+    contract = InputContract.from_dict(key_spec)
+    run(small_model, write(frame, tmp_path / "in.parquet"), tmp_path / "out.parquet", contract=contract)
+
+    schema = pq.read_schema(tmp_path / "out.parquet")
+    assert str(schema.field("applied_at").type) == "timestamp[us, tz=Europe/Paris]"
+    assert {str(schema.field(c).type) for c in ("decision", "route", "model", "job_id")} == {"string"}
+    scored = pl.read_parquet(tmp_path / "out.parquet")
+    assert scored["applied_at"].to_list() == frame["applied_at"].to_list()
+    assert scored.schema["decision"] == pl.String

@@ -145,3 +145,14 @@ def test_a_rule_must_be_a_row_wise_condition() -> None:
     aggregate = parse_routing({"rules": [{"name": "avg", "when": "AVG(gpa) > 1"}]})
     with pytest.raises(ValidationError, match="row-wise"):
         aggregate.apply(frame, scores)
+
+
+def test_a_rule_may_read_only_the_score() -> None:
+    routing = parse_routing(
+        {"thresholds": {"accept": 0.7, "decline": 0.3}, "rules": [{"name": "sure", "when": "score > 0.85"}]}
+    )
+    assert routing.columns == ()
+    routed = routing.apply(FRAME, SCORES)
+    fired = (SCORES > 0.85).to_list()  # polars orders NaN above every number
+    assert routed["rule"].to_list() == ["sure" if f else None for f in fired]
+    assert [d for d, f in zip(routed["decision"].to_list(), fired, strict=True) if f] == ["review"] * sum(fired)

@@ -111,3 +111,23 @@ def test_discard_is_silent_and_complete(tmp_path: Path) -> None:
     target.discard(staging)
     target.discard(staging)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_overlapping_jobs_restore_the_memory_pool_and_the_collector_whatever_order_they_end_in() -> None:
+    import gc
+
+    import pyarrow as pa
+
+    from workbench.scoring.plan import collector_paused
+    from workbench.scoring.sources import scoring_memory_pool
+
+    pool_before, gc_before = pa.default_memory_pool().backend_name, gc.isenabled()
+    first, second = scoring_memory_pool(), scoring_memory_pool()
+    first_gc, second_gc = collector_paused(), collector_paused()
+    first.__enter__(), first_gc.__enter__()
+    second.__enter__(), second_gc.__enter__()
+    assert pa.default_memory_pool().backend_name == "system" and not gc.isenabled()
+    first.__exit__(None, None, None), first_gc.__exit__(None, None, None)  # the first job ends first
+    assert pa.default_memory_pool().backend_name == "system" and not gc.isenabled()  # the second still runs
+    second.__exit__(None, None, None), second_gc.__exit__(None, None, None)
+    assert pa.default_memory_pool().backend_name == pool_before and gc.isenabled() == gc_before

@@ -60,6 +60,17 @@ def _is_string(type_: Any) -> bool:
     return bool(pa.types.is_string(type_) or pa.types.is_large_string(type_) or pa.types.is_string_view(type_))
 
 
+def _without_views(type_: Any) -> Any:
+    """``string_view``/``binary_view`` as ``large_string``/``large_binary``: pyarrow's take, cast
+    and set-lookup kernels do not all take view types yet."""
+    pa = _pa()
+    if pa.types.is_string_view(type_):
+        return pa.large_string()
+    if pa.types.is_binary_view(type_):
+        return pa.large_binary()
+    return type_
+
+
 def _zero_offset(array: Any) -> Any:
     """``array`` with offset 0: XGBoost's Arrow reader takes buffer addresses and ignores offsets."""
     if array.offset == 0:
@@ -74,7 +85,8 @@ class ArrowContract:
     def __init__(self, contract: InputContract, schema: Any) -> None:
         pa = _pa()
         self.contract = contract
-        self.schema = schema
+        self.schema = pa.schema([f.with_type(_without_views(f.type)) for f in schema], metadata=schema.metadata)
+        schema = self.schema
         self.features = list(contract.features)
         names = set(schema.names)
         frame_schema = pl.from_arrow(schema.empty_table()).schema  # type: ignore[union-attr]
@@ -99,16 +111,28 @@ class ArrowContract:
             and _is_string(self.schema.field(f).type)
         ]
 
-    def decode(self, batch: Any) -> Any:
-        """``batch`` with every column back in the file's type (dictionary-read strings decoded)."""
+    def normalize(self, batch: Any) -> Any:
+        """``batch`` with view-typed columns as their large counterparts (see :attr:`schema`)."""
         pa = _pa()
-        if all(batch.schema.field(n).type == self.schema.field(n).type for n in batch.schema.names):
+        if not any(_without_views(f.type) != f.type for f in batch.schema):
             return batch
+        fields = [f.with_type(_without_views(f.type)) for f in batch.schema]
+        arrays = [col.cast(f.type) if col.type != f.type else col for col, f in zip(batch.columns, fields, strict=True)]
+        return pa.RecordBatch.from_arrays(arrays, schema=pa.schema(fields, metadata=batch.schema.metadata))
+
+    def decode(self, batch: Any) -> Any:
+        """``batch`` with every column back in the file's type (dictionary-read strings decoded),
+        field metadata included (polars keeps its Enum categories there)."""
+        pa = _pa()
+        names = batch.schema.names
+        if all(batch.schema.field(n).type == self.schema.field(n).type for n in names):
+            return batch
+        fields = [self.schema.field(n) if n in self.schema.names else batch.schema.field(n) for n in names]
         arrays = [
-            col if col.type == self.schema.field(name).type else col.cast(self.schema.field(name).type)
-            for name, col in zip(batch.schema.names, batch.columns, strict=True)
+            col if col.type == field.type else col.cast(field.type)
+            for col, field in zip(batch.columns, fields, strict=True)
         ]
-        return pa.RecordBatch.from_arrays(arrays, names=batch.schema.names)
+        return pa.RecordBatch.from_arrays(arrays, schema=pa.schema(fields, metadata=batch.schema.metadata))
 
     def frame(self, batch: Any) -> pl.DataFrame:
         """The batch as the polars frame the polars path sees (file types)."""
@@ -151,18 +175,16 @@ class ArrowContract:
                 return None
             return 0
         if pa.types.is_dictionary(type_) and _is_string(type_.value_type):
-            if not spec.nullable and array.null_count:
-                return None
+            if array.dictionary.null_count or (not spec.nullable and array.null_count):
+                return None  # a null *value* in the dictionary: leave it to enforce
             if feature and spec.categories is not None and self._unseen_in_dictionary(spec, array):
                 return None
             return 0
         if _is_string(type_):
             if not spec.nullable and array.null_count:
                 return None
-            if feature and spec.categories is not None:
-                found = _pc().is_in(array, value_set=self._value_sets[spec.name], skip_nulls=True)
-                if found.false_count:
-                    return None
+            if feature and spec.categories is not None and self._unseen_strings(spec, array):
+                return None
             return 0
         return None
 
@@ -172,7 +194,12 @@ class ArrowContract:
             return None
         if len(array) == 0:
             return 0
-        values = array.to_numpy(zero_copy_only=False)  # nulls become NaN
+        if is_float:
+            values = array.to_numpy(zero_copy_only=False)  # nulls become NaN
+        else:  # integers stay integers (a float64 copy would round values above 2**53)
+            values = array.to_numpy(zero_copy_only=False) if not array.null_count else array.drop_null().to_numpy()
+            if values.size == 0:
+                return 0
         ranged = feature and (spec.minimum is not None or spec.maximum is not None)
         if not ranged and (spec.nullable or not is_float):
             return 0
@@ -202,11 +229,16 @@ class ArrowContract:
         falses = len(array) - array.null_count - trues
         return bool((trues and "true" not in allowed) or (falses and "false" not in allowed))
 
+    def _unseen_strings(self, spec: ColumnSpec, array: Any) -> bool:
+        """Whether a non-null value of a string array is not one of the contract's categories."""
+        pc = _pc()
+        found = pc.is_in(array, value_set=self._value_sets[spec.name], skip_nulls=True)
+        return bool(found.false_count - array.null_count)  # nulls are "not found" too; they are not unseen
+
     def _unseen_in_dictionary(self, spec: ColumnSpec, array: Any) -> bool:
         dictionary = array.dictionary
         if len(dictionary) > _MAX_DICTIONARY:
-            found = _pc().is_in(array.cast(dictionary.type), value_set=self._value_sets[spec.name], skip_nulls=True)
-            return bool(found.false_count)
+            return self._unseen_strings(spec, array.cast(dictionary.type))
         allowed = set(self._categories[spec.name])
         unknown = [i for i, value in enumerate(dictionary.to_pylist()) if value is not None and value not in allowed]
         if not unknown:

@@ -99,7 +99,10 @@ def job_drift(
     record: dict[str, Any] = {"limit": settings.drift_share_limit, "exceeded": False}
     if sample is None or sample.height == 0:
         return {**record, "error": "no rows were sampled for the drift check"}
-    data = None if baseline is not None else reference_bytes(workspace, version)
+    try:
+        data = None if baseline is not None else reference_bytes(workspace, version)
+    except WorkbenchError as exc:  # a missing or damaged artifact: recorded, never the job's failure
+        return {**record, "error": exc.message, "sample_rows": sample.height}
     if baseline is None and data is None:
         return {**record, "error": f"{version.ref} has no training reference artifact"}
     try:

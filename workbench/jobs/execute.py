@@ -190,6 +190,15 @@ def _bound(conn: Any, column: Any, value: Any) -> Any:
     return processor(value) if processor else value
 
 
+def _reference(workspace: Workspace, version: Any) -> bytes | None:
+    """The reference the batches are checked against; a missing or damaged one is the job-wide
+    check's to record (it never fails the job), so the batches then go unchecked."""
+    try:
+        return reference_bytes(workspace, version)
+    except WorkbenchError:
+        return None
+
+
 def _execute(workspace: Workspace, job: Job, reporter: _Reporter) -> tuple[ScoringOutcome, dict[str, Any], Any]:
     version = get_version(workspace, job.model_ref)
     settings = MonitoringSettings.from_dict(job.options.get("monitoring"))
@@ -202,7 +211,7 @@ def _execute(workspace: Workspace, job: Job, reporter: _Reporter) -> tuple[Scori
         routing=job.options.get("routing") or {},
         job_id=job.id,
         monitor=tuple(version.lineage.get("monitor") or ()),
-        reference=reference_bytes(workspace, version),
+        reference=_reference(workspace, version),
         drift_limit=settings.drift_share_limit,
     )
     options = ScoreOptions.from_dict(job.options)

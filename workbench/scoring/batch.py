@@ -146,6 +146,7 @@ class BatchScorer:
         self._fixed = schema is not None
         self._baseline: Any = None
         self._baseline_lock = threading.Lock()
+        self.baseline_error: str | None = None
 
     def columns(self, available: list[str]) -> list[str]:
         """The input columns to read: keys, features and the columns routing rules use."""
@@ -177,6 +178,7 @@ class BatchScorer:
         started = time.perf_counter()
         batch = _record_batch(batch)
         binding = self._bind(batch)
+        batch = binding.normalize(batch)
         warnings = binding.check(batch)
         if warnings is None:  # an error, or a case the Arrow path leaves to enforce
             report = enforce(binding.frame(batch), self.contract, context=context)
@@ -315,10 +317,14 @@ class BatchScorer:
         return selected.with_columns(packed).select(list(REVIEW_SCHEMA)).cast(REVIEW_SCHEMA)  # type: ignore[arg-type]
 
     def baseline(self) -> Any:
-        """The version's training reference prepared for drift checks, or None without one."""
+        """The version's training reference prepared for drift checks, or None without a usable one
+        (:attr:`baseline_error` says why; a drift check never fails the job)."""
         with self._baseline_lock:
-            if self._baseline is None and self.bundle.reference is not None:
-                self._baseline = drift_baseline(self.bundle.reference, self.contract, self.options.drift_rows)
+            if self._baseline is None and self.baseline_error is None and self.bundle.reference is not None:
+                try:
+                    self._baseline = drift_baseline(self.bundle.reference, self.contract, self.options.drift_rows)
+                except Exception as exc:  # an unreadable reference: recorded with each batch's check
+                    self.baseline_error = f"the training reference could not be read ({type(exc).__name__}: {exc})"
             return self._baseline
 
     def _drift(
@@ -349,6 +355,9 @@ class BatchScorer:
         """One batch's drift check against the training reference, as stored in ``stats.batch_drift``."""
         record: dict[str, Any] = {"first_row": check.first_row, "rows": check.rows, "sample_rows": check.sample.height}
         baseline = self.baseline()
+        if baseline is None:
+            record["error"] = self.baseline_error or "no training reference"
+            return record
         try:
             columns = [c for c in baseline.columns if c in check.sample.columns]
             report = baseline.compare(check.sample, columns=columns)

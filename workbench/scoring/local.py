@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures
+import contextlib
 import os
 import queue
 import threading
@@ -249,10 +250,11 @@ def _score_local(
             try:
                 item = _next(inbox, writer)
             except WorkbenchError:  # e.g. a contract violation: count the batches scored before it
-                while in_flight:
-                    _account(in_flight.popleft().result(), tally, drift, outbox, stop)
-                    if on_progress is not None:
-                        on_progress(tally.rows)
+                with contextlib.suppress(Exception):  # the violation is the error to report
+                    while in_flight:
+                        _account(in_flight.popleft().result(), tally, drift, outbox, stop)
+                        if on_progress is not None:
+                            on_progress(tally.rows)
                 raise
             waited += time.perf_counter() - mark
             if item is _DONE:

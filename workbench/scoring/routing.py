@@ -208,7 +208,10 @@ class Routing:
         if self.rules:
             if data is None:
                 raise ValidationError("Routing rules need the input columns they read; pass `data`.")
-            masks = self._rule_masks(data.select(self.columns).with_columns(pl.Series("score", score)))
+            scored = pl.Series("score", score)
+            # A rule may read only the score: a frame of no columns has no rows to add it to.
+            frame = data.select(self.columns).with_columns(scored) if self.columns else scored.to_frame()
+            masks = self._rule_masks(frame)
             codes = {"accept": 0, "decline": 1, "review": 2}
             for index in reversed(range(len(self.rules))):  # the first rule that fires wins
                 fired = masks.get_column(_RULE_COLUMN.format(index)).to_numpy()

@@ -150,8 +150,6 @@ class PartWriter:
                 if n in _LOW_CARDINALITY or (n.startswith("reason_") and "_value" not in n)
             ]
             self._sink = self.path if self.fs is None else self.fs.open(self.path, "wb")
-            # store_schema=False: readers see plain text columns, not the dictionary arrays
-            # the scorer builds (the file still stores them dictionary-encoded).
             self._writer = pq.ParquetWriter(
                 self._sink,
                 table.schema,
@@ -159,6 +157,10 @@ class PartWriter:
                 use_dictionary=dictionary,
                 store_schema=False,
             )
+            # The Arrow schema readers restore types from (a key's time zone, durations, ...),
+            # with the scorer's dictionary arrays declared as the plain text they are: readers see
+            # strings, and the file still stores them dictionary-encoded.
+            self._writer.add_key_value_metadata({"ARROW:schema": _stored_schema(table.schema)})
         elif not table.schema.equals(self.schema):
             table = table.cast(self.schema)
         self._writer.write_table(table)
@@ -171,6 +173,19 @@ class PartWriter:
         if self._sink is not None and not isinstance(self._sink, str):
             self._sink.close()
         self._sink = None
+
+
+def _stored_schema(schema: Any) -> str:
+    """``schema`` with dictionary fields as their value type, serialized as pyarrow stores it."""
+    import base64
+
+    import pyarrow as pa
+
+    plain = pa.schema(
+        [f.with_type(f.type.value_type) if pa.types.is_dictionary(f.type) else f for f in schema],
+        metadata=schema.metadata,
+    )
+    return base64.b64encode(plain.serialize().to_pybytes()).decode("ascii")
 
 
 def _split(path: str) -> tuple[str, str]:

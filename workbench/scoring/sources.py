@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -41,6 +42,10 @@ _OTHER_FORMATS = {
 }
 
 
+_POOL_LOCK = threading.Lock()
+_POOL_USERS: list[Any] = []  # [the pool to restore] while jobs score; one entry per running job
+
+
 @contextlib.contextmanager
 def scoring_memory_pool() -> Iterator[None]:
     """Allocate Arrow memory from the system allocator while a job scores.
@@ -49,16 +54,24 @@ def scoring_memory_pool() -> Iterator[None]:
     OS within milliseconds, so every batch faults its buffers in again and the kernel
     zeroes them: about 1 CPU-second per million rows here, a tenth of the job
     (``benchmarks/scoring.py``, docs/performance.md). The system allocator keeps them
-    for the next batch. The previous default pool is restored afterwards.
+    for the next batch. The first job in a process switches the default pool and the
+    last one to finish restores it, whatever order concurrent jobs end in.
     """
     import pyarrow as pa
 
-    previous = pa.default_memory_pool()
-    pa.set_memory_pool(pa.system_memory_pool())
+    with _POOL_LOCK:
+        if not _POOL_USERS:
+            _POOL_USERS.append(pa.default_memory_pool())
+            pa.set_memory_pool(pa.system_memory_pool())
+        else:
+            _POOL_USERS.append(_POOL_USERS[0])
     try:
         yield
     finally:
-        pa.set_memory_pool(previous)
+        with _POOL_LOCK:
+            previous = _POOL_USERS.pop()
+            if not _POOL_USERS:
+                pa.set_memory_pool(previous)
 
 
 @dataclass(frozen=True)
