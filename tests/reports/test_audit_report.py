@@ -134,3 +134,20 @@ def test_report_renders_in_headless_chromium(governed: Workspace, project_dir: P
         timeout=120,
     )
     assert pdf.read_bytes().startswith(b"%PDF")
+
+
+def test_scored_data_shows_the_job_and_its_batch_drift_checks(governed: Workspace) -> None:
+    from tests.scoring.conftest import applicants, write
+    from workbench.jobs import score
+
+    root = governed.project.root
+    write(applicants(2_500, seed=3), root / "data" / "incoming.parquet")
+    job = score(governed, "admissions:1", "data/incoming.parquet", "out/incoming.parquet", batch_rows=1_000)
+
+    html = render_report(governed, "admissions:1")
+
+    assert "Drift in scored data" in html and job.id in html
+    row = html[html.index(job.id) :].split("</tr>", 1)[0]
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", row)
+    assert cells[0] == "2500" and cells[4] == "3"  # three batches, each checked against the reference
+    assert cells[5] == str(job.stats["batch_drift"]["over_limit"]) == "0"  # like the training data

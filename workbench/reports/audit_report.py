@@ -97,6 +97,7 @@ def _operations(workspace: Workspace, version: ModelVersion) -> list[dict[str, A
                     "engine": row.engine,
                     "routes": stats.get("decisions", {}),
                     "drift": (row.drift or {}).get("summary", {}),
+                    "batch_drift": {k: v for k, v in (stats.get("batch_drift") or {}).items() if k != "batches"},
                     "review_open": counts.get("open", 0),
                     "review_decided": counts.get("decided", 0),
                     "overrides": stats.get("overrides", 0),
