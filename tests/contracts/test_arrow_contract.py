@@ -30,6 +30,16 @@ TRAIN = pl.DataFrame(
     }
 )
 CONTRACT = derive_contract(TRAIN, target="y", keys=["id"])
+TWO_ROWS = pl.DataFrame(
+    {
+        "id": ["p", "q"],
+        "gpa": [3.0, 2.5],
+        "credits": [20, 30],
+        "essay": [0.6, 0.7],
+        "program": ["law", "eng"],
+        "first_gen": [True, False],
+    }
+)
 
 
 def _batches(
@@ -232,16 +242,7 @@ def test_a_null_value_in_a_dictionary_is_left_to_enforce() -> None:
 
 
 def test_view_typed_strings_are_read_as_large_strings(tmp_path: Path) -> None:
-    frame = pl.DataFrame(
-        {
-            "id": ["p", "q"],
-            "gpa": [3.0, 2.5],
-            "credits": [20, 30],
-            "essay": [0.6, 0.7],
-            "program": ["law", "eng"],
-            "first_gen": [True, False],
-        }
-    )
+    frame = TWO_ROWS
     table = frame.to_arrow()
     views = pa.schema([f.with_type(pa.string_view()) if pa.types.is_large_string(f.type) else f for f in table.schema])
     table = table.cast(views)
@@ -253,16 +254,7 @@ def test_view_typed_strings_are_read_as_large_strings(tmp_path: Path) -> None:
 
 
 def test_decoding_keeps_field_metadata_such_as_polars_enums(tmp_path: Path) -> None:
-    frame = pl.DataFrame(
-        {
-            "id": ["p", "q"],
-            "gpa": [3.0, 2.5],
-            "credits": [20, 30],
-            "essay": [0.6, 0.7],
-            "program": ["law", "eng"],
-            "first_gen": [True, False],
-        }
-    ).with_columns(pl.col("id").cast(pl.Enum(["p", "q"])))
+    frame = TWO_ROWS.with_columns(pl.col("id").cast(pl.Enum(["p", "q"])))
     batch = _batches(tmp_path, frame, batch_rows=10)[0]
     binding = ArrowContract(CONTRACT, pq.read_schema(tmp_path / "input.parquet"))
     assert binding.frame(batch).schema["id"] == pl.from_arrow(pq.read_table(tmp_path / "input.parquet")).schema["id"]

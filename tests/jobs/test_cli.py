@@ -101,5 +101,9 @@ def test_detach_runs_in_the_background(scoring_ws: Workspace, capsys: pytest.Cap
         time.sleep(0.3)
     assert shown["status"] == "succeeded", shown["error"]
     assert (scoring_ws.project.root / "bg.parquet").exists()
-    log = (scoring_ws.project.root / ".workbench" / "jobs" / job["id"] / "job.log").read_text()
-    assert "succeeded: 500 rows" in log
+    # The background process prints its summary after the job's final commit: give it a moment.
+    log_path = scoring_ws.project.root / ".workbench" / "jobs" / job["id"] / "job.log"
+    deadline = time.monotonic() + 30
+    while "succeeded: 500 rows" not in log_path.read_text() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert "succeeded: 500 rows" in log_path.read_text()

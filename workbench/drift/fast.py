@@ -186,20 +186,31 @@ def _numerical_batch(
 def _numerical_scores(
     ref_sorted: Mapping[str, np.ndarray], cur_sorted: dict[str, np.ndarray], names: list[str], resolved: ResolvedColumns
 ) -> dict[str, ColumnDrift]:
-    results = {}
-    for c in names:
-        u, v = ref_sorted[c], cur_sorted.pop(c)
-        few = _few_values(u, v)
-        n_unique = None if few is None else int(few[0].size)
-        test = choose_stattest("num", u.size, FEW_VALUES + 1 if n_unique is None else n_unique)
-        if few is not None:
-            score = _score_counts(test, few[1], few[2])
-        elif test.name == "ks":
-            score = stats.ks_p_value(u, v)
-        else:
-            score = stats.wasserstein_distance_norm(u, v)
-        results[c] = _result(c, "num", test, score, resolved, n_unique)
-    return results
+    return {c: _numerical_result(c, ref_sorted[c], cur_sorted.pop(c), resolved) for c in names}
+
+
+def _numerical_result(
+    column: str,
+    u: np.ndarray,
+    v: np.ndarray,
+    resolved: ResolvedColumns,
+    ref_distinct: object = _UNKNOWN,
+    ref_std: float | None = None,
+) -> ColumnDrift:
+    """One numerical column's test on sorted finite values; ``ref_distinct``/``ref_std`` are the
+    reference's distinct values and std when the caller has them already."""
+    few = _few_values(u, v, ref_distinct)
+    n_unique = None if few is None else int(few[0].size)
+    test = choose_stattest("num", u.size, FEW_VALUES + 1 if n_unique is None else n_unique)
+    if few is not None:
+        score = _score_counts(test, few[1], few[2])
+    elif test.name == "ks":
+        score = stats.ks_p_value(u, v)
+    elif ref_std is None:
+        score = stats.wasserstein_distance_norm(u, v)
+    else:
+        score = stats.wasserstein_distance_sorted(u, v) / max(ref_std, stats.WASSERSTEIN_MIN_NORM)
+    return _result(column, "num", test, score, resolved, n_unique)
 
 
 # --- categorical columns --------------------------------------------------------------
@@ -314,16 +325,7 @@ class DriftBaseline:
             if kind == "num":
                 u, distinct, std = self._numerical(c)
                 v = _finite_sorted(current.get_column(c))
-                few = _few_values(u, v, distinct)
-                n_unique = None if few is None else int(few[0].size)
-                test = choose_stattest("num", u.size, FEW_VALUES + 1 if n_unique is None else n_unique)
-                if few is not None:
-                    score = _score_counts(test, few[1], few[2])
-                elif test.name == "ks":
-                    score = stats.ks_p_value(u, v)
-                else:
-                    score = stats.wasserstein_distance_sorted(u, v) / max(std, stats.WASSERSTEIN_MIN_NORM)
-                results[c] = _result(c, "num", test, score, resolved, n_unique)
+                results[c] = _numerical_result(c, u, v, resolved, distinct, std)
             else:
                 key_dtype = _key_dtype(self.reference, current, c)
                 ref_counts = self._reference_counts(c, key_dtype)

@@ -289,14 +289,7 @@ class BatchScorer:
                 "rule": rules[routed.rule[rows]].tolist(),
                 "decision": [self.review_label] * rows.size,
             },
-            schema={
-                "row_index": pl.Int64,
-                "row_key": pl.String,
-                "score": pl.Float64,
-                "leaning": pl.String,
-                "rule": pl.String,
-                "decision": pl.String,
-            },
+            schema={k: v for k, v in REVIEW_SCHEMA.items() if k != "reasons"},
         )
         if reasons is None:
             packed = pl.Series("reasons", [[]], dtype=REVIEW_SCHEMA["reasons"]).new_from_index(0, selected.height)

@@ -40,9 +40,10 @@ from workbench.scoring.plan import (
     ScoringOutcome,
     ShouldStop,
     Tally,
+    scoring_state,
 )
 from workbench.scoring.sinks import OutputTarget, PartWriter
-from workbench.scoring.sources import Partition, ScoringInput, scoring_memory_pool
+from workbench.scoring.sources import Partition, ScoringInput
 
 __all__ = ["score_dask", "score_partition"]
 
@@ -67,6 +68,7 @@ def _scorer(bundle: ModelBundle, options: ScoreOptions, device: str, total_rows:
     return scorer
 
 
+@scoring_state
 def score_partition(
     partition: Partition,
     source: ScoringInput,
@@ -77,22 +79,7 @@ def score_partition(
     device_request: str,
     partitions: int,
 ) -> dict[str, Any]:
-    """Score one partition into its part file (runs on a worker; Arrow allocates from the system pool)."""
-    with scoring_memory_pool():
-        return _score_partition(partition, source, target, staging, bundle, options, device_request, partitions)
-
-
-def _score_partition(
-    partition: Partition,
-    source: ScoringInput,
-    target: OutputTarget,
-    staging: str,
-    bundle: ModelBundle,
-    options: ScoreOptions,
-    device_request: str,
-    partitions: int,
-) -> dict[str, Any]:
-    """Score one partition into its part file (runs on a worker)."""
+    """Score one partition into its part file (runs on a worker, in :func:`scoring_state`)."""
     part_path = target.part_path(staging, partition.index)
     writer = PartWriter(part_path, options.compression, target.fs)
     try:

@@ -38,10 +38,10 @@ from workbench.scoring.plan import (
     ScoringOutcome,
     ShouldStop,
     Tally,
-    collector_paused,
+    scoring_state,
 )
 from workbench.scoring.sinks import OutputTarget, PartWriter
-from workbench.scoring.sources import ScoringInput, scoring_memory_pool
+from workbench.scoring.sources import ScoringInput
 
 __all__ = ["score_local"]
 
@@ -174,6 +174,7 @@ def _drain(box: queue.Queue[Any]) -> None:
             return
 
 
+@scoring_state
 def score_local(
     source: ScoringInput,
     target: OutputTarget,
@@ -189,37 +190,9 @@ def score_local(
 ) -> ScoringOutcome:
     """Score ``source`` into ``staging`` (see :class:`OutputTarget`); review rows go to ``review_path``.
 
-    Arrow allocates from the system allocator meanwhile (:func:`scoring_memory_pool`), and
-    Python's cyclic garbage collector is paused (:func:`collector_paused`).
+    Arrow allocates from the system allocator meanwhile, and Python's cyclic garbage
+    collector is paused (:func:`~workbench.scoring.plan.scoring_state`).
     """
-    with collector_paused(), scoring_memory_pool():
-        return _score_local(
-            source,
-            target,
-            staging,
-            bundle,
-            options,
-            device=device,
-            review_path=review_path,
-            on_progress=on_progress,
-            should_stop=should_stop,
-            queue_depth=queue_depth,
-        )
-
-
-def _score_local(
-    source: ScoringInput,
-    target: OutputTarget,
-    staging: str,
-    bundle: ModelBundle,
-    options: ScoreOptions,
-    *,
-    device: str,
-    review_path: Path,
-    on_progress: Progress | None = None,
-    should_stop: ShouldStop | None = None,
-    queue_depth: int = 2,
-) -> ScoringOutcome:
     started = time.perf_counter()
     scorer = BatchScorer(bundle, options, device=device, total_rows=source.rows, schema=source.schema)
     columns = scorer.columns(source.column_names)

@@ -8,12 +8,13 @@ and :class:`Tally` adds up what the batches did into a :class:`ScoringOutcome`.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import numpy as np
 
@@ -33,7 +34,11 @@ __all__ = [
     "ShouldStop",
     "Tally",
     "collector_paused",
+    "scoring_state",
 ]
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 EXPLAIN_METHODS = ("none", "approx", "exact")
 ENGINES = ("local", "dask")
@@ -70,6 +75,19 @@ def collector_paused() -> Iterator[None]:
             enabled = _GC_PAUSES.pop()
             if not _GC_PAUSES and enabled:
                 gc.enable()
+
+
+def scoring_state(fn: Callable[P, R]) -> Callable[P, R]:
+    """Run ``fn`` (an engine's scoring function) with the collector paused (:func:`collector_paused`)
+    and Arrow allocating from the system allocator (:func:`~workbench.scoring.sources.scoring_memory_pool`)."""
+    from workbench.scoring.sources import scoring_memory_pool
+
+    @functools.wraps(fn)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        with collector_paused(), scoring_memory_pool():
+            return fn(*args, **kwargs)
+
+    return run
 
 
 class ScoringCancelled(JobError):
