@@ -211,8 +211,13 @@ def test_the_columnar_input_predicts_what_the_dense_matrix_predicts(tmp_path: Pa
     binding = ArrowContract(contract, pq.read_schema(tmp_path / "input.parquet"))
 
     columnar = np.concatenate([predict(booster, binding.features_table(b), "cpu") for b in batches])
+    # The CUDA branch hands a GPU the dense form of the same table (without CuPy or a GPU here,
+    # XGBoost predicts it on the CPU; the conversion is what this checks).
+    dense = np.concatenate([predict(booster, binding.features_table(b), "cuda") for b in batches])
 
-    np.testing.assert_array_equal(columnar, booster.inplace_predict(feature_matrix(train, contract)))
+    expected = booster.inplace_predict(feature_matrix(train, contract))
+    np.testing.assert_array_equal(columnar, expected)
+    np.testing.assert_array_equal(dense, expected)
 
 
 def test_large_integers_with_nulls_are_compared_as_integers() -> None:
