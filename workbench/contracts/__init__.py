@@ -4,8 +4,10 @@ A contract records the columns a model reads (ordered features, plus key columns
 identify rows), their polars dtypes, nullability, numeric ranges and category sets.
 The registry derives one at registration (:func:`derive_contract`, widened by an
 override file via :func:`load_overrides`/:func:`apply_overrides`), ``wb.validate``
-shows :func:`validate`'s per-column report, and scoring calls :func:`enforce` on every
-batch, then :func:`feature_matrix` to get the model's ``float32`` input.
+shows :func:`validate`'s per-column report, and scoring checks every batch with
+:class:`~workbench.contracts.arrow.ArrowContract` (the same verdicts on Arrow buffers,
+falling back to :func:`enforce`) and gives the model its features as a columnar table
+(:func:`feature_matrix` is the dense ``float32`` form of the same encoding).
 """
 
 from __future__ import annotations

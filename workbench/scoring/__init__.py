@@ -3,7 +3,8 @@
 * :mod:`~workbench.scoring.sources` opens the input (files, folders, fsspec URLs) and
   streams record batches; :mod:`~workbench.scoring.sinks` stages the output and
   commits it atomically.
-* :mod:`~workbench.scoring.batch` is one batch: contract, predict, route, reasons.
+* :mod:`~workbench.scoring.batch` is one batch: contract, predict, route, reasons, and
+  its drift sample and check.
 * :mod:`~workbench.scoring.routing` validates a policy's ``routing`` section and
   applies thresholds and rules (polars SQL expressions).
 * :mod:`~workbench.scoring.local` (threads, bounded queues) and
