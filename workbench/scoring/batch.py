@@ -153,9 +153,13 @@ class BatchScorer:
         wanted = dict.fromkeys([*self.keys, *self.features, *self.routing.columns, *self.monitor])
         return [c for c in available if c in wanted]
 
-    def dictionary_columns(self, schema: Any) -> list[str]:
-        """Columns to read as dictionaries (``read_dictionary``): the categorical string features."""
-        return ArrowContract(self.contract, schema).dictionary_columns()
+    def read_dictionary(self, columns: list[str]) -> list[str]:
+        """Which of ``columns`` to read as dictionaries (``read_dictionary``): the categorical
+        string features of the input schema the scorer was built with."""
+        if self._binding is None:
+            return []
+        categorical = set(self._binding.dictionary_columns())
+        return [c for c in columns if c in categorical]
 
     def _bind(self, batch: Any) -> ArrowContract:
         if self._fixed:

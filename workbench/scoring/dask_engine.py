@@ -86,7 +86,7 @@ def score_partition(
         device = resolve_device(device_request)
         scorer = _scorer(bundle, options, device, source.rows, source.schema)
         columns = scorer.columns(source.column_names)
-        dictionary = [c for c in scorer.dictionary_columns(source.schema) if c in columns]
+        dictionary = scorer.read_dictionary(columns)
         tally = Tally(devices={device})
         reviews: list[pl.DataFrame] = []
         drifts: list[pl.DataFrame] = []

@@ -1,12 +1,13 @@
 """The local engine: a bounded read → score → write pipeline on one machine.
 
-Three threads and two small queues: a reader decodes Parquet record batches
-(pyarrow releases the GIL), checks them against the contract, builds the model's
-input and draws the drift samples, so this work overlaps the previous batch's
-prediction; the calling thread predicts (XGBoost releases the GIL and uses every
-core), routes and explains; and a writer appends the output and the review rows to
-staged Parquet files and runs each batch's drift check. At most a few batches are
-alive at once, so memory stays flat however large the input is.
+A reader thread, prediction lanes and a writer thread, with small queues between them:
+the reader decodes Parquet record batches (pyarrow releases the GIL), checks them
+against the contract, builds the model's input and draws the drift samples, so this
+work overlaps prediction; the lanes (:class:`_Lanes`, two on a multi-core CPU) predict
+(XGBoost releases the GIL), route and explain, and the calling thread takes their
+results in input order; the writer appends the output and the review rows to staged
+Parquet files and runs each batch's drift check. At most a few batches are alive at
+once, so memory stays flat however large the input is.
 
 Between batches the engine asks ``should_stop`` and reports progress. Any error,
 or a stop, removes everything staged and re-raises; on success the staged output
@@ -196,7 +197,7 @@ def score_local(
     started = time.perf_counter()
     scorer = BatchScorer(bundle, options, device=device, total_rows=source.rows, schema=source.schema)
     columns = scorer.columns(source.column_names)
-    dictionary = [c for c in scorer.dictionary_columns(source.schema) if c in columns]
+    dictionary = scorer.read_dictionary(columns)
     total_batches = source.batch_count(options.batch_rows)
     target.prepare(staging)
     review_path.parent.mkdir(parents=True, exist_ok=True)
@@ -215,6 +216,16 @@ def score_local(
     waited = 0.0
     lanes = _Lanes(scorer, device, options)
     in_flight: collections.deque[concurrent.futures.Future[BatchResult]] = collections.deque()
+
+    def settle() -> bool:
+        """Count the oldest batch in flight, hand it to the writer and report progress;
+        False if the writer has stopped."""
+        if not _account(in_flight.popleft().result(), tally, drift, outbox, stop):
+            return False
+        if on_progress is not None:
+            on_progress(tally.rows)
+        return True
+
     try:
         reader.start()
         writer.start()
@@ -224,10 +235,8 @@ def score_local(
                 item = _next(inbox, writer)
             except WorkbenchError:  # e.g. a contract violation: count the batches scored before it
                 with contextlib.suppress(Exception):  # the violation is the error to report
-                    while in_flight:
-                        _account(in_flight.popleft().result(), tally, drift, outbox, stop)
-                        if on_progress is not None:
-                            on_progress(tally.rows)
+                    while in_flight and settle():
+                        pass
                 raise
             waited += time.perf_counter() - mark
             if item is _DONE:
@@ -236,17 +245,10 @@ def score_local(
                 raise ScoringCancelled(f"Job {bundle.job_id} was cancelled after {tally.rows:,} rows.")
             first_row, prepared = item
             in_flight.append(lanes.submit(scorer.finish, prepared, first_row=first_row))
-            if len(in_flight) < lanes.width:
-                continue
-            if not _account(in_flight.popleft().result(), tally, drift, outbox, stop):
+            if len(in_flight) >= lanes.width and not settle():
                 break
-            if on_progress is not None:
-                on_progress(tally.rows)
-        while in_flight and not stop.is_set():
-            if not _account(in_flight.popleft().result(), tally, drift, outbox, stop):
-                break
-            if on_progress is not None:
-                on_progress(tally.rows)
+        while in_flight and not stop.is_set() and settle():
+            pass
         if tally.batches == 0:
             empty = source.schema.empty_table().select(columns)
             _account(scorer.score(empty, first_row=0, context="the empty input"), tally, drift, outbox, stop)
