@@ -84,6 +84,7 @@ def job_drift(
     *,
     reference_rows: int = 20_000,
     baseline: Any = None,
+    reference: bytes | None = None,
 ) -> dict[str, Any]:
     """The drift record stored with a job: summary, per-column results, limit and verdict.
 
@@ -91,7 +92,8 @@ def job_drift(
     most ``reference_rows`` rows) that every batch was checked against. A drift check
     that cannot run (no reference, a column without usable values) is recorded with its
     reason; it never fails the job that scored the data. ``baseline`` is that reference
-    already prepared (:func:`~workbench.scoring.batch.drift_baseline`), when the engine has it.
+    already prepared (:func:`~workbench.scoring.batch.drift_baseline`), when the engine has it;
+    ``reference`` its artifact's bytes, already read and verified.
     """
     from workbench.contracts import InputContract
     from workbench.scoring.batch import drift_baseline
@@ -100,7 +102,7 @@ def job_drift(
     if sample is None or sample.height == 0:
         return {**record, "error": "no rows were sampled for the drift check"}
     try:
-        data = None if baseline is not None else reference_bytes(workspace, version)
+        data = None if baseline is not None else reference or reference_bytes(workspace, version)
     except WorkbenchError as exc:  # a missing or damaged artifact: recorded, never the job's failure
         return {**record, "error": exc.message, "sample_rows": sample.height}
     if baseline is None and data is None:

@@ -259,6 +259,7 @@ def _execute(workspace: Workspace, job: Job, reporter: _Reporter) -> tuple[Scori
         settings,
         reference_rows=options.drift_rows,
         baseline=outcome.drift_baseline,
+        reference=bundle.reference,
     )
     outcome.timings["drift_check"] = time.perf_counter() - mark
     return outcome, drift, target
