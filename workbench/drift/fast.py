@@ -180,13 +180,9 @@ def _few_values(
 def _numerical_batch(
     reference: pl.DataFrame, current: pl.DataFrame, names: list[str], resolved: ResolvedColumns
 ) -> dict[str, ColumnDrift]:
-    return _numerical_scores(_sorted_finite(reference, names), _sorted_finite(current, names), names, resolved)
-
-
-def _numerical_scores(
-    ref_sorted: Mapping[str, np.ndarray], cur_sorted: dict[str, np.ndarray], names: list[str], resolved: ResolvedColumns
-) -> dict[str, ColumnDrift]:
-    return {c: _numerical_result(c, ref_sorted[c], cur_sorted.pop(c), resolved) for c in names}
+    ref_sorted = _sorted_finite(reference, names)
+    cur_sorted = _sorted_finite(current, names)
+    return {c: _numerical_result(c, ref_sorted.pop(c), cur_sorted.pop(c), resolved) for c in names}
 
 
 def _numerical_result(
@@ -244,18 +240,9 @@ def _categorical(
         key_dtype = _key_dtype(reference, current, c)
         queries += [_count_query(reference, c, key_dtype), _count_query(current, c, key_dtype)]
     counted = pl.collect_all(queries)
-    return _categorical_scores(counted[0::2], counted[1::2], names, resolved)
-
-
-def _categorical_scores(
-    ref_counted: Sequence[pl.DataFrame],
-    cur_counted: Sequence[pl.DataFrame],
-    names: list[str],
-    resolved: ResolvedColumns,
-) -> dict[str, ColumnDrift]:
     results = {}
     for i, c in enumerate(names):
-        ref_counts, cur_counts = ref_counted[i], cur_counted[i]
+        ref_counts, cur_counts = counted[2 * i], counted[2 * i + 1]
         # Sorted values: the Z-test codes the first sorted value as 0, as Evidently does.
         joined = (
             ref_counts.join(cur_counts, on=_VALUE, how="full", coalesce=True, suffix="_cur")
@@ -264,9 +251,14 @@ def _categorical_scores(
         )
         ref_n = joined.get_column("n").cast(pl.Int64).to_numpy()
         cur_n = joined.get_column("n_cur").cast(pl.Int64).to_numpy()
-        test = choose_stattest("cat", int(ref_n.sum()), joined.height)
-        results[c] = _result(c, "cat", test, _score_counts(test, ref_n, cur_n), resolved, joined.height)
+        results[c] = _categorical_result(c, ref_n, cur_n, resolved)
     return results
+
+
+def _categorical_result(column: str, ref_n: np.ndarray, cur_n: np.ndarray, resolved: ResolvedColumns) -> ColumnDrift:
+    """One categorical column's test on per-value counts aligned on the sorted values."""
+    test = choose_stattest("cat", int(ref_n.sum()), ref_n.size)
+    return _result(column, "cat", test, _score_counts(test, ref_n, cur_n), resolved, ref_n.size)
 
 
 # --- a reference prepared once --------------------------------------------------------
@@ -334,8 +326,7 @@ class DriftBaseline:
                 values = sorted(set(ref_counts) | set(cur_counts))  # type: ignore[type-var]
                 ref_n = np.array([ref_counts.get(v, 0) for v in values], dtype=np.int64)
                 cur_n = np.array([cur_counts.get(v, 0) for v in values], dtype=np.int64)
-                test = choose_stattest("cat", int(ref_n.sum()), len(values))
-                results[c] = _result(c, "cat", test, _score_counts(test, ref_n, cur_n), resolved, len(values))
+                results[c] = _categorical_result(c, ref_n, cur_n, resolved)
         return DriftReport(
             columns=tuple(results[c] for c in resolved.kinds),
             share_threshold=self.share_threshold,
