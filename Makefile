@@ -48,7 +48,9 @@ $(STAMPS)/tools: requirements/constraints.txt
 	@mkdir -p $(STAMPS)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -c requirements/constraints.txt hatchling hatch-jupyter-builder jupyterlab editables
+	@# Sdists (antlr4-python3-runtime, via DVC) are built with --no-build-isolation below, so the
+	@# venv needs a setuptools that builds wheels itself (Python 3.11's venv carries 65, without wheel).
+	$(BIN)/python -m pip install -q -c requirements/constraints.txt setuptools wheel hatchling hatch-jupyter-builder jupyterlab editables
 	@touch $@
 
 $(STAMPS)/node: $(STAMPS)/tools $(LABEXT)/package.json $(LABEXT)/yarn.lock
