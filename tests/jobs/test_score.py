@@ -140,7 +140,12 @@ def test_bad_inputs_and_outputs_are_refused_before_a_job_starts(scoring_ws: Work
         score(scoring_ws, "admissions", "data/applicants.parquet", "o2.parquet", explain="full")
     with pytest.raises(ValidationError, match="--scheduler needs --engine dask"):
         score(scoring_ws, "admissions", "data/applicants.parquet", "o2.parquet", scheduler="tcp://x:1")
+    with pytest.raises(ValidationError, match="not a Parquet file"):
+        score(scoring_ws, "admissions", "data/applicants.parquet", "out.parquet", overwrite=True)
+    assert (root / "out.parquet").read_bytes() == b"precious"
     assert count(scoring_ws, jobs) == 0
+    (root / "out.parquet").unlink()
+    score(scoring_ws, "admissions", "data/applicants.parquet", "out.parquet")
     job = score(scoring_ws, "admissions", "data/applicants.parquet", "out.parquet", overwrite=True)
     assert read_output(root / "out.parquet").height == 200 and job.options["overwrite"] is True
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from pathlib import Path
 
 import polars as pl
@@ -9,7 +11,7 @@ import pytest
 
 from tests.scoring.conftest import applicants, write
 from workbench.core.errors import Conflict, NotFound, ValidationError
-from workbench.scoring.sinks import open_output
+from workbench.scoring.sinks import MANIFEST, open_output
 from workbench.scoring.sources import open_input
 
 
@@ -76,31 +78,49 @@ def test_output_kind_follows_the_path(tmp_path: Path) -> None:
     assert open_output(tmp_path / "x.parquet").staging("abc") == str(tmp_path / ".x.parquet.abc.tmp")
 
 
-def test_an_existing_output_needs_overwrite(tmp_path: Path) -> None:
-    (tmp_path / "out.parquet").write_bytes(b"old")
-    target = open_output(tmp_path / "out.parquet")
-    with pytest.raises(Conflict, match=r"exists already. Pass --overwrite"):
-        target.check(overwrite=False)
-    target.check(overwrite=True)
-    (tmp_path / "dir.parquet").mkdir()
-    with pytest.raises(ValidationError, match="is a folder, and this job writes a file"):
-        open_output(tmp_path / "dir.parquet", folder=False).check(overwrite=True)
-
-
-def test_folder_commit_swaps_the_whole_folder(tmp_path: Path) -> None:
+def test_folder_commit_swaps_the_whole_folder_and_writes_a_manifest(tmp_path: Path) -> None:
     old = tmp_path / "out"
-    old.mkdir()
-    (old / "part-00000.parquet").write_bytes(b"old")
-    (old / "part-00001.parquet").write_bytes(b"old")
     target = open_output(old)
-    staging = target.staging("j1")
-    target.prepare(staging)
-    pl.DataFrame({"a": [1]}).write_parquet(target.part_path(staging, 0))
-    with pytest.raises(Conflict):
-        target.commit(staging, "j1", overwrite=False)
-    target.commit(staging, "j1", overwrite=True)
+    for job, parts in (("j0", 2), ("j1", 1)):
+        staging = target.staging(job)
+        target.prepare(staging)
+        for index in range(parts):
+            pl.DataFrame({"a": [index]}).write_parquet(target.part_path(staging, index))
+        if job == "j1":
+            with pytest.raises(Conflict):
+                target.commit(staging, job, overwrite=False)
+        target.commit(staging, job, overwrite=True)
     assert sorted(p.name for p in old.iterdir()) == ["part-00000.parquet"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    assert json.loads((tmp_path / MANIFEST.format("out")).read_text())["job_id"] == "j1"
+    assert target.manifest() is not None and target.manifest()["parts"] == ["part-00000.parquet"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [MANIFEST.format("out"), "out"]
+    assert pl.read_parquet(old).height == 1  # readers see a folder of Parquet only
+
+
+def test_replacing_a_folder_deletes_only_what_its_manifest_lists(tmp_path: Path) -> None:
+    target = open_output(tmp_path / "out")
+    for job in ("j0", "j1"):
+        staging = target.staging(job)
+        target.prepare(staging)
+        pl.DataFrame({"a": [1]}).write_parquet(target.part_path(staging, 0))
+        if job == "j1":  # something a person put there after the first job (the job's guard refuses this)
+            (tmp_path / "out" / "notes.txt").write_text("mine")
+        target.commit(staging, job, overwrite=True)
+    assert (tmp_path / ".out.j1.old" / "notes.txt").read_text() == "mine"
+    assert sorted(p.name for p in (tmp_path / ".out.j1.old").iterdir()) == ["notes.txt"]
+
+
+def test_an_output_file_names_its_job_in_the_footer(tmp_path: Path) -> None:
+    import pyarrow as pa
+
+    target = open_output(tmp_path / "scores.parquet")
+    writer = target.writer(str(tmp_path / "scores.parquet"), "zstd")
+    job = pa.DictionaryArray.from_arrays(pa.array([0, 0], type=pa.int8()), pa.array(["abc123"]))
+    writer.write(pa.table({"score": [0.1, 0.9], "job_id": job}))
+    writer.close()
+    assert target.file_job_id() == "abc123"
+    (tmp_path / "other.parquet").write_bytes(b"not parquet")
+    assert open_output(tmp_path / "other.parquet").file_job_id() is None
 
 
 def test_discard_is_silent_and_complete(tmp_path: Path) -> None:

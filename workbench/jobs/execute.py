@@ -26,6 +26,7 @@ from workbench.core.errors import Conflict, JobError, WorkbenchError
 from workbench.jobs.drift_check import MonitoringSettings, job_drift, reference_bytes
 from workbench.jobs.listing import find_job_id, read_job
 from workbench.jobs.models import Job, ProgressCallback, review_staging, this_host
+from workbench.jobs.outputs import check_output
 from workbench.jobs.reap import discard_leftovers
 from workbench.project.workspace import Workspace
 from workbench.registry.versions import get_version
@@ -314,7 +315,9 @@ def _succeed(workspace: Workspace, job: Job, outcome: ScoringOutcome, drift: dic
                 "output": job.output,
             },
         )
-        # Last, inside the transaction: if the rename fails nothing above is committed.
+        # Last, inside the transaction: if the rename fails nothing above is committed. What is
+        # at the output path now is checked again: it may have changed since the job was submitted.
+        check_output(workspace.project, tx.conn, target, overwrite=bool(job.options.get("overwrite")))
         target.commit(target.staging(job.id), job.id, bool(job.options.get("overwrite")))
     review_staging(workspace.project, job.id).unlink(missing_ok=True)
 

@@ -23,6 +23,8 @@ from workbench.jobs.approval import check_scoring_approval
 from workbench.jobs.drift_check import monitoring_settings
 from workbench.jobs.listing import read_job
 from workbench.jobs.models import Job
+from workbench.jobs.outputs import check_output
+from workbench.project import paths
 from workbench.project.workspace import Workspace
 from workbench.registry.versions import get_version
 from workbench.scoring.device import resolve_device
@@ -39,14 +41,8 @@ OUTPUT_COLUMNS = ("score", "decision", "route", "model", "model_version", "job_i
 
 
 def resolve_location(workspace: Workspace, location: str | os.PathLike[str], what: str) -> str:
-    """A URL as given; a local path resolved against the project root and kept inside it."""
-    text = os.fspath(location)
-    if not text.strip():
-        raise ValidationError(f"The {what} path is empty.")
-    if "://" in text and not text.startswith("file://"):
-        return text
-    resolved = str(workspace.project.resolve_inside(text.removeprefix("file://"), what))
-    return resolved + "/" if text.endswith("/") else resolved
+    """A path or URL confined to the project (see :func:`workbench.project.paths.resolve_location`)."""
+    return paths.resolve_location(workspace.project, location, what)
 
 
 def submit_score_job(
@@ -109,9 +105,8 @@ def submit_score_job(
             f"{', '.join(OUTPUT_COLUMNS)}; rename them in the training data and register a new version."
         )
     target = open_output(output_location, folder=True if engine == "dask" else None)
-    if os.path.normpath(target.path) == os.path.normpath(input_location.rstrip("/")):
-        raise ValidationError("The output path is the input path; write the scores somewhere else.")
-    target.check(overwrite)
+    with workspace.read() as conn:
+        check_output(workspace.project, conn, target, overwrite=overwrite, input=input_location)
     resolved = resolve_device(device) if engine == "local" else device
 
     warnings: list[str] = []

@@ -32,11 +32,21 @@ class ProjectConfig:
     require_approved_for_scoring: bool = False
     scheduler_enabled: bool = False
     scheduler_interval_s: float = 30.0
+    allowed_folders: tuple[str, ...] = ()
+    allowed_protocols: tuple[str, ...] = ()
     raw: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_mapping(cls, data: dict[str, Any], source: Path) -> ProjectConfig:
-        known = {"db_url", "artifacts", "roles", "require_approved_for_scoring", "scheduler"}
+        known = {
+            "db_url",
+            "artifacts",
+            "roles",
+            "require_approved_for_scoring",
+            "scheduler",
+            "allowed_folders",
+            "allowed_protocols",
+        }
         unknown = sorted(set(data) - known - {"name"})
         if unknown:
             raise ConfigError(
@@ -54,6 +64,8 @@ class ProjectConfig:
         scheduler = data.get("scheduler", {}) or {}
         if not isinstance(scheduler, dict):
             raise ConfigError(f"{source}: [tool.workbench.scheduler] must be a table.")
+        folders = _string_list(source, data, "allowed_folders", 'e.g. allowed_folders = ["/mnt/shared/admissions"]')
+        protocols = _string_list(source, data, "allowed_protocols", 'e.g. allowed_protocols = ["s3"]')
         return cls(
             db_url=data.get("db_url"),
             artifacts=data.get("artifacts"),
@@ -61,8 +73,17 @@ class ProjectConfig:
             require_approved_for_scoring=bool(data.get("require_approved_for_scoring", False)),
             scheduler_enabled=bool(scheduler.get("enabled", False)),
             scheduler_interval_s=float(scheduler.get("interval_s", 30.0)),
+            allowed_folders=folders,
+            allowed_protocols=tuple(p.lower() for p in protocols),
             raw=dict(data),
         )
+
+
+def _string_list(source: Path, data: dict[str, Any], key: str, example: str) -> tuple[str, ...]:
+    value = data.get(key, []) or []
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ConfigError(f"{source}: [tool.workbench] {key} must be a list of non-empty strings, {example}.")
+    return tuple(value)
 
 
 @dataclass(frozen=True)
@@ -100,21 +121,49 @@ class Project:
     def roles_of(self, user: str) -> tuple[str, ...]:
         return tuple(sorted(role for role, users in self.config.roles.items() if user in users))
 
+    @property
+    def allowed_folders(self) -> tuple[Path, ...]:
+        """Folders outside the root that paths may name (``allowed_folders``), resolved."""
+        return tuple(
+            (Path(f).expanduser() if Path(f).expanduser().is_absolute() else self.root / f).resolve()
+            for f in self.config.allowed_folders
+        )
+
     def resolve_inside(self, path: str | os.PathLike[str], what: str = "path") -> Path:
-        """Resolve ``path`` (relative to the root) and refuse anything outside the project."""
-        candidate = Path(path)
+        """Resolve ``path`` (relative to the root), through symlinks, and refuse anything outside
+        the project and the folders its settings allow (``allowed_folders``).
+
+        This is the local half of :func:`workbench.project.paths.resolve_location`, which every
+        path argument that may also be a URL goes through.
+        """
+        text = os.fspath(path)
+        if "\x00" in text:
+            raise ValidationError(f"The {what} {text!r} contains a NUL character.")
+        candidate = Path(text).expanduser()
         if not candidate.is_absolute():
             candidate = self.root / candidate
         resolved = candidate.resolve()
         root = self.root.resolve()
-        if resolved != root and root not in resolved.parents:
-            raise ValidationError(
-                f"The {what} {os.fspath(path)!r} is outside the project {root}; use a path inside it."
-            )
-        return resolved
+        for folder in (root, *self.allowed_folders):
+            if resolved == folder or folder in resolved.parents:
+                return resolved
+        extra = (
+            f" or the allowed folders ({', '.join(str(f) for f in self.allowed_folders)})"
+            if self.config.allowed_folders
+            else ""
+        )
+        raise ValidationError(
+            f"The {what} {text!r} resolves to {resolved}, outside the project {root}{extra}. Use a path inside "
+            "the project, or list the folder under `allowed_folders` in [tool.workbench].",
+            details={"path": text, "resolved": str(resolved), "project": str(root)},
+        )
 
     def relative(self, path: Path) -> str:
-        return self.resolve_inside(path).relative_to(self.root.resolve()).as_posix()
+        resolved = self.resolve_inside(path)
+        try:
+            return resolved.relative_to(self.root.resolve()).as_posix()
+        except ValueError:  # in an allowed folder outside the root
+            return resolved.as_posix()
 
 
 def _read_config(folder: Path) -> tuple[dict[str, Any], Path] | None:

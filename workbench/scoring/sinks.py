@@ -8,11 +8,19 @@ when the job failed or was cancelled. On a local disk a file is replaced atomica
 URL) the staged objects are moved, which is as atomic as the store allows. The
 staging name is a function of output and job id, so a job whose process died can be
 cleaned up by whoever notices.
+
+Every output says which job wrote it, so ``--overwrite`` can tell a previous scoring
+output from anything else (``workbench.jobs.outputs`` decides): a file carries the job
+id in its Parquet footer (``workbench.job_id``); a folder has a manifest beside it,
+``.<folder>.workbench-output.json``, naming the job and the parts it wrote (beside,
+not inside: polars refuses a folder that mixes Parquet with other files). Replacing a
+folder removes only the files its manifest lists.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 from dataclasses import dataclass
@@ -21,9 +29,14 @@ from typing import Any
 
 from workbench.core.errors import Conflict, ValidationError
 
-__all__ = ["OutputTarget", "PartWriter", "open_output", "part_name"]
+__all__ = ["MANIFEST", "OutputTarget", "PartWriter", "open_output", "part_name"]
 
 _LOW_CARDINALITY = ("decision", "route", "model", "job_id")
+#: The manifest beside a folder output (``MANIFEST.format(name)``): the job and the parts it wrote.
+MANIFEST = ".{}.workbench-output.json"
+_MANIFEST_KIND = "workbench.scoring-output"
+#: The Parquet footer key naming the job that wrote a file.
+JOB_KEY = "workbench.job_id"
 
 
 def part_name(index: int) -> str:
@@ -61,22 +74,6 @@ class OutputTarget:
         """Where the local engine writes: the staged file, or the one part of a staged folder."""
         return self.part_path(staging, 0) if self.folder else staging
 
-    def check(self, overwrite: bool) -> None:
-        """Refuse an existing output unless ``overwrite``; refuse replacing a folder with a file and vice versa."""
-        if not self.exists():
-            return
-        if not overwrite:
-            raise Conflict(
-                f"The output {self.location} exists already. Pass --overwrite (overwrite=True) to replace it "
-                "when the job succeeds, or choose another path."
-            )
-        is_dir = os.path.isdir(self.path) if self.fs is None else bool(self.fs.isdir(self.path))
-        if is_dir != self.folder:
-            have, want = ("a folder", "a file") if is_dir else ("a file", "a folder")
-            raise ValidationError(
-                f"The output {self.location} is {have}, and this job writes {want}; remove it or choose another path."
-            )
-
     def prepare(self, staging: str) -> None:
         """Create the output's parent folder and the staging folder (for folder outputs)."""
         if self.fs is None:
@@ -91,23 +88,143 @@ class OutputTarget:
     def writer(self, path: str, compression: str) -> PartWriter:
         return PartWriter(path, compression, self.fs)
 
+    def join(self, folder: str, name: str) -> str:
+        return os.path.join(folder, name) if self.fs is None else f"{folder.rstrip('/')}/{name}"
+
+    def _isdir(self, path: str) -> bool:
+        return os.path.isdir(path) if self.fs is None else bool(self.fs.isdir(path))
+
+    def _listdir(self, path: str) -> list[str]:
+        """Names directly in a folder."""
+        if self.fs is None:
+            return sorted(os.listdir(path))
+        return sorted(PurePosixPath(p.rstrip("/")).name for p in self.fs.ls(path, detail=False))
+
+    def contents(self) -> list[str]:
+        """Every file and folder below a folder output, as paths relative to it (sorted)."""
+        if self.fs is None:
+            found = []
+            for root, dirs, names in os.walk(self.path):
+                rel = os.path.relpath(root, self.path)
+                for name in [*dirs, *names]:
+                    found.append(name if rel == "." else f"{rel}/{name}")
+            return sorted(found)
+        base = self.path.rstrip("/")
+        return sorted(p[len(base) + 1 :] for p in self.fs.find(base, withdirs=True) if p.rstrip("/") != base)
+
+    @property
+    def manifest_path(self) -> str:
+        parent, name = os.path.split(self.path.rstrip("/")) if self.fs is None else _split(self.path)
+        return self.join(parent, MANIFEST.format(name))
+
+    def manifest(self) -> dict[str, Any] | None:
+        """The manifest of an existing folder output, or None when it has none (or an unreadable one)."""
+        return self._read_manifest(self.manifest_path)
+
+    def _read_manifest(self, path: str) -> dict[str, Any] | None:
+        try:
+            if self.fs is None:
+                with open(path, encoding="utf-8") as handle:
+                    data = json.load(handle)
+            else:
+                with self.fs.open(path, "rb") as handle:
+                    data = json.loads(handle.read().decode("utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(data, dict) or data.get("kind") != _MANIFEST_KIND:
+            return None
+        parts = data.get("parts")
+        if not isinstance(data.get("job_id"), str) or not isinstance(parts, list):
+            return None
+        if not all(isinstance(p, str) and p == PurePosixPath(p).name and p not in ("", ".", "..") for p in parts):
+            return None
+        return data
+
+    def file_job_id(self) -> str | None:
+        """The job id in an existing output file's Parquet footer, or None (not Parquet, or no id)."""
+        import pyarrow.parquet as pq
+
+        try:
+            handle = self.fs.open(self.path, "rb") if self.fs is not None else self.path
+            try:
+                meta = pq.read_metadata(handle)
+            finally:
+                if not isinstance(handle, str):
+                    handle.close()
+        except Exception:  # anything unreadable is simply not a scoring output
+            return None
+        value = (meta.metadata or {}).get(JOB_KEY.encode())
+        return value.decode("utf-8", "replace") if value else None
+
+    def _write(self, path: str, text: str) -> None:
+        if self.fs is None:
+            with open(path, "w", encoding="utf-8") as handle:
+                handle.write(text)
+        else:
+            self.fs.pipe_file(path, text.encode("utf-8"))
+
+    def _unlink(self, path: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            if self.fs is None:
+                os.unlink(path)
+            elif self.fs.exists(path):
+                self.fs.rm(path)
+
+    def _remove_previous(self, path: str, manifest: dict[str, Any] | None) -> None:
+        """Remove a previous output at ``path``: a file, or only the parts its ``manifest`` lists.
+
+        Anything else found in the folder stays where it is (the folder is then kept too):
+        replacing an output never deletes what workbench did not write.
+        """
+        if not self._isdir(path):
+            self._unlink(path)
+            return
+        for name in manifest["parts"] if manifest else []:
+            self._unlink(self.join(path, name))
+        with contextlib.suppress(OSError):
+            if self.fs is None:
+                os.rmdir(path)
+            elif not self.fs.ls(path, detail=False):
+                self.fs.rmdir(path)
+
     def commit(self, staging: str, job_id: str, overwrite: bool) -> None:
-        """Move the staged output into place (replacing an existing one only with ``overwrite``)."""
+        """Move the staged output into place (replacing an existing one only with ``overwrite``).
+
+        The caller has checked that an existing output may be replaced
+        (``workbench.jobs.outputs.check_output``). A folder's new manifest is staged first
+        and moved into place right after the folder.
+        """
         if self.exists() and not overwrite:
             raise Conflict(f"The output {self.location} appeared while the job ran; the result stays unwritten.")
-        if self.fs is not None:
-            if self.exists():
-                self.fs.rm(self.path, recursive=True)
-            self.fs.mv(staging, self.path, recursive=self.folder)
-            return
         if not self.folder:
-            os.replace(staging, self.path)
+            if self.fs is not None:
+                if self.exists():
+                    self._remove_previous(self.path, None)
+                self.fs.mv(staging, self.path)
+            else:
+                os.replace(staging, self.path)
             return
-        old = self._sibling(job_id, "old")
-        if os.path.lexists(self.path):
-            os.replace(self.path, old)
-        os.replace(staging, self.path)
-        shutil.rmtree(old, ignore_errors=True)
+        previous = self.manifest() if self.exists() else None
+        parts = [n for n in self._listdir(staging) if n.endswith(".parquet")]
+        body = {"kind": _MANIFEST_KIND, "format": 1, "job_id": job_id, "parts": parts}
+        staged_manifest = self._sibling(job_id, "manifest")
+        self._write(staged_manifest, json.dumps(body, indent=1) + "\n")
+        try:
+            if self.fs is not None:
+                if self.exists():
+                    self._remove_previous(self.path, previous)
+                self.fs.mv(staging, self.path, recursive=True)
+                self.fs.mv(staged_manifest, self.manifest_path)
+                return
+            old = self._sibling(job_id, "old")
+            if os.path.lexists(self.path):
+                os.replace(self.path, old)
+            os.replace(staging, self.path)
+            os.replace(staged_manifest, self.manifest_path)
+        finally:
+            self._unlink(staged_manifest)
+        if os.path.lexists(old):
+            self._remove_previous(old, previous)
 
     def discard(self, staging: str) -> None:
         """Remove a staged output; silent when there is none."""
@@ -160,7 +277,11 @@ class PartWriter:
             # The Arrow schema readers restore types from (a key's time zone, durations, ...),
             # with the scorer's dictionary arrays declared as the plain text they are: readers see
             # strings, and the file still stores them dictionary-encoded.
-            self._writer.add_key_value_metadata({"ARROW:schema": _stored_schema(table.schema)})
+            stored = {"ARROW:schema": _stored_schema(table.schema)}
+            job = _job_of(table)
+            if job:
+                stored[JOB_KEY] = job
+            self._writer.add_key_value_metadata(stored)
         elif not table.schema.equals(self.schema):
             table = table.cast(self.schema)
         self._writer.write_table(table)
@@ -173,6 +294,19 @@ class PartWriter:
         if self._sink is not None and not isinstance(self._sink, str):
             self._sink.close()
         self._sink = None
+
+
+def _job_of(table: Any) -> str | None:
+    """The scoring job's id from an output table's ``job_id`` column (one value per job)."""
+    import pyarrow as pa
+
+    if "job_id" not in table.schema.names or table.num_rows == 0:
+        return None
+    column = table.column("job_id").chunk(0)
+    if pa.types.is_dictionary(column.type):
+        column = column.dictionary
+    value = column[0].as_py() if len(column) else None
+    return str(value) if value is not None else None
 
 
 def _stored_schema(schema: Any) -> str:
