@@ -13,8 +13,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
-
 from workbench._version import __version__
 from workbench.core.clock import isoformat, utcnow
 from workbench.core.errors import NotFound
@@ -23,9 +21,9 @@ from workbench.project.workspace import Workspace
 from workbench.registry.aliases import alias_history_of
 from workbench.registry.models import ModelVersion
 from workbench.registry.versions import get_version
+from workbench.reports.operations import report_jobs
 from workbench.store.audit import list_events
 from workbench.store.files import atomic_write_text
-from workbench.store.schema import jobs, review_items
 
 __all__ = ["SECTIONS", "build_context", "offline", "render_report", "write_report"]
 
@@ -70,43 +68,6 @@ def _evidently_html(workspace: Workspace, version: ModelVersion) -> str | None:
     return offline(workspace.artifacts.get_bytes(ref.digest, name=f"{version.ref} drift report").decode("utf-8"))
 
 
-def _operations(workspace: Workspace, version: ModelVersion) -> list[dict[str, Any]]:
-    with workspace.read() as conn:
-        rows = conn.execute(
-            sa.select(jobs)
-            .where(jobs.c.name == version.name, jobs.c.version == version.version)
-            .order_by(jobs.c.created_at)
-        ).all()
-        result = []
-        for row in rows:
-            counts = dict(
-                conn.execute(
-                    sa.select(review_items.c.status, sa.func.count())
-                    .where(review_items.c.job_id == row.id)
-                    .group_by(review_items.c.status)
-                ).all()
-            )
-            stats = row.stats or {}
-            result.append(
-                {
-                    "id": row.id,
-                    "status": row.status,
-                    "ref": row.ref,
-                    "rows": row.rows_done,
-                    "device": row.device,
-                    "engine": row.engine,
-                    "routes": stats.get("decisions", {}),
-                    "drift": (row.drift or {}).get("summary", {}),
-                    "batch_drift": {k: v for k, v in (stats.get("batch_drift") or {}).items() if k != "batches"},
-                    "review_open": counts.get("open", 0),
-                    "review_decided": counts.get("decided", 0),
-                    "overrides": stats.get("overrides", 0),
-                    "created_at": row.created_at,
-                }
-            )
-    return result
-
-
 def build_context(workspace: Workspace, ref: str | ModelRef) -> dict[str, Any]:
     """Everything the template shows, gathered through the services."""
     from workbench.governance.gate import gate_status
@@ -128,6 +89,7 @@ def build_context(workspace: Workspace, ref: str | ModelRef) -> dict[str, Any]:
             for e in events
             if e.subject in (f"model:{version.ref}",) or e.subject.startswith(f"model:{version.name}@")
         ]
+        operations = report_jobs(conn, version.name, version.version)
     return {
         "v": version,
         "generated_at": isoformat(utcnow()),
@@ -141,7 +103,7 @@ def build_context(workspace: Workspace, ref: str | ModelRef) -> dict[str, Any]:
         "shap_summary": _data_uri(workspace, version, "shap_summary_png"),
         "shap_bar": _data_uri(workspace, version, "shap_bar_png"),
         "evidently": _evidently_html(workspace, version),
-        "operations": _operations(workspace, version),
+        "operations": operations,
         "project": workspace.project.root.name,
     }
 
@@ -152,6 +114,15 @@ def _fmt(value: Any, digits: int = 4) -> str:
     if isinstance(value, float):
         return f"{value:.{digits}f}"
     return str(value)
+
+
+def _fmt_missing(value: Any, digits: int = 4) -> str:
+    """Like ``fmt``, with a dash for a value the job did not record."""
+    return "–" if value is None else _fmt(value, digits)
+
+
+def _yes_no(value: bool | None) -> str:
+    return "–" if value is None else ("yes" if value else "no")
 
 
 def render_report(workspace: Workspace, ref: str | ModelRef) -> str:
@@ -165,6 +136,8 @@ def render_report(workspace: Workspace, ref: str | ModelRef) -> str:
         lstrip_blocks=True,
     )
     environment.filters["fmt"] = _fmt
+    environment.filters["fmt_missing"] = _fmt_missing
+    environment.filters["yes_no"] = _yes_no
     return environment.get_template("audit_report.html.j2").render(**build_context(workspace, ref))
 
 
