@@ -47,9 +47,18 @@ __all__ = [
 
 
 def _here(path: str | Path) -> str:
-    """A local path relative to the kernel's folder (as open() reads it), made absolute; URLs as given."""
+    """A local path relative to the kernel's folder (as open() reads it), made absolute; URLs as given.
+
+    Only the meaning of a relative path is settled here: the service confines every path
+    and URL to the project (``workbench.project.paths.resolve_location``).
+    """
+    from workbench.project.paths import is_url
+
     text = str(path)
-    return text if "://" in text else str(Path(text).resolve())
+    if is_url(text):
+        return text
+    absolute = str(Path(text).expanduser().absolute())
+    return absolute + "/" if text.endswith("/") and not absolute.endswith("/") else absolute
 
 
 def workspace(path: str | Path | None = None) -> Any:

@@ -235,3 +235,21 @@ def test_the_cli_refuses_overwriting_the_project(project: Workspace) -> None:
     assert result.returncode != 0
     assert "it is the project root" in result.stderr and "Traceback" not in result.stderr
     assert snapshot(root) == before
+
+
+def test_the_kernel_api_goes_through_the_same_resolver(project: Workspace, tmp_path: Path) -> None:
+    import workbench as wb
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    victim = write_input(outside, name="victim.parquet", n=50)
+    before = snapshot(outside)
+    for given in (f"local://{victim}", f"simplecache::file://{victim}", str(victim)):
+        with pytest.raises(ValidationError, match="outside the project"):
+            wb.score("admissions", given, "out.parquet")
+        with pytest.raises(ValidationError, match="outside the project"):
+            wb.score("admissions", "data/applicants.parquet", given, overwrite=True)
+    with pytest.raises(ValidationError, match="it is the project root"):
+        wb.score("admissions", "data/applicants.parquet", ".", overwrite=True)
+    assert snapshot(outside) == before
+    assert job_count(project) == 0
