@@ -80,3 +80,27 @@ def test_console_entry_point_runs(tmp_path: Path) -> None:
         [sys.executable, "-m", "workbench.cli.main", "--version"], capture_output=True, text=True, check=True
     )
     assert result.stdout.startswith("workbench ")
+
+
+def test_a_reader_that_closes_the_pipe_early_gets_no_traceback(project_dir: Path) -> None:
+    """`workbench audit log | head -1`: the command stops quietly with 141 (128 + SIGPIPE)."""
+    from workbench.project.workspace import open_workspace
+
+    with open_workspace().transaction() as tx:
+        for index in range(3_000):  # far more than a pipe buffers, so writing must meet the closed end
+            tx.record("test.event", f"thing:{index}", {"i": index})
+    for argv in (["audit", "log"], ["audit", "log", "--json"]):
+        process = subprocess.Popen(
+            [sys.executable, "-m", "workbench.cli.main", *argv],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=project_dir,
+        )
+        assert process.stdout is not None and process.stderr is not None
+        first = process.stdout.readline()
+        process.stdout.close()  # what `head -1` does after its line
+        err = process.stderr.read().decode()
+        process.stderr.close()
+        assert process.wait(timeout=60) == 141, err
+        assert first.strip()
+        assert err == "", err  # no traceback, no "Exception ignored ... BrokenPipeError"

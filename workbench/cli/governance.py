@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from workbench.cli.output import print_json
+from workbench.core.errors import PromotionBlocked
 
 __all__ = ["register"]
 
@@ -27,7 +28,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         parser.add_argument("--json", action="store_true")
         parser.set_defaults(handler=_decide, decision=verb)
 
-    gate = subparsers.add_parser("gate", help="show what stands between a version and a protected alias")
+    gate = subparsers.add_parser(
+        "gate",
+        help="show what stands between a version and a protected alias; exit 0 only if promotion is allowed",
+        description="Prints the review state. Exits 0 when the promotion would pass the gate and "
+        f"{PromotionBlocked.exit_code} (the exit code of a blocked promotion) when a condition is unmet, so scripts "
+        "and DVC stages can stop on it.",
+    )
     gate.add_argument("ref")
     gate.add_argument("--alias", default="production")
     gate.add_argument("--json", action="store_true")
@@ -40,7 +47,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from workbench.core.errors import PromotionBlocked
     from workbench.governance.checks import run_checks
     from workbench.project.workspace import open_workspace
 
@@ -88,7 +94,8 @@ def _gate(args: argparse.Namespace) -> int:
         for item in status.unmet:
             print(f"  - {item}")
         print("Promotion allowed." if status.allowed else "Promotion blocked.")
-    return 0
+    # The state is printed either way; the exit code is what a script or a DVC stage acts on.
+    return 0 if status.allowed else PromotionBlocked.exit_code
 
 
 def _report(args: argparse.Namespace) -> int:

@@ -17,7 +17,10 @@ from collections.abc import Sequence
 from workbench._version import __version__
 from workbench.core.errors import WorkbenchError
 
-__all__ = ["build_parser", "main"]
+__all__ = ["EXIT_BROKEN_PIPE", "build_parser", "main"]
+
+#: A reader that closed the pipe early (``workbench audit log | head -1``): 128 + SIGPIPE, as the shell reports it.
+EXIT_BROKEN_PIPE = 141
 
 COMMAND_MODULES = [
     "workbench.cli.project",
@@ -54,7 +57,35 @@ def _print_error(error: WorkbenchError) -> None:
             print(f"  - {item}", file=sys.stderr)
 
 
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot raise again.
+
+    Python's documented recipe for SIGPIPE (the ``signal`` module's notes on BrokenPipeError).
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (AttributeError, OSError, ValueError):  # stdout replaced by an object without a file descriptor
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; returns its exit code."""
+    try:
+        try:
+            code = _run(argv)
+        finally:
+            # Flush here, not at interpreter exit, so a reader that went away is noticed while it can be
+            # handled (also after --help and --version, which leave through SystemExit).
+            sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader has what it wanted; a traceback about the rest would be noise.
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
+    return code
+
+
+def _run(argv: Sequence[str] | None) -> int:
     os.environ.setdefault("DO_NOT_TRACK", "1")
     parser = build_parser()
     args = parser.parse_args(argv)
