@@ -13,7 +13,8 @@ project's scoring wrote before:
   scoring job of this project, holding nothing but the parts it lists;
 
 and never a path that DVC tracks as anything other than an out of the stage being run
-(``DVC_STAGE``, which ``dvc repro`` sets). Each refusal names the path and the reason.
+(``DVC_STAGE``, which ``dvc repro`` sets, or ``WORKBENCH_STAGE`` from ``workbench run``).
+Each refusal names the path and the reason.
 Submission checks; the job checks again just before it moves its output into place,
 so nothing that appeared meanwhile is replaced either.
 """
@@ -81,8 +82,9 @@ def _under(path: str, folder: str) -> bool:
 
 
 def _stage_of_run() -> str | None:
-    """The stage ``dvc repro`` is running (``DVC_STAGE`` is ``name`` or ``dvc.yaml:name``), if any."""
-    stage = os.environ.get("DVC_STAGE")
+    """The stage being run: ``DVC_STAGE`` (``name`` or ``dvc.yaml:name``, set by ``dvc repro``) or
+    ``WORKBENCH_STAGE`` (set by ``workbench run --stage`` for the notebook's kernel), if any."""
+    stage = os.environ.get("DVC_STAGE") or os.environ.get("WORKBENCH_STAGE")
     return stage.rsplit(":", 1)[-1] if stage else None
 
 
@@ -158,7 +160,8 @@ def _check_replaceable(project: Project, conn: Connection, target: OutputTarget)
             raise _refuse(
                 target,
                 f"DVC tracks it as {'; '.join(tracked)}",
-                "Write the scores to a path of their own (or declare it as this stage's out in dvc.yaml).",
+                "DVC owns it: let the stage that outputs it write it (`dvc repro STAGE`), or write the scores to a "
+                "path of their own.",
             )
     keep = "Delete it yourself if it should go, or choose another output path."
     if not target.folder:
