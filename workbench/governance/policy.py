@@ -27,6 +27,7 @@ sha256 of the file's bytes: checks and approvals record it.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -175,6 +176,14 @@ class _Reader:
             raise self.fail(parent, key, "must be a list of names.")
         return tuple(node)
 
+    def flag(self, parent: dict[str, Any], key: str, default: bool) -> bool:
+        """A YAML boolean: ``true`` or ``false`` unquoted. A quoted ``"false"`` is refused rather than
+        read as Python reads a non-empty string (true)."""
+        node = parent.get(key, default)
+        if not isinstance(node, bool):
+            raise self.fail(parent, key, f"must be true or false (unquoted), got {node!r}.")
+        return node
+
     def number(self, node: Any, key: str, parent: Any, *, minimum: float | None = None) -> float:
         if isinstance(node, bool) or not isinstance(node, (int, float)):
             raise self.fail(parent, key, f"must be a number, got {node!r}.")
@@ -205,15 +214,27 @@ def _parse_threshold(reader: _Reader, text: Any, parent: Any) -> MetricThreshold
 
 
 def load_policy(path: str | Path) -> Policy:
-    """Read and validate one policy file."""
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import YAMLError
+    """Read and validate one policy file.
 
+    The file is read every time, so an edit takes effect at once; parsing it is cached by
+    its path and exact bytes (a policy is identified by its content's sha256 anyway), since
+    the YAML parse costs milliseconds and every review state and version list needs it.
+    The cached :class:`Policy` is shared: treat it, ``routing`` and ``monitoring`` included,
+    as read-only.
+    """
     source = Path(path)
     try:
         raw = source.read_bytes()
     except FileNotFoundError:
         raise NotFound(f"Policy file {source} does not exist.") from None
+    return _parse_policy(source, raw)
+
+
+@functools.lru_cache(maxsize=64)
+def _parse_policy(source: Path, raw: bytes) -> Policy:
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
     reader = _Reader(source)
     try:
         data = YAML(typ="rt").load(raw.decode("utf-8"))
@@ -254,7 +275,8 @@ def load_policy(path: str | Path) -> Policy:
     monitoring = reader.mapping(data.get("monitoring"), "monitoring", data)
     reader.unknown(monitoring, _MONITOR_KEYS, "monitoring")
     routing = reader.mapping(data.get("routing"), "routing", data)
-    protects = reader.names(data.get("protects", ["production"]), "protects", data) or ("production",)
+    # `production` is protected whatever a policy says; a policy may protect more aliases.
+    protects = tuple(dict.fromkeys(("production", *reader.names(data.get("protects"), "protects", data))))
     return Policy(
         path=source,
         sha256=sha256_bytes(raw),
@@ -264,12 +286,12 @@ def load_policy(path: str | Path) -> Policy:
         metric_thresholds=thresholds,
         fairness_limits=tuple(limits),
         drift_max_share=drift_max,
-        contract_required=bool(checks.get("contract_required", True)),
+        contract_required=reader.flag(checks, "contract_required", True),
         min_group_size=int(reader.number(checks.get("min_group_size", 30), "min_group_size", checks, minimum=1)),
         approvals_required=required,
         approver_roles=reader.names(approvals.get("roles", ["approver"]), "roles", approvals),
         approver_users=reader.names(approvals.get("users"), "users", approvals),
-        allow_self_approval=bool(approvals.get("allow_self_approval", False)),
+        allow_self_approval=reader.flag(approvals, "allow_self_approval", False),
         routing=_plain(routing),
         monitoring=_plain(monitoring),
         description=str(data.get("description") or ""),

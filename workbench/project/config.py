@@ -70,13 +70,21 @@ class ProjectConfig:
             db_url=data.get("db_url"),
             artifacts=data.get("artifacts"),
             roles={role: tuple(users) for role, users in roles_raw.items()},
-            require_approved_for_scoring=bool(data.get("require_approved_for_scoring", False)),
-            scheduler_enabled=bool(scheduler.get("enabled", False)),
+            require_approved_for_scoring=_flag(source, data, "require_approved_for_scoring", False),
+            scheduler_enabled=_flag(source, scheduler, "enabled", False, "[tool.workbench.scheduler] "),
             scheduler_interval_s=float(scheduler.get("interval_s", 30.0)),
             allowed_folders=folders,
             allowed_protocols=tuple(p.lower() for p in protocols),
             raw=dict(data),
         )
+
+
+def _flag(source: Path, data: dict[str, Any], key: str, default: bool, where: str = "[tool.workbench] ") -> bool:
+    """A TOML boolean; a quoted "false" is refused rather than read as true."""
+    value = data.get(key, default)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{source}: {where}{key} must be true or false (unquoted), got {value!r}.")
+    return value
 
 
 def _string_list(source: Path, data: dict[str, Any], key: str, example: str) -> tuple[str, ...]:
