@@ -19,12 +19,13 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help setup demo demo-approve test lint test-python test-ts test-browser lab clean pg-start pg-stop
+.PHONY: help setup demo demo-approve test lint test-python test-ts test-browser lab clean pg-start pg-stop fresh-check
 
 help:
 	@echo "make demo   - install everything and run the admissions automation end to end"
 	@echo "make test   - install everything and run all tests"
 	@echo "make lab    - start JupyterLab on this project"
+	@echo "make fresh-check - make demo and make test in a fresh clone with empty caches"
 
 # --- system packages (Debian): chromium for browser tests, postgresql for store tests ---
 $(STAMPS)/system:
@@ -103,6 +104,11 @@ test-browser: setup
 
 lab: setup
 	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)"
+
+# The two commands as a new machine runs them: a fresh clone of HEAD, empty pip and Yarn
+# caches, no pip config or local wheels (sdists build from source), no Jupyter data.
+fresh-check:
+	scripts/fresh-check.sh
 
 pg-start:
 	@scripts/pg-test-server.sh start
