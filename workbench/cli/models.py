@@ -137,11 +137,14 @@ def _register(args: argparse.Namespace) -> int:
     import polars as pl
 
     from workbench.core.errors import ValidationError
+    from workbench.core.refs import check_alias
     from workbench.governance.aliases import set_alias
     from workbench.project.workspace import open_workspace
     from workbench.registry.model_io import booster_from_bytes
     from workbench.registry.register import RegisterOptions, register
 
+    if args.alias:
+        check_alias(args.alias)  # before registering, so a bad alias name leaves no version behind
     workspace = open_workspace()
     path = workspace.project.resolve_inside(args.path, "model file")
     try:

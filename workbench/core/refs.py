@@ -2,7 +2,9 @@
 
 The parser accepts exactly these forms and rejects anything else with a message
 that shows the accepted forms. Names and aliases share one grammar so they are
-safe as file names, URL path segments and audit subjects.
+safe as file names, URL path segments and audit subjects. Alias names are also
+lowercase (:func:`check_alias`): ``Production`` could otherwise stand beside the
+protected ``production``, look like it in every listing, and be moved without the gate.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from dataclasses import dataclass
 
 from workbench.core.errors import InvalidReference, ValidationError
 
-__all__ = ["NAME_PATTERN", "ModelRef", "check_name", "parse_ref"]
+__all__ = ["NAME_PATTERN", "ModelRef", "check_alias", "check_name", "parse_ref"]
 
 NAME_PATTERN = r"[A-Za-z][A-Za-z0-9_.-]{0,99}"
 _NAME = re.compile(rf"^{NAME_PATTERN}$")
@@ -28,6 +30,27 @@ def check_name(value: str, what: str = "name") -> str:
             f"Invalid {what} {value!r}: use a letter first, then letters, digits, '_', '.' or '-' "
             "(at most 100 characters)."
         )
+    return value
+
+
+def _alias_problem(value: str) -> str | None:
+    if value != value.lower():
+        return (
+            f"alias names are lowercase, so that {value!r} cannot stand beside {value.lower()!r}; use {value.lower()!r}"
+        )
+    return None
+
+
+def check_alias(value: str) -> str:
+    """Return ``value`` if it is a legal alias name (the name grammar, lowercase only), else raise.
+
+    The one validation of alias names: every path that creates, moves or looks up an
+    alias goes through it, so ``Production`` is refused everywhere ``production`` is used.
+    """
+    check_name(value, "alias")
+    problem = _alias_problem(value)
+    if problem:
+        raise ValidationError(f"Invalid alias {value!r}: {problem}.")
     return value
 
 
@@ -61,4 +84,11 @@ def parse_ref(text: str) -> ModelRef:
         if number < 1:
             raise InvalidReference(f"Unknown model reference {text!r}: versions start at 1.")
         return ModelRef(match["name"], version=number)
-    return ModelRef(match["name"], alias=match["alias"])
+    alias = match["alias"]
+    if alias is not None:
+        if alias.endswith((".", "-")):
+            raise InvalidReference(f"Unknown model reference {text!r}: use {_FORMS}.")
+        problem = _alias_problem(alias)
+        if problem:
+            raise InvalidReference(f"Unknown model reference {text!r}: {problem} (`{match['name']}@{alias.lower()}`).")
+    return ModelRef(match["name"], alias=alias)

@@ -4,7 +4,7 @@ alias a policy protects, which only :func:`workbench.governance.gate.promote` mo
 from __future__ import annotations
 
 from workbench.core.errors import NotFound, PermissionDenied
-from workbench.core.refs import ModelRef, check_name
+from workbench.core.refs import ModelRef, check_alias
 from workbench.governance.policy import find_policy
 from workbench.project.workspace import Workspace
 from workbench.registry.aliases import AliasMove, move_alias
@@ -22,9 +22,9 @@ def protected_aliases(workspace: Workspace, model: str) -> tuple[str, ...]:
 
 
 def set_alias(workspace: Workspace, name: str, alias: str, version: int, *, reason: str = "") -> AliasMove:
-    check_name(alias, "alias")
-    protected = protected_aliases(workspace, name)
-    if alias in protected:
+    check_alias(alias)
+    # A policy file may spell a protected alias with capitals; it still protects the lowercase name.
+    if alias in {protected.lower() for protected in protected_aliases(workspace, name)}:
         raise PermissionDenied(
             f"{alias!r} is protected by policy: only the promotion gate moves it. "
             f"Use `workbench models promote {name}:{version} --alias {alias}`."

@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from workbench.core.clock import utcnow
-from workbench.core.refs import check_name
+from workbench.core.refs import check_alias
 from workbench.project.workspace import Tx, Workspace
 from workbench.store.schema import alias_history, aliases
 
@@ -41,7 +41,7 @@ class AliasMove:
 
 def move_alias(tx: Tx, name: str, alias: str, version: int, *, reason: str, action: str = "model.alias") -> AliasMove:
     """Point ``name@alias`` at ``version`` (the version must exist; callers resolve it)."""
-    check_name(alias, "alias")
+    check_alias(alias)
     now = utcnow()
     current = tx.conn.execute(
         sa.select(aliases.c.version).where(aliases.c.name == name, aliases.c.alias == alias).with_for_update()
