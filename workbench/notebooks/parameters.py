@@ -3,9 +3,13 @@
 Parameters are read with papermill's own inspection, so what workbench promises is
 what papermill will inject. A strict pass over the cell's syntax tree adds what
 papermill does not check: exactly one tagged cell, one plain assignment per line,
-and literal defaults. Each default's type (``int``, ``float``, ``bool``, ``str``,
-``list``, ``dict``; ``any`` for ``None``) is the contract that values from
-``params.yaml`` and ``-p key=value`` must meet before a kernel starts.
+and literal defaults. Nothing in the cell runs code: an IPython shell escape or
+magic (``!ls /etc``, ``%run``, ``%%bash``) and any computed value (``chr(47) + 'etc'``,
+a name, a call) is refused with its line, so the promotion checks (absolute paths
+among them) see every default exactly as the notebook will use it. Each default's
+type (``int``, ``float``, ``bool``, ``str``, ``list``, ``dict``; ``any`` for ``None``)
+is the contract that values from ``params.yaml`` and ``-p key=value`` must meet
+before a kernel starts.
 """
 
 from __future__ import annotations
@@ -133,6 +137,13 @@ def read_parameters(notebook: Any) -> tuple[list[ParamSpec], list[str]]:
     try:
         tree = ast.parse(cell.source)
     except SyntaxError as exc:
+        ipython = _ipython_lines(cell.source)
+        if ipython:
+            return [], [
+                f"{where}, line {number}: `{text}` is {kind}: the parameters cell may only assign literal "
+                "defaults (`name = value`), so move it to a later cell"
+                for number, text, kind in ipython
+            ]
         return [], [f"the {where} does not parse: {exc.msg} at line {exc.lineno}"]
 
     from nbformat import from_dict
@@ -160,10 +171,12 @@ def read_parameters(notebook: Any) -> tuple[list[ParamSpec], list[str]]:
         try:
             default = ast.literal_eval(value_node)
         except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-            text = ast.get_source_segment(cell.source, value_node) or "..."
+            text = _one_line(ast.get_source_segment(cell.source, value_node) or "...")
+            why = _computed(cell.source, value_node)
             problems.append(
-                f"{line}: the default of `{target}` (`{text}`) is not a literal; use a number, string, "
-                "True/False, None, a list or a dict, and compute derived values in a later cell"
+                f"{line}: the default of `{target}` (`{text}`) is not a literal ({why}); "
+                "write the value itself (a number, string, True/False, None, a list or a dict) and compute "
+                "derived values in a later cell"
             )
             continue
         found = inspected.get(target)
@@ -182,6 +195,67 @@ def read_parameters(notebook: Any) -> tuple[list[ParamSpec], list[str]]:
             continue
         specs.append(ParamSpec(target, type_name, _plain(default), found.help or ""))
     return specs, problems
+
+
+def _ipython_lines(source: str) -> list[tuple[int, str, str]]:
+    """``(line, text, what it is)`` of each line of ``source`` that is IPython syntax rather than Python.
+
+    IPython turns every shell escape, magic and help request into a ``get_ipython()`` call;
+    a line it rewrote into one is such a line (a cell magic takes the whole cell, from line 1).
+    """
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    try:
+        python = TransformerManager().transform_cell(source)
+    except Exception:  # IPython cannot read it either: an ordinary syntax error, reported as such
+        return []
+    found = []
+    for number, (text, rewritten) in enumerate(zip(source.splitlines(), python.splitlines(), strict=False), 1):
+        if text.strip() != rewritten.strip() and "get_ipython()" in rewritten:
+            found.append((number, text.strip(), _ipython_kind(text.strip())))
+    return found
+
+
+def _ipython_kind(text: str) -> str:
+    if text.startswith("%%"):
+        return "an IPython cell magic"
+    if text.startswith("%"):
+        return "an IPython magic"
+    if text.startswith("!") or text.partition("=")[2].lstrip().startswith("!"):
+        return "an IPython shell command"
+    if text.startswith("?") or text.endswith("?"):
+        return "an IPython help request"
+    return "IPython syntax"
+
+
+_LITERAL_NODES = (ast.Constant, ast.List, ast.Tuple, ast.Set, ast.Dict, ast.UnaryOp)
+
+
+def _computed(source: str, value: ast.expr) -> str:
+    """What makes ``value`` not a literal, in words: the first part of it that is computed."""
+    node = next(
+        (n for n in ast.walk(value) if isinstance(n, ast.expr) and not isinstance(n, _LITERAL_NODES)),
+        value,
+    )
+    if isinstance(node, ast.UnaryOp | ast.BinOp | ast.BoolOp | ast.Compare | ast.IfExp):
+        kind = "an expression"
+    elif isinstance(node, ast.Call):
+        kind = "a function call"
+    elif isinstance(node, ast.Name):
+        kind = "a variable"
+    elif isinstance(node, ast.Attribute):
+        kind = "an attribute"
+    elif isinstance(node, ast.JoinedStr):
+        kind = "an f-string"
+    else:
+        kind = "computed"
+    if node is value:
+        return f"it is {kind}"
+    return f"`{_one_line(ast.get_source_segment(source, node) or '...')}` in it is {kind}"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 def _assignment(statement: ast.stmt) -> tuple[str | None, ast.expr | None, str | None]:
