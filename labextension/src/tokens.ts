@@ -430,6 +430,8 @@ export interface IReviewItem {
   decided_at: string | null;
   override: boolean | null;
   created_at: string | null;
+  /** Why the row went to review beyond its score, e.g. `{outside_training_range: [{column, value, why, min, max}]}`. */
+  detail?: { [key: string]: unknown } | null;
 }
 
 export interface IReviewItemList {

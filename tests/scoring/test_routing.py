@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 import pytest
 
+from workbench.contracts.training_range import TrainingRange
 from workbench.core.errors import PolicyError, ValidationError
-from workbench.scoring.routing import DEFAULT_LABELS, Routing, parse_routing
+from workbench.scoring.routing import DEFAULT_LABELS, GUARD_RULE, Routing, parse_routing
 
 FRAME = pl.DataFrame(
     {
@@ -156,3 +158,70 @@ def test_a_rule_may_read_only_the_score() -> None:
     fired = (SCORES > 0.85).to_list()  # polars orders NaN above every number
     assert routed["rule"].to_list() == ["sure" if f else None for f in fired]
     assert [d for d, f in zip(routed["decision"].to_list(), fired, strict=True) if f] == ["review"] * sum(fired)
+
+
+# --- the guard: rows outside the training range ------------------------------------------
+
+
+def test_the_guard_overrides_thresholds_and_every_rule() -> None:
+    routing = parse_routing(
+        {
+            "thresholds": {"accept": 0.7, "decline": 0.3},
+            "rules": [{"name": "everyone", "when": "transcript_complete >= 0", "decision": "accept"}],
+        }
+    )
+    outside = np.array([True, True, False, False, False, False, True])
+    routed = routing.apply(FRAME, SCORES, outside)
+    assert routed["decision"].to_list() == ["review", "review", *["auto_accept"] * 4, "review"]
+    assert routed["route"].to_list() == [
+        "rule:outside_training_range",
+        "rule:outside_training_range",
+        *["rule:everyone"] * 4,
+        "rule:outside_training_range",
+    ]
+    assert routed["rule"].to_list()[:2] == ["outside_training_range"] * 2
+    # The model's leaning is kept for the reviewer.
+    assert routed["leaning"].to_list()[:2] == ["accept", "decline"]
+    assert routing.route_labels[-1] == "rule:outside_training_range" and routing.rule_names[-1] == GUARD_RULE
+
+
+def test_the_guard_is_on_without_a_policy_and_its_settings_round_trip() -> None:
+    assert parse_routing(None).guard == TrainingRange() == parse_routing({"thresholds": {"accept": 0.6}}).guard
+    routing = parse_routing(
+        {"outside_training_range": {"tolerance": 0.1, "unseen_categories": "review", "ignore": ["age", "gpa"]}}
+    )
+    assert routing.guard == TrainingRange(0.1, "review", ("age", "gpa"))
+    assert routing.to_dict()["outside_training_range"] == {
+        "tolerance": 0.1,
+        "unseen_categories": "review",
+        "ignore": ["age", "gpa"],
+    }
+    assert parse_routing(routing.to_dict()) == routing
+    assert parse_routing({"outside_training_range": None}).guard == TrainingRange()
+
+
+@pytest.mark.parametrize(
+    ("policy", "key", "text"),
+    [
+        ({"outside_training_range": False}, "routing.outside_training_range", "cannot be turned off"),
+        ({"outside_training_range": "off"}, "routing.outside_training_range", "must be a mapping"),
+        ({"outside_training_range": {"enabled": False}}, "routing.outside_training_range.enabled", "unknown key"),
+        ({"outside_training_range": {"tolerance": -1}}, "routing.outside_training_range.tolerance", "number >= 0"),
+        ({"outside_training_range": {"tolerance": "5%"}}, "routing.outside_training_range.tolerance", "a number"),
+        (
+            {"outside_training_range": {"unseen_categories": "allow"}},
+            "routing.outside_training_range.unseen_categories",
+            "not one of refuse, review",
+        ),
+        ({"outside_training_range": {"ignore": "age"}}, "routing.outside_training_range.ignore", "list of column"),
+        (
+            {"rules": [{"name": "outside_training_range", "when": "a = 1"}]},
+            "routing.rules[0].name",
+            "built-in rule",
+        ),
+    ],
+)
+def test_bad_guard_settings_name_the_file_and_key(policy: dict[str, object], key: str, text: str) -> None:
+    with pytest.raises(PolicyError, match=text) as raised:
+        parse_routing(policy, "pipelines/admissions/policy.yaml")
+    assert raised.value.message.startswith(f"pipelines/admissions/policy.yaml: `{key}`")

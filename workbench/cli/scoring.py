@@ -1,4 +1,4 @@
-"""``workbench score``, ``jobs list|show|cancel``, ``queue list|decide`` and ``monitor``.
+"""``workbench score``, ``jobs list|show|cancel`` and ``monitor`` (``queue`` is in :mod:`.review_queue`).
 
 Thin: each handler parses its arguments, calls one service function of
 :mod:`workbench.jobs` and prints the result (``--json`` for scripts). Local paths
@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from workbench.cli.output import print_json, print_table
+from workbench.cli.review_queue import register_queue
 
 __all__ = ["register"]
 
@@ -74,21 +75,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("id")
     run.set_defaults(handler=_jobs_run)
 
-    queue = subparsers.add_parser("queue", help="the human review queue")
-    qsub = queue.add_subparsers(dest="queue_command", metavar="{list,decide}", required=True)
-    qlist = qsub.add_parser("list", help="review items, oldest first")
-    qlist.add_argument("--job", help="only this job's items (id or prefix)")
-    qlist.add_argument("--status", default="open", choices=("open", "decided", "all"))
-    qlist.add_argument("--model")
-    qlist.add_argument("--limit", type=int, default=100)
-    qlist.add_argument("--json", action="store_true")
-    qlist.set_defaults(handler=_queue_list)
-    decide = qsub.add_parser("decide", help="accept or decline one review item")
-    decide.add_argument("item", type=int, help="review item id")
-    decide.add_argument("--decision", required=True, choices=("accept", "decline"))
-    decide.add_argument("--comment", "-m", default="", help="why (required when overriding the model)")
-    decide.add_argument("--json", action="store_true")
-    decide.set_defaults(handler=_queue_decide)
+    register_queue(subparsers)
 
     monitor = subparsers.add_parser(
         "monitor", help="drift per scoring job and retrain flags; --act runs the policy's retrain stage"
@@ -136,6 +123,11 @@ def _summary(job: Any) -> None:
     print(f"  decisions: {decisions or 'none'}")
     if stats.get("review_items"):
         print(f"  review items: {stats['review_items']:,} (`workbench queue list --job {job.short_id}`)")
+    outside = stats.get("outside_training_range") or {}
+    if outside:
+        rows = stats.get("routes", {}).get("rule:outside_training_range", 0)
+        columns = ", ".join(f"{column} {count:,}" for column, count in outside.items())
+        print(f"  outside the training range: {rows:,} rows sent to review; by column: {columns}")
     latency = stats.get("batch_latency_ms", {})
     if latency.get("p50") is not None:
         print(f"  batch latency ms: p50 {latency['p50']:.1f}, p95 {latency['p95']:.1f}, p99 {latency['p99']:.1f}")
@@ -291,45 +283,6 @@ def _jobs_run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     job = run_job(open_workspace(), args.id)
     _summary(job)
-    return 0
-
-
-def _queue_list(args: argparse.Namespace) -> int:
-    from workbench.jobs.queue import list_review_items
-    from workbench.project.workspace import open_workspace
-
-    status = None if args.status == "all" else args.status
-    items = list_review_items(open_workspace(), job=args.job, status=status, model=args.model, limit=args.limit)
-    if args.json:
-        print_json([item.to_dict() for item in items])
-        return 0
-    rows = [
-        [
-            item.id,
-            item.job_id[:12],
-            item.row_key,
-            f"{item.score:.3f}",
-            item.leaning,
-            item.rule or "-",
-            ", ".join(r["feature"] for r in item.reasons),
-            item.status if item.decision is None else f"{item.decision}{' (override)' if item.override else ''}",
-        ]
-        for item in items
-    ]
-    print_table(["ITEM", "JOB", "KEY", "SCORE", "LEANING", "RULE", "REASONS", "STATUS"], rows, empty="(queue empty)")
-    return 0
-
-
-def _queue_decide(args: argparse.Namespace) -> int:
-    from workbench.jobs.decide import decide_review_item
-    from workbench.project.workspace import open_workspace
-
-    item = decide_review_item(open_workspace(), args.item, args.decision, args.comment)
-    if args.json:
-        print_json(item.to_dict())
-    else:
-        marker = " (overrides the model)" if item.override else ""
-        print(f"Item {item.id} ({item.row_key}): {item.decision} by {item.decided_by}{marker}.")
     return 0
 
 

@@ -28,6 +28,7 @@ Tests compare both paths on clean, drifted and broken batches.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -36,11 +37,24 @@ import polars as pl
 from workbench.contracts.dtypes import accepts, dtype_to_str
 from workbench.contracts.features import feature_matrix
 from workbench.contracts.model import ColumnSpec, InputContract
+from workbench.contracts.training_range import TrainingRange
 
-__all__ = ["ArrowContract"]
+__all__ = ["ArrowContract", "BatchCheck"]
 
 # A dictionary larger than this is checked row by row (pyarrow's is_in) instead.
 _MAX_DICTIONARY = 65_536
+
+# One column's verdict: warning rows, and its row mask outside the training range (None: no row is).
+_Outcome = tuple[int, "np.ndarray | None"]
+
+
+@dataclass
+class BatchCheck:
+    """A batch that satisfies the contract: out-of-range warning counts per column (what
+    ``validate`` counts), and the row mask of each feature with a row outside the training range."""
+
+    warnings: dict[str, int] = field(default_factory=dict)
+    outside: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def _pa() -> Any:
@@ -58,6 +72,24 @@ def _pc() -> Any:
 def _is_string(type_: Any) -> bool:
     pa = _pa()
     return bool(pa.types.is_string(type_) or pa.types.is_large_string(type_) or pa.types.is_string_view(type_))
+
+
+def _is_binary(type_: Any) -> bool:
+    pa = _pa()
+    return bool(pa.types.is_binary(type_) or pa.types.is_large_binary(type_) or pa.types.is_fixed_size_binary(type_))
+
+
+def _longest(array: Any) -> int:
+    """The longest value of a text or binary array, in bytes (one numpy pass over its offsets)."""
+    pa = _pa()
+    if len(array) == 0:
+        return 0
+    if pa.types.is_fixed_size_binary(array.type):
+        return int(array.type.byte_width)
+    large = pa.types.is_large_string(array.type) or pa.types.is_large_binary(array.type)
+    offsets = np.frombuffer(array.buffers()[1], dtype=np.int64 if large else np.int32)
+    # Null slots span no bytes, so they never count as long.
+    return int(np.diff(offsets[array.offset : array.offset + len(array) + 1]).max())
 
 
 def _without_views(type_: Any) -> Any:
@@ -80,11 +112,16 @@ def _zero_offset(array: Any) -> Any:
 
 
 class ArrowContract:
-    """A contract bound to one input schema (the file's Arrow schema, before dictionary reading)."""
+    """A contract bound to one input schema (the file's Arrow schema, before dictionary reading).
 
-    def __init__(self, contract: InputContract, schema: Any) -> None:
+    ``guard`` says which values are outside the training range (:meth:`inspect` marks their
+    rows) and whether unseen categories pass (the default refuses them, as ``enforce`` does).
+    """
+
+    def __init__(self, contract: InputContract, schema: Any, guard: TrainingRange | None = None) -> None:
         pa = _pa()
         self.contract = contract
+        self.guard = guard or TrainingRange()
         self.schema = pa.schema([f.with_type(_without_views(f.type)) for f in schema], metadata=schema.metadata)
         schema = self.schema
         self.features = list(contract.features)
@@ -100,6 +137,7 @@ class ArrowContract:
             s.name: tuple(s.categories) for s in contract.columns if s.categories is not None
         }
         self._value_sets = {name: pa.array(list(values), type=pa.string()) for name, values in self._categories.items()}
+        self._bounds = {f: self.guard.bounds(contract.column(f)) for f in self.features}
 
     def dictionary_columns(self) -> list[str]:
         """String columns worth reading with ``read_dictionary``: the categorical features."""
@@ -145,9 +183,15 @@ class ArrowContract:
     def check(self, batch: Any) -> dict[str, int] | None:
         """Out-of-range counts per column when ``batch`` satisfies the contract; ``None`` when it
         may not (an error, or something this path does not decide): run ``enforce`` then."""
+        checked = self.inspect(batch)
+        return None if checked is None else checked.warnings
+
+    def inspect(self, batch: Any) -> BatchCheck | None:
+        """:meth:`check`'s counts and, per feature with a row outside the training range (see
+        :mod:`~workbench.contracts.training_range`), that row mask; ``None`` as for :meth:`check`."""
         if not self.dtypes_ok:
             return None
-        warnings: dict[str, int] = {}
+        checked = BatchCheck()
         names = set(batch.schema.names)
         for spec in self.contract.columns:
             if spec.name not in names:
@@ -155,12 +199,16 @@ class ArrowContract:
             outcome = self._check_column(spec, batch.column(spec.name))
             if outcome is None:
                 return None
-            if outcome:
-                warnings[spec.name] = outcome
-        return warnings
+            count, outside = outcome
+            if count:
+                checked.warnings[spec.name] = count
+            if outside is not None:
+                checked.outside[spec.name] = outside
+        return checked
 
-    def _check_column(self, spec: ColumnSpec, array: Any) -> int | None:
-        """Out-of-range rows of one column (0 when none), or None for an error or no decision."""
+    def _check_column(self, spec: ColumnSpec, array: Any) -> _Outcome | None:
+        """Warning rows of one column (0 when none) and its row mask outside the training range
+        (None when no row is), or None for an error or no decision."""
         pa = _pa()
         type_ = array.type
         feature = spec.role == "feature"
@@ -168,86 +216,147 @@ class ArrowContract:
             if feature and spec.categories is not None:
                 return None  # numeric categories: leave them to the polars path
             return self._check_numeric(spec, array, feature)
+        if not feature:
+            return self._check_key(spec, array)
         if pa.types.is_boolean(type_):
             if not spec.nullable and array.null_count:
                 return None
-            if feature and spec.categories is not None and self._unseen_booleans(spec, array):
-                return None
-            return 0
+            return self._categories_outcome(spec, self._unseen_booleans, array)
         if pa.types.is_dictionary(type_) and _is_string(type_.value_type):
             if array.dictionary.null_count or (not spec.nullable and array.null_count):
                 return None  # a null *value* in the dictionary: leave it to enforce
-            if feature and spec.categories is not None and self._unseen_in_dictionary(spec, array):
-                return None
-            return 0
+            return self._categories_outcome(spec, self._unseen_in_dictionary, array)
         if _is_string(type_):
             if not spec.nullable and array.null_count:
                 return None
-            if feature and spec.categories is not None and self._unseen_strings(spec, array):
-                return None
-            return 0
+            return self._categories_outcome(spec, self._unseen_strings, array)
         return None
 
-    def _check_numeric(self, spec: ColumnSpec, array: Any, feature: bool) -> int | None:
+    def _check_key(self, spec: ColumnSpec, array: Any) -> _Outcome | None:
+        """A key: nulls where they are not allowed, and text or binary values over the length limit."""
+        pa = _pa()
+        type_ = array.type
+        if not spec.nullable and array.null_count:
+            return None
+        if pa.types.is_dictionary(type_):
+            if not (_is_string(type_.value_type) or _is_binary(type_.value_type)):
+                return None
+            array = array.dictionary
+        elif not (_is_string(type_) or _is_binary(type_) or pa.types.is_boolean(type_)):
+            return None
+        if (_is_string(array.type) or _is_binary(array.type)) and _longest(array) > spec.key_limit:
+            return None  # enforce names the column, the count and the limit
+        return 0, None
+
+    def _categories_outcome(self, spec: ColumnSpec, unseen: Any, array: Any) -> _Outcome | None:
+        """A categorical feature: unseen values refuse the batch, or with ``review`` count as
+        warnings and, unless the column is exempt, mark their rows outside the training range."""
+        if spec.categories is None:
+            return 0, None
+        mask = unseen(spec, array)
+        if mask is None:
+            return 0, None
+        if not self.guard.allow_unseen:
+            return None
+        return int(mask.sum()), (None if self.guard.exempt(spec.name) else mask)
+
+    def _check_numeric(self, spec: ColumnSpec, array: Any, feature: bool) -> _Outcome | None:
         is_float = _pa().types.is_floating(array.type)
         if not spec.nullable and array.null_count:
             return None
         if len(array) == 0:
-            return 0
+            return 0, None
         if is_float:
             values = array.to_numpy(zero_copy_only=False)  # nulls become NaN
         else:  # integers stay integers (a float64 copy would round values above 2**53)
             values = array.to_numpy(zero_copy_only=False) if not array.null_count else array.drop_null().to_numpy()
             if values.size == 0:
-                return 0
+                return 0, None
         ranged = feature and (spec.minimum is not None or spec.maximum is not None)
-        if not ranged and (spec.nullable or not is_float):
-            return 0
+        # Float features are always scanned: the same min/max that finds a range's ends finds inf.
+        if not ranged and not (feature and is_float) and (spec.nullable or not is_float):
+            return 0, None
         low, high = values.min(), values.max()
         if values.dtype.kind == "f" and (np.isnan(low) or np.isnan(high)):
             if not spec.nullable:
                 return None  # NaN in a non-nullable column (nulls were refused above)
-            if not ranged or bool(np.isnan(values).all()):
-                return 0
+            if not feature or bool(np.isnan(values).all()):
+                return 0, None
             low, high = np.nanmin(values), np.nanmax(values)
-        if not ranged:
-            return 0
-        below = spec.minimum is not None and low < spec.minimum
-        above = spec.maximum is not None and high > spec.maximum
-        if not below and not above:
-            return 0
-        outside = np.zeros(len(values), dtype=bool)
-        if below:
-            outside |= values < spec.minimum
-        if above:
-            outside |= values > spec.maximum
-        return int(outside.sum())
+        if not feature:
+            return 0, None
+        count = 0
+        if ranged:
+            below = spec.minimum is not None and low < spec.minimum
+            above = spec.maximum is not None and high > spec.maximum
+            if below or above:
+                outside = np.zeros(len(values), dtype=bool)
+                if below:
+                    outside |= values < spec.minimum
+                if above:
+                    outside |= values > spec.maximum
+                count = int(outside.sum())
+        return count, self._outside_range(spec, array, values, low, high)
 
-    def _unseen_booleans(self, spec: ColumnSpec, array: Any) -> bool:
+    def _outside_range(self, spec: ColumnSpec, array: Any, values: np.ndarray, low: Any, high: Any) -> Any:
+        """The row mask of a numeric feature's values outside the training range, or None when
+        its extremes (``low``, ``high``: the min/max pass already made) show that no row is."""
+        infinite = values.dtype.kind == "f" and bool(np.isinf(low) or np.isinf(high))
+        start, end = self._bounds[spec.name]
+        if values.dtype.kind == "f":  # compare in the column's own precision: a float32 min is not below itself
+            start = None if start is None else values.dtype.type(start)
+            end = None if end is None else values.dtype.type(end)
+        beyond = not self.guard.exempt(spec.name) and (
+            (start is not None and low < start) or (end is not None and high > end)
+        )
+        if not (infinite or beyond):
+            return None
+        if len(values) != len(array):  # integers with nulls (dropped for the min/max): as floats, nulls NaN
+            values = array.to_numpy(zero_copy_only=False)
+        outside = np.isinf(values) if infinite else np.zeros(len(values), dtype=bool)
+        if beyond:
+            if start is not None:
+                outside |= values < start
+            if end is not None:
+                outside |= values > end
+        return outside
+
+    def _unseen_booleans(self, spec: ColumnSpec, array: Any) -> np.ndarray | None:
         allowed = set(self._categories[spec.name])
         trues = int(_pc().sum(array).as_py() or 0)
         falses = len(array) - array.null_count - trues
-        return bool((trues and "true" not in allowed) or (falses and "false" not in allowed))
+        if not ((trues and "true" not in allowed) or (falses and "false" not in allowed)):
+            return None
+        valid = np.asarray(array.is_valid())
+        truth = np.asarray(array.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
+        unseen = np.zeros(len(array), dtype=bool)
+        if "true" not in allowed:
+            unseen |= truth & valid
+        if "false" not in allowed:
+            unseen |= ~truth & valid
+        return unseen
 
-    def _unseen_strings(self, spec: ColumnSpec, array: Any) -> bool:
-        """Whether a non-null value of a string array is not one of the contract's categories."""
+    def _unseen_strings(self, spec: ColumnSpec, array: Any) -> np.ndarray | None:
+        """The rows whose non-null value is not one of the contract's categories, or None when none is."""
         pc = _pc()
         found = pc.is_in(array, value_set=self._value_sets[spec.name], skip_nulls=True)
-        return bool(found.false_count - array.null_count)  # nulls are "not found" too; they are not unseen
+        if not found.false_count - array.null_count:  # nulls are "not found" too; they are not unseen
+            return None
+        return np.asarray(pc.and_(pc.invert(found), array.is_valid()).to_numpy(zero_copy_only=False), dtype=bool)
 
-    def _unseen_in_dictionary(self, spec: ColumnSpec, array: Any) -> bool:
+    def _unseen_in_dictionary(self, spec: ColumnSpec, array: Any) -> np.ndarray | None:
         dictionary = array.dictionary
         if len(dictionary) > _MAX_DICTIONARY:
             return self._unseen_strings(spec, array.cast(dictionary.type))
         allowed = set(self._categories[spec.name])
         unknown = [i for i, value in enumerate(dictionary.to_pylist()) if value is not None and value not in allowed]
         if not unknown:
-            return False
+            return None
         indices = array.indices.to_numpy(zero_copy_only=False)
         used = np.isin(indices, np.asarray(unknown))
         if array.null_count:
             used &= ~np.asarray(array.is_null())
-        return bool(used.any())
+        return used if used.any() else None
 
     # --- model input --------------------------------------------------------------------
 

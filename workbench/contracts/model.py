@@ -13,10 +13,13 @@ from typing import Any
 from workbench.contracts.dtypes import dtype_kind
 from workbench.core.errors import ValidationError
 
-__all__ = ["FORMAT_VERSION", "ColumnSpec", "InputContract"]
+__all__ = ["DEFAULT_MAX_KEY_BYTES", "FORMAT_VERSION", "ColumnSpec", "InputContract"]
 
 FORMAT_VERSION = 1
 ROLES = ("feature", "key")
+#: The longest text or binary key value (UTF-8 bytes) a contract accepts unless it says otherwise:
+#: keys are copied into every output row and every review item, so one huge key costs storage everywhere.
+DEFAULT_MAX_KEY_BYTES = 256
 
 
 @dataclass(frozen=True)
@@ -28,7 +31,9 @@ class ColumnSpec:
     string, categorical, enum and boolean features (booleans as ``"false"``/``"true"``).
     For a categorical feature the order of ``categories`` *is* the encoding: value
     ``categories[i]`` reaches the model as code ``i``. Key columns carry no
-    ranges or categories; they are row identifiers copied to outputs.
+    ranges or categories; they are row identifiers copied to outputs, and a text or
+    binary key value may be at most ``max_bytes`` long (UTF-8 bytes; None means
+    :data:`DEFAULT_MAX_KEY_BYTES`).
     """
 
     name: str
@@ -38,14 +43,20 @@ class ColumnSpec:
     minimum: float | int | None = None
     maximum: float | int | None = None
     categories: tuple[str, ...] | None = None
+    max_bytes: int | None = None
 
     @property
     def kind(self) -> str:
         """``integer``, ``float``, ``boolean``, ``categorical`` or ``other``."""
         return dtype_kind(self.dtype)
 
+    @property
+    def key_limit(self) -> int:
+        """The longest value (bytes) this column accepts as a key."""
+        return self.max_bytes if self.max_bytes is not None else DEFAULT_MAX_KEY_BYTES
+
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "name": self.name,
             "dtype": self.dtype,
             "role": self.role,
@@ -54,6 +65,9 @@ class ColumnSpec:
             "max": self.maximum,
             "categories": None if self.categories is None else list(self.categories),
         }
+        if self.max_bytes is not None:  # only when set, so contracts stored before it read back unchanged
+            data["max_bytes"] = self.max_bytes
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ColumnSpec:
@@ -67,8 +81,9 @@ class ColumnSpec:
                 minimum=data.get("min"),
                 maximum=data.get("max"),
                 categories=None if categories is None else tuple(str(c) for c in categories),
+                max_bytes=None if data.get("max_bytes") is None else int(data["max_bytes"]),
             )
-        except (KeyError, TypeError) as exc:
+        except (KeyError, TypeError, ValueError) as exc:
             raise ValidationError(
                 f"A contract column entry is malformed ({exc!r}): {data!r}. "
                 "Re-derive the contract with `derive_contract`."

@@ -28,14 +28,16 @@ from typing import Any
 import polars as pl
 
 from workbench.contracts.dtypes import FLOAT_DTYPES, INTEGER_DTYPES, dtype_to_str
-from workbench.contracts.model import ColumnSpec, InputContract
+from workbench.contracts.model import DEFAULT_MAX_KEY_BYTES, ColumnSpec, InputContract
 from workbench.core.errors import ValidationError
 
 __all__ = ["ColumnOverride", "ContractOverrides", "KeyOverride", "apply_overrides", "load_overrides"]
 
 _TOP_KEYS = ("keys", "columns")
 _COLUMN_KEYS = ("min", "max", "categories", "nullable")
-_KEY_KEYS = ("name", "dtype", "nullable")
+_KEY_KEYS = ("name", "dtype", "nullable", "max_bytes")
+# A key longer than this is a document, not an identifier.
+_MAX_KEY_LIMIT = 1 << 20
 _KEY_DTYPES = frozenset({*INTEGER_DTYPES, *FLOAT_DTYPES, "Boolean", "String", "Categorical", "Date", "Binary"})
 
 
@@ -53,6 +55,7 @@ class KeyOverride:
     name: str
     dtype: str | None = None
     nullable: bool = False
+    max_bytes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -138,7 +141,14 @@ def _parse_keys(raw: Any, fail: Any) -> tuple[KeyOverride, ...]:
         nullable = entry.get("nullable", False)
         if not isinstance(nullable, bool):
             raise fail(f"{where}.nullable", f"must be true or false, got {nullable!r}")
-        out.append(KeyOverride(name=str(entry["name"]), dtype=dtype, nullable=nullable))
+        max_bytes = entry.get("max_bytes")
+        if max_bytes is not None and (
+            isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or not 1 <= max_bytes <= _MAX_KEY_LIMIT
+        ):
+            raise fail(
+                f"{where}.max_bytes", f"must be a whole number of bytes from 1 to {_MAX_KEY_LIMIT}, got {max_bytes!r}"
+            )
+        out.append(KeyOverride(name=str(entry["name"]), dtype=dtype, nullable=nullable, max_bytes=max_bytes))
     return tuple(out)
 
 
@@ -183,7 +193,16 @@ def apply_overrides(
                 f"names {key.name!r}, a model feature; a key cannot be a feature. "
                 "Derive the contract with `features=` that leave it out",
             )
+        if key.max_bytes is not None:
+            current = specs[key.name].key_limit if key.name in specs else DEFAULT_MAX_KEY_BYTES
+            if key.max_bytes < current:
+                raise fail(
+                    f"{where}.max_bytes",
+                    f"= {key.max_bytes} would narrow the key limit of {current} bytes; overrides may only widen it",
+                )
         if key.name in contract.keys or key.name in new_keys:
+            if key.max_bytes is not None and key.name in specs:
+                specs[key.name] = replace(specs[key.name], max_bytes=key.max_bytes)
             continue
         dtype = key.dtype
         if dtype is None:
@@ -191,7 +210,7 @@ def apply_overrides(
                 raise fail(where, f"names {key.name!r}, which is not in the training frame; give its `dtype`")
             dtype = dtype_to_str(frame.schema[key.name])
         new_keys.append(key.name)
-        extra.append(ColumnSpec(name=key.name, dtype=dtype, role="key", nullable=key.nullable))
+        extra.append(ColumnSpec(name=key.name, dtype=dtype, role="key", nullable=key.nullable, max_bytes=key.max_bytes))
 
     columns = tuple(extra) + tuple(specs[c.name] for c in contract.columns)
     return replace(contract, columns=columns, keys=(*contract.keys, *new_keys))

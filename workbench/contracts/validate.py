@@ -5,9 +5,11 @@
 offending column, which is what scoring calls on each batch. All value checks of a
 frame run in a single polars ``select``, so enforcing a contract costs one pass.
 
-Issue kinds, worst first: ``missing``, ``wrong_dtype``, ``unseen_categories``,
-``unexpected_nulls`` (errors), and ``out_of_range`` (a warning unless
-``strict_ranges``). A column with a wrong dtype gets no value checks.
+Issue kinds, worst first: ``missing``, ``wrong_dtype``, ``unseen_categories`` (a
+warning with ``allow_unseen``), ``key_too_long`` (a text or binary key longer than
+its limit, :data:`~workbench.contracts.model.DEFAULT_MAX_KEY_BYTES` UTF-8 bytes unless
+the contract says otherwise), ``unexpected_nulls`` (errors), and ``out_of_range`` (a
+warning unless ``strict_ranges``). A column with a wrong dtype gets no value checks.
 """
 
 from __future__ import annotations
@@ -128,6 +130,18 @@ class ValidationReport:
         )
 
 
+def _key_bytes(spec: ColumnSpec, dtype: pl.DataType) -> pl.Expr | None:
+    """The length in bytes of each value of a text or binary key column (None for other columns)."""
+    col = pl.col(spec.name)
+    if spec.role != "key":
+        return None
+    if dtype == pl.Binary:
+        return col.bin.size()
+    if dtype == pl.String or isinstance(dtype, (pl.Categorical, pl.Enum)):
+        return col.cast(pl.String).str.len_bytes()
+    return None
+
+
 def _value_exprs(spec: ColumnSpec, dtype: pl.DataType) -> dict[str, pl.Expr]:
     """Counting expressions for one present column of an accepted dtype, keyed by check."""
     col = pl.col(spec.name)
@@ -136,6 +150,10 @@ def _value_exprs(spec: ColumnSpec, dtype: pl.DataType) -> dict[str, pl.Expr]:
     if not spec.nullable:
         exprs["nulls"] = (col.is_null() | col.is_nan()).sum() if is_float else col.null_count()
     if spec.role != "feature":
+        lengths = _key_bytes(spec, dtype)
+        if lengths is not None:
+            exprs["long"] = (lengths > spec.key_limit).sum()
+            exprs["longest"] = lengths.max()
         return exprs
     if spec.kind in ("integer", "float") and (spec.minimum is not None or spec.maximum is not None):
         below = col < spec.minimum if spec.minimum is not None else pl.lit(False)
@@ -161,10 +179,14 @@ def _unseen_mask(spec: ColumnSpec, dtype: pl.DataType) -> pl.Expr:
     return col.is_not_null() & ~col.cast(pl.String).is_in(allowed)
 
 
-def validate(df: pl.DataFrame, contract: InputContract, *, strict_ranges: bool = False) -> ValidationReport:
+def validate(
+    df: pl.DataFrame, contract: InputContract, *, strict_ranges: bool = False, allow_unseen: bool = False
+) -> ValidationReport:
     """Check ``df`` against ``contract`` and report on every contract column.
 
-    Never raises for bad data; see :func:`enforce` for the raising variant.
+    Never raises for bad data; see :func:`enforce` for the raising variant. With
+    ``allow_unseen``, categories the contract does not know are a warning, not an error
+    (scoring with ``routing.outside_training_range.unseen_categories: review``).
     """
     schema = df.schema
     actual: dict[str, str] = {}
@@ -180,7 +202,7 @@ def validate(df: pl.DataFrame, contract: InputContract, *, strict_ranges: bool =
 
     reports = []
     for spec in contract.columns:
-        issues = _column_issues(df, spec, actual.get(spec.name), counts, strict_ranges)
+        issues = _column_issues(df, spec, actual.get(spec.name), counts, strict_ranges, allow_unseen)
         reports.append(
             ColumnReport(
                 column=spec.name,
@@ -195,7 +217,12 @@ def validate(df: pl.DataFrame, contract: InputContract, *, strict_ranges: bool =
 
 
 def _column_issues(
-    df: pl.DataFrame, spec: ColumnSpec, actual: str | None, counts: dict[str, Any], strict_ranges: bool
+    df: pl.DataFrame,
+    spec: ColumnSpec,
+    actual: str | None,
+    counts: dict[str, Any],
+    strict_ranges: bool,
+    allow_unseen: bool = False,
 ) -> tuple[ColumnIssue, ...]:
     if actual is None:
         return (ColumnIssue("missing", "error", "column is missing"),)
@@ -209,10 +236,22 @@ def _column_issues(
         issues.append(
             ColumnIssue(
                 "unseen_categories",
-                "error",
+                "warning" if allow_unseen else "error",
                 f"{unseen} row(s) hold categories not in the contract: {shown}",
                 unseen,
                 examples,
+            )
+        )
+    long = int(counts.get(f"{spec.name}{_SEP}long") or 0)
+    if long:
+        longest = int(counts.get(f"{spec.name}{_SEP}longest") or 0)
+        issues.append(
+            ColumnIssue(
+                "key_too_long",
+                "error",
+                f"{long} row(s) hold keys longer than the limit of {spec.key_limit} bytes (UTF-8; the longest "
+                f"is {longest:,} bytes)",
+                long,
             )
         )
     nulls = int(counts.get(f"{spec.name}{_SEP}nulls") or 0)
@@ -255,16 +294,22 @@ def _examples(df: pl.DataFrame, spec: ColumnSpec, mask: pl.Expr) -> tuple[Any, .
 
 
 def enforce(
-    df: pl.DataFrame, contract: InputContract, *, context: str = "", strict_ranges: bool = False
+    df: pl.DataFrame,
+    contract: InputContract,
+    *,
+    context: str = "",
+    strict_ranges: bool = False,
+    allow_unseen: bool = False,
 ) -> ValidationReport:
     """Raise :class:`ContractViolation` naming every offending column, or return the (passing) report.
 
     ``context`` prefixes the message, e.g. ``"batch 37"``. Out-of-range values only
-    fail with ``strict_ranges``; otherwise they stay warnings in the returned report.
+    fail with ``strict_ranges``, unseen categories not with ``allow_unseen``; otherwise
+    they stay warnings in the returned report.
     ``details`` is a list with one entry per issue: column, role, kind, severity,
     message, count, examples, expected and actual dtype.
     """
-    report = validate(df, contract, strict_ranges=strict_ranges)
+    report = validate(df, contract, strict_ranges=strict_ranges, allow_unseen=allow_unseen)
     if report.ok:
         return report
     details: list[dict[str, Any]] = []
@@ -283,10 +328,15 @@ def enforce(
                 }
             )
     prefix = f"{context}: " if context else ""
+    fix = (
+        "Fix the input data, or widen the contract with an override file (ranges, categories, nullable"
+        + (", a key's max_bytes" if any(d["kind"] == "key_too_long" for d in details) else "")
+        + ") and register a new version."
+    )
     message = (
         f"{prefix}the input does not satisfy the model's input contract; {len(parts)} column(s) offend: "
         + ", ".join(parts)
-        + ". Fix the input data, or widen the contract with an override file (ranges, categories, nullable) "
-        "and register a new version."
+        + ". "
+        + fix
     )
     raise ContractViolation(message, details=details)

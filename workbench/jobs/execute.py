@@ -146,6 +146,7 @@ def _insert_review_items(conn: Any, job: Job, path: Any) -> int:
                     pl.lit("open").alias("status"),
                     "row_index",
                     pl.lit(created).alias("created_at"),
+                    "detail",
                 )
                 _insert_many(conn, [values.get_column(c).to_list() for c in values.columns])
             else:
@@ -156,6 +157,8 @@ def _insert_review_items(conn: Any, job: Job, path: Any) -> int:
                     )
                     .to_dicts()
                 )
+                for row in dicts:  # staged as JSON text; the JSON column takes the value
+                    row["detail"] = json.loads(row["detail"]) if row.get("detail") else None
                 conn.execute(review_items.insert(), dicts)
             count += frame.height
     finally:
@@ -164,9 +167,10 @@ def _insert_review_items(conn: Any, job: Job, path: Any) -> int:
 
 
 _FAST_INSERT = (
-    "INSERT INTO review_items (job_id, row_key, score, leaning, reasons, rule, status, row_index, created_at) VALUES "
+    "INSERT INTO review_items (job_id, row_key, score, leaning, reasons, rule, status, row_index, created_at, detail) "
+    "VALUES "
 )
-_ROW = "(?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_ROW = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
 
 def _insert_many(conn: Any, columns: list[list[Any]]) -> None:

@@ -231,6 +231,14 @@ class ReviewItem:
     created_at: datetime | None = None
     model: str | None = None
     version: int | None = None
+    #: Why the row went to review beyond its score: ``{"outside_training_range": [{"column", "value",
+    #: "why", ...}]}`` for a row outside the training range (see :mod:`workbench.scoring.guard`).
+    detail: dict[str, Any] | None = None
+
+    @property
+    def outside_training_range(self) -> list[dict[str, Any]]:
+        """The columns (with their values) that put the row outside the training range."""
+        return list((self.detail or {}).get("outside_training_range") or [])
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -251,6 +259,7 @@ class ReviewItem:
             "decided_at": _time(self.decided_at),
             "override": self.override,
             "created_at": _time(self.created_at),
+            "detail": self.detail,
         }
 
     @classmethod
@@ -274,6 +283,7 @@ class ReviewItem:
             created_at=as_utc(row.created_at),
             model=mapping.get("name"),
             version=mapping.get("version"),
+            detail=mapping.get("detail"),
         )
 
 

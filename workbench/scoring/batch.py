@@ -10,7 +10,8 @@ the Parquet reader produced (no polars copy of the batch):
 * the features go to ``Booster.inplace_predict`` as a columnar Arrow table, read in
   place (a dense ``float32`` matrix is built only for SHAP reasons or a GPU);
 * routing works on numpy codes (:meth:`~workbench.scoring.routing.Routing.codes`);
-  rules are polars expressions over the columns they read;
+  rules are polars expressions over the columns they read; the rows the contract check
+  marked outside the training range go to review above every rule (:mod:`.guard`);
 * the output is an Arrow table whose text columns are dictionary arrays, and the key
   columns are the input's own arrays.
 
@@ -20,8 +21,9 @@ Output columns, in order: the contract's key columns, ``score``, ``decision``,
 
 Rows routed to review are returned separately with their row key (the key value, a
 JSON object for several keys, or ``row:<index>`` without keys), score, the model's
-leaning, the rule that fired and their top reasons. When ``explain`` is ``none`` they
-have no reasons, unless ``review_reasons`` asks for approximate reasons of those rows alone.
+leaning, the rule that fired, their top reasons and, for rows outside the training
+range, the ``detail`` naming the columns. When ``explain`` is ``none`` they have no
+reasons, unless ``review_reasons`` asks for approximate reasons of those rows alone.
 """
 
 from __future__ import annotations
@@ -36,23 +38,16 @@ import polars as pl
 
 from workbench.contracts import InputContract, enforce
 from workbench.contracts.arrow import ArrowContract
+from workbench.contracts.training_range import outside_masks
 from workbench.core.errors import WorkbenchError
-from workbench.explain import contributions, effective_device, reason_columns, top_k_reasons
+from workbench.explain import contributions, effective_device, top_k_reasons
 from workbench.scoring.device import load_booster, predict
+from workbench.scoring.guard import any_outside, details, outside_counts
 from workbench.scoring.plan import ModelBundle, ScoreOptions
-from workbench.scoring.routing import LEANINGS, RoutedCodes, parse_routing
+from workbench.scoring.review_rows import REVIEW_SCHEMA, review_frame, row_keys
+from workbench.scoring.routing import RoutedCodes, parse_routing
 
 __all__ = ["REVIEW_SCHEMA", "BatchResult", "BatchScorer", "DriftCheck", "Prepared", "drift_baseline"]
-
-REVIEW_SCHEMA = {
-    "row_index": pl.Int64,
-    "row_key": pl.String,
-    "score": pl.Float64,
-    "leaning": pl.String,
-    "rule": pl.String,
-    "decision": pl.String,
-    "reasons": pl.List(pl.Struct({"feature": pl.String, "contribution": pl.Float64})),
-}
 
 
 @dataclass
@@ -65,6 +60,8 @@ class Prepared:
     seconds: float
     drift: pl.DataFrame | None = None
     drift_check: DriftCheck | None = None
+    #: Per feature with a row outside the training range, that row mask.
+    outside: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -90,6 +87,8 @@ class BatchResult:
     drift: pl.DataFrame | None = None
     warnings: dict[str, int] = field(default_factory=dict)
     drift_check: DriftCheck | None = None
+    #: Rows sent to review as outside the training range, per column.
+    outside: dict[str, int] = field(default_factory=dict)
 
 
 def _counts(codes: np.ndarray, labels: tuple[str, ...]) -> dict[str, int]:
@@ -142,7 +141,8 @@ class BatchScorer:
         self.explain_device = effective_device(options.explain, device) if options.explain != "none" else None
         self.fraction = min(1.0, options.drift_rows / total_rows) if total_rows and options.drift_rows else 0.0
         self.review_label = self.routing.label("review")
-        self._binding: ArrowContract | None = ArrowContract(self.contract, schema) if schema is not None else None
+        self.guard = self.routing.guard
+        self._binding = ArrowContract(self.contract, schema, self.guard) if schema is not None else None
         self._fixed = schema is not None
         self._baseline: Any = None
         self._baseline_lock = threading.Lock()
@@ -166,7 +166,7 @@ class BatchScorer:
             assert self._binding is not None
             return self._binding
         if self._binding is None or not self._binding.schema.equals(batch.schema):
-            self._binding = ArrowContract(self.contract, batch.schema)
+            self._binding = ArrowContract(self.contract, batch.schema, self.guard)
         return self._binding
 
     def score(self, batch: Any, *, first_row: int, context: str) -> BatchResult:
@@ -183,13 +183,17 @@ class BatchScorer:
         batch = _record_batch(batch)
         binding = self._bind(batch)
         batch = binding.normalize(batch)
-        warnings = binding.check(batch)
-        if warnings is None:  # an error, or a case the Arrow path leaves to enforce
-            report = enforce(binding.frame(batch), self.contract, context=context)
+        checked = binding.inspect(batch)
+        if checked is None:  # an error, or a case the Arrow path leaves to enforce
+            frame = binding.frame(batch)
+            report = enforce(frame, self.contract, context=context, allow_unseen=self.guard.allow_unseen)
             warnings = {c.column: sum(i.count for i in c.issues) for c in report.warnings}
+            outside = outside_masks(frame, self.contract, self.guard)
+        else:
+            warnings, outside = checked.warnings, checked.outside
         features = binding.features_table(batch)
         drift, check = self._drift(binding, batch, first_row)
-        return Prepared(batch, features, warnings, time.perf_counter() - started, drift, check)
+        return Prepared(batch, features, warnings, time.perf_counter() - started, drift, check, outside)
 
     def finish(self, prepared: Prepared, *, first_row: int) -> BatchResult:
         """Predict, route, explain and build the output of a prepared batch."""
@@ -199,7 +203,7 @@ class BatchScorer:
         rows = batch.num_rows
         scores = predict(self.booster, features, self.device) if rows else np.empty(0, dtype=np.float32)
         rule_data = binding.frame(batch.select(list(self.routing.columns))) if self.routing.rules else None
-        routed = self.routing.codes(scores, rule_data)
+        routed = self.routing.codes(scores, rule_data, any_outside(prepared.outside))
         matrix: np.ndarray | None = None
         reasons = None
         if self.options.explain != "none":
@@ -209,7 +213,7 @@ class BatchScorer:
             )
             reasons = top_k_reasons(contribs, self.features, self.options.top_k)
         table = self._output(binding, batch, scores, routed, reasons)
-        review = self._review(binding, batch, features, matrix, scores, routed, reasons, first_row)
+        review = self._review(binding, prepared, matrix, scores, routed, reasons, first_row)
         return BatchResult(
             table=table,
             rows=rows,
@@ -220,6 +224,7 @@ class BatchScorer:
             drift=prepared.drift,
             warnings=prepared.warnings,
             drift_check=prepared.drift_check,
+            outside=outside_counts(prepared.outside),
         )
 
     def _output(
@@ -247,21 +252,10 @@ class BatchScorer:
         names += ["model", "model_version", "job_id"]
         return pa.Table.from_arrays(arrays, names=names)
 
-    def _row_keys(self, binding: ArrowContract, batch: Any, rows: np.ndarray, first_row: int) -> pl.Series:
-        import pyarrow as pa
-
-        if not self.keys:
-            return pl.Series("row_key", [f"row:{first_row + int(i)}" for i in rows], dtype=pl.String)
-        picked = binding.frame(batch.select(self.keys).take(pa.array(rows)))
-        if len(self.keys) == 1:
-            return picked.get_column(self.keys[0]).cast(pl.String).alias("row_key")
-        return picked.select(pl.struct(self.keys).struct.json_encode().alias("row_key")).to_series()
-
     def _review(
         self,
         binding: ArrowContract,
-        batch: Any,
-        features: Any,
+        prepared: Prepared,
         matrix: np.ndarray | None,
         scores: np.ndarray,
         routed: RoutedCodes,
@@ -270,6 +264,7 @@ class BatchScorer:
     ) -> pl.DataFrame | None:
         import pyarrow as pa
 
+        batch, features = prepared.batch, prepared.features
         mask = routed.decision == 2
         rows = np.flatnonzero(mask)
         if not rows.size:
@@ -282,36 +277,18 @@ class BatchScorer:
             reasons = top_k_reasons(contribs, self.features, self.options.top_k)
         elif reasons is not None:
             reasons = reasons.filter(pl.Series(mask))
-        k = self.options.top_k
-        rules = np.asarray([*self.routing.rule_names, None], dtype=object)
-        selected = pl.DataFrame(
-            {
-                "row_index": (rows + first_row).astype(np.int64),
-                "row_key": self._row_keys(binding, batch, rows, first_row),
-                "score": scores[rows].astype(np.float64),
-                "leaning": np.asarray(LEANINGS, dtype=object)[routed.leaning[rows]].tolist(),
-                "rule": rules[routed.rule[rows]].tolist(),
-                "decision": [self.review_label] * rows.size,
-            },
-            schema={k: v for k, v in REVIEW_SCHEMA.items() if k != "reasons"},
+        keys = binding.frame(batch.select(self.keys).take(pa.array(rows))) if self.keys else None
+        return review_frame(
+            rows=rows,
+            first_row=first_row,
+            keys=row_keys(keys, self.keys, rows, first_row),
+            scores=scores,
+            routed=routed,
+            routing=self.routing,
+            reasons=reasons,
+            top_k=self.options.top_k,
+            detail=details(batch, rows, prepared.outside, self.contract, self.guard) if prepared.outside else None,
         )
-        if reasons is None:
-            packed = pl.Series("reasons", [[]], dtype=REVIEW_SCHEMA["reasons"]).new_from_index(0, selected.height)
-        else:
-            names = reason_columns(k)
-            structs = [
-                pl.struct(
-                    pl.col(names[2 * i]).alias("feature"),
-                    pl.col(names[2 * i + 1]).cast(pl.Float64).alias("contribution"),
-                )
-                for i in range(k)
-            ]
-            packed = reasons.select(
-                pl.concat_list(structs)
-                .list.eval(pl.element().filter(pl.element().struct.field("feature").is_not_null()))
-                .alias("reasons")
-            ).to_series()
-        return selected.with_columns(packed).select(list(REVIEW_SCHEMA)).cast(REVIEW_SCHEMA)  # type: ignore[arg-type]
 
     def baseline(self) -> Any:
         """The version's training reference prepared for drift checks, or None without a usable one

@@ -182,6 +182,8 @@ class Tally:
     contract_warnings: dict[str, int] = field(default_factory=dict)
     devices: set[str] = field(default_factory=set)
     batch_drift: list[dict[str, Any]] = field(default_factory=list)
+    #: Rows sent to review as outside the training range, per column.
+    outside_training_range: dict[str, int] = field(default_factory=dict)
 
     def add_counts(self, target: dict[str, int], values: dict[str, int]) -> None:
         for key, count in values.items():
@@ -194,6 +196,7 @@ class Tally:
         self.add_counts(self.decisions, result.decisions)
         self.add_counts(self.routes, result.routes)
         self.add_counts(self.contract_warnings, result.warnings)
+        self.add_counts(self.outside_training_range, result.outside)
         self.batch_seconds.append(result.seconds)
         if result.review is not None:
             self.review_rows += result.review.height
@@ -206,6 +209,7 @@ class Tally:
         self.review_rows += other.review_rows
         self.batch_seconds.extend(other.batch_seconds)
         self.add_counts(self.contract_warnings, other.contract_warnings)
+        self.add_counts(self.outside_training_range, other.outside_training_range)
         self.devices |= other.devices
         self.batch_drift = sorted([*self.batch_drift, *other.batch_drift], key=lambda b: b["first_row"])
 
@@ -247,6 +251,7 @@ class Tally:
             "routes": dict(sorted(self.routes.items())),
             "review_rows": self.review_rows,
             "contract_warnings": dict(sorted(self.contract_warnings.items())),
+            "outside_training_range": dict(sorted(self.outside_training_range.items())),
             "devices": sorted(self.devices),
         }
 

@@ -12,6 +12,10 @@ leaves it as plain data)::
         - name: first_generation_borderline
           when: "score < 0.5 AND first_generation = 1"
           decision: review                         # review (default), accept or decline
+      outside_training_range:                      # the built-in guard; on by default
+        tolerance: 0.0                             # share of (max - min) allowed beyond each end
+        unseen_categories: refuse                  # refuse (the job fails) or review
+        ignore: [age]                              # columns whose out-of-range values the model decides
 
 A row the thresholds decide is routed ``model``; a row between them goes to review
 with route ``human``; a row where a rule fires takes the rule's decision with route
@@ -20,6 +24,13 @@ with route ``human``; a row where a rule fires takes the rule's decision with ro
 A rule that evaluates to null does not fire. ``lean`` (default: midway between the
 thresholds) is the model's leaning, against which reviewer overrides are judged.
 Without a ``routing`` section every row is decided by the model at 0.5.
+
+Above all of these, a row the model never saw the like of (a feature outside the
+training range, ``inf``, or an unseen category allowed by ``unseen_categories:
+review``; see :mod:`workbench.contracts.training_range`) goes to review with route
+``rule:outside_training_range``: no threshold and no rule decides it automatically.
+A policy can exempt columns from the range test (``ignore``) but cannot turn the
+guard off, and non-finite values go to review even in exempt columns.
 """
 
 from __future__ import annotations
@@ -33,13 +44,26 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from workbench.contracts.training_range import UNSEEN_CATEGORY_POLICIES, TrainingRange
 from workbench.core.errors import PolicyError, ValidationError
 
-__all__ = ["DEFAULT_LABELS", "LEANINGS", "OUTCOMES", "RoutedCodes", "Routing", "RoutingRule", "parse_routing"]
+__all__ = [
+    "DEFAULT_LABELS",
+    "GUARD_RULE",
+    "LEANINGS",
+    "OUTCOMES",
+    "RoutedCodes",
+    "Routing",
+    "RoutingRule",
+    "parse_routing",
+]
 
 OUTCOMES = ("accept", "decline", "review")
 DEFAULT_LABELS = {"accept": "auto_accept", "decline": "auto_decline", "review": "review"}
-_KEYS = ("thresholds", "labels", "rules")
+#: The built-in rule that sends rows outside the training range to review (route ``rule:<it>``).
+GUARD_RULE = "outside_training_range"
+_KEYS = ("thresholds", "labels", "rules", GUARD_RULE)
+_GUARD_KEYS = ("tolerance", "unseen_categories", "ignore")
 _THRESHOLD_KEYS = ("accept", "decline", "lean")
 _RULE_KEYS = ("name", "when", "decision", "description")
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")
@@ -136,6 +160,7 @@ class Routing:
     lean: float = 0.5
     labels: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_LABELS))
     rules: tuple[RoutingRule, ...] = ()
+    guard: TrainingRange = field(default_factory=TrainingRange)
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -151,7 +176,12 @@ class Routing:
             thresholds["accept"] = self.accept
         if self.decline is not None:
             thresholds["decline"] = self.decline
-        return {"thresholds": thresholds, "labels": dict(self.labels), "rules": [r.to_dict() for r in self.rules]}
+        return {
+            "thresholds": thresholds,
+            "labels": dict(self.labels),
+            "rules": [r.to_dict() for r in self.rules],
+            GUARD_RULE: self.guard.to_dict(),
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None, source: str = "routing policy") -> Routing:
@@ -176,19 +206,24 @@ class Routing:
 
     @property
     def route_labels(self) -> tuple[str, ...]:
-        """Labels of the route codes: ``model``, ``human``, then ``rule:<name>`` per rule."""
-        return ("model", "human", *(rule.route for rule in self.rules))
+        """Labels of the route codes: ``model``, ``human``, ``rule:<name>`` per rule, then the guard's."""
+        return ("model", "human", *(rule.route for rule in self.rules), f"rule:{GUARD_RULE}")
 
     @property
     def rule_names(self) -> tuple[str, ...]:
-        return tuple(rule.name for rule in self.rules)
+        """Names of the rule codes: the policy's rules, then :data:`GUARD_RULE`."""
+        return (*(rule.name for rule in self.rules), GUARD_RULE)
 
-    def codes(self, score: np.ndarray, data: pl.DataFrame | None = None) -> RoutedCodes:
+    def codes(
+        self, score: np.ndarray, data: pl.DataFrame | None = None, outside: np.ndarray | None = None
+    ) -> RoutedCodes:
         """Every row's decision, route, rule and leaning as small integer codes (numpy, no strings).
 
         ``score`` is the model's output per row; ``data`` holds at least :attr:`columns`
-        when there are rules. Codes index :attr:`decision_labels`, :attr:`route_labels`,
-        :attr:`rule_names` (-1: no rule fired) and :data:`LEANINGS`.
+        when there are rules; ``outside`` marks the rows outside the training range, which
+        go to review whatever the thresholds and rules say. Codes index
+        :attr:`decision_labels`, :attr:`route_labels`, :attr:`rule_names` (-1: no rule
+        fired) and :data:`LEANINGS`.
         """
         score = np.asarray(score)
         n = score.shape[0]
@@ -218,18 +253,22 @@ class Routing:
                 decision[fired] = codes[self.rules[index].decision]
                 route[fired] = 2 + index
                 rule[fired] = index
+        if outside is not None:  # last, so it overrides: the guard takes precedence over everything
+            decision[outside] = 2
+            route[outside] = 2 + len(self.rules)
+            rule[outside] = len(self.rules)
         nan = np.isnan(score) if score.dtype.kind == "f" else np.zeros(n, dtype=bool)
         leaning = np.where(nan, 2, np.where(score >= self.lean, 0, 1)).astype(np.int8)
         return RoutedCodes(decision, route, rule, leaning)
 
-    def apply(self, frame: pl.DataFrame, score: pl.Series) -> pl.DataFrame:
+    def apply(self, frame: pl.DataFrame, score: pl.Series, outside: np.ndarray | None = None) -> pl.DataFrame:
         """``decision``, ``route``, ``rule`` and ``leaning`` for each row of ``frame`` scored ``score``.
 
         ``frame`` holds at least :attr:`columns`; ``rule`` is the name of the rule that
         fired (null when none did) and ``leaning`` is ``accept``, ``decline`` or ``none``
         (a NaN score). The same as :meth:`codes`, as strings.
         """
-        routed = self.codes(score.to_numpy(), frame if self.rules else None)
+        routed = self.codes(score.to_numpy(), frame if self.rules else None, outside)
         return routed.labelled(self)
 
     def _rule_masks(self, data: pl.DataFrame) -> pl.DataFrame:
@@ -268,6 +307,13 @@ def _parse_rule(source: str, index: int, node: Any, names: set[str]) -> RoutingR
         raise _fail(source, f"{where}.name", f"{name!r} is not a rule name; use letters, digits, '_', '.', '-'.")
     if name in names:
         raise _fail(source, f"{where}.name", f"rule {name!r} is defined twice; rule names must be unique.")
+    if name == GUARD_RULE:
+        raise _fail(
+            source,
+            f"{where}.name",
+            f"{GUARD_RULE!r} is the built-in rule for rows outside the training range; name your rule differently "
+            f"(its settings go under `routing.{GUARD_RULE}`).",
+        )
     when = node.get("when")
     if not isinstance(when, str) or not when.strip():
         raise _fail(source, f"{where}.when", "must be a SQL condition such as `transcript_complete = 0`.")
@@ -329,4 +375,36 @@ def parse_routing(data: Mapping[str, Any] | None, source: str = "routing policy"
     for index, item in enumerate(rules_node):
         rule = _parse_rule(source, index, item, {r.name for r in rules})
         rules.append(rule)
-    return Routing(accept=accept, decline=decline, lean=lean, labels=labels, rules=tuple(rules))
+    guard = _parse_guard(source, node.get(GUARD_RULE))
+    return Routing(accept=accept, decline=decline, lean=lean, labels=labels, rules=tuple(rules), guard=guard)
+
+
+def _parse_guard(source: str, value: Any) -> TrainingRange:
+    """``routing.outside_training_range``: tolerance, unseen categories, exempt columns."""
+    where = f"routing.{GUARD_RULE}"
+    if value is False:
+        raise _fail(
+            source,
+            where,
+            "the guard cannot be turned off; list the columns whose out-of-range values the model may decide "
+            "under `ignore`.",
+        )
+    node = _mapping(source, value, where)
+    _unknown(source, node, _GUARD_KEYS, where)
+    tolerance = _number(source, node["tolerance"], f"{where}.tolerance") if "tolerance" in node else 0.0
+    if not np.isfinite(tolerance) or tolerance < 0:
+        raise _fail(
+            source,
+            f"{where}.tolerance",
+            f"{tolerance!r} is not a share of the training range; use a number >= 0 (0.1: 10% of max - min "
+            "beyond each end).",
+        )
+    unseen = node.get("unseen_categories", "refuse")
+    if unseen not in UNSEEN_CATEGORY_POLICIES:
+        raise _fail(
+            source, f"{where}.unseen_categories", f"{unseen!r} is not one of {', '.join(UNSEEN_CATEGORY_POLICIES)}."
+        )
+    ignore = node.get("ignore") or []
+    if not isinstance(ignore, list) or not all(isinstance(c, str) and c for c in ignore):
+        raise _fail(source, f"{where}.ignore", "must be a list of column names, e.g. `[age]`.")
+    return TrainingRange(tolerance=tolerance, unseen_categories=str(unseen), ignore=tuple(ignore))

@@ -26,7 +26,7 @@ from workbench.core.errors import ConfigError, DatabaseCorrupt, DatabaseUnavaila
 __all__ = ["HEAD_REVISION", "Store", "open_store"]
 
 # The newest migration. Opening a database older than this upgrades it first.
-HEAD_REVISION = "0001"
+HEAD_REVISION = "0002"
 _SCHEMA_MARKER = "workbench"
 _PG_MIGRATION_LOCK = 7_242_011_301
 

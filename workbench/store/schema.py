@@ -257,6 +257,8 @@ review_items = sa.Table(
     sa.Column("override", sa.Boolean),
     sa.Column("row_index", sa.BigInteger),
     sa.Column("created_at", TS),
+    # Why the row went to review beyond its score, e.g. the columns outside the training range (0002).
+    sa.Column("detail", sa.JSON(none_as_null=True)),
     sa.Index("ix_review_items_job", "job_id", "status"),
     sa.Index("ix_review_items_status", "status"),
 )
