@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from tests.pipelines.conftest import write_notebook
 from workbench.cli.main import main
 from workbench.core.clock import utcnow
+from workbench.core.errors import NotebookError
 from workbench.project.workspace import Workspace
 from workbench.store.schema import runs
 
@@ -100,3 +103,64 @@ def test_schedule_commands_and_a_scheduler_pass(
     assert cli(capsys, "schedule", "rm", str(added["id"]))[0] == 0
     code, _, err = cli(capsys, "schedule", "rm", str(added["id"]))
     assert code == 4 and "No schedule" in err
+
+
+# Every way `workbench promote` can refuse: (setup of the project, extra arguments, text of the error).
+PROMOTION_REFUSALS: dict[str, tuple[Callable[[Path], None], list[str], str]] = {
+    "a problem in the notebook": (lambda root: None, ["--deps", "missing.csv"], "the dep 'missing.csv' does not exist"),
+    "a shell command in the parameters cell": (
+        lambda root: write_notebook(root / "good.ipynb", ["!ls /etc", "x = 1"]),
+        [],
+        "`!ls /etc` is an IPython shell command",
+    ),
+    "a computed path in the parameters cell": (
+        lambda root: write_notebook(root / "good.ipynb", ["p = chr(47)+'etc'"]),
+        [],
+        "the default of `p` (`chr(47)+'etc'`) is not a literal",
+    ),
+    "params.yaml that is not YAML": (
+        lambda root: (root / "params.yaml").write_text("x: [\n"),
+        [],
+        "params.yaml is not valid YAML",
+    ),
+    "dvc.yaml that is not YAML": (
+        lambda root: (root / "dvc.yaml").write_text("stages: [\n"),
+        [],
+        "dvc.yaml is not valid YAML",
+    ),
+    "params.yaml a folder": (lambda root: (root / "params.yaml").mkdir(), [], "params.yaml is a folder"),
+    "not a DVC repository": (lambda root: shutil.rmtree(root / ".dvc"), [], "is not a DVC repository"),
+    "an out below a file": (
+        lambda root: (root / "data").write_text("x\n"),
+        ["--outs", "data/out.csv"],
+        "data is a file, not a folder",
+    ),
+}
+
+
+@pytest.mark.parametrize("check", [False, True], ids=["promote", "promote --check"])
+@pytest.mark.parametrize("case", list(PROMOTION_REFUSALS), ids=list(PROMOTION_REFUSALS))
+def test_every_promotion_refusal_exits_11(
+    case: str, check: bool, dvc_project: Path, notebook: NotebookFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    notebook("good.ipynb", ["x = 1"])
+    setup, extra, text = PROMOTION_REFUSALS[case]
+    setup(dvc_project)
+    code, _, err = cli(capsys, "promote", "good.ipynb", *extra, *(["--check"] if check else []))
+    assert code == NotebookError.exit_code == 11, err
+    assert err.startswith("error: ") and text in err and "Traceback" not in err, err
+    assert not (dvc_project / "runs").exists()
+
+
+def test_a_write_failure_during_promotion_exits_11(
+    dvc_project: Path, notebook: NotebookFactory, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workbench.pipelines import promote as promote_module
+
+    def disk_full(path: Path, _text: str) -> None:
+        raise OSError(28, "No space left on device", str(path))
+
+    monkeypatch.setattr(promote_module, "atomic_write_text", disk_full)
+    notebook("good.ipynb", ["x = 1"])
+    code, _, err = cli(capsys, "promote", "good.ipynb")
+    assert code == 11 and "a file could not be written" in err and "No space left on device" in err

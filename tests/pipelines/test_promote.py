@@ -196,3 +196,78 @@ def test_bad_input_is_refused_with_every_problem_and_changes_nothing(
     assert any(expected in problem for problem in caught.value.details), caught.value.details
     assert _files(dvc_project) == before
     assert dvc_workspace.verify_audit().ok
+
+
+UNUSABLE_FILES = {
+    "params.yaml not YAML": ("params.yaml", b"x: [\n", "params.yaml is not valid YAML"),
+    "params.yaml not UTF-8": ("params.yaml", b"\xff\xfe\x00", "params.yaml is not UTF-8 text"),
+    "params.yaml not a mapping": ("params.yaml", b"- a\n- b\n", "must hold a mapping of stage names"),
+    "dvc.yaml not YAML": ("dvc.yaml", b"stages: [\n", "dvc.yaml is not valid YAML"),
+    "dvc.yaml stages not a mapping": ("dvc.yaml", b"stages: [a]\n", "`stages` must be a mapping"),
+    "params.yaml a folder": ("params.yaml", None, "params.yaml is a folder"),
+}
+
+
+@pytest.mark.parametrize("case", list(UNUSABLE_FILES), ids=list(UNUSABLE_FILES))
+def test_an_unusable_project_file_is_a_problem_of_the_plan(
+    case: str, dvc_project: Path, dvc_workspace: Workspace, notebook: NotebookFactory
+) -> None:
+    notebook("good.ipynb", ["x = 1"])
+    name, content, expected = UNUSABLE_FILES[case]
+    if content is None:
+        (dvc_project / name).mkdir()
+    else:
+        (dvc_project / name).write_bytes(content)
+    before = _files(dvc_project)
+    plan = check_promotion(dvc_workspace.project, "good.ipynb")
+    assert not plan.ok and any(expected in problem for problem in plan.problems), plan.problems
+    with pytest.raises(NotebookError) as caught:
+        promote(dvc_workspace, "good.ipynb")
+    assert "nothing was changed" in caught.value.message
+    assert _files(dvc_project) == before
+
+
+def test_a_project_without_dvc_is_a_problem_of_the_plan(workspace: Workspace, project_dir: Path) -> None:
+    from tests.pipelines.conftest import write_notebook
+
+    write_notebook(project_dir / "good.ipynb", ["x = 1"])
+    plan = check_promotion(workspace.project, "good.ipynb")
+    assert plan.problems == (
+        f"the project {project_dir} is not a DVC repository; run `dvc init` (or `workbench init`) there first",
+    )
+    with pytest.raises(NotebookError):
+        promote(workspace, "good.ipynb")
+    assert not (project_dir / "params.yaml").exists()
+
+
+def test_an_out_below_a_file_is_a_problem(
+    dvc_project: Path, dvc_workspace: Workspace, notebook: NotebookFactory
+) -> None:
+    notebook("good.ipynb", ["x = 1"])
+    (dvc_project / "data").write_text("a file where a folder should be\n")
+    plan = check_promotion(dvc_workspace.project, "good.ipynb", outs=["data/clean.csv"], metrics=["data/m/x.json"])
+    assert plan.problems == (
+        "data/clean.csv cannot be written: data is a file, not a folder; choose another path or move the file",
+        "data/m/x.json cannot be written: data is a file, not a folder; choose another path or move the file",
+    )
+
+
+def test_a_file_that_cannot_be_written_is_a_notebook_error_and_restores_everything(
+    dvc_project: Path, dvc_workspace: Workspace, notebook: NotebookFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    notebook("train.ipynb", ["alpha = 0.1"])
+    (dvc_project / "params.yaml").write_text("# mine\nother: 1\n")
+    before = _files(dvc_project)
+
+    def read_only(path: Path, _text: str) -> None:
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(promote_module, "atomic_write_text", read_only)
+    with pytest.raises(NotebookError) as caught:
+        promote(dvc_workspace, "train.ipynb", outs=["out/model.json"])
+    assert caught.value.message == (
+        f"Cannot promote train.ipynb: a file could not be written ({dvc_project / 'params.yaml'}): Permission "
+        "denied. Nothing was changed; fix the file or folder and promote again."
+    )
+    assert caught.value.exit_code == 11
+    assert _files(dvc_project) == before and not (dvc_project / "out").exists()

@@ -7,16 +7,20 @@ otherwise it merges the defaults into ``params.yaml``, adds the stage with
 ``dvc stage add`` and records an audit event. Any failure on the way restores the
 files it touched. Promoting the same notebook with the same options again changes
 no file (and is still an audit event).
+
+Every refusal is a :class:`NotebookError` (exit code 11): a problem in the plan, a
+``params.yaml`` or ``dvc.yaml`` that cannot be read, a project that is not a DVC
+repository, DVC refusing the stage, or a file that cannot be written.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from workbench.core.errors import NotebookError, NotFound, ValidationError
+from workbench.core.errors import ConfigError, NotebookError, NotFound, ValidationError
 from workbench.core.hashing import sha256_bytes
 from workbench.notebooks.checks import check_notebook
 from workbench.pipelines._files import FileSnapshot, atomic_write_text
@@ -33,6 +37,7 @@ __all__ = ["RUNS_DIR", "check_promotion", "executed_notebook_path", "promote"]
 
 RUNS_DIR = "runs"
 _RESERVED = (".git", ".dvc", ".workbench")
+_T = TypeVar("_T")
 
 
 def executed_notebook_path(stage: str) -> str:
@@ -103,8 +108,17 @@ def check_promotion(
         problems.extend(report.problems)
     specs = list(report.parameters) if report is not None else []
 
-    stages = read_stages(project.root)
-    merge = _merge(project, name, specs, values) if report is not None and report.ok and not problems else None
+    if not (project.root / ".dvc").is_dir():
+        problems.append(
+            f"the project {project.root} is not a DVC repository; run `dvc init` (or `workbench init`) there first"
+        )
+    for name_of_file in ("dvc.yaml", PARAMS_FILE):
+        if (project.root / name_of_file).exists() and not (project.root / name_of_file).is_file():
+            problems.append(f"{name_of_file} is a folder; promotion writes it as a file, so move the folder away")
+    stages = _project_file(problems, "dvc.yaml", lambda: read_stages(project.root)) or {}
+    merge = None
+    if report is not None and report.ok and not problems:
+        merge = _project_file(problems, PARAMS_FILE, lambda: _merge(project, name, specs, values))
     if merge is not None:
         problems.extend(merge.problems)
     chosen = merge.values if merge is not None else {spec.name: spec.default for spec in specs}
@@ -136,6 +150,12 @@ def check_promotion(
     if notebook_rel is not None:
         dep_list.extend(_parameter_files(project, notebook_rel, chosen, produced_here))
     dep_list = [*dict.fromkeys(dep_list)]
+    for path in sorted(produced_here):
+        blocker = _file_in_the_way(project.root, path)
+        if blocker is not None:
+            problems.append(
+                f"{path} cannot be written: {blocker} is a file, not a folder; choose another path or move the file"
+            )
     for path in sorted(set(dep_list) & produced_here):
         problems.append(f"{path} is both a dep and an out of this stage; a stage cannot read what it writes")
     for path in sorted(produced_here & produced_elsewhere):
@@ -166,6 +186,29 @@ def check_promotion(
         unchanged=unchanged,
         stage_changed=stage_changed,
     )
+
+
+def _project_file(problems: list[str], name: str, read: Callable[[], _T]) -> _T | None:
+    """``read()``, or None with the reason in ``problems`` when the project file cannot be used."""
+    try:
+        return read()
+    except ConfigError as exc:
+        problems.append(exc.message)
+    except UnicodeDecodeError as exc:
+        problems.append(f"{name} is not UTF-8 text ({exc.reason}); fix it or restore it from git")
+    except OSError as exc:
+        problems.append(f"{name} cannot be read ({exc.strerror or exc}); fix it or restore it from git")
+    return None
+
+
+def _file_in_the_way(root: Path, relative: str) -> str | None:
+    """The first folder of ``relative`` that exists as a file (nothing can be written below it)."""
+    parts = Path(relative).parts[:-1]
+    for depth in range(1, len(parts) + 1):
+        candidate = root.joinpath(*parts[:depth])
+        if candidate.exists() and not candidate.is_dir():
+            return "/".join(parts[:depth])
+    return None
 
 
 def _merge(project: Project, stage: str, specs: list[Any], values: Mapping[str, Any] | None = None) -> ParamsMerge:
@@ -298,6 +341,14 @@ def promote(
                 "updated_params": list(merge.updated),
             },
         )
+    except OSError as exc:
+        snapshot.restore()
+        failed = exc.filename2 or exc.filename  # os.replace(temporary, target) names the target second
+        where = f" ({failed})" if failed else ""
+        raise NotebookError(
+            f"Cannot promote {plan.notebook}: a file could not be written{where}: {exc.strerror or exc}. "
+            "Nothing was changed; fix the file or folder and promote again."
+        ) from exc
     except BaseException:
         snapshot.restore()
         raise
