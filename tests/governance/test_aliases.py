@@ -56,9 +56,9 @@ def test_a_protected_alias_spelt_with_capitals_in_the_policy_still_protects(
     governed: Workspace, project_dir: Path
 ) -> None:
     policy = project_dir / "pipelines" / "admissions" / "policy.yaml"
-    policy.write_text(policy.read_text().replace("protects: [production]", "protects: [Production]"))
-    with pytest.raises(PermissionDenied, match="only the promotion gate moves it"):
-        set_alias(governed, "admissions", "production", 1)
+    policy.write_text(policy.read_text().replace("protects: [production]", "protects: [production, Staging]"))
+    with pytest.raises(PermissionDenied, match="'staging' is protected by policy"):
+        set_alias(governed, "admissions", "staging", 1)
 
 
 def test_the_cli_refuses_with_exit_2_and_the_fix(governed: Workspace, capsys: pytest.CaptureFixture[str]) -> None:
