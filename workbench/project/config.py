@@ -161,8 +161,8 @@ class Project:
             else ""
         )
         raise ValidationError(
-            f"The {what} {text!r} resolves to {resolved}, outside the project {root}{extra}. Use a path inside "
-            "the project, or list the folder under `allowed_folders` in [tool.workbench].",
+            f"The {what} {text!r} is outside the project {root}{extra} (it resolves to {resolved}). Use a path "
+            "inside the project, or list the folder under `allowed_folders` in [tool.workbench].",
             details={"path": text, "resolved": str(resolved), "project": str(root)},
         )
 
