@@ -25,6 +25,7 @@ EXIT_BROKEN_PIPE = 141
 COMMAND_MODULES = [
     "workbench.cli.project",
     "workbench.cli.audit",
+    "workbench.cli.keys",
     "workbench.cli.pipelines",
     "workbench.cli.schedules",
     "workbench.cli.models",

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.core.errors import ConfigError, NotAProjectError, ValidationError
+from workbench.project.roster import Roster, parse_roster
 
 __all__ = ["Project", "ProjectConfig", "find_project", "load_project"]
 
@@ -34,6 +35,7 @@ class ProjectConfig:
     scheduler_interval_s: float = 30.0
     allowed_folders: tuple[str, ...] = ()
     allowed_protocols: tuple[str, ...] = ()
+    roster: Roster = field(default_factory=Roster)
     raw: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -46,6 +48,7 @@ class ProjectConfig:
             "scheduler",
             "allowed_folders",
             "allowed_protocols",
+            "people",
         }
         unknown = sorted(set(data) - known - {"name"})
         if unknown:
@@ -75,6 +78,7 @@ class ProjectConfig:
             scheduler_interval_s=float(scheduler.get("interval_s", 30.0)),
             allowed_folders=folders,
             allowed_protocols=tuple(p.lower() for p in protocols),
+            roster=parse_roster(data.get("people"), source),
             raw=dict(data),
         )
 
