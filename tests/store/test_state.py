@@ -93,3 +93,34 @@ def test_a_version_pointed_at_other_bytes_is_named(promoted: Workspace, project_
     assert check(promoted, "admissions") == [
         "model_versions admissions:1: artifact digests differ from the registration (model)"
     ]
+
+
+def test_scoring_refuses_while_the_rows_differ_from_the_chain(promoted: Workspace, project_dir: Path) -> None:
+    from tests.jobs.conftest import write_input
+    from workbench.core.errors import AuditChainBroken
+    from workbench.jobs import score
+
+    write_input(project_dir, n=50)
+    with db(project_dir) as conn:
+        (text,) = conn.execute("SELECT artifacts FROM model_versions WHERE version = 1").fetchone()
+        artifacts = json.loads(text)
+        artifacts["model"]["digest"] = "sha256:" + "1" * 64
+        conn.execute("UPDATE model_versions SET artifacts = ? WHERE version = 1", (json.dumps(artifacts),))
+    with pytest.raises(AuditChainBroken, match="differ from the audit chain") as raised:
+        score(promoted, "admissions@production", "data/applicants.parquet", "out.parquet")
+    assert "artifact digests differ from the registration (model)" in raised.value.details[0]
+    assert not (project_dir / "out.parquet").exists()
+
+
+def test_audit_verify_names_the_edited_rows(promoted: Workspace, project_dir: Path) -> None:
+    import subprocess
+    import sys
+
+    with db(project_dir) as conn:
+        conn.execute("UPDATE aliases SET version = 3 WHERE alias = 'production'")
+    result = subprocess.run(
+        [sys.executable, "-m", "workbench.cli.main", "audit", "verify"],
+        cwd=project_dir, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 10, result.stderr
+    assert "admissions@production: points at version 3" in result.stdout

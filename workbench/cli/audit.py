@@ -21,7 +21,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     log.add_argument("--limit", type=int, help="at most this many (newest)")
     log.set_defaults(handler=_log)
 
-    verify = sub.add_parser("verify", help="recompute the hash chain; exit 0 only if intact")
+    verify = sub.add_parser(
+        "verify", help="recompute the hash chain and check the governed rows against it; exit 0 only if both hold"
+    )
     verify.add_argument("--json", action="store_true")
     verify.set_defaults(handler=_verify)
 
@@ -71,11 +73,16 @@ def _verify(args: argparse.Namespace) -> int:
     from workbench.core.errors import AuditChainBroken
     from workbench.project.workspace import open_workspace
 
-    report = open_workspace().verify_audit()
+    workspace = open_workspace()
+    report = workspace.verify_audit()
+    state = workspace.verify_state()
     if args.json:
-        print_json(report.to_dict())
+        print_json({**report.to_dict(), "state": state.to_dict()})
     else:
         print(report.message)
         for warning in report.warnings:
             print(f"warning: {warning}")
-    return 0 if report.ok else AuditChainBroken.exit_code
+        print(state.message if state.ok else f"state: {len(state.problems)} row(s) differ from the audit chain:")
+        for problem in state.problems:
+            print(f"  - {problem}")
+    return 0 if report.ok and state.ok else AuditChainBroken.exit_code

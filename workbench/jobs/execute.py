@@ -206,6 +206,7 @@ def _reference(workspace: Workspace, version: Any) -> bytes | None:
 
 def _execute(workspace: Workspace, job: Job, reporter: _Reporter) -> tuple[ScoringOutcome, dict[str, Any], Any]:
     version = get_version(workspace, job.model_ref)
+    workspace.require_state(version.name, f"score with {version.ref}")
     settings = MonitoringSettings.from_dict(job.options.get("monitoring"))
     model = version.artifact("model")
     bundle = ModelBundle(

@@ -85,6 +85,7 @@ def submit_score_job(
         compression=compression,
     )
     version = get_version(workspace, ref)
+    workspace.require_state(version.name, f"score with {version.ref}")
     approval = check_scoring_approval(workspace, version)
     source_name = workspace.project.relative(approval.policy.path) if approval.policy else ""
     routing = parse_routing(approval.policy.routing, source_name) if approval.policy else Routing()

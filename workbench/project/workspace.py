@@ -17,11 +17,13 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from workbench.artifacts.store import ArtifactStore, open_artifacts
+from workbench.core.errors import AuditChainBroken
 from workbench.core.models import AuditEvent, ChainReport, Identity
 from workbench.project.config import Project, load_project
 from workbench.project.identity import current_identity
 from workbench.store import audit
 from workbench.store.engine import Store, open_store
+from workbench.store.state import StateReport, verify_state
 
 __all__ = ["Tx", "Workspace", "open_workspace"]
 
@@ -91,6 +93,22 @@ class Workspace:
         head_file = self.project.audit_head_file if self.store.backend == "sqlite" else None
         with self.read() as conn:
             return audit.verify(conn, head_file)
+
+    def verify_state(self, name: str | None = None) -> StateReport:
+        """The versions, aliases and decisions (of model ``name``, or all) against the chain."""
+        with self.read() as conn:
+            return verify_state(conn, name)
+
+    def require_state(self, name: str, acting: str) -> None:
+        """Refuse to ``acting`` (e.g. "promote") on model ``name`` while its rows differ from the chain."""
+        report = self.verify_state(name)
+        if not report.ok:
+            raise AuditChainBroken(
+                f"Refusing to {acting}: the database's rows for {name} differ from the audit chain, so they cannot "
+                "be trusted. Restore the database from a backup (the chain and `workbench audit verify` say what "
+                "each row should be).",
+                details=[str(p) for p in report.problems],
+            )
 
 
 def open_workspace(start: str | os.PathLike[str] | None = None, identity: Identity | None = None) -> Workspace:
