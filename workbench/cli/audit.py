@@ -27,6 +27,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     verify.add_argument("--json", action="store_true")
     verify.set_defaults(handler=_verify)
 
+    checkpoint = sub.add_parser(
+        "checkpoint", help="sign the chain's head with your key into audit/checkpoints.jsonl (commit that file)"
+    )
+    checkpoint.set_defaults(handler=_checkpoint)
+
 
 def _log(args: argparse.Namespace) -> int:
     from workbench.project.workspace import open_workspace
@@ -71,13 +76,16 @@ def _log(args: argparse.Namespace) -> int:
 
 def _verify(args: argparse.Namespace) -> int:
     from workbench.core.errors import AuditChainBroken
+    from workbench.project.checkpoints import verify_checkpoints
     from workbench.project.workspace import open_workspace
 
     workspace = open_workspace()
     report = workspace.verify_audit()
     state = workspace.verify_state()
+    with workspace.read() as conn:
+        anchors = verify_checkpoints(workspace.project, conn)
     if args.json:
-        print_json({**report.to_dict(), "state": state.to_dict()})
+        print_json({**report.to_dict(), "state": state.to_dict(), "checkpoints": anchors.to_dict()})
     else:
         print(report.message)
         for warning in report.warnings:
@@ -85,4 +93,27 @@ def _verify(args: argparse.Namespace) -> int:
         print(state.message if state.ok else f"state: {len(state.problems)} row(s) differ from the audit chain:")
         for problem in state.problems:
             print(f"  - {problem}")
-    return 0 if report.ok and state.ok else AuditChainBroken.exit_code
+        print(anchors.message if anchors.ok else "checkpoints: the database does not match the signed checkpoints:")
+        for problem in anchors.problems:
+            print(f"  - {problem}")
+    return 0 if report.ok and state.ok and anchors.ok else AuditChainBroken.exit_code
+
+
+def _checkpoint(args: argparse.Namespace) -> int:
+    from workbench.project.checkpoints import CHECKPOINTS_FILE, write_checkpoint
+    from workbench.project.keys import load_signing_key
+    from workbench.project.workspace import open_workspace
+
+    workspace = open_workspace()
+    key = load_signing_key(workspace.project.root)
+    report = workspace.verify_audit()
+    if not report.ok:
+        from workbench.core.errors import AuditChainBroken
+
+        raise AuditChainBroken(f"Refusing to sign a checkpoint over a broken chain: {report.message}")
+    with workspace.read() as conn:
+        signed = write_checkpoint(workspace.project, conn, key)
+    claims = signed.statement.claims
+    print(f"signed checkpoint of seq {claims['seq']} ({str(claims['hash'])[:12]}) as {signed.statement.signer}")
+    print(f"commit {CHECKPOINTS_FILE} to anchor it in the repository's history")
+    return 0

@@ -14,6 +14,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     init.add_argument("path", nargs="?", default=None, help="project folder (default: current folder)")
     init.add_argument("--no-git", action="store_true", help="do not run `git init`")
     init.add_argument("--no-dvc", action="store_true", help="do not run `dvc init`")
+    init.add_argument(
+        "--new-store",
+        action="store_true",
+        help="start a new, empty database on purpose where the checkpoints record an older one (signed)",
+    )
     init.set_defaults(handler=_init)
 
     whoami = subparsers.add_parser("whoami", help="show the acting identity and its roles")
@@ -30,6 +35,13 @@ def _init(args: argparse.Namespace) -> int:
     from workbench.project.workspace import open_workspace
 
     result = init_project(args.path, git=not args.no_git, dvc=not args.no_dvc)
+    if args.new_store:
+        from workbench.project.checkpoints import NEW_STORE, write_checkpoint
+        from workbench.project.keys import load_signing_key
+
+        key = load_signing_key(result.project.root)
+        write_checkpoint(result.project, None, key, kind=NEW_STORE, note="workbench init --new-store")
+        print("  signed the start of a new store into audit/checkpoints.jsonl")
     workspace = open_workspace(result.project.root)
     if result.created:
         workspace.record("project.init", f"project:{result.project.root.name}", {"created": result.created})

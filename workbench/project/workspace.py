@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 from workbench.artifacts.store import ArtifactStore, open_artifacts
 from workbench.core.errors import AuditChainBroken
 from workbench.core.models import AuditEvent, ChainReport, Identity
+from workbench.project.checkpoints import refuse_recreated_store
 from workbench.project.config import Project, load_project
 from workbench.project.identity import current_identity
 from workbench.store import audit
@@ -49,7 +50,10 @@ class Workspace:
 
     @cached_property
     def store(self) -> Store:
-        return open_store(self.project.db_url)
+        store = open_store(self.project.db_url)
+        with store.begin() as conn:
+            refuse_recreated_store(self.project, conn)
+        return store
 
     @cached_property
     def artifacts(self) -> ArtifactStore:
