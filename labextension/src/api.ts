@@ -105,8 +105,16 @@ export class WorkbenchClient {
     return this.get('models');
   }
 
-  listVersions(name: string, alias?: string): Promise<IVersionList> {
-    return this.get(`models/${segment(name)}/versions`, { alias });
+  /**
+   * A page of the model's versions, newest first; pass the previous page's
+   * `next_cursor` as `cursor` for the next one.
+   */
+  listVersions(
+    name: string,
+    alias?: string,
+    cursor?: string
+  ): Promise<IVersionList> {
+    return this.get(`models/${segment(name)}/versions`, { alias, cursor });
   }
 
   reviewState(
@@ -258,6 +266,10 @@ export class WorkbenchClient {
     return this.get(`jobs/${segment(id)}/log`);
   }
 
+  /**
+   * A page of the review queue, oldest first; `query.cursor` (a previous
+   * page's `next_cursor`) continues after it.
+   */
   listReviewItems(query: Query = {}): Promise<IReviewItemList> {
     return this.get('review/items', query);
   }

@@ -127,6 +127,8 @@ export interface IModelList {
 
 export interface IVersionList {
   versions: IVersionSummary[];
+  /** Send back as `cursor` for the next page; null on the last page. */
+  next_cursor: string | null;
 }
 
 export interface ICheckRecord {
@@ -436,6 +438,8 @@ export interface IReviewItem {
 
 export interface IReviewItemList {
   items: IReviewItem[];
+  /** Send back as `cursor` for the next page; null on the last page. */
+  next_cursor: string | null;
 }
 
 export interface IAuditEvent {

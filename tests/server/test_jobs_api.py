@@ -141,4 +141,4 @@ async def test_lookup_errors(jp_fetch, path: tuple[str, ...], kwargs: dict, stat
 async def test_an_empty_queue_is_an_empty_list(jp_fetch, api_schema) -> None:
     code, body = await _call(jp_fetch, "review", "items")
 
-    assert (code, body) == (200, {"items": []})
+    assert (code, body) == (200, {"items": [], "next_cursor": None})

@@ -24,7 +24,7 @@ from workbench.registry.models import ModelVersion
 from workbench.registry.versions import get_version_in
 from workbench.store.schema import check_results, decisions
 
-__all__ = ["Decision", "approve", "approver_problem", "checks_current", "decide", "reject"]
+__all__ = ["Decision", "approve", "approver_problem", "checks_current", "decide", "policy_has_checks", "reject"]
 
 
 @dataclass(frozen=True)
@@ -49,14 +49,19 @@ def is_approver(identity: Identity, policy: Policy) -> bool:
     return identity.name in policy.approver_users or bool(set(identity.roles) & set(policy.approver_roles))
 
 
-def checks_current(conn: Connection, version: ModelVersion, policy: Policy) -> bool:
-    """Whether the version's checks have been evaluated under this exact policy revision."""
-    if not (
+def policy_has_checks(policy: Policy) -> bool:
+    """Whether the policy asks for any check; without one, checks are always current."""
+    return bool(
         policy.metric_thresholds
         or policy.fairness_limits
         or policy.drift_max_share is not None
         or policy.contract_required
-    ):
+    )
+
+
+def checks_current(conn: Connection, version: ModelVersion, policy: Policy) -> bool:
+    """Whether the version's checks have been evaluated under this exact policy revision."""
+    if not policy_has_checks(policy):
         return True
     found = conn.execute(
         sa.select(check_results.c.id)

@@ -10,6 +10,7 @@ version goes through the same gate.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,16 +18,18 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from workbench.core.errors import PromotionBlocked, ValidationError
+from workbench.core.models import Identity
 from workbench.core.refs import ModelRef
 from workbench.governance.approvals import checks_current, is_approver
 from workbench.governance.policy import Policy, find_policy
+from workbench.project.config import Project
 from workbench.project.workspace import Workspace
 from workbench.registry.aliases import AliasMove, move_alias
 from workbench.registry.models import ModelVersion
 from workbench.registry.versions import get_version_in
 from workbench.store.schema import check_results
 
-__all__ = ["GateStatus", "gate_status", "gate_status_in", "promote"]
+__all__ = ["GateStatus", "failed_checks", "gate_status", "gate_status_in", "gate_verdict", "promote"]
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,12 @@ def _current_check_failures(conn: Connection, version: ModelVersion, policy: Pol
         )
         .order_by(check_results.c.id.desc())
     ).all()
+    return failed_checks(rows)
+
+
+def failed_checks(rows: Sequence[Any]) -> list[str]:
+    """The failed required checks of the newest evaluation, from check-result rows of one version
+    under one policy, newest first (``message``, ``check``, ``status``, ``required``, ``evaluated_at``)."""
     if not rows:
         return []
     newest = rows[0].evaluated_at
@@ -90,41 +99,70 @@ def _current_check_failures(conn: Connection, version: ModelVersion, policy: Pol
 def gate_status_in(
     conn: Connection, workspace: Workspace, version: ModelVersion, alias: str, policy: Policy
 ) -> GateStatus:
-    unmet: list[str] = []
-    if not checks_current(conn, version, policy):
-        unmet.append(
-            f"checks have not been run under the current policy ({policy.path.name}); "
-            f"run `workbench check {version.ref}`"
-        )
-    else:
-        unmet.extend(_current_check_failures(conn, version, policy))
-    rejections = [d for d in version.decisions if d["decision"] == "reject"]
-    for rejection in rejections:
-        unmet.append(f"rejected by {rejection['actor']}: {rejection['comment']}")
-    approvers = set()
-    for decision in version.decisions:
-        if decision["decision"] != "approve":
-            continue
-        identity_roles = tuple(workspace.project.roles_of(decision["actor"]))
-        from workbench.core.models import Identity
-
-        voter = Identity(decision["actor"], "record", identity_roles)
-        if not is_approver(voter, policy):
-            continue
-        if voter.name == version.author and not policy.allow_self_approval:
-            continue
-        approvers.add(voter.name)
-    if len(approvers) < policy.approvals_required:
-        unmet.append(f"needs {policy.approvals_required} approvals from allowed approvers, has {len(approvers)}")
+    current = checks_current(conn, version, policy)
+    failures = _current_check_failures(conn, version, policy) if current else []
+    approvals, unmet = gate_verdict(
+        version.ref,
+        version.author,
+        version.decisions,
+        policy,
+        workspace.project,
+        checks_current=current,
+        check_failures=failures,
+    )
     return GateStatus(
         version.ref,
         alias,
         workspace.project.relative(policy.path),
         policy.sha256,
-        len(approvers),
+        approvals,
         policy.approvals_required,
-        tuple(unmet),
+        unmet,
     )
+
+
+def gate_verdict(
+    ref: str,
+    author: str,
+    decided: Iterable[dict[str, Any]],
+    policy: Policy,
+    project: Project,
+    *,
+    checks_current: bool,
+    check_failures: list[str],
+) -> tuple[int, tuple[str, ...]]:
+    """The gate's rule on facts already read: (counted approvals, unmet conditions).
+
+    ``decided`` are the version's decisions (``actor``, ``decision``, ``comment``) in the order
+    they were made; ``check_failures`` the failed required checks of the newest evaluation
+    under ``policy``. Approvers are judged by the project's *current* roles, as the gate
+    promises. The version list (:mod:`workbench.governance.summaries`) applies this same rule
+    to a page of versions read at once.
+    """
+    unmet: list[str] = []
+    if not checks_current:
+        unmet.append(
+            f"checks have not been run under the current policy ({policy.path.name}); run `workbench check {ref}`"
+        )
+    else:
+        unmet.extend(check_failures)
+    decided = list(decided)
+    for rejection in decided:
+        if rejection["decision"] == "reject":
+            unmet.append(f"rejected by {rejection['actor']}: {rejection['comment']}")
+    approvers = set()
+    for decision in decided:
+        if decision["decision"] != "approve":
+            continue
+        voter = Identity(decision["actor"], "record", tuple(project.roles_of(decision["actor"])))
+        if not is_approver(voter, policy):
+            continue
+        if voter.name == author and not policy.allow_self_approval:
+            continue
+        approvers.add(voter.name)
+    if len(approvers) < policy.approvals_required:
+        unmet.append(f"needs {policy.approvals_required} approvals from allowed approvers, has {len(approvers)}")
+    return len(approvers), tuple(unmet)
 
 
 def gate_status(workspace: Workspace, ref: str | ModelRef, alias: str = "production") -> GateStatus:

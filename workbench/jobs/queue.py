@@ -1,12 +1,18 @@
 """``queue list``: the rows scoring jobs sent to human review, oldest first.
 
+:func:`review_page` serves the same list a page at a time by key (the REST API's
+``cursor``); :func:`list_review_items` keeps ``offset`` for the CLI.
+
 Only jobs that succeeded have review items: a job inserts them in its final
 transaction, so a failed or cancelled job leaves none.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from workbench.core.errors import NotFound, ValidationError
 from workbench.jobs.listing import find_job_id
@@ -14,7 +20,7 @@ from workbench.jobs.models import ReviewItem
 from workbench.project.workspace import Workspace
 from workbench.store.schema import jobs, review_items
 
-__all__ = ["REVIEW_STATUSES", "get_review_item", "list_review_items"]
+__all__ = ["REVIEW_STATUSES", "ReviewPage", "get_review_item", "list_review_items", "review_page"]
 
 REVIEW_STATUSES = ("open", "decided")
 
@@ -33,23 +39,65 @@ def list_review_items(
     offset: int = 0,
 ) -> list[ReviewItem]:
     """Review items, oldest first; ``status`` None lists open and decided ones."""
-    if status is not None and status not in REVIEW_STATUSES:
-        raise ValidationError(f"Unknown review status {status!r}; use one of {', '.join(REVIEW_STATUSES)}.")
-    if limit is not None and limit < 1:
-        raise ValidationError("--limit must be at least 1.")
-    query = _query().order_by(review_items.c.id)
-    with workspace.read() as conn:
-        if job is not None:
-            query = query.where(review_items.c.job_id == find_job_id(conn, job))
-        if status is not None:
-            query = query.where(review_items.c.status == status)
-        if model is not None:
-            query = query.where(jobs.c.name == model)
+    _check(status, limit)
+    with workspace.store.read() as conn:
+        query = _filtered(conn, job, status, model).order_by(review_items.c.id)
         if limit is not None:
             query = query.limit(limit)
         if offset:
             query = query.offset(offset)
         return [ReviewItem.from_row(row) for row in conn.execute(query)]
+
+
+@dataclass(frozen=True)
+class ReviewPage:
+    """Review items oldest first; ``next_after`` continues after the last one (None: no more)."""
+
+    items: tuple[ReviewItem, ...]
+    next_after: int | None
+
+
+def review_page(
+    workspace: Workspace,
+    *,
+    job: str | None = None,
+    status: str | None = "open",
+    model: str | None = None,
+    limit: int = 100,
+    after: int | None = None,
+) -> ReviewPage:
+    """Up to ``limit`` items with an id above ``after``, oldest first (keyset pagination).
+
+    Each page costs the same however deep it is (the id is the primary key), and an item
+    is never listed twice or skipped while jobs add items or reviewers decide them; with
+    ``status="open"`` an item decided meanwhile simply drops out of the pages still to come.
+    """
+    _check(status, limit)
+    with workspace.store.read() as conn:
+        query = _filtered(conn, job, status, model)
+        if after is not None:
+            query = query.where(review_items.c.id > after)
+        rows = conn.execute(query.order_by(review_items.c.id).limit(limit + 1)).all()
+    items = tuple(ReviewItem.from_row(row) for row in rows[:limit])
+    return ReviewPage(items, items[-1].id if len(rows) > limit else None)
+
+
+def _check(status: str | None, limit: int | None) -> None:
+    if status is not None and status not in REVIEW_STATUSES:
+        raise ValidationError(f"Unknown review status {status!r}; use one of {', '.join(REVIEW_STATUSES)}.")
+    if limit is not None and limit < 1:
+        raise ValidationError("--limit must be at least 1.")
+
+
+def _filtered(conn: Connection, job: str | None, status: str | None, model: str | None) -> sa.Select:
+    query = _query()
+    if job is not None:
+        query = query.where(review_items.c.job_id == find_job_id(conn, job))
+    if status is not None:
+        query = query.where(review_items.c.status == status)
+    if model is not None:
+        query = query.where(jobs.c.name == model)
+    return query
 
 
 def get_review_item(workspace: Workspace, item_id: int) -> ReviewItem:

@@ -7,6 +7,7 @@ from dataclasses import asdict
 import tornado.web
 from jupyter_server.auth.decorator import authorized
 
+from workbench.project.workspace import Workspace
 from workbench.server.base import WorkbenchHandler
 from workbench.store.audit import list_events
 
@@ -24,7 +25,6 @@ class AuditEventsHandler(WorkbenchHandler):
     @tornado.web.authenticated
     @authorized
     async def get(self) -> None:
-        workspace = self.workspace()
         filters = {
             "subject_prefix": self.query_text("subject_prefix"),
             "action": self.query_text("action"),
@@ -32,12 +32,12 @@ class AuditEventsHandler(WorkbenchHandler):
             "limit": self.query_int("limit", 200, maximum=5000),
         }
 
-        def load() -> list[dict]:
+        def load(workspace: Workspace) -> dict:
             with workspace.read() as conn:
                 events = list_events(conn, newest_first=True, **filters)
-            return [asdict(event) for event in events]
+            return {"events": [asdict(event) for event in events]}
 
-        self.write_json({"events": await self.run_blocking(load)})
+        await self.reply(load)
 
 
 class AuditVerificationHandler(WorkbenchHandler):
@@ -48,9 +48,7 @@ class AuditVerificationHandler(WorkbenchHandler):
     @tornado.web.authenticated
     @authorized
     async def get(self) -> None:
-        workspace = self.workspace()
-        report = await self.run_blocking(workspace.verify_audit)
-        self.write_json(report.to_dict())
+        await self.reply(lambda workspace: workspace.verify_audit().to_dict())
 
 
 def audit_routes(prefix: str) -> list[tuple[str, type[WorkbenchHandler]]]:

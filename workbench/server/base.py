@@ -11,7 +11,12 @@ It owns the three things each handler would otherwise repeat:
   :meth:`WorkspaceProvider.identity`);
 - the project and workspace, from the :class:`WorkspaceProvider` in ``self.settings``;
 - input: the JSON body (:mod:`workbench.server.requests`), query arguments, and
-  paths confined to the project.
+  paths confined to the project;
+- blocking work: :meth:`WorkbenchHandler.reply` and :meth:`~WorkbenchHandler.run_blocking`
+  run it on the extension's bounded worker threads (:mod:`workbench.server.executor`),
+  never on the event loop. Locating the project reads files and naming the local user
+  may ask git, so ``self.project``, ``self.identity`` and ``self.workspace()`` are only
+  used inside that work.
 
 Subclasses decorate each verb method with ``@tornado.web.authenticated`` then
 ``@authorized`` and set ``auth_resource`` (``workbench:models`` ...).
@@ -19,7 +24,6 @@ Subclasses decorate each verb method with ``@tornado.web.authenticated`` then
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Callable
 from datetime import datetime
@@ -38,11 +42,12 @@ from workbench.core.errors import ValidationError, WorkbenchError
 from workbench.core.models import Identity
 from workbench.project.config import Project
 from workbench.project.workspace import Workspace
+from workbench.server.cursors import MAX_CURSOR_LENGTH, decode_cursor
 from workbench.server.models import ErrorBody
 from workbench.server.requests import JsonBody, parse_body
 from workbench.server.workspaces import WorkspaceProvider
 
-__all__ = ["SERVICES_SETTING", "WORKSPACES_SETTING", "WorkbenchHandler", "error_body"]
+__all__ = ["SERVICES_SETTING", "WORKSPACES_SETTING", "WorkbenchHandler", "encode_json", "error_body"]
 
 # The keys under which extension.py puts the WorkspaceProvider and the other
 # long-lived services (the process launcher) into the web app's settings.
@@ -69,6 +74,11 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, set | frozenset | tuple):
         return list(value)
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def encode_json(body: Any) -> str:
+    """The JSON text of an answer (datetimes, paths and sets as :func:`_json_default` says)."""
+    return json.dumps(body, default=_json_default)
 
 
 def error_body(status_code: int, exc: BaseException | None) -> ErrorBody:
@@ -160,6 +170,11 @@ class WorkbenchHandler(ExtensionHandlerMixin, APIHandler):
             raise ValidationError(f"The query argument `{name}` must be between {minimum} and {maximum}.")
         return value
 
+    def query_cursor(self, kind: str) -> int | None:
+        """The key that ``?cursor=`` (a ``next_cursor`` of the ``kind`` list) continues after, or None."""
+        text = self.query_text("cursor", max_length=MAX_CURSOR_LENGTH)
+        return None if text is None else decode_cursor(kind, text)
+
     def project_path(self, path: str, what: str = "path") -> Path:
         """``path`` (relative to the project root) resolved, refusing anything outside the project (400)."""
         if not isinstance(path, str) or not path.strip() or "\x00" in path:
@@ -180,12 +195,19 @@ class WorkbenchHandler(ExtensionHandlerMixin, APIHandler):
     # -- answers ------------------------------------------------------------------
 
     async def run_blocking(self, func: Callable[[], T]) -> T:
-        """Run ``func`` (database or file work) in a thread, off the server's event loop."""
-        return await asyncio.to_thread(func)
+        """Run ``func`` (database or file work) on a worker thread, off the server's event loop."""
+        return await self.services.pool.run(func)
+
+    async def reply(self, work: Callable[[Workspace], Any], status: int = 200) -> None:
+        """Answer ``work(workspace)`` as JSON; the workspace, the work and the encoding all run
+        on one worker thread, so the event loop only sends the bytes."""
+        payload = await self.run_blocking(lambda: encode_json(work(self.workspace())))
+        self.set_status(status)
+        self.finish(payload)
 
     def write_json(self, body: Any, status: int = 200) -> None:
         self.set_status(status)
-        self.finish(json.dumps(body, default=_json_default))
+        self.finish(encode_json(body))
 
     def write_html(self, data: bytes, filename: str, *, download: bool) -> None:
         """An HTML document (a report), shown inline or as a download named ``filename``."""

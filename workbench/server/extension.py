@@ -3,7 +3,9 @@
 :class:`WorkbenchApp` reads its configuration (``c.WorkbenchApp.*``), builds the
 services and puts them into the web app's settings, where the handlers find them.
 ``workspace_provider_class`` is a traitlets ``Type`` so a deployment can swap the
-implementation without touching the handlers. Once the event loop runs, the
+implementation without touching the handlers. The handlers' worker threads
+(:class:`~workbench.server.executor.WorkerPool`, ``worker_threads``) are made
+here and closed with the server. Once the event loop runs, the
 pipelines scheduler starts here when the project enables it, and stops with the
 server.
 """
@@ -15,10 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Type, Unicode
+from traitlets import Int, Type, Unicode
 
 from workbench._version import __version__
 from workbench.server.base import SERVICES_SETTING, WORKSPACES_SETTING
+from workbench.server.executor import DEFAULT_WORKER_THREADS, WorkerPool
 from workbench.server.handlers import default_handlers
 from workbench.server.launcher import ProcessLauncher
 from workbench.server.scheduling import ServerScheduler
@@ -33,6 +36,7 @@ class Services:
 
     launcher: ProcessLauncher
     scheduler: ServerScheduler
+    pool: WorkerPool
 
 
 class WorkbenchApp(ExtensionApp):
@@ -57,14 +61,25 @@ class WorkbenchApp(ExtensionApp):
         help="Locates the project and opens a workspace per authenticated user.",
     )
 
+    worker_threads = Int(
+        DEFAULT_WORKER_THREADS,
+        min=1,
+        config=True,
+        help=(
+            "Threads on which workbench handlers run their database and file work (the health check has "
+            "one more of its own). More requests than this wait their turn without blocking the server."
+        ),
+    )
+
     def initialize_settings(self) -> None:
         assert self.serverapp is not None
         # A relative project_root is taken from the server's root_dir; an absolute one as it is.
         start = (Path(self.serverapp.root_dir).expanduser() / Path(self.project_root).expanduser()).resolve()
         provider = self.workspace_provider_class(start)
         self.settings[WORKSPACES_SETTING] = provider
-        self.settings[SERVICES_SETTING] = Services(ProcessLauncher(), ServerScheduler(provider, self.log))
-        self.log.info("workbench %s: locating the project from %s", __version__, start)
+        pool = WorkerPool(self.worker_threads)
+        self.settings[SERVICES_SETTING] = Services(ProcessLauncher(), ServerScheduler(provider, self.log), pool)
+        self.log.info("workbench %s: locating the project from %s; %d worker threads", __version__, start, pool.workers)
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(default_handlers)
@@ -82,3 +97,4 @@ class WorkbenchApp(ExtensionApp):
         if services is not None:
             await services.scheduler.stop()
             await services.launcher.close()
+            services.pool.close()

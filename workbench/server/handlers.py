@@ -30,38 +30,42 @@ API_PREFIX = "/workbench/api"
 
 
 class HealthHandler(WorkbenchHandler):
-    """``GET /workbench/api/health``: version, project root, database backend, user."""
+    """``GET /workbench/api/health``: version, project root, database backend, user.
+
+    It runs on the health check's own thread, never queued behind other handlers' work.
+    """
 
     auth_resource = "workbench:health"
 
     @tornado.web.authenticated
     @authorized
     async def get(self) -> None:
+        scheduler = self.services.scheduler.running
+        body = await self.services.pool.run_health(lambda: self._health(scheduler))
+        self.write_json(body.to_dict())
+
+    def _health(self, scheduler: bool) -> HealthResponse:
         project = self.project
         identity = self.identity
-        scheduler = self.services.scheduler.running
         if project is None:
-            body = HealthResponse(
+            return HealthResponse(
                 version=__version__,
                 user=identity.name,
                 hint=self.workspaces.not_a_project_hint(),
                 identity_source=identity.source,
                 scheduler=scheduler,
             )
-        else:
-            workspace = self.workspace()
-            # Opening the store may create and migrate the database: keep it off the event loop.
-            backend = await self.run_blocking(lambda: workspace.store.backend)
-            body = HealthResponse(
-                version=__version__,
-                user=identity.name,
-                roles=list(identity.roles),
-                project_root=str(project.root),
-                db_backend=backend,
-                identity_source=identity.source,
-                scheduler=scheduler,
-            )
-        self.write_json(body.to_dict())
+        # Opening the store creates and migrates the database on first use.
+        backend = self.workspace().store.backend
+        return HealthResponse(
+            version=__version__,
+            user=identity.name,
+            roles=list(identity.roles),
+            project_root=str(project.root),
+            db_backend=backend,
+            identity_source=identity.source,
+            scheduler=scheduler,
+        )
 
 
 class UnknownEndpointHandler(WorkbenchHandler):

@@ -4,8 +4,8 @@ Submitting a job calls the jobs service's ``score(..., detach=True)``: it valida
 the request (model, contract, paths inside the project), records the job as queued
 and starts ``workbench jobs run ID`` in its own process, so the answer (``202``,
 the job) comes at once. Progress, cancellation and logs read the job's record;
-the review queue lists the rows jobs routed to a person and records decisions
-(``list_review_items``, ``decide_review_item``).
+the review queue lists the rows jobs routed to a person, a page at a time by cursor
+(``review_page``), and records decisions (``decide_review_item``).
 """
 
 from __future__ import annotations
@@ -15,12 +15,18 @@ from jupyter_server.auth.decorator import authorized
 
 from workbench.core.errors import ValidationError
 from workbench.jobs import cancel_job, decide_review_item, get_job, list_jobs, list_review_items, score
+from workbench.jobs.queue import ReviewPage, review_page
+from workbench.project.workspace import Workspace
 from workbench.server.base import WorkbenchHandler
+from workbench.server.cursors import encode_cursor
 from workbench.server.models import LogResponse
 
 __all__ = ["job_routes"]
 
 LOG_TAIL_CHARS = 64 * 1024
+MAX_REVIEW_PAGE = 1000
+MAX_REVIEW_OFFSET = 10_000
+REVIEW_CURSOR = "review"
 
 
 class JobsHandler(WorkbenchHandler):
@@ -31,12 +37,14 @@ class JobsHandler(WorkbenchHandler):
     @tornado.web.authenticated
     @authorized
     async def get(self) -> None:
-        workspace = self.workspace()
         status = self.query_text("status")
         model = self.query_text("model")
         limit = self.query_int("limit", 50, maximum=500)
-        found = await self.run_blocking(lambda: list_jobs(workspace, status=status, model=model, limit=limit))
-        self.write_json({"jobs": [job.to_dict() for job in found]})
+
+        def load(workspace: Workspace) -> dict:
+            return {"jobs": [job.to_dict() for job in list_jobs(workspace, status=status, model=model, limit=limit)]}
+
+        await self.reply(load)
 
     @tornado.web.authenticated
     @authorized
@@ -53,9 +61,7 @@ class JobsHandler(WorkbenchHandler):
             "top_k": int(top_k or 3),
             "overwrite": body.flag("overwrite"),
         }
-        workspace = self.workspace()
-        job = await self.run_blocking(lambda: score(workspace, ref, source, target, detach=True, **options))
-        self.write_json(job.to_dict(), status=202)
+        await self.reply(lambda workspace: score(workspace, ref, source, target, detach=True, **options).to_dict(), 202)
 
 
 class JobHandler(WorkbenchHandler):
@@ -66,9 +72,7 @@ class JobHandler(WorkbenchHandler):
     @tornado.web.authenticated
     @authorized
     async def get(self, job_id: str) -> None:
-        workspace = self.workspace()
-        job = await self.run_blocking(lambda: get_job(workspace, job_id))
-        self.write_json(job.to_dict())
+        await self.reply(lambda workspace: get_job(workspace, job_id).to_dict())
 
     @tornado.web.authenticated
     @authorized
@@ -76,9 +80,7 @@ class JobHandler(WorkbenchHandler):
         body = self.json_body("status")
         if body.required_text("status", max_length=20) != "cancelled":
             raise ValidationError('A job can only be changed to {"status": "cancelled"}.')
-        workspace = self.workspace()
-        job = await self.run_blocking(lambda: cancel_job(workspace, job_id))
-        self.write_json(job.to_dict(), status=202)
+        await self.reply(lambda workspace: cancel_job(workspace, job_id).to_dict(), 202)
 
 
 class JobLogHandler(WorkbenchHandler):
@@ -89,38 +91,56 @@ class JobLogHandler(WorkbenchHandler):
     @tornado.web.authenticated
     @authorized
     async def get(self, job_id: str) -> None:
-        workspace = self.workspace()
-        job = await self.run_blocking(lambda: get_job(workspace, job_id))
-        text, truncated, relative = "", False, None
-        if job.log_path:
-            path = self.project_path(job.log_path, "log path")
-            relative = workspace.project.relative(path)
-            if path.is_file():
-                raw = await self.run_blocking(lambda: path.read_text(encoding="utf-8", errors="replace"))
-                truncated = len(raw) > LOG_TAIL_CHARS
-                text = raw[-LOG_TAIL_CHARS:]
-        self.write_json(LogResponse(job.id, text, truncated, relative).to_dict())
+        def load(workspace: Workspace) -> dict:
+            job = get_job(workspace, job_id)
+            text, truncated, relative = "", False, None
+            if job.log_path:
+                path = self.project_path(job.log_path, "log path")
+                relative = workspace.project.relative(path)
+                if path.is_file():
+                    raw = path.read_text(encoding="utf-8", errors="replace")
+                    truncated = len(raw) > LOG_TAIL_CHARS
+                    text = raw[-LOG_TAIL_CHARS:]
+            return LogResponse(job.id, text, truncated, relative).to_dict()
+
+        await self.reply(load)
 
 
 class ReviewItemsHandler(WorkbenchHandler):
-    """``GET /workbench/api/review/items?status=open&job=&model=&limit=&offset=``: oldest first."""
+    """``GET /workbench/api/review/items?status=open&job=&model=&limit=&cursor=``: oldest first,
+    a page at a time; ``next_cursor`` continues. ``offset`` (at most 10,000) is kept for old
+    clients; each page by cursor costs the same however deep it is."""
 
     auth_resource = "workbench:review"
 
     @tornado.web.authenticated
     @authorized
     async def get(self) -> None:
-        workspace = self.workspace()
         status = self.query_text("status", "open")
         filters = {
             "job": self.query_text("job"),
             "model": self.query_text("model"),
             "status": None if status == "all" else status,
-            "limit": self.query_int("limit", 100, maximum=1000),
-            "offset": self.query_int("offset", 0, minimum=0, maximum=10_000_000) or 0,
         }
-        items = await self.run_blocking(lambda: list_review_items(workspace, **filters))
-        self.write_json({"items": [item.to_dict() for item in items]})
+        limit = self.query_int("limit", 100, maximum=MAX_REVIEW_PAGE) or 100
+        after = self.query_cursor(REVIEW_CURSOR)
+        offset = self.query_int("offset", 0, minimum=0, maximum=MAX_REVIEW_OFFSET) or 0
+        if offset and after is not None:
+            raise ValidationError("Send either `cursor` or `offset`, not both; `cursor` is the one to follow.")
+
+        def load(workspace: Workspace) -> dict:
+            if offset:
+                items = list_review_items(workspace, **filters, limit=limit + 1, offset=offset)
+                page = ReviewPage(tuple(items[:limit]), items[limit - 1].id if len(items) > limit else None)
+            else:
+                page = review_page(workspace, **filters, limit=limit, after=after)
+            following = page.next_after
+            return {
+                "items": [item.to_dict() for item in page.items],
+                "next_cursor": None if following is None else encode_cursor(REVIEW_CURSOR, following),
+            }
+
+        await self.reply(load)
 
 
 class ReviewDecisionsHandler(WorkbenchHandler):
@@ -137,9 +157,9 @@ class ReviewDecisionsHandler(WorkbenchHandler):
         body = self.json_body("decision", "comment")
         decision = body.required_text("decision", max_length=20)
         comment = body.text("comment")
-        workspace = self.workspace()
-        item = await self.run_blocking(lambda: decide_review_item(workspace, int(item_id), decision, comment))
-        self.write_json(item.to_dict(), status=201)
+        await self.reply(
+            lambda workspace: decide_review_item(workspace, int(item_id), decision, comment).to_dict(), 201
+        )
 
 
 def job_routes(prefix: str) -> list[tuple[str, type[WorkbenchHandler]]]:

@@ -1,9 +1,9 @@
 """Handlers for models, versions, their governance and their reports.
 
 Every verb calls one service function: the registry (``list_models``,
-``list_versions``, ``alias_history_of``), governance (``review_state`` for the
-exact button states and reasons, ``decide``, ``promote``, ``run_checks``) and
-reports (``write_report``). A version is addressed as ``{name}/versions/{n}``;
+``alias_history_of``), governance (``version_page`` for the version list's chips,
+``review_state`` for the exact button states and reasons, ``decide``, ``promote``,
+``run_checks``) and reports (``write_report``). A version is addressed as ``{name}/versions/{n}``;
 the reference parser of the registry validates the name.
 """
 
@@ -17,10 +17,13 @@ from workbench.governance.approvals import decide
 from workbench.governance.checks import run_checks
 from workbench.governance.gate import promote
 from workbench.governance.review import review_state
+from workbench.governance.summaries import version_page
+from workbench.project.workspace import Workspace
 from workbench.registry.aliases import alias_history_of
-from workbench.registry.versions import get_version, list_models, list_versions
+from workbench.registry.versions import get_version, list_models
 from workbench.reports.audit_report import write_report
 from workbench.server.base import WorkbenchHandler
+from workbench.server.cursors import encode_cursor
 from workbench.server.models import ReportResponse, VersionSummary
 
 __all__ = [
@@ -38,6 +41,9 @@ __all__ = [
 ]
 
 DEFAULT_ALIAS = "production"
+DEFAULT_VERSIONS_PAGE = 100
+MAX_VERSIONS_PAGE = 500
+VERSIONS_CURSOR = "versions"
 REPORTS_DIR = "reports"
 # Served reports run their own scripts (Evidently's charts) in a sandbox with a
 # unique origin, so they cannot call the API with the user's cookie.
@@ -59,29 +65,31 @@ class ModelsHandler(WorkbenchHandler):
     @tornado.web.authenticated
     @authorized
     async def get(self) -> None:
-        workspace = self.workspace()
-        summaries = await self.run_blocking(lambda: list_models(workspace))
-        self.write_json({"models": [summary.to_dict() for summary in summaries]})
+        await self.reply(lambda workspace: {"models": [summary.to_dict() for summary in list_models(workspace)]})
 
 
 class VersionsHandler(WorkbenchHandler):
-    """``GET /workbench/api/models/{name}/versions``: versions, newest first, with their status chips."""
+    """``GET /workbench/api/models/{name}/versions?alias=&limit=&cursor=``: versions, newest first,
+    with their status chips towards ``alias``, a page at a time; ``next_cursor`` continues."""
 
     auth_resource = "workbench:models"
 
     @tornado.web.authenticated
     @authorized
     async def get(self, name: str) -> None:
-        workspace = self.workspace()
         alias = self.query_text("alias", DEFAULT_ALIAS) or DEFAULT_ALIAS
+        limit = self.query_int("limit", DEFAULT_VERSIONS_PAGE, maximum=MAX_VERSIONS_PAGE) or DEFAULT_VERSIONS_PAGE
+        before = self.query_cursor(VERSIONS_CURSOR)
 
-        def load() -> list[dict]:
-            return [
-                VersionSummary.from_review(review_state(workspace, version.ref, alias).to_dict()).to_dict()
-                for version in list_versions(workspace, name)
-            ]
+        def load(workspace: Workspace) -> dict:
+            page = version_page(workspace, name, alias, limit=limit, before=before)
+            following = page.next_before
+            return {
+                "versions": [VersionSummary(**chips.to_dict()).to_dict() for chips in page.versions],
+                "next_cursor": None if following is None else encode_cursor(VERSIONS_CURSOR, following),
+            }
 
-        self.write_json({"versions": await self.run_blocking(load)})
+        await self.reply(load)
 
 
 class VersionHandler(WorkbenchHandler):
@@ -97,10 +105,8 @@ class VersionHandler(WorkbenchHandler):
     @tornado.web.authenticated
     @authorized
     async def get(self, name: str, version: str) -> None:
-        workspace = self.workspace()
         alias = self.query_text("alias", DEFAULT_ALIAS) or DEFAULT_ALIAS
-        state = await self.run_blocking(lambda: review_state(workspace, _ref(name, version), alias))
-        self.write_json(state.to_dict())
+        await self.reply(lambda workspace: review_state(workspace, _ref(name, version), alias).to_dict())
 
 
 class DecisionsHandler(WorkbenchHandler):
@@ -118,9 +124,7 @@ class DecisionsHandler(WorkbenchHandler):
         body = self.json_body("decision", "comment")
         decision = body.required_text("decision", max_length=20)
         comment = body.text("comment")
-        workspace = self.workspace()
-        made = await self.run_blocking(lambda: decide(workspace, _ref(name, version), decision, comment))
-        self.write_json(made.to_dict(), status=201)
+        await self.reply(lambda workspace: decide(workspace, _ref(name, version), decision, comment).to_dict(), 201)
 
 
 class ChecksHandler(WorkbenchHandler):
@@ -132,9 +136,7 @@ class ChecksHandler(WorkbenchHandler):
     @authorized
     async def post(self, name: str, version: str) -> None:
         self.json_body()
-        workspace = self.workspace()
-        report = await self.run_blocking(lambda: run_checks(workspace, _ref(name, version)))
-        self.write_json(report.to_dict(), status=201)
+        await self.reply(lambda workspace: run_checks(workspace, _ref(name, version)).to_dict(), 201)
 
 
 class AliasHandler(WorkbenchHandler):
@@ -154,9 +156,7 @@ class AliasHandler(WorkbenchHandler):
         if number is None or number != int(number):
             raise ValidationError("`version` is required: the whole version number to promote.")
         reason = body.text("reason")
-        workspace = self.workspace()
-        move = await self.run_blocking(lambda: promote(workspace, f"{name}:{int(number)}", alias, reason=reason))
-        self.write_json(move.to_dict())
+        await self.reply(lambda workspace: promote(workspace, f"{name}:{int(number)}", alias, reason=reason).to_dict())
 
 
 class AliasHistoryHandler(WorkbenchHandler):
@@ -167,10 +167,10 @@ class AliasHistoryHandler(WorkbenchHandler):
     @tornado.web.authenticated
     @authorized
     async def get(self, name: str) -> None:
-        workspace = self.workspace()
         alias = self.query_text("alias")
-        moves = await self.run_blocking(lambda: alias_history_of(workspace, name, alias))
-        self.write_json({"history": [move.to_dict() for move in moves]})
+        await self.reply(
+            lambda workspace: {"history": [move.to_dict() for move in alias_history_of(workspace, name, alias)]}
+        )
 
 
 class DriftReportHandler(WorkbenchHandler):
@@ -189,10 +189,10 @@ class DriftReportHandler(WorkbenchHandler):
     @tornado.web.authenticated
     @authorized
     async def get(self, name: str, version: str) -> None:
-        workspace = self.workspace()
         ref = _ref(name, version)
 
         def load() -> bytes:
+            workspace = self.workspace()
             found = get_version(workspace, ref)
             if "drift_report" not in found.artifacts:
                 raise NotFound(
@@ -224,13 +224,16 @@ class ReportsHandler(WorkbenchHandler):
         requested = body.text("path", default, max_length=500) or default
         if not requested.endswith(".html"):
             raise ValidationError(f"The report path {requested!r} must end with .html.")
-        target = self.project_path(requested, "report path")
-        workspace = self.workspace()
         ref = _ref(name, version)
-        written = await self.run_blocking(lambda: write_report(workspace, ref, target))
-        relative = workspace.project.relative(written)
-        url = f"{self.base_url.rstrip('/')}/workbench/api/reports?path={tornado.escape.url_escape(relative)}"
-        self.write_json(ReportResponse(ref, relative, self.lab_path(relative), url).to_dict(), status=201)
+        api = f"{self.base_url.rstrip('/')}/workbench/api"
+
+        def write(workspace: Workspace) -> dict:
+            target = self.project_path(requested, "report path")
+            relative = workspace.project.relative(write_report(workspace, ref, target))
+            url = f"{api}/reports?path={tornado.escape.url_escape(relative)}"
+            return ReportResponse(ref, relative, self.lab_path(relative), url).to_dict()
+
+        await self.reply(write, 201)
 
 
 class ReportDownloadHandler(WorkbenchHandler):
@@ -246,13 +249,17 @@ class ReportDownloadHandler(WorkbenchHandler):
     @authorized
     async def get(self) -> None:
         requested = self.query_text("path") or ""
-        target = self.project_path(requested, "report path")
-        if target.suffix != ".html":
-            raise ValidationError(f"Only HTML reports are served here, not {requested!r}.")
-        if not target.is_file():
-            raise NotFound(f"No report at {requested!r}; generate it with Export audit report first.")
-        data = await self.run_blocking(target.read_bytes)
-        self.write_html(data, target.name, download=True)
+
+        def read() -> tuple[str, bytes]:
+            target = self.project_path(requested, "report path")
+            if target.suffix != ".html":
+                raise ValidationError(f"Only HTML reports are served here, not {requested!r}.")
+            if not target.is_file():
+                raise NotFound(f"No report at {requested!r}; generate it with Export audit report first.")
+            return target.name, target.read_bytes()
+
+        filename, data = await self.run_blocking(read)
+        self.write_html(data, filename, download=True)
 
 
 def model_routes(prefix: str) -> list[tuple[str, type[WorkbenchHandler]]]:

@@ -9,7 +9,7 @@ the OpenAPI file describes those too.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 __all__ = [
@@ -57,8 +57,10 @@ class ErrorBody:
 class VersionSummary:
     """One row of a model's version list: the chips the Models panel shows.
 
-    Built from a review state (``ReviewState.to_dict()``), which already holds the
-    gate's approvals count and the checks of the newest evaluation.
+    The service computes them a page at a time
+    (:class:`workbench.governance.summaries.VersionChips`, whose fields these are): the
+    checks of the newest evaluation, the approvals the gate counts, and whether the gate
+    would let the version be promoted to the alias asked for.
     """
 
     name: str
@@ -74,28 +76,11 @@ class VersionSummary:
     rejected: bool
     promotable: bool
 
-    @classmethod
-    def from_review(cls, state: dict[str, Any]) -> VersionSummary:
-        version = state["version"]
-        gate = state.get("gate") or {}
-        required = [check for check in version["checks"] if check.get("required", True)]
-        return cls(
-            name=version["name"],
-            version=version["version"],
-            ref=version["ref"],
-            author=version["author"],
-            created_at=version["created_at"],
-            aliases=list(version["aliases"]),
-            checks_total=len(required),
-            checks_failed=sum(1 for check in required if check["status"] != "pass"),
-            approvals=int(gate.get("approvals", 0)),
-            approvals_required=gate.get("approvals_required"),
-            rejected=any(d["decision"] == "reject" for d in version["decisions"]),
-            promotable=bool(state["actions"]["promote"]["allowed"]),
-        )
-
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # Field by field (a list holds hundreds): dataclasses.asdict deep-copies every value.
+        data = {item.name: getattr(self, item.name) for item in fields(self)}
+        data["aliases"] = list(self.aliases)
+        return data
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from workbench.pipelines.schedules import (
     resume_schedule,
 )
 from workbench.pipelines.stages import list_stages, stage_statuses
+from workbench.project.workspace import Workspace
 from workbench.server.base import WorkbenchHandler
 from workbench.server.models import LaunchInfo, LogResponse, RunStarted
 
@@ -48,21 +49,22 @@ class StagesHandler(WorkbenchHandler):
     @tornado.web.authenticated
     @authorized
     async def get(self) -> None:
-        project = self.require_project()
-
-        def load() -> list[dict]:
+        def load(workspace: Workspace) -> dict:
+            project = workspace.project
             stages = list_stages(project)
             statuses = stage_statuses(project, [stage.name for stage in stages])
-            return [
-                {
-                    **stage.to_dict(),
-                    "notebook_lab_path": self.lab_path(stage.notebook),
-                    "status": statuses[stage.name].to_dict(),
-                }
-                for stage in stages
-            ]
+            return {
+                "stages": [
+                    {
+                        **stage.to_dict(),
+                        "notebook_lab_path": self.lab_path(stage.notebook),
+                        "status": statuses[stage.name].to_dict(),
+                    }
+                    for stage in stages
+                ]
+            }
 
-        self.write_json({"stages": await self.run_blocking(load)})
+        await self.reply(load)
 
 
 class StageRunsHandler(WorkbenchHandler):
@@ -74,9 +76,15 @@ class StageRunsHandler(WorkbenchHandler):
     @authorized
     async def post(self, stage: str) -> None:
         self.json_body()
-        workspace = self.workspace()
+
+        def prepare() -> Workspace:
+            workspace = self.workspace()
+            stage_notebook(workspace.project.root, stage)  # 404/400 before any process starts
+            (workspace.project.state_dir / "server").mkdir(parents=True, exist_ok=True)
+            return workspace
+
+        workspace = await self.run_blocking(prepare)
         root = workspace.project.root
-        await self.run_blocking(lambda: stage_notebook(root, stage))  # 404/400 before any process starts
         run_id = new_run_id()
         command = [*workbench_command(), "run", stage, "--run-id", run_id, "--trigger", "jupyterlab", "--quiet"]
         launch = await self.services.launcher.start(
@@ -99,16 +107,20 @@ class RunsHandler(WorkbenchHandler):
     @tornado.web.authenticated
     @authorized
     async def get(self) -> None:
-        workspace = self.workspace()
         stage = self.query_text("stage")
         status = self.query_text("status")
         limit = self.query_int("limit", 50, maximum=500)
-        records = await self.run_blocking(lambda: list_runs(workspace, stage=stage, status=status, limit=limit))
-        self.write_json({"runs": [_run_body(self, record) for record in records]})
+
+        def load(workspace: Workspace) -> dict:
+            records = list_runs(workspace, stage=stage, status=status, limit=limit)
+            return {"runs": [_run_body(self, record) for record in records]}
+
+        await self.reply(load)
 
 
 def _run_body(handler: WorkbenchHandler, record: RunRecord) -> dict[str, Any]:
-    """The run as the API shows it: its record, plus the executed notebook's JupyterLab path."""
+    """The run as the API shows it: its record, plus the executed notebook's JupyterLab path
+    (resolving it reads the file system: call this on a worker thread)."""
     data = record.to_dict()
     return {**data, "output_lab_path": handler.lab_path(data["output_path"])}
 
@@ -121,9 +133,7 @@ class RunHandler(WorkbenchHandler):
     @tornado.web.authenticated
     @authorized
     async def get(self, run_id: str) -> None:
-        workspace = self.workspace()
-        record = await self.run_blocking(lambda: get_run(workspace, run_id))
-        self.write_json(_run_body(self, record))
+        await self.reply(lambda workspace: _run_body(self, get_run(workspace, run_id)))
 
     @tornado.web.authenticated
     @authorized
@@ -131,8 +141,7 @@ class RunHandler(WorkbenchHandler):
         body = self.json_body("status")
         if body.required_text("status", max_length=20) != "cancelled":
             raise ValidationError('A run can only be changed to {"status": "cancelled"}.')
-        workspace = self.workspace()
-        record = await self.run_blocking(lambda: get_run(workspace, run_id))
+        record, answer = await self.run_blocking(lambda: self._with_body(get_run(self.workspace(), run_id)))
         if record.finished:
             raise Conflict(f"Run {record.id[:12]} has already {record.status}; there is nothing to cancel.")
         if not self.services.launcher.cancel(record.id):
@@ -140,7 +149,10 @@ class RunHandler(WorkbenchHandler):
                 f"Run {record.id[:12]} was not started by this server (trigger {record.trigger}, process "
                 f"{record.pid} on {record.host}); stop it where it runs."
             )
-        self.write_json(_run_body(self, record), status=202)
+        self.write_json(answer, status=202)
+
+    def _with_body(self, record: RunRecord) -> tuple[RunRecord, dict[str, Any]]:
+        return record, _run_body(self, record)
 
 
 class LaunchHandler(WorkbenchHandler):
@@ -155,19 +167,16 @@ class LaunchHandler(WorkbenchHandler):
         launch = self.services.launcher.get(launch_id.lower())
         if launch is None:
             raise NotFound(f"This server started no run {launch_id!r}; `GET pipelines/runs` lists every run.")
-        workspace = self.workspace()
 
-        def recorded() -> bool:
+        def recorded() -> tuple[bool, str]:
             try:
-                get_run(workspace, launch.id)
+                get_run(self.workspace(), launch.id)
             except NotFound:
-                return False
-            return True
+                return False, launch.log_tail(4000)
+            return True, ""
 
-        found = await self.run_blocking(recorded)
-        data = launch.to_dict()
-        tail = "" if found else launch.log_tail(4000)
-        info = LaunchInfo(**data, recorded=found, log_tail=tail)
+        found, tail = await self.run_blocking(recorded)
+        info = LaunchInfo(**launch.to_dict(), recorded=found, log_tail=tail)
         self.write_json(info.to_dict())
 
 
@@ -179,23 +188,27 @@ class RunLogHandler(WorkbenchHandler):
     @tornado.web.authenticated
     @authorized
     async def get(self, run_id: str) -> None:
-        workspace = self.workspace()
-        try:
-            record = await self.run_blocking(lambda: get_run(workspace, run_id))
-            full_id, log_path = record.id, record.log_path
-        except NotFound:
-            launch = self.services.launcher.find(run_id.strip().lower())
-            if launch is None:
-                raise
-            full_id, log_path = launch.id, workspace.project.relative(launch.log_path)
-        text, truncated = "", False
-        if log_path:
-            path = self.project_path(log_path, "log path")
-            if path.is_file():
-                raw = await self.run_blocking(lambda: path.read_text(encoding="utf-8", errors="replace"))
-                truncated = len(raw) > LOG_TAIL_CHARS
-                text = raw[-LOG_TAIL_CHARS:]
-        self.write_json(LogResponse(full_id, text, truncated, log_path).to_dict())
+        # A run this server started may not be on record yet; its launch knows the log.
+        launch = self.services.launcher.find(run_id.strip().lower())
+
+        def load(workspace: Workspace) -> dict:
+            try:
+                record = get_run(workspace, run_id)
+                full_id, log_path = record.id, record.log_path
+            except NotFound:
+                if launch is None:
+                    raise
+                full_id, log_path = launch.id, workspace.project.relative(launch.log_path)
+            text, truncated = "", False
+            if log_path:
+                path = self.project_path(log_path, "log path")
+                if path.is_file():
+                    raw = path.read_text(encoding="utf-8", errors="replace")
+                    truncated = len(raw) > LOG_TAIL_CHARS
+                    text = raw[-LOG_TAIL_CHARS:]
+            return LogResponse(full_id, text, truncated, log_path).to_dict()
+
+        await self.reply(load)
 
 
 class PromotionsHandler(WorkbenchHandler):
@@ -214,11 +227,9 @@ class PromotionsHandler(WorkbenchHandler):
     async def post(self) -> None:
         body = self.json_body("notebook", "stage", "deps", "outs", "metrics", "plots", "force", "dry_run", "params")
         root_dir = self.settings.get("server_root_dir", ".")
-        project = self.require_project()
         notebook_text = body.required_text("notebook", max_length=500)
         if not notebook_text.endswith(".ipynb"):
             raise ValidationError(f"{notebook_text!r} is not a notebook; promote an .ipynb file.")
-        notebook = project.resolve_inside(Path(root_dir) / notebook_text, "notebook")
         options = {
             "stage": body.optional_text("stage", max_length=64),
             "deps": body.text_list("deps"),
@@ -226,23 +237,22 @@ class PromotionsHandler(WorkbenchHandler):
             "metrics": body.text_list("metrics"),
             "plots": body.text_list("plots"),
             "force": body.flag("force"),
-            "base_dir": project.root,
         }
         params = body.mapping("params")
-        if body.flag("dry_run"):
-            plan = await self.run_blocking(lambda: check_promotion(project, notebook, **options))
-            self.write_json(plan.to_dict())
-            return
-        workspace = self.workspace()
+        dry_run = body.flag("dry_run")
 
-        def run() -> dict:
-            result = promote(workspace, notebook, values=params or None, **options)
+        def run(workspace: Workspace) -> dict:
+            project = workspace.project
+            notebook = project.resolve_inside(Path(root_dir) / notebook_text, "notebook")
+            if dry_run:
+                return check_promotion(project, notebook, **options, base_dir=project.root).to_dict()
+            result = promote(workspace, notebook, values=params or None, **options, base_dir=project.root)
             data = result.to_dict()
             if params:
                 data["values"] = dict(result.plan.values)
             return data
 
-        self.write_json(await self.run_blocking(run), status=201)
+        await self.reply(run, 200 if dry_run else 201)
 
 
 class SchedulesHandler(WorkbenchHandler):
@@ -253,9 +263,7 @@ class SchedulesHandler(WorkbenchHandler):
     @tornado.web.authenticated
     @authorized
     async def get(self) -> None:
-        workspace = self.workspace()
-        schedules = await self.run_blocking(lambda: list_schedules(workspace))
-        self.write_json({"schedules": [schedule.to_dict() for schedule in schedules]})
+        await self.reply(lambda workspace: {"schedules": [item.to_dict() for item in list_schedules(workspace)]})
 
     @tornado.web.authenticated
     @authorized
@@ -265,9 +273,7 @@ class SchedulesHandler(WorkbenchHandler):
         cron = body.required_text("cron", max_length=100)
         tz = body.text("tz", "UTC", max_length=64) or "UTC"
         mode = body.text("mode", "run", max_length=10) or "run"
-        workspace = self.workspace()
-        schedule = await self.run_blocking(lambda: add_schedule(workspace, stage, cron, tz=tz, mode=mode))
-        self.write_json(schedule.to_dict(), status=201)
+        await self.reply(lambda workspace: add_schedule(workspace, stage, cron, tz=tz, mode=mode).to_dict(), 201)
 
 
 class ScheduleHandler(WorkbenchHandler):
@@ -278,9 +284,7 @@ class ScheduleHandler(WorkbenchHandler):
     @tornado.web.authenticated
     @authorized
     async def get(self, schedule_id: str) -> None:
-        workspace = self.workspace()
-        schedule = await self.run_blocking(lambda: get_schedule(workspace, int(schedule_id)))
-        self.write_json(schedule.to_dict())
+        await self.reply(lambda workspace: get_schedule(workspace, int(schedule_id)).to_dict())
 
     @tornado.web.authenticated
     @authorized
@@ -289,15 +293,12 @@ class ScheduleHandler(WorkbenchHandler):
         if "paused" not in body:
             raise ValidationError('Send {"paused": true} to pause the schedule or {"paused": false} to resume it.')
         change = pause_schedule if body.flag("paused") else resume_schedule
-        workspace = self.workspace()
-        schedule = await self.run_blocking(lambda: change(workspace, int(schedule_id)))
-        self.write_json(schedule.to_dict())
+        await self.reply(lambda workspace: change(workspace, int(schedule_id)).to_dict())
 
     @tornado.web.authenticated
     @authorized
     async def delete(self, schedule_id: str) -> None:
-        workspace = self.workspace()
-        await self.run_blocking(lambda: remove_schedule(workspace, int(schedule_id)))
+        await self.run_blocking(lambda: remove_schedule(self.workspace(), int(schedule_id)))
         self.set_status(204)
         self.finish()
 

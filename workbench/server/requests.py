@@ -1,7 +1,10 @@
 """Reading request bodies and query arguments, with the limits the API promises.
 
-A body is one JSON object of at most :data:`MAX_BODY_BYTES`; anything else is a
-:class:`~workbench.core.errors.ValidationError` (400) that says what was wrong.
+A body is one JSON object of at most :data:`MAX_BODY_BYTES`, nested at most
+:data:`MAX_DEPTH` levels, whose numbers are finite (no ``NaN``, ``Infinity`` or
+``-Infinity``, which Python's json would otherwise accept, nor a literal that overflows
+to infinity); anything else is a :class:`~workbench.core.errors.ValidationError` (400)
+that says what was wrong, never a 500.
 :class:`JsonBody` hands out typed fields and refuses unknown keys, so a typo in a
 client never passes silently. This is input checking for the HTTP face only; what
 the values mean is decided by the service the handler calls.
@@ -10,13 +13,15 @@ the values mean is decided by the service the handler calls.
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from workbench.core.errors import ValidationError
 
-__all__ = ["MAX_BODY_BYTES", "MAX_LIST_ITEMS", "MAX_TEXT", "JsonBody", "parse_body"]
+__all__ = ["MAX_BODY_BYTES", "MAX_DEPTH", "MAX_LIST_ITEMS", "MAX_TEXT", "JsonBody", "parse_body"]
 
 MAX_BODY_BYTES = 256 * 1024
+MAX_DEPTH = 32
 MAX_TEXT = 4000
 MAX_LIST_ITEMS = 200
 
@@ -31,12 +36,70 @@ def parse_body(raw: bytes, allowed: tuple[str, ...]) -> JsonBody:
     if not raw.strip():
         return JsonBody({}, allowed)
     try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant, parse_float=_finite_float)
+    except _NonFinite as exc:
+        raise ValidationError(
+            f"The request body holds the non-finite number {exc.text}; the workbench API accepts finite "
+            "numbers only (JSON itself has no NaN or Infinity).",
+            details={"value": exc.text},
+        ) from None
+    except RecursionError:
+        raise _too_deep() from None
+    except (UnicodeDecodeError, ValueError) as exc:
+        # json.JSONDecodeError, and ValueError for an integer of more than 4300 digits.
         raise ValidationError(f"The request body is not valid JSON ({exc}); send one JSON object.") from exc
     if not isinstance(data, dict):
         raise ValidationError(f"The request body must be a JSON object, not {type(data).__name__}.")
+    if _depth(data) > MAX_DEPTH:
+        raise _too_deep()
     return JsonBody(data, allowed)
+
+
+class _NonFinite(Exception):
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+def _refuse_constant(text: str) -> Any:
+    """``parse_constant`` hook: Python's json would read NaN, Infinity and -Infinity."""
+    raise _NonFinite(text)
+
+
+def _finite_float(text: str) -> float:
+    """``parse_float`` hook: a literal such as ``1e999`` is valid JSON but reads as infinity."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise _NonFinite(text)
+    return value
+
+
+def _too_deep() -> ValidationError:
+    return ValidationError(
+        f"The request body nests arrays or objects more than {MAX_DEPTH} levels deep; "
+        "the workbench API's bodies are shallow objects.",
+        details={"limit": MAX_DEPTH},
+    )
+
+
+def _depth(value: Any) -> int:
+    """How deeply ``value`` nests containers (a scalar is 0), without recursion; it stops
+    counting past MAX_DEPTH."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, level)
+        if deepest > MAX_DEPTH:
+            return deepest
+        stack.extend((child, level + 1) for child in children if isinstance(child, dict | list))
+    return deepest
 
 
 class JsonBody:

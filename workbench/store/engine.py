@@ -1,8 +1,9 @@
 """Opening the metadata database: engine set-up, first-use migration, error mapping.
 
 SQLite (the embedded default) runs in WAL mode with a busy timeout, and every
-transaction starts with ``BEGIN IMMEDIATE`` so writers queue instead of failing
-half-way. Any other SQLAlchemy URL (PostgreSQL at team scale) is used as it is.
+write transaction starts with ``BEGIN IMMEDIATE`` so writers queue instead of failing
+half-way (:meth:`Store.read` begins deferred: it reads a snapshot without the lock).
+Any other SQLAlchemy URL (PostgreSQL at team scale) is used as it is.
 Driver errors never escape: they become :class:`DatabaseUnavailable` or
 :class:`DatabaseCorrupt` with what to do next.
 """
@@ -28,6 +29,8 @@ __all__ = ["HEAD_REVISION", "Store", "open_store"]
 # The newest migration. Opening a database older than this upgrades it first.
 HEAD_REVISION = "0002"
 _SCHEMA_MARKER = "workbench"
+# Execution option that marks a connection of Store.read(): its transaction begins deferred.
+_READ_ONLY = "workbench_read_only"
 _PG_MIGRATION_LOCK = 7_242_011_301
 
 
@@ -66,6 +69,16 @@ class Store:
         """A write transaction. On SQLite it holds the write lock from its first statement."""
         with self._translate(), self.engine.begin() as conn:
             yield conn
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A transaction for reading only. On SQLite it starts deferred: it reads one consistent
+        WAL snapshot without taking the write lock, so readers neither wait for a writer nor
+        make one wait. Writing through it is a mistake (use :meth:`begin`)."""
+        with self._translate(), self.engine.connect() as conn:
+            conn.execution_options(**{_READ_ONLY: True})
+            with conn.begin():
+                yield conn
 
     @contextlib.contextmanager
     def _translate(self) -> Iterator[None]:
@@ -128,7 +141,7 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(_READ_ONLY) else "BEGIN IMMEDIATE")
 
 
 def _create_engine(url: str) -> Engine:

@@ -40,6 +40,13 @@ describe('WorkbenchClient', () => {
       'models/admissions/versions',
       'alias=candidate'
     ],
+    [
+      'listVersions',
+      ['admissions', undefined, 'eyJsaXN0Ijoi'],
+      'GET',
+      'models/admissions/versions',
+      'cursor=eyJsaXN0Ijoi'
+    ],
     ['reviewState', ['my model', 3], 'GET', 'models/my%20model/versions/3', ''],
     [
       'aliasHistory',

@@ -10,10 +10,12 @@ import * as React from 'react';
 
 import { WorkbenchClient } from '../api';
 import { IWorkbenchActions } from '../components/context';
+import { ModelsPanel } from '../components/models/ModelsPanel';
 import { VersionDetail } from '../components/models/VersionDetail';
 import { PipelinesPanel } from '../components/pipelines/PipelinesPanel';
 import { ReviewPanel } from '../components/review/ReviewPanel';
-import { fakeServer, waitFor } from './fake';
+import { IVersionList, IVersionSummary } from '../tokens';
+import { fakeServer, ICall, waitFor } from './fake';
 import { item, reviewState, run } from './samples';
 
 const trans = nullTranslator.load('workbench');
@@ -107,6 +109,53 @@ describe('panels', () => {
     expect(posts()[0].body).toEqual({ decision: 'approve', comment: 'ok' });
     await click(button('workbench-open-drift'));
     expect(actions.openDriftReport).toHaveBeenCalledWith('admissions', 1);
+  });
+
+  it('pages through older versions by cursor', async () => {
+    const summary = (version: number): IVersionSummary => ({
+      name: 'admissions',
+      version,
+      ref: `admissions:${version}`,
+      author: 'ana',
+      created_at: '2026-01-01T00:00:00',
+      aliases: [],
+      checks_total: 0,
+      checks_failed: 0,
+      approvals: 0,
+      approvals_required: 1,
+      rejected: false,
+      promotable: false
+    });
+    const pages: Record<string, IVersionList> = {
+      '': { versions: [summary(5), summary(4)], next_cursor: 'c4' },
+      'cursor=c4': { versions: [summary(3), summary(2)], next_cursor: 'c2' },
+      'cursor=c2': { versions: [summary(1)], next_cursor: null }
+    };
+    server = fakeServer({
+      'GET models/admissions/versions': (call: ICall) => pages[call.query],
+      'GET models/admissions/versions/5': reviewState
+    });
+    await render(
+      <ModelsPanel
+        client={client}
+        trans={trans}
+        actions={actions}
+        navigation={{ tab: 'models', model: 'admissions', serial: 1 }}
+      />
+    );
+    const listed = () =>
+      Array.from(
+        widget!.node.querySelectorAll<HTMLElement>('[data-version]')
+      ).map(row => Number(row.dataset.version));
+    await waitFor(() => listed().length === 2, 'the first page');
+
+    await click(button('workbench-older-versions'));
+    await waitFor(() => listed().length === 4, 'the second page');
+    await click(button('workbench-older-versions'));
+    await waitFor(() => listed().length === 5, 'the last page');
+
+    expect(listed()).toEqual([5, 4, 3, 2, 1]);
+    expect(find('[data-testid="workbench-older-versions"]')).toBeNull();
   });
 
   it('shows a refused promotion with every unmet condition', async () => {

@@ -6,8 +6,17 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
 
 import { IModelSummary, IVersionSummary } from '../../tokens';
-import { Chip, Empty, Loaded, SectionHeader, useLoadable } from '../common';
+import { WorkbenchApiError } from '../../request';
+import {
+  Chip,
+  Empty,
+  ErrorBox,
+  Loaded,
+  SectionHeader,
+  useLoadable
+} from '../common';
 import { INavigation, IPanelProps } from '../context';
+import { asApiError } from '../loadable';
 import { versionChips } from './models';
 import { VersionDetail } from './VersionDetail';
 
@@ -129,11 +138,33 @@ function ModelVersions(
     [client, name]
   );
   const [serial, setSerial] = React.useState(0);
+  // Pages after the first, loaded on demand ("Show older versions").
+  const [older, setOlder] = React.useState<IOlderVersions>(noOlderVersions);
 
   const changed = React.useCallback(() => {
+    setOlder(noOlderVersions);
     reload();
     setSerial(value => value + 1);
   }, [reload]);
+
+  const showOlder = async (cursor: string) => {
+    setOlder(state => ({ ...state, loading: true, error: null }));
+    try {
+      const page = await client.listVersions(name, undefined, cursor);
+      setOlder(state => ({
+        rows: [...state.rows, ...page.versions],
+        cursor: page.next_cursor,
+        loading: false,
+        error: null
+      }));
+    } catch (reason) {
+      setOlder(state => ({
+        ...state,
+        loading: false,
+        error: asApiError(reason)
+      }));
+    }
+  };
 
   return (
     <section
@@ -157,13 +188,16 @@ function ModelVersions(
       <Loaded state={versions} trans={trans} onRetry={reload}>
         {data => {
           const current = version ?? data.versions[0]?.version ?? null;
+          const rows = [...data.versions, ...older.rows];
+          const cursor =
+            older.cursor === undefined ? data.next_cursor : older.cursor;
           return (
             <>
               <ul
                 className="jp-Workbench-list"
                 data-testid="workbench-versions"
               >
-                {data.versions.map(row => (
+                {rows.map(row => (
                   <VersionRow
                     key={row.version}
                     row={row}
@@ -173,6 +207,18 @@ function ModelVersions(
                   />
                 ))}
               </ul>
+              {older.error && <ErrorBox error={older.error} trans={trans} />}
+              {cursor && (
+                <button
+                  type="button"
+                  className="jp-Workbench-linkButton"
+                  data-testid="workbench-older-versions"
+                  disabled={older.loading}
+                  onClick={() => void showOlder(cursor)}
+                >
+                  {trans.__('Show older versions')}
+                </button>
+              )}
               {current !== null && (
                 <VersionDetail
                   {...props}
@@ -189,6 +235,20 @@ function ModelVersions(
     </section>
   );
 }
+
+interface IOlderVersions {
+  rows: IVersionSummary[];
+  /** Where the next page starts; undefined until one is loaded (the first page's then). */
+  cursor?: string | null;
+  loading: boolean;
+  error: WorkbenchApiError | null;
+}
+
+const noOlderVersions: IOlderVersions = {
+  rows: [],
+  loading: false,
+  error: null
+};
 
 function VersionRow(
   props: IPanelProps & {

@@ -1,0 +1,404 @@
+"""Benchmark: the workbench REST API under concurrent load, on a large generated project.
+
+It builds a project in a temporary folder with one model of ``--versions`` versions (each
+with checks under the current policy, some approvals, one production alias) and
+``--items`` review items spread over 20 scoring jobs, writing the rows straight into the
+store's tables so that set-up takes seconds. Then it starts a real ``jupyter server`` with
+only the workbench extension, on a free loopback port with a token, and measures with an
+aiohttp client on 127.0.0.1:
+
+- ``/models``, ``/models/{name}/versions?limit=50``, ``/review/items?limit=50`` and a deep
+  page of the review queue (a cursor about 3/4 of the way in, or ``offset`` on a server
+  that has no cursors), each at concurrency 1, 10 and 50;
+- ``/health`` and Jupyter's own ``/api/status``, one request at a time every 20 ms while
+  each load runs (so their latency is what a user sees while the server is busy).
+
+Each (endpoint, concurrency) sends a bounded number of requests and stops after
+``--seconds``; every request has a 30 s timeout. Errors are non-200 answers and timeouts.
+
+Usage::
+
+    python benchmarks/server_load.py                        # 10,000 versions, 200,000 items
+    python benchmarks/server_load.py --versions 2000 --items 20000 --requests 100
+    python benchmarks/server_load.py --json results.json
+    PYTHONPATH=/tmp/wb-before python benchmarks/server_load.py   # the same against another checkout
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+MODEL = "admissions"
+APPROVERS = ("ana@example.org", "ben@example.org")
+POLICY = """\
+policy: admissions
+models: [admissions]
+protects: [production]
+checks:
+  metrics: ["auc >= 0.6", "brier <= 0.25"]
+  contract_required: true
+approvals:
+  required: 2
+  roles: [approver]
+"""
+LEVELS = (1, 10, 50)
+REQUEST_TIMEOUT_S = 30.0
+
+
+# --- the generated project ------------------------------------------------------------
+
+
+def build_project(root: Path, n_versions: int, n_items: int) -> None:
+    """A project at ``root`` whose database holds the generated rows."""
+    from workbench.governance.policy import load_policy
+    from workbench.project.config import load_project
+    from workbench.project.init import init_project
+    from workbench.store.engine import open_store
+
+    root.mkdir(parents=True)
+    names = ", ".join(f'"{name}"' for name in APPROVERS)
+    (root / "workbench.toml").write_text(f"[tool.workbench.roles]\napprover = [{names}]\n", encoding="utf-8")
+    init_project(root, git=False, dvc=False)
+    policy_file = root / "pipelines" / MODEL / "policy.yaml"
+    policy_file.parent.mkdir(parents=True)
+    policy_file.write_text(POLICY, encoding="utf-8")
+    policy = load_policy(policy_file)
+    store = open_store(load_project(root).db_url, cached=False)
+    try:
+        with store.begin() as conn:
+            _insert_registry(conn, n_versions, policy.sha256)
+            _insert_review_queue(conn, n_versions, n_items)
+    finally:
+        store.dispose()
+
+
+def _insert_registry(conn: Any, n_versions: int, policy_hash: str) -> None:
+    from workbench.store.schema import aliases, check_results, decisions, model_versions, models
+
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    conn.execute(models.insert().values(name=MODEL, created_at=start, created_by="analyst@example.org"))
+    versions, checks, decided = [], [], []
+    for number in range(1, n_versions + 1):
+        created = start + timedelta(minutes=number)
+        digest = f"{number:064x}"
+        versions.append(
+            {
+                "name": MODEL,
+                "version": number,
+                "author": "analyst@example.org",
+                "created_at": created,
+                "task": "binary",
+                "description": f"generated version {number}",
+                "intended_use": "benchmark",
+                "artifacts": {key: {"digest": digest, "size": 1000} for key in ("model", "reference", "shap")},
+                "contract": {"columns": [{"name": f"f{i}", "dtype": "float64"} for i in range(10)]},
+                "lineage": {"git": {"commit": digest[:40]}, "data": {}, "run": None},
+                "metrics": {"auc": 0.7 + (number % 20) / 100, "brier": 0.2, "accuracy": 0.8},
+                "explanation": {"global": [{"feature": f"f{i}", "mean_abs_shap": 0.1} for i in range(10)]},
+                "drift": {"summary": {"n_drifted": 1, "n_columns": 10}},
+                "fairness": {},
+                "retrain_recommended": False,
+            }
+        )
+        for check, status in (("metric:auc >= 0.6", "pass"), ("metric:brier <= 0.25", "pass"), ("contract", "pass")):
+            checks.append(
+                {
+                    "name": MODEL,
+                    "version": number,
+                    "policy_hash": policy_hash,
+                    "policy_path": f"pipelines/{MODEL}/policy.yaml",
+                    "check": check,
+                    "status": "fail" if number % 7 == 0 and check == "contract" else status,
+                    "observed": 0.75,
+                    "limit": 0.6,
+                    "evidence": None,
+                    "required": True,
+                    "message": check,
+                    "evaluated_at": created,
+                    "evaluated_by": "analyst@example.org",
+                }
+            )
+        for approver in APPROVERS[: number % 3]:
+            decided.append(
+                {
+                    "name": MODEL,
+                    "version": number,
+                    "actor": approver,
+                    "roles": ["approver"],
+                    "decision": "approve",
+                    "comment": "looks right",
+                    "policy_hash": policy_hash,
+                    "digests": {},
+                    "time": created,
+                }
+            )
+    conn.execute(model_versions.insert(), versions)
+    conn.execute(check_results.insert(), checks)
+    conn.execute(decisions.insert(), decided)
+    conn.execute(
+        aliases.insert().values(
+            name=MODEL, alias="production", version=n_versions - 1, updated_at=start, updated_by="ben@example.org"
+        )
+    )
+
+
+def _insert_review_queue(conn: Any, n_versions: int, n_items: int, n_jobs: int = 20) -> None:
+    from workbench.store.schema import jobs, review_items
+
+    start = datetime(2026, 2, 1, tzinfo=UTC)
+    per_job = max(1, n_items // n_jobs)
+    for index in range(n_jobs):
+        job_id = f"{index:032x}"
+        created = start + timedelta(hours=index)
+        conn.execute(
+            jobs.insert().values(
+                id=job_id,
+                kind="score",
+                name=MODEL,
+                version=n_versions,
+                ref=f"{MODEL}:{n_versions}",
+                options={},
+                status="succeeded",
+                rows_done=per_job * 30,
+                created_at=created,
+                actor="analyst@example.org",
+            )
+        )
+        rows = [
+            {
+                "job_id": job_id,
+                "row_key": f"A-{index}-{row}",
+                "score": (row % 100) / 100,
+                "leaning": "accept" if row % 2 else "decline",
+                "reasons": [{"feature": "gpa", "contribution": 0.12}, {"feature": "essay", "contribution": -0.05}],
+                "rule": None,
+                "status": "decided" if row % 10 == 0 else "open",
+                "decision": "accept" if row % 10 == 0 else None,
+                "row_index": row,
+                "created_at": created,
+            }
+            for row in range(per_job)
+        ]
+        conn.execute(review_items.insert(), rows)
+
+
+# --- the server -------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(root: Path, home: Path, port: int, token: str, extra: list[str]) -> subprocess.Popen[bytes]:
+    config_dir = home / "config"
+    config_dir.mkdir(parents=True)
+    settings = {"ServerApp": {"jpserver_extensions": {"workbench": True}}}
+    (config_dir / "jupyter_server_config.json").write_text(json.dumps(settings), encoding="utf-8")
+    env = {
+        **os.environ,
+        "JUPYTER_CONFIG_DIR": str(config_dir),
+        "JUPYTER_DATA_DIR": str(home / "data"),
+        "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
+        "WORKBENCH_USER": APPROVERS[0],
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "jupyter_server",
+        "--no-browser",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={root}",
+        *extra,
+    ]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        command.insert(4, "--allow-root")
+    log = (home / "server.log").open("wb")
+    return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=root)
+
+
+async def wait_ready(session: aiohttp.ClientSession, base: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            async with session.get(f"{base}/workbench/api/health") as response:
+                if response.status == 200:
+                    return
+        except aiohttp.ClientError:
+            pass
+        await asyncio.sleep(0.2)
+    tail = log.read_text(encoding="utf-8", errors="replace")[-4000:]
+    raise RuntimeError(f"jupyter server did not start (exit code {process.poll()}):\n{tail}")
+
+
+# --- measuring --------------------------------------------------------------------------
+
+
+async def timed_get(session: aiohttp.ClientSession, url: str) -> tuple[float, bool]:
+    began = time.perf_counter()
+    try:
+        async with session.get(url, timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S)) as response:
+            await response.read()
+            ok = response.status == 200
+    except (aiohttp.ClientError, TimeoutError):
+        ok = False
+    return time.perf_counter() - began, ok
+
+
+async def load(session: aiohttp.ClientSession, url: str, concurrency: int, count: int, seconds: float) -> dict:
+    """``count`` GETs of ``url`` by ``concurrency`` workers, stopping early after ``seconds``."""
+    latencies: list[float] = []
+    errors = 0
+    remaining = count
+    deadline = time.monotonic() + seconds
+
+    async def worker() -> None:
+        nonlocal remaining, errors
+        while remaining > 0 and time.monotonic() < deadline:
+            remaining -= 1
+            elapsed, ok = await timed_get(session, url)
+            latencies.append(elapsed)
+            errors += 0 if ok else 1
+
+    began = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    wall = time.perf_counter() - began
+    return {**summarise(latencies, errors), "throughput": len(latencies) / wall if wall else 0.0}
+
+
+async def probe(session: aiohttp.ClientSession, url: str, stop: asyncio.Event, every_s: float = 0.02) -> dict:
+    latencies: list[float] = []
+    errors = 0
+    while not stop.is_set():
+        elapsed, ok = await timed_get(session, url)
+        latencies.append(elapsed)
+        errors += 0 if ok else 1
+        await asyncio.sleep(every_s)
+    return summarise(latencies, errors)
+
+
+def summarise(latencies: list[float], errors: int) -> dict:
+    ordered = sorted(latencies)
+
+    def pct(q: float) -> float:
+        if not ordered:
+            return float("nan")
+        return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] * 1000
+
+    return {"n": len(ordered), "errors": errors, "p50_ms": pct(0.50), "p95_ms": pct(0.95), "p99_ms": pct(0.99)}
+
+
+async def deep_page(session: aiohttp.ClientSession, api: str, n_items: int) -> str:
+    """A review-queue page about 3/4 of the way in: by cursor, or by offset on a server without cursors."""
+    async with session.get(f"{api}/review/items?status=all&limit=1") as response:
+        body = await response.json()
+    target = (n_items * 3) // 4
+    if "next_cursor" not in body:
+        return f"{api}/review/items?status=all&limit=50&offset={target}"
+    from workbench.server.cursors import encode_cursor
+
+    return f"{api}/review/items?status=all&limit=50&cursor={encode_cursor('review', target)}"
+
+
+async def run(
+    args: argparse.Namespace, base: str, token: str, process: subprocess.Popen[bytes], log: Path
+) -> list[dict]:
+    headers = {"Authorization": f"token {token}"}
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(headers=headers, connector=connector) as session:
+        await wait_ready(session, base, process, log)
+        api = f"{base}/workbench/api"
+        endpoints = {
+            "/models": f"{api}/models",
+            "/models/{name}/versions?limit=50": f"{api}/models/{MODEL}/versions?limit=50",
+            "/review/items?limit=50": f"{api}/review/items?limit=50",
+            "/review/items deep page": await deep_page(session, api, args.items),
+        }
+        for url in endpoints.values():  # warm up: first use opens the store
+            await timed_get(session, url)
+        results = []
+        for concurrency in args.levels:
+            for label, url in endpoints.items():
+                stop = asyncio.Event()
+                probes = [
+                    asyncio.ensure_future(probe(session, f"{api}/health", stop)),
+                    asyncio.ensure_future(probe(session, f"{base}/api/status", stop)),
+                ]
+                count = max(args.requests, 5 * concurrency)
+                measured = await load(session, url, concurrency, count, args.seconds)
+                stop.set()
+                health, status = await asyncio.gather(*probes)
+                results.append({"endpoint": label, "concurrency": concurrency, **measured})
+                results.append({"endpoint": f"  /health during {label}", "concurrency": concurrency, **health})
+                results.append({"endpoint": f"  /api/status during {label}", "concurrency": concurrency, **status})
+                for row in results[-3:]:
+                    print_row(row)
+        return results
+
+
+def print_row(row: dict) -> None:
+    throughput = f"{row['throughput']:8.1f}" if "throughput" in row else " " * 8
+    print(
+        f"{row['endpoint']:<48} {row['concurrency']:>4} {row['n']:>6} {row['errors']:>6} "
+        f"{row['p50_ms']:>8.1f} {row['p95_ms']:>8.1f} {row['p99_ms']:>8.1f} {throughput}",
+        flush=True,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--versions", type=int, default=10_000)
+    parser.add_argument("--items", type=int, default=200_000)
+    parser.add_argument("--requests", type=int, default=200, help="requests per (endpoint, concurrency)")
+    parser.add_argument("--seconds", type=float, default=30.0, help="time limit per (endpoint, concurrency)")
+    parser.add_argument("--levels", type=int, nargs="+", default=list(LEVELS), help="concurrency levels")
+    parser.add_argument("--server-arg", action="append", default=[], help="extra `jupyter server` argument")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="wb-server-load-") as tmp:
+        root, home = Path(tmp) / "project", Path(tmp) / "home"
+        began = time.perf_counter()
+        build_project(root, args.versions, args.items)
+        print(
+            f"generated {args.versions:,} versions and {args.items:,} review items in "
+            f"{time.perf_counter() - began:.1f} s; {os.cpu_count()} CPUs, {platform.python_version()}"
+        )
+        port, token = free_port(), secrets.token_hex(16)
+        process = start_server(root, home, port, token, args.server_arg)
+        try:
+            header = f"{'endpoint':<48} {'conc':>4} {'n':>6} {'errors':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}"
+            print(f"{header} {'req/s':>8}")
+            results = asyncio.run(run(args, f"http://127.0.0.1:{port}", token, process, home / "server.log"))
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+    if args.json:
+        args.json.write_text(json.dumps({"versions": args.versions, "items": args.items, "results": results}, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Helpers shared by tests, imported like any module (never from a conftest)."""
