@@ -118,8 +118,9 @@ def test_the_audit_report_shows_the_scoring_job(scoring_ws: Workspace) -> None:
     item = next(i for i in list_review_items(scoring_ws, limit=None) if i.leaning == "decline")
     decide_review_item(scoring_ws, item.id, "accept", "override for the report")
     [operation] = build_context(scoring_ws, "admissions:1")["operations"]
-    assert operation["id"] == job_id and operation["overrides"] == 1 and operation["review_decided"] == 1
-    assert sum(operation["routes"].values()) == 3_000 and operation["drift"]["n_columns"] == 7
+    assert operation.id == job_id and operation.overrides == 1 and operation.review_decided == 1
+    assert sum(operation.decisions.values()) == 3_000
+    assert operation.drift is not None and operation.drift.n_columns == 7
 
 
 def test_monitored_columns_are_compared_too(project_dir: Path, trained_small: object) -> None:

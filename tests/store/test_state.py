@@ -124,3 +124,11 @@ def test_audit_verify_names_the_edited_rows(promoted: Workspace, project_dir: Pa
     )  # fmt: skip
     assert result.returncode == 10, result.stderr
     assert "admissions@production: points at version 3" in result.stdout
+
+
+def test_every_event_says_how_its_actor_was_established(promoted: Workspace) -> None:
+    from workbench.store.audit import list_events
+
+    with promoted.read() as conn:
+        sources = {e.action: e.payload.get("actor_source") for e in list_events(conn)}
+    assert sources["model.approve"] == "env" and sources["model.promote"] == "env"

@@ -36,8 +36,12 @@ class Tx:
     conn: Connection
     actor: str
     events: list[AuditEvent] = field(default_factory=list)
+    #: How the actor's name was established (``server``, ``key``, ``env``, ``git``, ``os``); every event says so.
+    actor_source: str = ""
 
     def record(self, action: str, subject: str, payload: dict[str, Any] | None = None) -> AuditEvent:
+        if self.actor_source:
+            payload = {**(payload or {}), "actor_source": self.actor_source}
         event = audit.append(self.conn, actor=self.actor, action=action, subject=subject, payload=payload)
         self.events.append(event)
         return event
@@ -72,7 +76,7 @@ class Workspace:
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Tx]:
         with self.store.begin() as conn:
-            tx = Tx(conn, self.actor)
+            tx = Tx(conn, self.actor, actor_source=self.identity.source)
             yield tx
         if tx.events:
             self._write_head(tx.events)
