@@ -213,7 +213,8 @@ def queue(*, job: str | None = None, status: str | None = "open", limit: int | N
     from workbench.jobs.queue import list_review_items
 
     items = [item.to_dict() for item in list_review_items(workspace(), job=job, status=status, limit=limit)]
-    return pl.DataFrame(items) if items else pl.DataFrame()
+    # Every row decides the columns: an item with a `detail` may come after many without one.
+    return pl.DataFrame(items, infer_schema_length=None) if items else pl.DataFrame()
 
 
 def decide(item: int, decision: str, comment: str = "") -> Any:

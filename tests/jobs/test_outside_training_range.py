@@ -294,3 +294,25 @@ def test_queue_show_and_list_name_the_columns(scoring_ws: Workspace, capsys: pyt
     assert "gpa=100.0 (above" in capsys.readouterr().out
     assert main(["-C", root, "jobs", "show", job.id]) == 0
     assert "outside the training range: 1 rows sent to review; by column: gpa 1" in capsys.readouterr().out
+
+
+@pytest.mark.postgres
+def test_the_detail_is_stored_on_postgresql(
+    project_dir: Path, trained_small: Any, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.jobs.conftest import register_model
+
+    monkeypatch.setenv("WORKBENCH_DB_URL", pg_url)
+    configure(project_dir)
+    (project_dir / "pipelines" / "admissions").mkdir(parents=True)
+    (project_dir / "pipelines" / "admissions" / "policy.yaml").write_text(POLICY)
+    workspace = as_user(project_dir, "analyst@example.org")
+    assert workspace.store.backend == "postgresql"
+    register_model(workspace, trained_small)
+    frame = plant(in_range(workspace), "gpa", {0: 100.0, 1: float("-inf")})
+    job, out = run(workspace, frame)
+    assert route_of(out, frame, 0) == route_of(out, frame, 1) == (GUARD, "review")
+    assert [e["value"] for e in detail_of(workspace, job.id, frame, 1)] == ["-inf"]
+    with workspace.read() as conn:
+        details = conn.execute(sa.select(review_items.c.detail).where(review_items.c.detail.is_(None))).all()
+    assert len(details) == job.stats["review_items"] - 2  # SQL NULL, not JSON null, for the other rows

@@ -126,8 +126,10 @@ def _summary(job: Any) -> None:
     outside = stats.get("outside_training_range") or {}
     if outside:
         rows = stats.get("routes", {}).get("rule:outside_training_range", 0)
-        columns = ", ".join(f"{column} {count:,}" for column, count in outside.items())
-        print(f"  outside the training range: {rows:,} rows sent to review; by column: {columns}")
+        ranked = sorted(outside.items(), key=lambda item: (-item[1], item[0]))
+        columns = ", ".join(f"{column} {count:,}" for column, count in ranked[:5])
+        more = f" and {len(ranked) - 5} more" if len(ranked) > 5 else ""
+        print(f"  outside the training range: {rows:,} rows sent to review; by column: {columns}{more}")
     latency = stats.get("batch_latency_ms", {})
     if latency.get("p50") is not None:
         print(f"  batch latency ms: p50 {latency['p50']:.1f}, p95 {latency['p95']:.1f}, p99 {latency['p99']:.1f}")

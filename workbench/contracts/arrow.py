@@ -285,34 +285,39 @@ class ArrowContract:
             low, high = np.nanmin(values), np.nanmax(values)
         if not feature:
             return 0, None
-        count = 0
+        count, warned = 0, None
         if ranged:
             below = spec.minimum is not None and low < spec.minimum
             above = spec.maximum is not None and high > spec.maximum
             if below or above:
-                outside = np.zeros(len(values), dtype=bool)
+                warned = np.zeros(len(values), dtype=bool)
                 if below:
-                    outside |= values < spec.minimum
+                    warned |= values < spec.minimum
                 if above:
-                    outside |= values > spec.maximum
-                count = int(outside.sum())
-        return count, self._outside_range(spec, array, values, low, high)
+                    warned |= values > spec.maximum
+                count = int(warned.sum())
+        return count, self._outside_range(spec, array, values, low, high, warned)
 
-    def _outside_range(self, spec: ColumnSpec, array: Any, values: np.ndarray, low: Any, high: Any) -> Any:
+    def _outside_range(
+        self, spec: ColumnSpec, array: Any, values: np.ndarray, low: Any, high: Any, warned: np.ndarray | None
+    ) -> np.ndarray | None:
         """The row mask of a numeric feature's values outside the training range, or None when
-        its extremes (``low``, ``high``: the min/max pass already made) show that no row is."""
+        its extremes (``low``, ``high``: the min/max pass already made) show that no row is.
+        ``warned`` is the mask of values outside the contract's own range, when there are any."""
         infinite = values.dtype.kind == "f" and bool(np.isinf(low) or np.isinf(high))
         start, end = self._bounds[spec.name]
         if values.dtype.kind == "f":  # compare in the column's own precision: a float32 min is not below itself
             start = None if start is None else values.dtype.type(start)
             end = None if end is None else values.dtype.type(end)
-        beyond = not self.guard.exempt(spec.name) and (
-            (start is not None and low < start) or (end is not None and high > end)
-        )
+        exempt = self.guard.exempt(spec.name)
+        beyond = not exempt and ((start is not None and low < start) or (end is not None and high > end))
         if not (infinite or beyond):
             return None
         if len(values) != len(array):  # integers with nulls (dropped for the min/max): as floats, nulls NaN
-            values = array.to_numpy(zero_copy_only=False)
+            values, warned = array.to_numpy(zero_copy_only=False), None
+        same = (start, end) == (spec.minimum, spec.maximum) and None not in (start, end)
+        if beyond and same and warned is not None:
+            return warned  # no tolerance: the warnings' mask is the guard's (inf lies beyond either end)
         outside = np.isinf(values) if infinite else np.zeros(len(values), dtype=bool)
         if beyond:
             if start is not None:
