@@ -12,10 +12,7 @@ leaves it as plain data)::
         - name: first_generation_borderline
           when: "score < 0.5 AND first_generation = 1"
           decision: review                         # review (default), accept or decline
-      outside_training_range:                      # the built-in guard; on by default
-        tolerance: 0.0                             # share of (max - min) allowed beyond each end
-        unseen_categories: refuse                  # refuse (the job fails) or review
-        ignore: [age]                              # columns whose out-of-range values the model decides
+      outside_training_range: {tolerance: 0.0, unseen_categories: refuse, ignore: [age]}
 
 A row the thresholds decide is routed ``model``; a row between them goes to review
 with route ``human``; a row where a rule fires takes the rule's decision with route
@@ -25,12 +22,9 @@ A rule that evaluates to null does not fire. ``lean`` (default: midway between t
 thresholds) is the model's leaning, against which reviewer overrides are judged.
 Without a ``routing`` section every row is decided by the model at 0.5.
 
-Above all of these, a row the model never saw the like of (a feature outside the
-training range, ``inf``, or an unseen category allowed by ``unseen_categories:
-review``; see :mod:`workbench.contracts.training_range`) goes to review with route
-``rule:outside_training_range``: no threshold and no rule decides it automatically.
-A policy can exempt columns from the range test (``ignore``) but cannot turn the
-guard off, and non-finite values go to review even in exempt columns.
+Above all of these, a row outside the training range (:mod:`workbench.contracts.training_range`)
+goes to review with route ``rule:outside_training_range``, whatever thresholds and rules say. A
+policy may exempt columns (``ignore``; never from ``inf``) but cannot turn the guard off.
 """
 
 from __future__ import annotations
