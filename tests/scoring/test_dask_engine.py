@@ -12,7 +12,7 @@ from tests.scoring.test_local_engine import run as run_local
 from workbench.core.errors import ContractViolation, JobError
 from workbench.scoring.dask_engine import score_dask
 from workbench.scoring.plan import ScoreOptions, ScoringOutcome
-from workbench.scoring.sinks import open_output
+from workbench.scoring.sinks import MANIFEST, open_output
 from workbench.scoring.sources import open_input
 
 
@@ -50,7 +50,8 @@ def test_dask_gives_the_same_output_as_local(small_model: SmallModel, tmp_path: 
     dask_review = pl.read_parquet(distributed.review_path).sort("row_index")  # type: ignore[arg-type]
     assert dask_review.drop("reasons").equals(local_review.drop("reasons"))
     assert distributed.drift_sample is not None and distributed.drift_sample.height == 4_200
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+    # nothing staged is left; the folder's manifest sits beside it
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == [MANIFEST.format("dask")]
 
 
 def test_a_violation_in_a_partition_names_it_and_leaves_no_output(
