@@ -17,19 +17,31 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from workbench.core.errors import PromotionBlocked, ValidationError
+from workbench.core.clock import utcnow
+from workbench.core.errors import AuditChainBroken, NotFound, PermissionDenied, PromotionBlocked, ValidationError
 from workbench.core.models import Identity
-from workbench.core.refs import ModelRef
+from workbench.core.refs import ModelRef, check_alias
 from workbench.governance.approvals import checks_current, is_approver
 from workbench.governance.policy import Policy, find_policy
 from workbench.project.config import Project
-from workbench.project.workspace import Workspace
-from workbench.registry.aliases import AliasMove, move_alias
+from workbench.project.workspace import Tx, Workspace
+from workbench.registry.aliases import AliasMove
 from workbench.registry.models import ModelVersion
 from workbench.registry.versions import get_version_in
-from workbench.store.schema import check_results
+from workbench.store.schema import alias_history, aliases, check_results
+from workbench.store.state import verify_state
 
-__all__ = ["GateStatus", "failed_checks", "gate_status", "gate_status_in", "gate_verdict", "promote"]
+__all__ = [
+    "GateStatus",
+    "artifact_digests",
+    "failed_checks",
+    "gate_status",
+    "gate_status_in",
+    "gate_verdict",
+    "move_unprotected",
+    "promote",
+    "protected_aliases",
+]
 
 
 @dataclass(frozen=True)
@@ -109,6 +121,7 @@ def gate_status_in(
         workspace.project,
         checks_current=current,
         check_failures=failures,
+        digests=version.digests,
     )
     return GateStatus(
         version.ref,
@@ -130,12 +143,15 @@ def gate_verdict(
     *,
     checks_current: bool,
     check_failures: list[str],
+    digests: dict[str, str],
 ) -> tuple[int, tuple[str, ...]]:
     """The gate's rule on facts already read: (counted approvals, unmet conditions).
 
-    ``decided`` are the version's decisions (``actor``, ``decision``, ``comment``) in the order
-    they were made; ``check_failures`` the failed required checks of the newest evaluation
-    under ``policy``. Approvers are judged by the project's *current* roles, as the gate
+    ``decided`` are the version's decisions (``actor``, ``decision``, ``comment``, ``digests``)
+    in the order they were made; ``check_failures`` the failed required checks of the newest
+    evaluation under ``policy``; ``digests`` the version's artifact digests now. An approval
+    counts only for the bytes it was given for: one recorded with other digests (the
+    version's artifacts were changed since) does not. Approvers are judged by the project's *current* roles, as the gate
     promises. The version list (:mod:`workbench.governance.summaries`) applies this same rule
     to a page of versions read at once.
     """
@@ -159,10 +175,22 @@ def gate_verdict(
             continue
         if voter.name == author and not policy.allow_self_approval:
             continue
+        if dict(decision.get("digests") or {}) != dict(digests):
+            unmet.append(
+                f"the approval by {voter.name} was given for other artifacts than {ref} has now; it does not count"
+            )
+            continue
         approvers.add(voter.name)
     if len(approvers) < policy.approvals_required:
         unmet.append(f"needs {policy.approvals_required} approvals from allowed approvers, has {len(approvers)}")
     return len(approvers), tuple(unmet)
+
+
+def artifact_digests(artifacts: Any) -> dict[str, str]:
+    """A version's artifact digests from its ``artifacts`` column (name -> {digest, ...})."""
+    if not isinstance(artifacts, dict):
+        return {}
+    return {name: str(entry.get("digest")) for name, entry in sorted(artifacts.items()) if isinstance(entry, dict)}
 
 
 def gate_status(workspace: Workspace, ref: str | ModelRef, alias: str = "production") -> GateStatus:
@@ -186,11 +214,96 @@ def promote(workspace: Workspace, ref: str | ModelRef, alias: str = "production"
                 f"Promotion of {version.ref} to {alias} is blocked: {len(status.unmet)} condition(s) unmet.",
                 details=list(status.unmet),
             )
-        return move_alias(
+        state = verify_state(tx.conn, version.name)
+        if not state.ok:
+            raise AuditChainBroken(
+                f"Refusing to promote {version.ref}: the database's rows for {version.name} differ from the audit "
+                "chain, so the gate cannot trust them. Restore the database from a backup.",
+                details=[str(p) for p in state.problems],
+            )
+        return _move_alias(
             tx,
             version.name,
             alias,
             version.version,
             reason=reason or f"promoted through the gate ({status.approvals}/{status.approvals_required} approvals)",
             action="model.promote",
+            extra={
+                "policy": status.policy_path,
+                "policy_hash": status.policy_hash,
+                "roster_hash": workspace.project.config.roster.sha256,
+                "approvals": status.approvals,
+                "approvals_required": status.approvals_required,
+                "digests": version.digests,
+            },
         )
+
+
+def move_unprotected(workspace: Workspace, tx: Tx, name: str, alias: str, version: int, *, reason: str) -> AliasMove:
+    """Move an alias no policy protects (``production`` always is); refuse a protected one."""
+    check_alias(alias)
+    if alias in {protected.lower() for protected in protected_aliases(workspace, name)}:
+        raise PermissionDenied(
+            f"{alias!r} is protected by policy: only the promotion gate moves it. "
+            f"Use `workbench models promote {name}:{version} --alias {alias}`."
+        )
+    return _move_alias(tx, name, alias, version, reason=reason)
+
+
+def protected_aliases(workspace: Workspace, model: str) -> tuple[str, ...]:
+    """The aliases only the gate moves for ``model``: production, and what its policy protects."""
+    try:
+        return find_policy(workspace.project, model).protects
+    except NotFound:
+        return ("production",)
+
+
+def _move_alias(
+    tx: Tx,
+    name: str,
+    alias: str,
+    version: int,
+    *,
+    reason: str,
+    action: str = "model.alias",
+    extra: dict[str, Any] | None = None,
+) -> AliasMove:
+    """Point ``name@alias`` at ``version``: the row, its history and the audit event (the one writer).
+
+    Private to this module: :func:`promote` calls it for protected aliases after the gate,
+    :func:`move_unprotected` for the others.
+    """
+    check_alias(alias)
+    now = utcnow()
+    current = tx.conn.execute(
+        sa.select(aliases.c.version).where(aliases.c.name == name, aliases.c.alias == alias).with_for_update()
+    ).first()
+    previous = int(current.version) if current else None
+    if current is None:
+        tx.conn.execute(
+            aliases.insert().values(name=name, alias=alias, version=version, updated_at=now, updated_by=tx.actor)
+        )
+    else:
+        tx.conn.execute(
+            aliases.update()
+            .where(aliases.c.name == name, aliases.c.alias == alias)
+            .values(version=version, updated_at=now, updated_by=tx.actor)
+        )
+    tx.conn.execute(
+        alias_history.insert().values(
+            name=name, alias=alias, from_version=previous, to_version=version, actor=tx.actor, time=now, reason=reason
+        )
+    )
+    tx.record(
+        action,
+        f"model:{name}@{alias}",
+        {
+            "name": name,
+            "alias": alias,
+            "from_version": previous,
+            "to_version": version,
+            "reason": reason,
+            **(extra or {}),
+        },
+    )
+    return AliasMove(name, alias, previous, version, tx.actor, now, reason)

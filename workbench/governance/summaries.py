@@ -35,7 +35,7 @@ from sqlalchemy.engine import Connection
 from workbench.core.errors import NotFound, ValidationError
 from workbench.core.refs import ModelRef
 from workbench.governance.approvals import policy_has_checks
-from workbench.governance.gate import failed_checks, gate_verdict
+from workbench.governance.gate import artifact_digests, failed_checks, gate_verdict
 from workbench.governance.policy import Policy, find_policy
 from workbench.project.config import Project
 from workbench.project.workspace import Workspace
@@ -151,7 +151,7 @@ def _read_page(
     conn: Connection, project: Project, name: str, alias: str, policy: Policy | None, limit: int, before: int | None
 ) -> VersionPage:
     cols = model_versions.c
-    query = sa.select(cols.version, cols.author, cols.created_at).where(cols.name == name)
+    query = sa.select(cols.version, cols.author, cols.created_at, cols.artifacts).where(cols.name == name)
     if before is not None:
         query = query.where(cols.version < before)
     rows = conn.execute(query.order_by(cols.version.desc()).limit(limit + 1)).all()
@@ -167,11 +167,15 @@ def _read_page(
         alias_names[row.version].append(row.alias)
     decided: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for row in conn.execute(
-        sa.select(decisions.c.version, decisions.c.actor, decisions.c.decision, decisions.c.comment)
+        sa.select(
+            decisions.c.version, decisions.c.actor, decisions.c.decision, decisions.c.comment, decisions.c.digests
+        )
         .where(decisions.c.name == name, decisions.c.version.in_(numbers))
         .order_by(decisions.c.id)
     ):
-        decided[row.version].append({"actor": row.actor, "decision": row.decision, "comment": row.comment})
+        decided[row.version].append(
+            {"actor": row.actor, "decision": row.decision, "comment": row.comment, "digests": row.digests or {}}
+        )
     checks: dict[int, list[Any]] = defaultdict(list)
     for row in conn.execute(
         sa.select(
@@ -210,6 +214,7 @@ def _read_page(
                 project,
                 checks_current=current,
                 check_failures=failed_checks(under_policy) if current else [],
+                digests=artifact_digests(row.artifacts),
             )
             approvals_required, promotable = policy.approvals_required, not unmet
         chips.append(

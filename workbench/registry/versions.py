@@ -102,6 +102,7 @@ def _row_to_version(conn: Connection, row: Any) -> ModelVersion:
             "decision": r.decision,
             "comment": r.comment,
             "policy_hash": r.policy_hash,
+            "digests": r.digests or {},
             "time": r.time.isoformat(),
         }
         for r in conn.execute(
