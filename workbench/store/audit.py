@@ -15,10 +15,13 @@ so replacing or truncating the whole database is detectable too.
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections import deque
+from collections.abc import Iterable, Iterator
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
@@ -74,8 +77,11 @@ def append(
     return AuditEvent(seq, moment, actor, action, subject, payload or {}, prev_hash, digest)
 
 
-def _time_text(row: Row[Any]) -> str:
-    return isoformat(row.time)
+def _time_text(row: Any) -> str:
+    moment = row.time
+    if moment.tzinfo is None:  # SQLite hands stored UTC times back naive: the short way to isoformat's text
+        return moment.isoformat(timespec="microseconds") + "Z"
+    return isoformat(moment)
 
 
 def _to_event(row: Row[Any]) -> AuditEvent:
@@ -110,13 +116,29 @@ def list_events(
     return [_to_event(row) for row in conn.execute(query)]
 
 
-def _computed(row: Row[Any]) -> str:
+def _computed(row: Any) -> str:
     return event_hash(row.prev_hash, row.seq, _time_text(row), row.actor, row.action, row.subject, row.payload)
 
 
-def _content_ok(row: Row[Any]) -> bool:
+_text = json.encoder.encode_basestring  # a JSON string literal, as canonical_json writes one
+
+
+def _computed_fast(row: Any) -> str:
+    """:func:`event_hash` of a row whose payload text is the canonical JSON ``append`` wrote:
+    the body is assembled around that text instead of parsing and re-serialising it (the
+    keys of the canonical body sort as action, actor, payload, seq, subject, time)."""
+    body = (
+        f'{{"action":{_text(row.action)},"actor":{_text(row.actor)},"payload":{row.payload},'
+        f'"seq":{int(row.seq)},"subject":{_text(row.subject)},"time":{_text(_time_text(row))}}}'
+    )
+    return hashlib.sha256((row.prev_hash + body).encode("utf-8")).hexdigest()
+
+
+def _content_ok(row: Any) -> bool:
     try:
-        return _computed(row) == row.hash
+        # The fast form holds for every row append wrote; a row whose payload text was
+        # re-spaced or re-ordered by hand gets the full recomputation, which parses it.
+        return _computed_fast(row) == row.hash or _computed(row) == row.hash
     except (ValueError, TypeError):
         return False
 
@@ -126,14 +148,53 @@ def _broken(count: int, head: tuple[int, str], seq: int, problem: str, why: str)
     return ChainReport(False, count, head[1], head[0], broken_at=seq, problem=problem, message=message)
 
 
-def _walk(rows: Sequence[Row[Any]]) -> tuple[int, str] | ChainReport:
-    """Return the verified (seq, hash) of the last row, or the report of the first break."""
+#: How many recent hashes the walk remembers to tell an insertion from an edit. An inserted
+#: run of events is named as such when it is shorter than this; a longer one is still caught,
+#: as a break at its first event. Memory stays constant however long the chain is.
+_RECENT = 4_096
+_STREAM_BATCH = 10_000
+
+
+class _Event(NamedTuple):
+    """One stored event as the walk reads it (a plain tuple: attribute access costs nothing)."""
+
+    seq: int
+    time: datetime
+    actor: str
+    action: str
+    subject: str
+    payload: str
+    prev_hash: str
+    hash: str
+
+
+_COLUMNS = [getattr(audit_events.c, name) for name in _Event._fields]
+
+
+def _rows(conn: Connection) -> Iterator[_Event]:
+    """Every event in ``seq`` order, read in keyset batches (constant memory, any backend)."""
+    after = 0
+    while True:
+        batch = conn.execute(
+            sa.select(*_COLUMNS).where(audit_events.c.seq > after).order_by(audit_events.c.seq).limit(_STREAM_BATCH)
+        ).all()
+        if not batch:
+            return
+        yield from (_Event(*row) for row in batch)
+        after = batch[-1][0]
+
+
+def _walk(rows: Iterable[Any]) -> tuple[int, str, int] | ChainReport:
+    """Return the verified (seq, hash) of the last row and the count, or the report of the first break."""
     expected_seq, expected_prev = 1, GENESIS
-    seen: dict[str, int] = {GENESIS: 0}
-    count = len(rows)
-    for index, row in enumerate(rows):
+    recent: deque[tuple[str, int]] = deque([(GENESIS, 0)], maxlen=_RECENT)
+    count = 0
+    iterator = iter(rows)
+    row = next(iterator, None)
+    while row is not None:
+        following = next(iterator, None)
+        count += 1
         tail = (expected_seq - 1, expected_prev)
-        following = rows[index + 1] if index + 1 < count else None
         if row.seq != expected_seq:
             return _broken(count, tail, expected_seq, "deleted", f"event {expected_seq} is missing")
         content_ok = _content_ok(row)
@@ -143,11 +204,13 @@ def _walk(rows: Sequence[Row[Any]]) -> tuple[int, str] | ChainReport:
                 count, tail, row.seq, "inserted", "this event is not part of the chain (the next one links past it)"
             )
         if content_ok and link_ok:
-            seen[row.hash] = row.seq
+            recent.append((row.hash, row.seq))
             expected_seq, expected_prev = row.seq + 1, row.hash
+            row = following
             continue
-        if not link_ok and row.prev_hash in seen:
-            first = seen[row.prev_hash] + 1
+        linked = next((seq for digest, seq in recent if digest == row.prev_hash), None) if not link_ok else None
+        if linked is not None:
+            first = linked + 1
             return _broken(count, tail, first, "inserted", f"events from {first} were inserted into the chain")
         if not link_ok and content_ok:
             return _broken(
@@ -156,25 +219,24 @@ def _walk(rows: Sequence[Row[Any]]) -> tuple[int, str] | ChainReport:
         if not link_ok:
             return _broken(count, tail, row.seq, "deleted", "it links to an event that is no longer in the log")
         return _broken(count, tail, row.seq, "edited", "its content does not match its hash")
-    return expected_seq - 1, expected_prev
+    return expected_seq - 1, expected_prev, count
 
 
 def verify(conn: Connection, head_file: Path | None = None) -> ChainReport:
-    """Recompute the whole chain; compare with the head row and the head file."""
-    rows = list(conn.execute(sa.select(audit_events).order_by(audit_events.c.seq)))
-    walked = _walk(rows)
+    """Recompute the whole chain, streamed; compare with the head row and the head file."""
+    walked = _walk(_rows(conn))
     if isinstance(walked, ChainReport):
         return walked
-    last_seq, last_hash = walked
-    count = len(rows)
+    last_seq, last_hash, count = walked
+    tail = (last_seq, last_hash)
     head = conn.execute(sa.select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)).first()
     if head is not None and (head.seq, head.hash) != (last_seq, last_hash):
         if head.seq > last_seq:
             return _broken(
-                count, walked, last_seq + 1, "deleted", f"the head records {head.seq} events, the log holds {last_seq}"
+                count, tail, last_seq + 1, "deleted", f"the head records {head.seq} events, the log holds {last_seq}"
             )
         return _broken(
-            count, walked, head.seq + 1, "inserted", "events after the recorded head were added outside workbench"
+            count, tail, head.seq + 1, "inserted", "events after the recorded head were added outside workbench"
         )
     warnings: list[str] = []
     if head_file is not None:
@@ -187,17 +249,17 @@ def verify(conn: Connection, head_file: Path | None = None) -> ChainReport:
             if file_seq > last_seq:
                 return _broken(
                     count,
-                    walked,
+                    tail,
                     last_seq + 1,
                     "deleted",
                     f"{head_file.name} records seq {file_seq}, but the database ends at {last_seq} "
                     "(truncated or replaced)",
                 )
-            at = next((row for row in rows if row.seq == file_seq), None)
+            at = conn.execute(sa.select(audit_events.c.hash).where(audit_events.c.seq == file_seq)).first()
             if file_seq > 0 and (at is None or at.hash != file_hash):
                 return _broken(
                     count,
-                    walked,
+                    tail,
                     file_seq,
                     "edited",
                     f"{head_file.name} records another hash for seq {file_seq} (the database was replaced)",
