@@ -1,0 +1,44 @@
+"""The state check and the gate's refusal on a real PostgreSQL database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from tests.jobs.conftest import POLICY, as_user, configure, register_model
+from tests.registry.conftest import Trained
+from workbench.core.errors import AuditChainBroken
+from workbench.governance.approvals import approve
+from workbench.governance.checks import run_checks
+from workbench.governance.gate import promote
+
+
+@pytest.mark.postgres
+def test_edited_rows_are_named_and_refused_on_postgresql(
+    project_dir: Path, trained_small: Trained, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WORKBENCH_DB_URL", pg_url)
+    configure(project_dir)
+    (project_dir / "pipelines" / "admissions").mkdir(parents=True)
+    (project_dir / "pipelines" / "admissions" / "policy.yaml").write_text(POLICY)
+    author = as_user(project_dir, "analyst@example.org")
+    assert author.store.backend == "postgresql"
+    register_model(author, trained_small)
+    run_checks(author, "admissions:1")
+    approve(as_user(project_dir, "reviewer-a"), "admissions:1", "ok")
+    assert author.verify_state().ok and author.verify_audit().ok
+    engine = sa.create_engine(pg_url)
+    with engine.begin() as conn:  # a plain database client, not workbench
+        conn.execute(
+            sa.text(
+                "INSERT INTO aliases (name, alias, version, updated_at, updated_by) "
+                "VALUES ('admissions', 'production', 1, now(), 'mallory')"
+            )
+        )
+    engine.dispose()
+    report = author.verify_state("admissions")
+    assert [str(p) for p in report.problems] == ["aliases admissions@production: no alias move in the chain created it"]
+    with pytest.raises(AuditChainBroken, match="differ from the audit chain"):
+        promote(as_user(project_dir, "reviewer-a"), "admissions:1", "production")
