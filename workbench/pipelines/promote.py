@@ -26,6 +26,7 @@ from workbench.notebooks.checks import check_notebook
 from workbench.pipelines._files import FileSnapshot, atomic_write_text
 from workbench.pipelines.dvc import check_stage_name, read_stages, run_dvc, stage_command
 from workbench.pipelines.models import PromotionPlan, PromotionResult
+from workbench.pipelines.param_paths import ParameterPaths, parameter_paths
 from workbench.pipelines.params_file import PARAMS_FILE, ParamsMerge, merge_stage_params
 from workbench.pipelines.stages import stage_paths
 from workbench.project.config import Project
@@ -127,8 +128,7 @@ def check_promotion(
     own_metrics = [rel for rel in (planner.relative(p, "metrics file") for p in metrics) if rel]
     own_plots = [rel for rel in (planner.relative(p, "plots file") for p in plots) if rel]
     executed = executed_notebook_path(name)
-    all_outs = [*dict.fromkeys([*own_outs, executed])]
-    produced_here = set(all_outs) | set(own_metrics) | set(own_plots)
+    produced_here = {*own_outs, executed, *own_metrics, *own_plots}
     produced_elsewhere = {
         path
         for other, spec in stages.items()
@@ -136,6 +136,19 @@ def check_promotion(
         for key in ("outs", "metrics", "plots")
         for path in stage_paths(spec.get(key))
     }
+    found = ParameterPaths()
+    if notebook_rel is not None:
+        found = parameter_paths(
+            project,
+            notebook_rel,
+            chosen,
+            produced_here=produced_here,
+            produced_elsewhere=produced_elsewhere,
+            previous_outs=set(stage_paths((stages.get(name) or {}).get("outs"))),
+        )
+        problems.extend(found.problems)
+    all_outs = [*dict.fromkeys([*own_outs, *found.outs, executed])]
+    produced_here |= set(all_outs)
     dep_list: list[str] = [notebook_rel] if notebook_rel else []
     for dep in deps:
         rel = planner.relative(dep, "dep")
@@ -147,8 +160,7 @@ def check_promotion(
                 "stage that writes it first"
             )
         dep_list.append(rel)
-    if notebook_rel is not None:
-        dep_list.extend(_parameter_files(project, notebook_rel, chosen, produced_here))
+    dep_list.extend(found.deps)
     dep_list = [*dict.fromkeys(dep_list)]
     for path in sorted(produced_here):
         blocker = _file_in_the_way(project.root, path)
@@ -213,25 +225,6 @@ def _file_in_the_way(root: Path, relative: str) -> str | None:
 
 def _merge(project: Project, stage: str, specs: list[Any], values: Mapping[str, Any] | None = None) -> ParamsMerge:
     return merge_stage_params(project.root / PARAMS_FILE, stage, specs, values)
-
-
-def _parameter_files(project: Project, notebook_rel: str, values: dict[str, Any], produced: set[str]) -> list[str]:
-    """Parameters whose value names an existing file of the project (relative to the notebook's folder)."""
-    folder = (project.root / notebook_rel).parent
-    found: list[str] = []
-    for value in values.values():
-        if not isinstance(value, str) or not value or "\n" in value or len(value) > 400:
-            continue
-        candidate = folder / value
-        try:
-            if not candidate.is_file():
-                continue
-            rel = project.relative(candidate)
-        except (ValidationError, OSError):
-            continue
-        if rel not in produced and rel not in (notebook_rel, PARAMS_FILE, "dvc.yaml", "dvc.lock"):
-            found.append(rel)
-    return found
 
 
 def _stage_spec(
