@@ -3,9 +3,9 @@
 It builds a project in a temporary folder with one model of ``--versions`` versions (each
 with checks under the current policy, some approvals, one production alias) and
 ``--items`` review items spread over 20 scoring jobs, writing the rows straight into the
-store's tables so that set-up takes seconds. Then it starts a real ``jupyter server`` with
-only the workbench extension, on a free loopback port with a token, and measures with an
-aiohttp client on 127.0.0.1:
+store's tables so that set-up takes seconds (``benchmarks/server_load_project.py``). Then
+it starts a real ``jupyter server`` with the workbench extension, on a free loopback port
+with a token, and measures with an aiohttp client on 127.0.0.1:
 
 - ``/models``, ``/models/{name}/versions?limit=50``, ``/review/items?limit=50`` and a deep
   page of the review queue (a cursor about 3/4 of the way in, or ``offset`` on a server
@@ -14,13 +14,16 @@ aiohttp client on 127.0.0.1:
   each load runs (so their latency is what a user sees while the server is busy).
 
 Each (endpoint, concurrency) sends a bounded number of requests and stops after
-``--seconds``; every request has a 30 s timeout. Errors are non-200 answers and timeouts.
+``--seconds``; every request has a 30 s timeout (``--timeout``). Errors are non-200 answers
+and timeouts.
 
 Usage::
 
     python benchmarks/server_load.py                        # 10,000 versions, 200,000 items
     python benchmarks/server_load.py --versions 2000 --items 20000 --requests 100
     python benchmarks/server_load.py --json results.json
+    python benchmarks/server_load.py --endpoints models review --levels 50
+    python benchmarks/server_load.py --server-arg=--WorkbenchApp.worker_threads=4
     PYTHONPATH=/tmp/wb-before python benchmarks/server_load.py   # the same against another checkout
 """
 
@@ -37,164 +40,15 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import aiohttp
+from server_load_project import APPROVERS, MODEL, build_project
 
-MODEL = "admissions"
-APPROVERS = ("ana@example.org", "ben@example.org")
-POLICY = """\
-policy: admissions
-models: [admissions]
-protects: [production]
-checks:
-  metrics: ["auc >= 0.6", "brier <= 0.25"]
-  contract_required: true
-approvals:
-  required: 2
-  roles: [approver]
-"""
 LEVELS = (1, 10, 50)
+ENDPOINTS = ("models", "versions", "review", "review-deep")
+EXTRA_ENDPOINTS = ("review-1000",)  # big pages: only when asked for
 REQUEST_TIMEOUT_S = 30.0
-
-
-# --- the generated project ------------------------------------------------------------
-
-
-def build_project(root: Path, n_versions: int, n_items: int) -> None:
-    """A project at ``root`` whose database holds the generated rows."""
-    from workbench.governance.policy import load_policy
-    from workbench.project.config import load_project
-    from workbench.project.init import init_project
-    from workbench.store.engine import open_store
-
-    root.mkdir(parents=True)
-    names = ", ".join(f'"{name}"' for name in APPROVERS)
-    (root / "workbench.toml").write_text(f"[tool.workbench.roles]\napprover = [{names}]\n", encoding="utf-8")
-    init_project(root, git=False, dvc=False)
-    policy_file = root / "pipelines" / MODEL / "policy.yaml"
-    policy_file.parent.mkdir(parents=True)
-    policy_file.write_text(POLICY, encoding="utf-8")
-    policy = load_policy(policy_file)
-    store = open_store(load_project(root).db_url, cached=False)
-    try:
-        with store.begin() as conn:
-            _insert_registry(conn, n_versions, policy.sha256)
-            _insert_review_queue(conn, n_versions, n_items)
-    finally:
-        store.dispose()
-
-
-def _insert_registry(conn: Any, n_versions: int, policy_hash: str) -> None:
-    from workbench.store.schema import aliases, check_results, decisions, model_versions, models
-
-    start = datetime(2026, 1, 1, tzinfo=UTC)
-    conn.execute(models.insert().values(name=MODEL, created_at=start, created_by="analyst@example.org"))
-    versions, checks, decided = [], [], []
-    for number in range(1, n_versions + 1):
-        created = start + timedelta(minutes=number)
-        digest = f"{number:064x}"
-        versions.append(
-            {
-                "name": MODEL,
-                "version": number,
-                "author": "analyst@example.org",
-                "created_at": created,
-                "task": "binary",
-                "description": f"generated version {number}",
-                "intended_use": "benchmark",
-                "artifacts": {key: {"digest": digest, "size": 1000} for key in ("model", "reference", "shap")},
-                "contract": {"columns": [{"name": f"f{i}", "dtype": "float64"} for i in range(10)]},
-                "lineage": {"git": {"commit": digest[:40]}, "data": {}, "run": None},
-                "metrics": {"auc": 0.7 + (number % 20) / 100, "brier": 0.2, "accuracy": 0.8},
-                "explanation": {"global": [{"feature": f"f{i}", "mean_abs_shap": 0.1} for i in range(10)]},
-                "drift": {"summary": {"n_drifted": 1, "n_columns": 10}},
-                "fairness": {},
-                "retrain_recommended": False,
-            }
-        )
-        for check, status in (("metric:auc >= 0.6", "pass"), ("metric:brier <= 0.25", "pass"), ("contract", "pass")):
-            checks.append(
-                {
-                    "name": MODEL,
-                    "version": number,
-                    "policy_hash": policy_hash,
-                    "policy_path": f"pipelines/{MODEL}/policy.yaml",
-                    "check": check,
-                    "status": "fail" if number % 7 == 0 and check == "contract" else status,
-                    "observed": 0.75,
-                    "limit": 0.6,
-                    "evidence": None,
-                    "required": True,
-                    "message": check,
-                    "evaluated_at": created,
-                    "evaluated_by": "analyst@example.org",
-                }
-            )
-        for approver in APPROVERS[: number % 3]:
-            decided.append(
-                {
-                    "name": MODEL,
-                    "version": number,
-                    "actor": approver,
-                    "roles": ["approver"],
-                    "decision": "approve",
-                    "comment": "looks right",
-                    "policy_hash": policy_hash,
-                    "digests": {},
-                    "time": created,
-                }
-            )
-    conn.execute(model_versions.insert(), versions)
-    conn.execute(check_results.insert(), checks)
-    conn.execute(decisions.insert(), decided)
-    conn.execute(
-        aliases.insert().values(
-            name=MODEL, alias="production", version=n_versions - 1, updated_at=start, updated_by="ben@example.org"
-        )
-    )
-
-
-def _insert_review_queue(conn: Any, n_versions: int, n_items: int, n_jobs: int = 20) -> None:
-    from workbench.store.schema import jobs, review_items
-
-    start = datetime(2026, 2, 1, tzinfo=UTC)
-    per_job = max(1, n_items // n_jobs)
-    for index in range(n_jobs):
-        job_id = f"{index:032x}"
-        created = start + timedelta(hours=index)
-        conn.execute(
-            jobs.insert().values(
-                id=job_id,
-                kind="score",
-                name=MODEL,
-                version=n_versions,
-                ref=f"{MODEL}:{n_versions}",
-                options={},
-                status="succeeded",
-                rows_done=per_job * 30,
-                created_at=created,
-                actor="analyst@example.org",
-            )
-        )
-        rows = [
-            {
-                "job_id": job_id,
-                "row_key": f"A-{index}-{row}",
-                "score": (row % 100) / 100,
-                "leaning": "accept" if row % 2 else "decline",
-                "reasons": [{"feature": "gpa", "contribution": 0.12}, {"feature": "essay", "contribution": -0.05}],
-                "rule": None,
-                "status": "decided" if row % 10 == 0 else "open",
-                "decision": "accept" if row % 10 == 0 else None,
-                "row_index": row,
-                "created_at": created,
-            }
-            for row in range(per_job)
-        ]
-        conn.execute(review_items.insert(), rows)
 
 
 # --- the server -------------------------------------------------------------------------
@@ -256,7 +110,7 @@ async def wait_ready(session: aiohttp.ClientSession, base: str, process: subproc
 async def timed_get(session: aiohttp.ClientSession, url: str) -> tuple[float, bool]:
     began = time.perf_counter()
     try:
-        async with session.get(url, timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S)) as response:
+        async with session.get(url) as response:  # the session's timeout applies
             await response.read()
             ok = response.status == 200
     except (aiohttp.ClientError, TimeoutError):
@@ -324,15 +178,18 @@ async def run(
 ) -> list[dict]:
     headers = {"Authorization": f"token {token}"}
     connector = aiohttp.TCPConnector(limit=0)
-    async with aiohttp.ClientSession(headers=headers, connector=connector) as session:
+    timeout = aiohttp.ClientTimeout(total=args.timeout)
+    async with aiohttp.ClientSession(headers=headers, connector=connector, timeout=timeout) as session:
         await wait_ready(session, base, process, log)
         api = f"{base}/workbench/api"
-        endpoints = {
-            "/models": f"{api}/models",
-            "/models/{name}/versions?limit=50": f"{api}/models/{MODEL}/versions?limit=50",
-            "/review/items?limit=50": f"{api}/review/items?limit=50",
-            "/review/items deep page": await deep_page(session, api, args.items),
+        every = {
+            "models": ("/models", f"{api}/models"),
+            "versions": ("/models/{name}/versions?limit=50", f"{api}/models/{MODEL}/versions?limit=50"),
+            "review": ("/review/items?limit=50", f"{api}/review/items?limit=50"),
+            "review-deep": ("/review/items deep page", await deep_page(session, api, args.items)),
+            "review-1000": ("/review/items?status=all&limit=1000", f"{api}/review/items?status=all&limit=1000"),
         }
+        endpoints = dict(every[name] for name in args.endpoints)
         for url in endpoints.values():  # warm up: first use opens the store
             await timed_get(session, url)
         results = []
@@ -371,7 +228,11 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200, help="requests per (endpoint, concurrency)")
     parser.add_argument("--seconds", type=float, default=30.0, help="time limit per (endpoint, concurrency)")
     parser.add_argument("--levels", type=int, nargs="+", default=list(LEVELS), help="concurrency levels")
+    parser.add_argument(
+        "--endpoints", nargs="+", choices=ENDPOINTS + EXTRA_ENDPOINTS, default=list(ENDPOINTS), help="what to load"
+    )
     parser.add_argument("--server-arg", action="append", default=[], help="extra `jupyter server` argument")
+    parser.add_argument("--timeout", type=float, default=REQUEST_TIMEOUT_S, help="seconds before a request fails")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
 
@@ -381,7 +242,8 @@ def main() -> None:
         build_project(root, args.versions, args.items)
         print(
             f"generated {args.versions:,} versions and {args.items:,} review items in "
-            f"{time.perf_counter() - began:.1f} s; {os.cpu_count()} CPUs, {platform.python_version()}"
+            f"{time.perf_counter() - began:.1f} s; {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+            f"load average {os.getloadavg()[0]:.2f}"
         )
         port, token = free_port(), secrets.token_hex(16)
         process = start_server(root, home, port, token, args.server_arg)

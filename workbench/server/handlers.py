@@ -23,6 +23,7 @@ from workbench.server.job_handlers import job_routes
 from workbench.server.model_handlers import model_routes
 from workbench.server.models import HealthResponse
 from workbench.server.pipeline_handlers import pipeline_routes
+from workbench.store.engine import open_store
 
 __all__ = ["API_PREFIX", "HealthHandler", "UnknownEndpointHandler", "default_handlers"]
 
@@ -55,8 +56,10 @@ class HealthHandler(WorkbenchHandler):
                 identity_source=identity.source,
                 scheduler=scheduler,
             )
-        # Opening the store creates and migrates the database on first use.
-        backend = self.workspace().store.backend
+        # Opening the store creates and migrates the database on first use. The store itself, not
+        # Workspace.store, whose recreated-store check runs in a write transaction: a health check
+        # must not wait for the write lock while a scoring job holds it.
+        backend = open_store(project.db_url).backend
         return HealthResponse(
             version=__version__,
             user=identity.name,
