@@ -199,7 +199,8 @@ def score(ref: str, input: str | Path, output: str | Path, **options: Any) -> An
     """Score ``input`` into ``output`` as a tracked job, with a progress bar in the notebook.
 
     Options as ``workbench score``: ``device``, ``engine``, ``scheduler``, ``explain``, ``top_k``,
-    ``batch_rows``, ``overwrite``, ``detach``. Returns the finished :class:`~workbench.jobs.models.Job`.
+    ``batch_rows``, ``overwrite``, ``detach``, ``keep`` (input columns carried through to the output,
+    e.g. ``keep=["applicant_id"]``). Returns the finished :class:`~workbench.jobs.models.Job`.
     """
     from workbench.widgets.progress import score_with_progress
 

@@ -372,6 +372,8 @@ export interface IJobRequest {
   explain?: 'none' | 'approx' | 'exact';
   top_k?: number;
   overwrite?: boolean;
+  /** Input columns carried through to the output beside the keys. */
+  keep?: string[];
 }
 
 export interface IJob {

@@ -142,3 +142,13 @@ async def test_an_empty_queue_is_an_empty_list(jp_fetch, api_schema) -> None:
     code, body = await _call(jp_fetch, "review", "items")
 
     assert (code, body) == (200, {"items": [], "next_cursor": None})
+
+
+async def test_a_job_body_with_keep_names_the_missing_columns(jp_fetch, api_schema) -> None:
+    body = {**SUBMIT, "keep": ["region", "no_such_column"]}
+    api_schema(body, "JobRequest")
+    code, error = await _call(jp_fetch, "jobs", **_post(body))
+    assert code == 400, error
+    assert "--keep names column(s) ['no_such_column'] that the input" in error["message"]
+    code, error = await _call(jp_fetch, "jobs", **_post({**SUBMIT, "keep": "region"}))
+    assert code == 400 and "`keep` must be a list of strings" in error["message"]

@@ -48,6 +48,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="N",
         help="rows of each batch checked for drift against the training reference (default 2000; 0: off)",
     )
+    score.add_argument(
+        "--keep",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="COL",
+        help="input columns to carry through to the output beside the keys (e.g. --keep applicant_id region)",
+    )
     score.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists")
     score.add_argument("--detach", action="store_true", help="run in the background; follow with `workbench jobs`")
     score.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -187,6 +195,7 @@ def _score(args: argparse.Namespace) -> int:
         batch_rows=args.batch_rows,
         batch_drift_rows=args.batch_drift_rows,
         overwrite=args.overwrite,
+        keep=args.keep,
     )
     for warning in job.warnings:
         print(f"warning: {warning}", file=sys.stderr)

@@ -77,7 +77,8 @@ def score(
     Further ``options``: ``review_reasons`` (approximate reasons for the rows sent to
     review when ``explain`` is ``none``), ``drift_rows`` (the job's drift sample),
     ``batch_drift_rows`` (each batch's drift sample; 0 turns the batch checks off), ``partition_rows``, ``workers``,
-    ``connect_timeout_s``, ``compression``. ``progress(rows_done, rows_total)`` is called
+    ``connect_timeout_s``, ``compression``, ``keep`` (input columns carried to the output).
+    ``progress(rows_done, rows_total)`` is called
     after each batch. Returns the succeeded job (or, with ``detach``, the queued job
     now running in the background); raises the error that failed it otherwise.
     """

@@ -11,7 +11,9 @@ as it was when it was submitted.
 from __future__ import annotations
 
 import os
+import re
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import polars as pl
@@ -34,15 +36,32 @@ from workbench.scoring.sinks import open_output
 from workbench.scoring.sources import open_input
 from workbench.store.schema import jobs
 
-__all__ = ["OUTPUT_COLUMNS", "resolve_location", "submit_score_job"]
+__all__ = ["OUTPUT_COLUMNS", "check_keep", "resolve_location", "submit_score_job"]
 
 #: Columns every output has besides the keys (and the reason columns with --explain).
 OUTPUT_COLUMNS = ("score", "decision", "route", "model", "model_version", "job_id")
+_REASON_COLUMN = re.compile(r"reason_\d+(_value)?")
 
 
 def resolve_location(workspace: Workspace, location: str | os.PathLike[str], what: str) -> str:
     """A path or URL confined to the project (see :func:`workbench.project.paths.resolve_location`)."""
     return paths.resolve_location(workspace.project, location, what)
+
+
+def check_keep(keep: Sequence[str], columns: Sequence[str], location: str) -> None:
+    """Refuse ``--keep`` columns the input lacks or whose names the output already uses."""
+    missing = [c for c in keep if c not in columns]
+    if missing:
+        raise ValidationError(
+            f"--keep names column(s) {missing} that the input {location} does not have; "
+            f"its columns are: {', '.join(columns)}. Fix the names or leave them out of --keep."
+        )
+    clashes = [c for c in keep if c in OUTPUT_COLUMNS or _REASON_COLUMN.fullmatch(c)]
+    if clashes:
+        raise ValidationError(
+            f"--keep column(s) {clashes} would clash with the output's own columns ({', '.join(OUTPUT_COLUMNS)} "
+            "and reason_N, reason_N_value); rename them in the input or leave them out of --keep."
+        )
 
 
 def submit_score_job(
@@ -65,6 +84,7 @@ def submit_score_job(
     workers: int | None = None,
     connect_timeout_s: float = 10.0,
     compression: str = "zstd",
+    keep: Sequence[str] = (),
 ) -> Job:
     """Validate a scoring request and record it as a queued job (see :func:`workbench.jobs.score`)."""
     if engine not in ENGINES:
@@ -83,6 +103,7 @@ def submit_score_job(
         batch_drift_rows=batch_drift_rows,
         partition_rows=partition_rows,
         compression=compression,
+        keep=tuple(keep),
     )
     version = get_version(workspace, ref)
     workspace.require_state(version.name, f"score with {version.ref}")
@@ -105,6 +126,7 @@ def submit_score_job(
             f"The model's key column(s) {clashes} would clash with the output columns "
             f"{', '.join(OUTPUT_COLUMNS)}; rename them in the training data and register a new version."
         )
+    check_keep(options.keep, source.column_names, source.location)
     target = open_output(output_location, folder=True if engine == "dask" else None)
     with workspace.read() as conn:
         check_output(workspace.project, conn, target, overwrite=overwrite, input=input_location)
@@ -168,6 +190,7 @@ def submit_score_job(
                 "engine": engine,
                 "device": resolved,
                 "explain": explain,
+                "keep": list(options.keep),
                 "rows_total": source.rows,
                 "approved": approval.approved,
             },

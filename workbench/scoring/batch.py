@@ -15,7 +15,8 @@ the Parquet reader produced (no polars copy of the batch):
 * the output is an Arrow table whose text columns are dictionary arrays, and the key
   columns are the input's own arrays.
 
-Output columns, in order: the contract's key columns, ``score``, ``decision``,
+Output columns, in order: the contract's key columns, the kept input columns
+(``ScoreOptions.keep``, checked at submission), ``score``, ``decision``,
 ``route``, the reason columns when ``explain`` is not ``none`` (``reason_1``,
 ``reason_1_value``, ...), ``model``, ``model_version`` and ``job_id``.
 
@@ -137,6 +138,7 @@ class BatchScorer:
         self.booster = load_booster(bundle.model, device, nthread)
         self.features = list(self.contract.features)
         self.keys = list(self.contract.keys)
+        self.keep = [c for c in options.keep if c not in self.keys]
         self.monitor = [c for c in bundle.monitor if c not in self.features and c not in self.keys]
         self.explain_device = effective_device(options.explain, device) if options.explain != "none" else None
         self.fraction = min(1.0, options.drift_rows / total_rows) if total_rows and options.drift_rows else 0.0
@@ -149,8 +151,8 @@ class BatchScorer:
         self.baseline_error: str | None = None
 
     def columns(self, available: list[str]) -> list[str]:
-        """The input columns to read: keys, features and the columns routing rules use."""
-        wanted = dict.fromkeys([*self.keys, *self.features, *self.routing.columns, *self.monitor])
+        """The input columns to read: keys, kept columns, features and the columns routing rules use."""
+        wanted = dict.fromkeys([*self.keys, *self.keep, *self.features, *self.routing.columns, *self.monitor])
         return [c for c in available if c in wanted]
 
     def read_dictionary(self, columns: list[str]) -> list[str]:
@@ -233,9 +235,10 @@ class BatchScorer:
         import pyarrow as pa
 
         rows = batch.num_rows
-        keys = binding.decode(batch.select(self.keys)) if self.keys else None
+        carried = [*self.keys, *self.keep]
+        keys = binding.decode(batch.select(carried)) if carried else None
         arrays = [*(keys.columns if keys is not None else ()), pa.array(scores, type=pa.float32())]
-        names = [*self.keys, "score"]
+        names = [*carried, "score"]
         arrays += [_dictionary(routed.decision, self.routing.decision_labels)]
         arrays += [_dictionary(routed.route, self.routing.route_labels)]
         names += ["decision", "route"]

@@ -117,8 +117,14 @@ class ScoreOptions:
     review_reasons: bool = False
     compression: str = "zstd"
     partition_rows: int = 1_000_000
+    #: Input columns carried through to the output beside the keys (``--keep``).
+    keep: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        keep = (self.keep,) if isinstance(self.keep, str) else tuple(self.keep or ())
+        if not all(isinstance(name, str) and name for name in keep):
+            raise ValidationError(f"keep takes column names (non-empty strings), got {list(keep)!r}.")
+        object.__setattr__(self, "keep", tuple(dict.fromkeys(keep)))
         if self.explain not in EXPLAIN_METHODS:
             raise ValidationError(f"Unknown --explain {self.explain!r}; use one of {', '.join(EXPLAIN_METHODS)}.")
         bounds = (("top_k", 1), ("batch_rows", 1), ("drift_rows", 0), ("batch_drift_rows", 0), ("partition_rows", 1))
@@ -143,6 +149,7 @@ class ScoreOptions:
             "review_reasons": self.review_reasons,
             "compression": self.compression,
             "partition_rows": self.partition_rows,
+            "keep": list(self.keep),
         }
 
     @classmethod

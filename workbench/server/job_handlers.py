@@ -49,7 +49,7 @@ class JobsHandler(WorkbenchHandler):
     @tornado.web.authenticated
     @authorized
     async def post(self) -> None:
-        body = self.json_body("model", "input", "output", "device", "engine", "explain", "top_k", "overwrite")
+        body = self.json_body("model", "input", "output", "device", "engine", "explain", "top_k", "overwrite", "keep")
         ref = body.required_text("model", max_length=200)
         source = body.required_text("input", max_length=500)
         target = body.required_text("output", max_length=500)
@@ -60,6 +60,7 @@ class JobsHandler(WorkbenchHandler):
             "explain": body.text("explain", "none", max_length=10) or "none",
             "top_k": int(top_k or 3),
             "overwrite": body.flag("overwrite"),
+            "keep": body.text_list("keep"),
         }
         await self.reply(lambda workspace: score(workspace, ref, source, target, detach=True, **options).to_dict(), 202)
 
