@@ -55,7 +55,7 @@ class Workspace:
     @cached_property
     def store(self) -> Store:
         store = open_store(self.project.db_url)
-        with store.begin() as conn:
+        with store.read() as conn:  # a deferred read: no write lock for a check every request makes
             refuse_recreated_store(self.project, conn)
         return store
 
@@ -83,7 +83,8 @@ class Workspace:
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:
-        with self.store.begin() as conn:
+        """A read-only transaction (deferred on SQLite: it takes no write lock). Write in :meth:`transaction`."""
+        with self.store.read() as conn:
             yield conn
 
     def record(self, action: str, subject: str, payload: dict[str, Any] | None = None) -> AuditEvent:
