@@ -253,3 +253,36 @@ def test_the_kernel_api_goes_through_the_same_resolver(project: Workspace, tmp_p
         wb.score("admissions", "data/applicants.parquet", ".", overwrite=True)
     assert snapshot(outside) == before
     assert job_count(project) == 0
+
+
+def test_forged_ownership_does_not_pass(project: Workspace) -> None:
+    """A manifest copied beside another folder, or a file put in a previous output's place, is refused."""
+    root = project.project.root
+    score(project, "admissions", "data/applicants.parquet", "scores/")
+    manifest = (root / MANIFEST.format("scores")).read_text()
+    (root / MANIFEST.format("notebooks")).write_text(manifest.replace("part-00000.parquet", "train.ipynb"))
+    before = snapshot(root)
+    with pytest.raises(ValidationError, match="not a succeeded scoring job of this project that wrote this folder"):
+        score(project, "admissions", "data/applicants.parquet", "notebooks", overwrite=True)
+    assert snapshot(root) == before
+    score(project, "admissions", "data/applicants.parquet", "out.parquet")
+    pl.DataFrame({"precious": [1, 2, 3]}).write_parquet(root / "out.parquet")
+    with pytest.raises(ValidationError, match="no job of this project wrote this file"):
+        score(project, "admissions", "data/applicants.parquet", "out.parquet", overwrite=True)
+    assert pl.read_parquet(root / "out.parquet").columns == ["precious"]
+
+
+def test_a_symlink_to_a_protected_folder_is_refused(project: Workspace) -> None:
+    root = project.project.root
+    os.symlink(root / ".workbench", root / "scores")
+    os.symlink(root, root / "here")
+    before = snapshot(root / ".workbench")
+    with pytest.raises(ValidationError, match="it is the project's .workbench folder"):
+        score(project, "admissions", "data/applicants.parquet", "scores", overwrite=True)
+    with pytest.raises(ValidationError, match="it is the project root"):
+        score(project, "admissions", "data/applicants.parquet", "here", overwrite=True)
+    with pytest.raises(ValidationError, match="inside the project's .workbench folder"):
+        score(project, "admissions", "data/applicants.parquet", "scores/x.parquet")
+    assert {k for k in snapshot(root / ".workbench") if "-wal" not in k} >= {
+        k for k in before if "-wal" not in k and "-shm" not in k
+    }

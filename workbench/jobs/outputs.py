@@ -7,10 +7,11 @@ store, or a folder that holds any of them. :func:`check_output` refuses those al
 An existing output is replaced (with ``overwrite``) only when it is something this
 project's scoring wrote before:
 
-* a Parquet file whose footer names a scoring job of this project, or that a
-  succeeded scoring job of this project wrote to exactly this path;
+* a Parquet file whose footer names a succeeded scoring job of this project that wrote
+  exactly this path;
 * a folder whose manifest (``.<folder>.workbench-output.json`` beside it) names a
-  scoring job of this project, holding nothing but the parts it lists;
+  succeeded scoring job of this project that wrote exactly this folder, holding nothing
+  but the parts it lists;
 
 and never a path that DVC tracks as anything other than an out of the stage being run
 (``DVC_STAGE``, which ``dvc repro`` sets, or ``WORKBENCH_STAGE`` from ``workbench run``).
@@ -111,21 +112,20 @@ def _dvc_tracked(project: Project, path: Path) -> list[str]:
     return found
 
 
-def _job_of_project(conn: Connection, job_id: str | None) -> bool:
+def _job_wrote(conn: Connection, job_id: str | None, target: OutputTarget) -> bool:
+    """Whether ``job_id`` is a succeeded scoring job of this project that wrote exactly this output.
+
+    The id comes from the output itself (its footer or its manifest), so a file put in a
+    previous output's place, or a manifest copied beside another folder, does not pass.
+    """
     if not job_id or len(job_id) > 64:
         return False
-    row = conn.execute(sa.select(jobs.c.id).where(jobs.c.id == job_id, jobs.c.kind == "score")).first()
-    return row is not None
-
-
-def _written_here(conn: Connection, target: OutputTarget) -> bool:
-    """Whether a succeeded scoring job of this project wrote exactly this output."""
     row = conn.execute(
-        sa.select(jobs.c.id).where(
-            jobs.c.kind == "score", jobs.c.status == "succeeded", jobs.c.output.in_([target.location, target.path])
-        )
+        sa.select(jobs.c.output).where(jobs.c.id == job_id, jobs.c.kind == "score", jobs.c.status == "succeeded")
     ).first()
-    return row is not None
+    if row is None or not row.output:
+        return False
+    return str(row.output).rstrip("/") in {target.location.rstrip("/"), target.path.rstrip("/")}
 
 
 def _is_parquet(target: OutputTarget) -> bool:
@@ -169,11 +169,11 @@ def _check_replaceable(project: Project, conn: Connection, target: OutputTarget)
             raise _refuse(
                 target, "--overwrite replaces only a previous scoring output, and it is not a Parquet file", keep
             )
-        if not (_job_of_project(conn, target.file_job_id()) or _written_here(conn, target)):
+        if not _job_wrote(conn, target.file_job_id(), target):
             raise _refuse(
                 target,
                 "--overwrite replaces only a previous scoring output of this project, and no job of this "
-                "project wrote this file",
+                "project wrote this file (its Parquet footer names none that wrote this path)",
                 keep,
             )
         return
@@ -185,9 +185,12 @@ def _check_replaceable(project: Project, conn: Connection, target: OutputTarget)
             f"({MANIFEST.format(Path(target.path).name)} beside it)",
             keep,
         )
-    if not _job_of_project(conn, manifest["job_id"]):
+    if not _job_wrote(conn, manifest["job_id"], target):
         raise _refuse(
-            target, f"its manifest names job {manifest['job_id']!r}, which is not a job of this project", keep
+            target,
+            f"its manifest names job {manifest['job_id']!r}, which is not a succeeded scoring job of this project "
+            "that wrote this folder",
+            keep,
         )
     expected = set(manifest["parts"])
     others = [name for name in target.contents() if name not in expected]

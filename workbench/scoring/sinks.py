@@ -300,9 +300,9 @@ def _job_of(table: Any) -> str | None:
     """The scoring job's id from an output table's ``job_id`` column (one value per job)."""
     import pyarrow as pa
 
-    if "job_id" not in table.schema.names or table.num_rows == 0:
+    if "job_id" not in table.schema.names or not table.column("job_id").num_chunks:
         return None
-    column = table.column("job_id").chunk(0)
+    column = table.column("job_id").chunk(0)  # a dictionary holds the id even when the batch has no rows
     if pa.types.is_dictionary(column.type):
         column = column.dictionary
     value = column[0].as_py() if len(column) else None
