@@ -207,13 +207,34 @@ def score(ref: str, input: str | Path, output: str | Path, **options: Any) -> An
     return score_with_progress(workspace(), ref, _here(input), _here(output), **options)
 
 
-def queue(*, job: str | None = None, status: str | None = "open", limit: int | None = 100) -> Any:
-    """The human review queue (open items by default) as a polars DataFrame."""
+def queue(
+    *,
+    job: str | None = None,
+    status: str | None = "open",
+    model: str | None = None,
+    version: int | None = None,
+    limit: int | None = 100,
+) -> Any:
+    """The human review queue (open items by default) as a polars DataFrame, filtered by ``job``
+    (id or prefix), ``model`` and ``version``. When ``limit`` leaves items out, a warning gives
+    the true total (``workbench.jobs.queue.count_review_items`` counts it alone)."""
+    import warnings
+
     import polars as pl
 
-    from workbench.jobs.queue import list_review_items
+    from workbench.jobs.queue import count_review_items, list_review_items
 
-    items = [item.to_dict() for item in list_review_items(workspace(), job=job, status=status, limit=limit)]
+    ws = workspace()
+    filters = {"job": job, "status": status, "model": model, "version": version}
+    items = [item.to_dict() for item in list_review_items(ws, **filters, limit=limit)]
+    if limit is not None and len(items) == limit:
+        total = count_review_items(ws, **filters)
+        if total > limit:
+            what = f"{status} review items" if status else "review items"
+            warnings.warn(
+                f"Showing {limit:,} of {total:,} {what}; pass limit=None for all.",
+                stacklevel=2,
+            )
     # Every row decides the columns: an item with a `detail` may come after many without one.
     return pl.DataFrame(items, infer_schema_length=None) if items else pl.DataFrame()
 

@@ -427,7 +427,8 @@ export interface IReviewItem {
   leaning: string;
   reasons: { [key: string]: unknown }[];
   rule: string | null;
-  status: 'open' | 'decided';
+  /** `superseded`: a later job of the same version scored the same row; its item is the open one. */
+  status: 'open' | 'decided' | 'superseded';
   decision: string | null;
   comment: string | null;
   decided_by: string | null;
@@ -442,6 +443,8 @@ export interface IReviewItemList {
   items: IReviewItem[];
   /** Send back as `cursor` for the next page; null on the last page. */
   next_cursor: string | null;
+  /** Every item the filters select, on all pages. */
+  total: number;
 }
 
 export interface IAuditEvent {

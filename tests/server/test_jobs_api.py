@@ -141,7 +141,7 @@ async def test_lookup_errors(jp_fetch, path: tuple[str, ...], kwargs: dict, stat
 async def test_an_empty_queue_is_an_empty_list(jp_fetch, api_schema) -> None:
     code, body = await _call(jp_fetch, "review", "items")
 
-    assert (code, body) == (200, {"items": [], "next_cursor": None})
+    assert (code, body) == (200, {"items": [], "next_cursor": None, "total": 0})
 
 
 async def test_a_job_body_with_keep_names_the_missing_columns(jp_fetch, api_schema) -> None:

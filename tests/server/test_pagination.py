@@ -145,7 +145,18 @@ class TestReviewItems:
 
         assert [len(page) for page in pages] == [5, 5, 5, 5, 3]
         assert [item["id"] for page in pages for item in page] == ids
-        api_schema({"items": pages[-1], "next_cursor": None}, "ReviewItemList")
+        api_schema({"items": pages[-1], "next_cursor": None, "total": 23}, "ReviewItemList")
+
+    async def test_total_counts_every_page_and_version_filters(self, jp_fetch, jp_root_dir: Path, api_schema) -> None:
+        _add_review_items(jp_root_dir, "a" * 32, 10, decided_every=3)  # items 0, 3, 6, 9 decided: 6 open
+
+        first = await _get(jp_fetch, "review", "items", limit=2)
+        api_schema(first, "ReviewItemList")
+        assert len(first["items"]) == 2 and first["total"] == 6
+        assert (await _get(jp_fetch, "review", "items", limit=2, status="all", version=1))["total"] == 10
+        other = await _get(jp_fetch, "review", "items", version=2)
+        assert other["items"] == [] and other["total"] == 0
+        assert (await _get(jp_fetch, "review", "items", limit=3, offset=2))["total"] == 6
 
     async def test_filters_hold_across_pages(self, jp_fetch, jp_root_dir: Path) -> None:
         first = _add_review_items(jp_root_dir, "a" * 32, 10, decided_every=3)

@@ -20,9 +20,10 @@ def register_queue(subparsers: argparse._SubParsersAction) -> None:
     qsub = queue.add_subparsers(dest="queue_command", metavar="{list,show,decide}", required=True)
     qlist = qsub.add_parser("list", help="review items, oldest first")
     qlist.add_argument("--job", help="only this job's items (id or prefix)")
-    qlist.add_argument("--status", default="open", choices=("open", "decided", "all"))
-    qlist.add_argument("--model")
-    qlist.add_argument("--limit", type=int, default=100)
+    qlist.add_argument("--status", default="open", choices=("open", "decided", "superseded", "all"))
+    qlist.add_argument("--model", help="only this model's items")
+    qlist.add_argument("--version", type=int, help="only items scored by this model version (with --model)")
+    qlist.add_argument("--limit", type=int, default=100, help="items to show (default 100); the total is counted")
     qlist.add_argument("--json", action="store_true")
     qlist.set_defaults(handler=_queue_list)
     qshow = qsub.add_parser("show", help="one review item: its scores, reasons and why it is in the queue")
@@ -38,11 +39,13 @@ def register_queue(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _queue_list(args: argparse.Namespace) -> int:
-    from workbench.jobs.queue import list_review_items
+    from workbench.jobs.queue import count_review_items, list_review_items
     from workbench.project.workspace import open_workspace
 
+    workspace = open_workspace()
     status = None if args.status == "all" else args.status
-    items = list_review_items(open_workspace(), job=args.job, status=status, model=args.model, limit=args.limit)
+    filters = {"job": args.job, "status": status, "model": args.model, "version": args.version}
+    items = list_review_items(workspace, **filters, limit=args.limit)
     if args.json:
         print_json([item.to_dict() for item in items])
         return 0
@@ -65,6 +68,12 @@ def _queue_list(args: argparse.Namespace) -> int:
         rows,
         empty="(queue empty)",
     )
+    total = count_review_items(workspace, **filters)
+    what = f"{status} items" if status else "items"
+    if total > len(items):
+        print(f"Showing {len(items):,} of {total:,} {what}; raise --limit or narrow with --job/--model/--version.")
+    elif items:
+        print(f"{total:,} {what}.")
     return 0
 
 

@@ -17,6 +17,7 @@ from workbench.core.clock import utcnow
 from workbench.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from workbench.jobs.models import ReviewItem
 from workbench.jobs.queue import get_review_item
+from workbench.jobs.supersede import SUPERSEDED
 from workbench.project.workspace import Workspace
 from workbench.store.schema import jobs, review_items
 
@@ -58,6 +59,11 @@ def decide_review_item(workspace: Workspace, item_id: int, decision: str, commen
         ).first()
         if row is None:
             raise NotFound(f"No review item {item_id}; `workbench queue list` shows the open ones.")
+        if row.status == SUPERSEDED:
+            raise Conflict(
+                f"Review item {item_id} was superseded: a later job of the same model version scored "
+                f"{row.row_key} again. Decide its open item instead (`workbench queue list --status open`)."
+            )
         if row.status != "open":
             raise Conflict(
                 f"Review item {item_id} was already decided ({row.decision}) by {row.decided_by}; "

@@ -28,6 +28,7 @@ from workbench.jobs.listing import find_job_id, read_job
 from workbench.jobs.models import Job, ProgressCallback, review_staging, this_host
 from workbench.jobs.outputs import check_output
 from workbench.jobs.reap import discard_leftovers
+from workbench.jobs.supersede import supersede_open_items
 from workbench.project.workspace import Workspace
 from workbench.registry.versions import get_version
 from workbench.scoring.plan import ModelBundle, ScoreOptions, ScoringCancelled, ScoringOutcome, collector_paused
@@ -279,7 +280,14 @@ def _succeed(workspace: Workspace, job: Job, outcome: ScoringOutcome, drift: dic
         if current.status != "running":
             raise JobError(f"Job {job.short_id} was marked {current.status} while it ran; its output was not kept.")
         count = _insert_review_items(tx.conn, job, outcome.review_path)
-        stats = {**job.stats, **outcome.stats(), "overrides": 0, "review_items": count}
+        superseded = supersede_open_items(tx.conn, job) if count else {}
+        stats = {
+            **job.stats,
+            **outcome.stats(),
+            "overrides": 0,
+            "review_items": count,
+            "superseded_review_items": sum(superseded.values()),
+        }
         tx.conn.execute(
             jobs.update()
             .where(jobs.c.id == job.id)
@@ -293,6 +301,17 @@ def _succeed(workspace: Workspace, job: Job, outcome: ScoringOutcome, drift: dic
                 drift=drift,
             )
         )
+        if superseded:
+            tx.record(
+                "review.supersede",
+                f"job:{job.id}",
+                {
+                    "model": job.name,
+                    "version": job.version,
+                    "superseded": superseded,
+                    "items": stats["superseded_review_items"],
+                },
+            )
         if drift.get("exceeded"):
             tx.conn.execute(
                 model_versions.update()

@@ -4,7 +4,10 @@
 ``cursor``); :func:`list_review_items` keeps ``offset`` for the CLI.
 
 Only jobs that succeeded have review items: a job inserts them in its final
-transaction, so a failed or cancelled job leaves none.
+transaction, so a failed or cancelled job leaves none. An open item that a later job of
+the same model version repeats is ``superseded`` (:mod:`workbench.jobs.supersede`).
+Both lists filter by job, model and version; :func:`count_review_items` is the true
+total under the same filters, whatever the page size.
 """
 
 from __future__ import annotations
@@ -17,12 +20,20 @@ from sqlalchemy.engine import Connection
 from workbench.core.errors import NotFound, ValidationError
 from workbench.jobs.listing import find_job_id
 from workbench.jobs.models import ReviewItem
+from workbench.jobs.supersede import SUPERSEDED
 from workbench.project.workspace import Workspace
 from workbench.store.schema import jobs, review_items
 
-__all__ = ["REVIEW_STATUSES", "ReviewPage", "get_review_item", "list_review_items", "review_page"]
+__all__ = [
+    "REVIEW_STATUSES",
+    "ReviewPage",
+    "count_review_items",
+    "get_review_item",
+    "list_review_items",
+    "review_page",
+]
 
-REVIEW_STATUSES = ("open", "decided")
+REVIEW_STATUSES = ("open", "decided", SUPERSEDED)
 
 
 def _query() -> sa.Select:
@@ -37,11 +48,12 @@ def list_review_items(
     model: str | None = None,
     limit: int | None = 100,
     offset: int = 0,
+    version: int | None = None,
 ) -> list[ReviewItem]:
-    """Review items, oldest first; ``status`` None lists open and decided ones."""
+    """Review items, oldest first; ``status`` None lists every status."""
     _check(status, limit)
     with workspace.store.read() as conn:
-        query = _filtered(conn, job, status, model).order_by(review_items.c.id)
+        query = _filtered(conn, job, status, model, version).order_by(review_items.c.id)
         if limit is not None:
             query = query.limit(limit)
         if offset:
@@ -51,10 +63,12 @@ def list_review_items(
 
 @dataclass(frozen=True)
 class ReviewPage:
-    """Review items oldest first; ``next_after`` continues after the last one (None: no more)."""
+    """Review items oldest first; ``next_after`` continues after the last one (None: no more);
+    ``total`` counts every item under the same filters (all pages)."""
 
     items: tuple[ReviewItem, ...]
     next_after: int | None
+    total: int = 0
 
 
 def review_page(
@@ -65,6 +79,7 @@ def review_page(
     model: str | None = None,
     limit: int = 100,
     after: int | None = None,
+    version: int | None = None,
 ) -> ReviewPage:
     """Up to ``limit`` items with an id above ``after``, oldest first (keyset pagination).
 
@@ -74,12 +89,32 @@ def review_page(
     """
     _check(status, limit)
     with workspace.store.read() as conn:
-        query = _filtered(conn, job, status, model)
+        query = _filtered(conn, job, status, model, version)
+        total = _count(conn, query)
         if after is not None:
             query = query.where(review_items.c.id > after)
         rows = conn.execute(query.order_by(review_items.c.id).limit(limit + 1)).all()
     items = tuple(ReviewItem.from_row(row) for row in rows[:limit])
-    return ReviewPage(items, items[-1].id if len(rows) > limit else None)
+    return ReviewPage(items, items[-1].id if len(rows) > limit else None, total)
+
+
+def count_review_items(
+    workspace: Workspace,
+    *,
+    job: str | None = None,
+    status: str | None = "open",
+    model: str | None = None,
+    version: int | None = None,
+) -> int:
+    """How many items the same filters select in all (not limited to a page)."""
+    _check(status, None)
+    with workspace.store.read() as conn:
+        return _count(conn, _filtered(conn, job, status, model, version))
+
+
+def _count(conn: Connection, query: sa.Select) -> int:
+    counted = sa.select(sa.func.count()).select_from(query.with_only_columns(review_items.c.id).subquery())
+    return int(conn.execute(counted).scalar() or 0)
 
 
 def _check(status: str | None, limit: int | None) -> None:
@@ -89,7 +124,9 @@ def _check(status: str | None, limit: int | None) -> None:
         raise ValidationError("--limit must be at least 1.")
 
 
-def _filtered(conn: Connection, job: str | None, status: str | None, model: str | None) -> sa.Select:
+def _filtered(
+    conn: Connection, job: str | None, status: str | None, model: str | None, version: int | None = None
+) -> sa.Select:
     query = _query()
     if job is not None:
         query = query.where(review_items.c.job_id == find_job_id(conn, job))
@@ -97,6 +134,10 @@ def _filtered(conn: Connection, job: str | None, status: str | None, model: str 
         query = query.where(review_items.c.status == status)
     if model is not None:
         query = query.where(jobs.c.name == model)
+    if version is not None:
+        if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+            raise ValidationError(f"version must be a whole number >= 1, got {version!r}.")
+        query = query.where(jobs.c.version == version)
     return query
 
 

@@ -15,7 +15,7 @@ from jupyter_server.auth.decorator import authorized
 
 from workbench.core.errors import ValidationError
 from workbench.jobs import cancel_job, decide_review_item, get_job, list_jobs, list_review_items, score
-from workbench.jobs.queue import ReviewPage, review_page
+from workbench.jobs.queue import ReviewPage, count_review_items, review_page
 from workbench.project.workspace import Workspace
 from workbench.server.base import WorkbenchHandler
 from workbench.server.cursors import encode_cursor
@@ -108,9 +108,9 @@ class JobLogHandler(WorkbenchHandler):
 
 
 class ReviewItemsHandler(WorkbenchHandler):
-    """``GET /workbench/api/review/items?status=open&job=&model=&limit=&cursor=``: oldest first,
-    a page at a time; ``next_cursor`` continues. ``offset`` (at most 10,000) is kept for old
-    clients; each page by cursor costs the same however deep it is."""
+    """``GET /workbench/api/review/items?status=open&job=&model=&version=&limit=&cursor=``: oldest
+    first, a page at a time; ``next_cursor`` continues, ``total`` counts every page. ``offset``
+    (at most 10,000) is kept for old clients; each page by cursor costs the same however deep it is."""
 
     auth_resource = "workbench:review"
 
@@ -122,6 +122,7 @@ class ReviewItemsHandler(WorkbenchHandler):
             "job": self.query_text("job"),
             "model": self.query_text("model"),
             "status": None if status == "all" else status,
+            "version": self.query_int("version", None, minimum=1),
         }
         limit = self.query_int("limit", 100, maximum=MAX_REVIEW_PAGE) or 100
         after = self.query_cursor(REVIEW_CURSOR)
@@ -132,13 +133,15 @@ class ReviewItemsHandler(WorkbenchHandler):
         def load(workspace: Workspace) -> dict:
             if offset:
                 items = list_review_items(workspace, **filters, limit=limit + 1, offset=offset)
-                page = ReviewPage(tuple(items[:limit]), items[limit - 1].id if len(items) > limit else None)
+                following_id = items[limit - 1].id if len(items) > limit else None
+                page = ReviewPage(tuple(items[:limit]), following_id, count_review_items(workspace, **filters))
             else:
                 page = review_page(workspace, **filters, limit=limit, after=after)
             following = page.next_after
             return {
                 "items": [item.to_dict() for item in page.items],
                 "next_cursor": None if following is None else encode_cursor(REVIEW_CURSOR, following),
+                "total": page.total,
             }
 
         await self.reply(load)
