@@ -81,6 +81,18 @@ def register_model(workspace: Workspace, trained: Trained) -> None:
     )
 
 
+def on_postgres(project_dir: Path, trained: Trained, pg_url: str, monkeypatch: pytest.MonkeyPatch) -> Workspace:
+    """The scoring project on a real PostgreSQL database, as the analyst, with admissions:1 registered."""
+    monkeypatch.setenv("WORKBENCH_DB_URL", pg_url)
+    configure(project_dir)
+    (project_dir / "pipelines" / "admissions").mkdir(parents=True)
+    (project_dir / "pipelines" / "admissions" / "policy.yaml").write_text(POLICY)
+    workspace = as_user(project_dir, "analyst@example.org")
+    assert workspace.store.backend == "postgresql"
+    register_model(workspace, trained)
+    return workspace
+
+
 def write_input(root: Path, name: str = "data/applicants.parquet", n: int = 3_000, **kwargs: object) -> Path:
     return write(applicants(n, **kwargs), root / name)  # type: ignore[arg-type]
 

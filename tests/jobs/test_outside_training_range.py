@@ -300,15 +300,9 @@ def test_queue_show_and_list_name_the_columns(scoring_ws: Workspace, capsys: pyt
 def test_the_detail_is_stored_on_postgresql(
     project_dir: Path, trained_small: Any, pg_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tests.jobs.conftest import register_model
+    from tests.jobs.conftest import on_postgres
 
-    monkeypatch.setenv("WORKBENCH_DB_URL", pg_url)
-    configure(project_dir)
-    (project_dir / "pipelines" / "admissions").mkdir(parents=True)
-    (project_dir / "pipelines" / "admissions" / "policy.yaml").write_text(POLICY)
-    workspace = as_user(project_dir, "analyst@example.org")
-    assert workspace.store.backend == "postgresql"
-    register_model(workspace, trained_small)
+    workspace = on_postgres(project_dir, trained_small, pg_url, monkeypatch)
     frame = plant(in_range(workspace), "gpa", {0: 100.0, 1: float("-inf")})
     job, out = run(workspace, frame)
     assert route_of(out, frame, 0) == route_of(out, frame, 1) == (GUARD, "review")

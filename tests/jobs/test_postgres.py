@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.jobs.conftest import POLICY, as_user, configure, register_model, write_input
+from tests.jobs.conftest import on_postgres, write_input
 from tests.registry.conftest import Trained
 from workbench.jobs import decide_review_item, get_job, list_review_items, monitor, score
 
@@ -15,13 +15,7 @@ from workbench.jobs import decide_review_item, get_job, list_review_items, monit
 def test_a_job_and_its_queue_on_postgresql(
     project_dir: Path, trained_small: Trained, pg_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("WORKBENCH_DB_URL", pg_url)
-    configure(project_dir)
-    (project_dir / "pipelines" / "admissions").mkdir(parents=True)
-    (project_dir / "pipelines" / "admissions" / "policy.yaml").write_text(POLICY)
-    workspace = as_user(project_dir, "analyst@example.org")
-    assert workspace.store.backend == "postgresql"
-    register_model(workspace, trained_small)
+    workspace = on_postgres(project_dir, trained_small, pg_url, monkeypatch)
     write_input(project_dir, n=1_500)
     job = score(workspace, "admissions", "data/applicants.parquet", "out.parquet", review_reasons=True)
     items = list_review_items(workspace, job=job.id, limit=None)

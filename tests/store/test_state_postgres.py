@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from tests.jobs.conftest import POLICY, as_user, configure, register_model
+from tests.jobs.conftest import as_user, on_postgres
 from tests.registry.conftest import Trained
 from workbench.core.errors import AuditChainBroken
 from workbench.governance.approvals import approve
@@ -19,13 +19,7 @@ from workbench.governance.gate import promote
 def test_edited_rows_are_named_and_refused_on_postgresql(
     project_dir: Path, trained_small: Trained, pg_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("WORKBENCH_DB_URL", pg_url)
-    configure(project_dir)
-    (project_dir / "pipelines" / "admissions").mkdir(parents=True)
-    (project_dir / "pipelines" / "admissions" / "policy.yaml").write_text(POLICY)
-    author = as_user(project_dir, "analyst@example.org")
-    assert author.store.backend == "postgresql"
-    register_model(author, trained_small)
+    author = on_postgres(project_dir, trained_small, pg_url, monkeypatch)
     run_checks(author, "admissions:1")
     approve(as_user(project_dir, "reviewer-a"), "admissions:1", "ok")
     assert author.verify_state().ok and author.verify_audit().ok
