@@ -1,9 +1,15 @@
-"""Named approvals and rejections of one exact version (four-eyes by default).
+"""Approvals and rejections of one exact version (four-eyes by default).
 
 A decision records who (identity and roles), when, under which policy revision,
 and the version's artifact digests, so an approval can never silently carry over
 to other bytes. One decision per user per version (a unique key makes two clicks
 from two tabs record one approval).
+
+In a project with a roster (``[tool.workbench.people]``) a decision is a signed
+statement: the person is the owner of the signing key (``WORKBENCH_USER`` changes
+nothing), the signature covers the decision, the version's digests, the policy and
+roster hashes and the comment, and the gate counts only statements that verify. The
+Jupyter server signs nothing on anyone's behalf (``may_load_key=False``).
 """
 
 from __future__ import annotations
@@ -14,11 +20,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from workbench.core.clock import utcnow
+from workbench.core.clock import isoformat, utcnow
 from workbench.core.errors import Conflict, PermissionDenied, ValidationError
 from workbench.core.models import Identity
 from workbench.core.refs import ModelRef
+from workbench.core.statements import Statement
 from workbench.governance.policy import Policy, find_policy
+from workbench.project.keys import SigningKey, load_signing_key
 from workbench.project.workspace import Workspace
 from workbench.registry.models import ModelVersion
 from workbench.registry.versions import get_version_in
@@ -100,20 +108,71 @@ def approver_problem(
     return None
 
 
-def decide(workspace: Workspace, ref: str | ModelRef, decision: str, comment: str = "") -> Decision:
+def _signer(workspace: Workspace, key: SigningKey | None, may_load_key: bool) -> tuple[Identity, SigningKey | None]:
+    """Who decides. In a project with a roster that is the owner of the signing key, whatever
+    ``WORKBENCH_USER`` says; without a roster it is the workspace's identity, unsigned."""
+    roster = workspace.project.config.roster
+    if not roster.people:
+        return workspace.identity, None
+    if key is None:
+        if not may_load_key:
+            raise PermissionDenied(
+                "This project's approvals are signed with each person's own key, and the server signs nothing on "
+                "anyone's behalf. Approve from your kernel (`wb.approve(...)`, or the `wb.review(...)` panel) or "
+                "from a terminal (`workbench approve ...`), where your key is."
+            )
+        key = load_signing_key(workspace.project.root)
+    person = roster.by_fingerprint(key.fingerprint)
+    if person is None:
+        raise PermissionDenied(
+            f"Your key {key.fingerprint} ({key.path}) is not in the project's roster, so it cannot sign a decision. "
+            "Ask a policy admin to add it under [tool.workbench.people] (`workbench keys show` prints the entry)."
+        )
+    return Identity(person.name, "key", person.roles), key
+
+
+def decide(
+    workspace: Workspace,
+    ref: str | ModelRef,
+    decision: str,
+    comment: str = "",
+    *,
+    key: SigningKey | None = None,
+    may_load_key: bool = True,
+) -> Decision:
+    """Record ``decision`` on ``ref``. In a project with a roster the decision is a statement signed
+    with ``key`` (default: the user's own key), made by the roster person who owns it."""
     if decision not in {"approve", "reject"}:
         raise ValidationError(f"A decision is 'approve' or 'reject', not {decision!r}.")
     comment = (comment or "").strip()
     if decision == "reject" and not comment:
         raise ValidationError("A rejection needs a comment saying why (--comment ...).")
-    identity = workspace.identity
+    identity, signing_key = _signer(workspace, key, may_load_key)
+    acting = workspace.with_identity(identity)
+    roster = workspace.project.config.roster
     try:
-        with workspace.transaction() as tx:
+        with acting.transaction() as tx:
             version = get_version_in(tx.conn, ref)
             policy = find_policy(workspace.project, version.name)
             problem = approver_problem(tx.conn, version, policy, identity, decision)
             if problem:
                 raise (Conflict if "already decided" in problem else PermissionDenied)(problem)
+            signed = None
+            if signing_key is not None:
+                statement = Statement(
+                    kind=f"model.{decision}",
+                    subject=f"model:{version.ref}",
+                    claims={
+                        "decision": decision,
+                        "digests": version.digests,
+                        "policy": policy.sha256,
+                        "roster": roster.sha256,
+                        "comment": comment,
+                    },
+                    signer=identity.name,
+                    time=isoformat(utcnow()),
+                )
+                signed = signing_key.sign(statement).to_dict()
             tx.conn.execute(
                 decisions.insert().values(
                     name=version.name,
@@ -125,26 +184,26 @@ def decide(workspace: Workspace, ref: str | ModelRef, decision: str, comment: st
                     policy_hash=policy.sha256,
                     digests=version.digests,
                     time=utcnow(),
+                    statement=signed,
                 )
             )
-            tx.record(
-                f"model.{decision}",
-                f"model:{version.ref}",
-                {
-                    "roles": list(identity.roles),
-                    "comment": comment,
-                    "policy_hash": policy.sha256,
-                    "digests": version.digests,
-                },
-            )
+            payload: dict[str, Any] = {
+                "roles": list(identity.roles),
+                "comment": comment,
+                "policy_hash": policy.sha256,
+                "digests": version.digests,
+            }
+            if signed is not None:
+                payload["statement"] = signed
+            tx.record(f"model.{decision}", f"model:{version.ref}", payload)
     except sa.exc.IntegrityError as exc:
         raise Conflict(f"{identity.name} has already decided on {ref}.") from exc
     return Decision(version.ref, identity.name, decision, comment, policy.sha256)
 
 
-def approve(workspace: Workspace, ref: str | ModelRef, comment: str = "") -> Decision:
-    return decide(workspace, ref, "approve", comment)
+def approve(workspace: Workspace, ref: str | ModelRef, comment: str = "", *, key: SigningKey | None = None) -> Decision:
+    return decide(workspace, ref, "approve", comment, key=key)
 
 
-def reject(workspace: Workspace, ref: str | ModelRef, comment: str) -> Decision:
-    return decide(workspace, ref, "reject", comment)
+def reject(workspace: Workspace, ref: str | ModelRef, comment: str, *, key: SigningKey | None = None) -> Decision:
+    return decide(workspace, ref, "reject", comment, key=key)

@@ -21,9 +21,11 @@ from workbench.core.clock import utcnow
 from workbench.core.errors import AuditChainBroken, NotFound, PermissionDenied, PromotionBlocked, ValidationError
 from workbench.core.models import Identity
 from workbench.core.refs import ModelRef, check_alias
+from workbench.core.statements import SignedStatement
 from workbench.governance.approvals import checks_current, is_approver
 from workbench.governance.policy import Policy, find_policy
 from workbench.project.config import Project
+from workbench.project.roster import Roster
 from workbench.project.workspace import Tx, Workspace
 from workbench.registry.aliases import AliasMove
 from workbench.registry.models import ModelVersion
@@ -167,10 +169,18 @@ def gate_verdict(
         if rejection["decision"] == "reject":
             unmet.append(f"rejected by {rejection['actor']}: {rejection['comment']}")
     approvers = set()
+    roster = project.config.roster
     for decision in decided:
         if decision["decision"] != "approve":
             continue
-        voter = Identity(decision["actor"], "record", tuple(project.roles_of(decision["actor"])))
+        if roster.people:
+            problem = _signature_problem(decision, ref, digests, roster)
+            if problem:
+                unmet.append(problem)
+                continue
+            voter = Identity(decision["actor"], "key", roster.roles_of(decision["actor"]))
+        else:
+            voter = Identity(decision["actor"], "record", tuple(project.roles_of(decision["actor"])))
         if not is_approver(voter, policy):
             continue
         if voter.name == author and not policy.allow_self_approval:
@@ -184,6 +194,32 @@ def gate_verdict(
     if len(approvers) < policy.approvals_required:
         unmet.append(f"needs {policy.approvals_required} approvals from allowed approvers, has {len(approvers)}")
     return len(approvers), tuple(unmet)
+
+
+def _signature_problem(decision: dict[str, Any], ref: str, digests: dict[str, str], roster: Roster) -> str | None:
+    """Why an approval does not count in a project with a roster, or None when its statement verifies:
+    signed by the roster key of the person it names, approving this version's current bytes."""
+    actor = decision["actor"]
+    data = decision.get("statement")
+    if not data:
+        return f"the approval by {actor} is not signed; with a roster only signed approvals count"
+    try:
+        signed = SignedStatement.from_dict(data)
+    except ValidationError:
+        return f"the approval by {actor} carries a malformed statement; it does not count"
+    person = roster.verified_signer(signed)
+    statement = signed.statement
+    if person is None or person.name != actor:
+        return f"the approval by {actor} is not signed by {actor}'s key in the roster; it does not count"
+    claims = statement.claims
+    if (
+        statement.kind != "model.approve"
+        or statement.subject != f"model:{ref}"
+        or claims.get("decision") != "approve"
+        or dict(claims.get("digests") or {}) != dict(digests)
+    ):
+        return f"the approval signed by {actor} is for another version or other bytes than {ref}; it does not count"
+    return None
 
 
 def artifact_digests(artifacts: Any) -> dict[str, str]:

@@ -168,13 +168,24 @@ def _read_page(
     decided: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for row in conn.execute(
         sa.select(
-            decisions.c.version, decisions.c.actor, decisions.c.decision, decisions.c.comment, decisions.c.digests
+            decisions.c.version,
+            decisions.c.actor,
+            decisions.c.decision,
+            decisions.c.comment,
+            decisions.c.digests,
+            decisions.c.statement,
         )
         .where(decisions.c.name == name, decisions.c.version.in_(numbers))
         .order_by(decisions.c.id)
     ):
         decided[row.version].append(
-            {"actor": row.actor, "decision": row.decision, "comment": row.comment, "digests": row.digests or {}}
+            {
+                "actor": row.actor,
+                "decision": row.decision,
+                "comment": row.comment,
+                "digests": row.digests or {},
+                "statement": row.statement,
+            }
         )
     checks: dict[int, list[Any]] = defaultdict(list)
     for row in conn.execute(

@@ -103,6 +103,7 @@ def _row_to_version(conn: Connection, row: Any) -> ModelVersion:
             "comment": r.comment,
             "policy_hash": r.policy_hash,
             "digests": r.digests or {},
+            "statement": r.statement,
             "time": r.time.isoformat(),
         }
         for r in conn.execute(

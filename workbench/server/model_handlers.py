@@ -124,7 +124,10 @@ class DecisionsHandler(WorkbenchHandler):
         body = self.json_body("decision", "comment")
         decision = body.required_text("decision", max_length=20)
         comment = body.text("comment")
-        await self.reply(lambda workspace: decide(workspace, _ref(name, version), decision, comment).to_dict(), 201)
+        await self.reply(
+            lambda workspace: decide(workspace, _ref(name, version), decision, comment, may_load_key=False).to_dict(),
+            201,
+        )
 
 
 class ChecksHandler(WorkbenchHandler):

@@ -200,6 +200,8 @@ decisions = sa.Table(
     sa.Column("policy_hash", sa.String(64), nullable=False),
     sa.Column("digests", sa.JSON, nullable=False),
     sa.Column("time", TS, nullable=False),
+    # The signed statement (workbench.core.statements) when the project has a roster; None before.
+    sa.Column("statement", sa.JSON(none_as_null=True), nullable=True),
     sa.UniqueConstraint("name", "version", "actor", name="uq_decisions_one_per_user"),
 )
 

@@ -140,6 +140,7 @@ def verify_state(conn: Connection, name: str | None = None) -> StateReport:
                     "comment": payload.get("comment", ""),
                     "policy_hash": payload.get("policy_hash"),
                     "digests": payload.get("digests") or {},
+                    "statement": payload.get("statement"),
                 }
     problems: list[StateProblem] = []
     problems += _check_versions(conn, name, versions)
@@ -218,7 +219,7 @@ def _check_decisions(
     seen: set[tuple[str, int, str]] = set()
     query = sa.select(
         decisions.c.name, decisions.c.version, decisions.c.actor, decisions.c.decision, decisions.c.comment,
-        decisions.c.policy_hash, decisions.c.digests,
+        decisions.c.policy_hash, decisions.c.digests, decisions.c.statement,
     )  # fmt: skip
     for row in conn.execute(_where_name(query, decisions.c.name, name)):
         key = (row.name, int(row.version), row.actor)
@@ -236,6 +237,7 @@ def _check_decisions(
                 ("comment", row.comment or "", want["comment"] or ""),
                 ("policy hash", row.policy_hash, want["policy_hash"]),
                 ("digests", _canonical(digests), _canonical(want["digests"])),
+                ("signed statement", _canonical(row.statement), _canonical(want["statement"])),
             )
             if have != should
         ]

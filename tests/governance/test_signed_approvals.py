@@ -1,0 +1,133 @@
+"""In a project with a roster, a decision is a statement signed with the decider's own key.
+
+The review's attack: ``WORKBENCH_USER=reviewer-a workbench approve ...`` then ``...reviewer-b...``
+let one person approve twice. Here the name comes from the key, so the second approval is the
+same person deciding again; without a roster key nothing is recorded; a statement for other
+bytes, another version, or by another key does not count; the server signs nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.governed import as_user
+from workbench.core.errors import ConfigError, Conflict, PermissionDenied, PromotionBlocked
+from workbench.core.statements import SignedStatement
+from workbench.governance.approvals import approve, decide, reject
+from workbench.governance.checks import run_checks
+from workbench.governance.gate import gate_status, gate_verdict, promote
+from workbench.governance.policy import find_policy
+from workbench.project.config import load_project
+from workbench.project.keys import SigningKey, init_key
+from workbench.project.workspace import Workspace
+from workbench.registry.versions import get_version
+from workbench.store.engine import _cache
+
+
+@pytest.fixture
+def keyed(governed: Workspace, tmp_path: Path) -> tuple[Workspace, dict[str, SigningKey]]:
+    """The governed project with a roster: reviewer-a and reviewer-b approve, the analyst authors."""
+    keys = {name: init_key(tmp_path / "keys" / name, comment=name) for name in ("reviewer-a", "reviewer-b", "eve")}
+    roster = "".join(
+        f'\n[tool.workbench.people."{name}"]\nkey = "{keys[name].public_line}"\nroles = ["approver"]\n'
+        for name in ("reviewer-a", "reviewer-b")
+    )
+    config = governed.project.root / "workbench.toml"
+    config.write_text(config.read_text() + roster)
+    project = load_project(governed.project.root)
+    workspace = Workspace(project, governed.identity)
+    run_checks(workspace, "admissions:1")
+    return workspace, keys
+
+
+def test_the_key_not_the_claimed_name_decides(
+    keyed: tuple[Workspace, dict[str, SigningKey]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    workspace, keys = keyed
+    monkeypatch.setenv("WORKBENCH_KEY", str(keys["reviewer-a"].path))
+    decision = approve(as_user(workspace, "reviewer-b"), "admissions:1", "claims to be b")
+    assert decision.actor == "reviewer-a"
+    with pytest.raises(Conflict, match="reviewer-a has already decided"):
+        approve(as_user(workspace, "reviewer-c"), "admissions:1", "claims to be c")
+    with pytest.raises(PromotionBlocked, match="condition"):
+        promote(workspace, "admissions:1")
+    assert gate_status(workspace, "admissions:1").approvals == 1
+    approve(workspace, "admissions:1", "the real b", key=keys["reviewer-b"])
+    move = promote(workspace, "admissions:1")
+    assert move.to_version == 1
+    [first, second] = get_version(workspace, "admissions:1").decisions
+    assert first["statement"]["statement"]["signer"] == "reviewer-a"
+    assert SignedStatement.from_dict(second["statement"]).statement.claims["comment"] == "the real b"
+    assert workspace.verify_state().ok
+
+
+def test_without_a_roster_key_nothing_is_recorded(
+    keyed: tuple[Workspace, dict[str, SigningKey]], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    workspace, keys = keyed
+    monkeypatch.setenv("WORKBENCH_KEY", str(tmp_path / "no-such-key"))
+    with pytest.raises(ConfigError, match="No signing key"):
+        approve(as_user(workspace, "reviewer-a"), "admissions:1")
+    with pytest.raises(PermissionDenied, match="not in the project's roster"):
+        approve(as_user(workspace, "reviewer-a"), "admissions:1", key=keys["eve"])
+    with pytest.raises(PermissionDenied, match="the server signs nothing"):
+        decide(as_user(workspace, "reviewer-a"), "admissions:1", "approve", may_load_key=False)
+    assert get_version(workspace, "admissions:1").decisions == ()
+
+
+def test_forged_replayed_and_unsigned_statements_do_not_count(
+    keyed: tuple[Workspace, dict[str, SigningKey]],
+) -> None:
+    workspace, keys = keyed
+    approve(workspace, "admissions:1", "ok", key=keys["reviewer-a"])
+    reject(workspace, "admissions:1", "second thoughts", key=keys["reviewer-b"])
+    version = get_version(workspace, "admissions:1")
+    signed = version.decisions[0]["statement"]
+    policy = find_policy(workspace.project, "admissions")
+
+    def counted(decided: list[dict]) -> tuple[int, tuple[str, ...]]:
+        return gate_verdict(
+            "admissions:1", version.author, decided, policy, workspace.project,
+            checks_current=True, check_failures=[], digests=version.digests,
+        )  # fmt: skip
+
+    base = {"actor": "reviewer-b", "decision": "approve", "comment": "", "digests": version.digests}
+    # a's valid statement relabelled as b's approval
+    assert counted([{**base, "statement": signed}])[0] == 0
+    # an unsigned approval
+    approvals, unmet = counted([{**base, "statement": None}])
+    assert approvals == 0 and "is not signed" in unmet[-2]
+    # signed by a key outside the roster, naming reviewer-b
+    forged = keys["eve"].sign(SignedStatement.from_dict(signed).statement.__class__(
+        **{**SignedStatement.from_dict(signed).statement.to_dict(), "signer": "reviewer-b"}
+    )).to_dict()  # fmt: skip
+    assert counted([{**base, "statement": forged}])[0] == 0
+    # a's statement replayed for other bytes (another version's digests)
+    other = {"model": "sha256:" + "9" * 64}
+    approvals, unmet = gate_verdict(
+        "admissions:1", version.author, [{**base, "actor": "reviewer-a", "statement": signed}], policy,
+        workspace.project, checks_current=True, check_failures=[], digests=other,
+    )  # fmt: skip
+    assert approvals == 0 and any("another version or other bytes" in u for u in unmet)
+    # the genuine statement counts
+    assert counted([{**base, "actor": "reviewer-a", "statement": signed}])[0] == 1
+
+
+def test_an_edited_signed_statement_in_the_database_is_named(
+    keyed: tuple[Workspace, dict[str, SigningKey]],
+) -> None:
+    workspace, keys = keyed
+    approve(workspace, "admissions:1", "ok", key=keys["reviewer-a"])
+    db = workspace.project.root / ".workbench" / "workbench.db"
+    with sqlite3.connect(db) as conn:
+        (text,) = conn.execute("SELECT statement FROM decisions").fetchone()
+        data = json.loads(text)
+        data["statement"]["claims"]["comment"] = "edited"
+        conn.execute("UPDATE decisions SET statement = ?", (json.dumps(data),))
+    _cache.clear()
+    report = workspace.verify_state("admissions")
+    assert any("signed statement differ from the chain" in str(p) for p in report.problems)
