@@ -36,3 +36,29 @@ def test_edited_rows_are_named_and_refused_on_postgresql(
     assert [str(p) for p in report.problems] == ["aliases admissions@production: no alias move in the chain created it"]
     with pytest.raises(AuditChainBroken, match="differ from the audit chain"):
         promote(as_user(project_dir, "reviewer-a"), "admissions:1", "production")
+
+
+@pytest.mark.postgres
+def test_signed_approvals_on_postgresql(
+    project_dir: Path, trained_small: Trained, pg_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from workbench.core.errors import Conflict
+    from workbench.governance.gate import gate_status
+    from workbench.project.keys import init_key
+
+    author = on_postgres(project_dir, trained_small, pg_url, monkeypatch)
+    key = init_key(tmp_path / "keys", comment="reviewer-a")
+    config = project_dir / "workbench.toml"
+    config.write_text(
+        config.read_text()
+        + f'\n[tool.workbench.people."reviewer-a"]\nkey = "{key.public_line}"\nroles = ["approver"]\n'
+    )
+    monkeypatch.setenv("WORKBENCH_KEY", str(key.path))
+    run_checks(author, "admissions:1")
+    decision = approve(as_user(project_dir, "reviewer-b"), "admissions:1", "signed")
+    assert decision.actor == "reviewer-a"
+    with pytest.raises(Conflict):
+        approve(as_user(project_dir, "someone-else"), "admissions:1", "again")
+    workspace = as_user(project_dir, "analyst@example.org")
+    assert gate_status(workspace, "admissions:1").allowed  # the POLICY here needs one approval
+    assert workspace.verify_state().ok
