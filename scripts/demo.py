@@ -15,7 +15,7 @@ import json
 import sys
 from pathlib import Path
 
-from workbench.core.models import Identity
+from workbench.examples.demo_keys import DEMO_PEOPLE, demo_key
 from workbench.governance.approvals import approve
 from workbench.governance.gate import gate_status, promote
 from workbench.jobs.score import score
@@ -28,11 +28,7 @@ MODEL = "admissions"
 REPORT = ROOT / "reports" / "admissions-audit.html"
 # The pipeline's report is a DVC output (`dvc repro` would restore it); the approved one is written beside it.
 APPROVED_REPORT = ROOT / "reports" / "admissions-audit-production.html"
-REVIEWERS = ("reviewer-a", "reviewer-b")
-
-
-def _as(workspace: Workspace, name: str) -> Workspace:
-    return workspace.with_identity(Identity(name, "demo", workspace.project.roles_of(name)))
+REVIEWERS = DEMO_PEOPLE  # signed with their demo keys (pyproject.toml's roster marks them demo = true)
 
 
 def _load(path: str) -> dict:
@@ -76,8 +72,8 @@ def summary(workspace: Workspace) -> None:
     print()
     print("Next steps:")
     print("  make lab            # open JupyterLab; the Workbench sidebar shows models, pipelines, jobs, review, audit")
-    print("  then approve admissions@candidate in the Models panel as a second user (the author may not),")
-    print("  or run `make demo-approve` to approve as reviewer-a and reviewer-b, promote and re-score.")
+    print("  approvals here are signed: the roster in pyproject.toml lists two demo reviewers' keys;")
+    print("  run `make demo-approve` to approve with them, promote through the gate and re-score.")
     print("=" * 72)
 
 
@@ -88,9 +84,10 @@ def approve_and_promote(workspace: Workspace) -> None:
         if reviewer in decided:
             print(f"{reviewer} already decided on {version.ref}")
             continue
-        approve(_as(workspace, reviewer), version.ref, f"Demo review by {reviewer}: checks and fairness reviewed.")
-        print(f"{reviewer} approved {version.ref}")
-    move = promote(_as(workspace, REVIEWERS[-1]), version.ref, "production", reason="make demo-approve")
+        key = demo_key(reviewer, ROOT)
+        approve(workspace, version.ref, f"Demo review by {reviewer}: checks and fairness reviewed.", key=key)
+        print(f"{reviewer} approved {version.ref} (signed with demo key {key.fingerprint})")
+    move = promote(workspace, version.ref, "production", reason="make demo-approve")
     print(f"promoted {move.name}:{move.to_version} to production (was {move.from_version})")
     job = score(
         workspace,
