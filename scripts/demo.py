@@ -87,7 +87,8 @@ def approve_and_promote(workspace: Workspace) -> None:
         key = demo_key(reviewer, ROOT)
         approve(workspace, version.ref, f"Demo review by {reviewer}: checks and fairness reviewed.", key=key)
         print(f"{reviewer} approved {version.ref} (signed with demo key {key.fingerprint})")
-    move = promote(workspace, version.ref, "production", reason="make demo-approve")
+    promoter = demo_key(REVIEWERS[-1], ROOT)
+    move = promote(workspace, version.ref, "production", reason="make demo-approve", key=promoter)
     print(f"promoted {move.name}:{move.to_version} to production (was {move.from_version})")
     job = score(
         workspace,

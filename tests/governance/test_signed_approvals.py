@@ -131,3 +131,31 @@ def test_an_edited_signed_statement_in_the_database_is_named(
     _cache.clear()
     report = workspace.verify_state("admissions")
     assert any("signed statement differ from the chain" in str(p) for p in report.problems)
+
+
+def test_a_promotion_is_signed_and_checkpointed(
+    keyed: tuple[Workspace, dict[str, SigningKey]], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from workbench.project.checkpoints import read_checkpoints, verify_checkpoints
+    from workbench.store.audit import list_events
+
+    workspace, keys = keyed
+    approve(workspace, "admissions:1", "ok", key=keys["reviewer-a"])
+    approve(workspace, "admissions:1", "ok", key=keys["reviewer-b"])
+    monkeypatch.setenv("WORKBENCH_KEY", str(tmp_path / "missing"))
+    with pytest.raises(ConfigError, match="No signing key"):
+        promote(workspace, "admissions:1")
+    with pytest.raises(PermissionDenied, match="signs nothing"):
+        promote(workspace, "admissions:1", may_load_key=False)
+    with pytest.raises(PermissionDenied, match="not in the project's roster"):
+        promote(workspace, "admissions:1", key=keys["eve"])
+    move = promote(as_user(workspace, "someone"), "admissions:1", key=keys["reviewer-b"])
+    assert move.actor == "reviewer-b"
+    with workspace.read() as conn:
+        [event] = list_events(conn, action="model.promote")
+        anchors = verify_checkpoints(workspace.project, conn)
+    signed = SignedStatement.from_dict(event.payload["statement"])
+    assert workspace.project.config.roster.verified_signer(signed).name == "reviewer-b"
+    assert signed.statement.claims["version"] == "admissions:1" and event.actor == "reviewer-b"
+    [checkpoint] = read_checkpoints(workspace.project)
+    assert checkpoint.statement.claims["seq"] == event.seq and anchors.ok

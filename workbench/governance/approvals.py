@@ -32,7 +32,16 @@ from workbench.registry.models import ModelVersion
 from workbench.registry.versions import get_version_in
 from workbench.store.schema import check_results, decisions
 
-__all__ = ["Decision", "approve", "approver_problem", "checks_current", "decide", "policy_has_checks", "reject"]
+__all__ = [
+    "Decision",
+    "approve",
+    "approver_problem",
+    "checks_current",
+    "decide",
+    "policy_has_checks",
+    "reject",
+    "signing_identity",
+]
 
 
 @dataclass(frozen=True)
@@ -108,7 +117,9 @@ def approver_problem(
     return None
 
 
-def _signer(workspace: Workspace, key: SigningKey | None, may_load_key: bool) -> tuple[Identity, SigningKey | None]:
+def signing_identity(
+    workspace: Workspace, key: SigningKey | None, may_load_key: bool
+) -> tuple[Identity, SigningKey | None]:
     """Who decides. In a project with a roster that is the owner of the signing key, whatever
     ``WORKBENCH_USER`` says; without a roster it is the workspace's identity, unsigned."""
     roster = workspace.project.config.roster
@@ -117,9 +128,9 @@ def _signer(workspace: Workspace, key: SigningKey | None, may_load_key: bool) ->
     if key is None:
         if not may_load_key:
             raise PermissionDenied(
-                "This project's approvals are signed with each person's own key, and the server signs nothing on "
-                "anyone's behalf. Approve from your kernel (`wb.approve(...)`, or the `wb.review(...)` panel) or "
-                "from a terminal (`workbench approve ...`), where your key is."
+                "This project's approvals and promotions are signed with each person's own key, and the server "
+                "signs nothing on anyone's behalf. Act from your kernel (`wb.approve(...)`, `wb.promote(...)` or "
+                "the `wb.review(...)` panel) or from a terminal (`workbench approve ...`), where your key is."
             )
         key = load_signing_key(workspace.project.root)
     person = roster.by_fingerprint(key.fingerprint)
@@ -147,7 +158,7 @@ def decide(
     comment = (comment or "").strip()
     if decision == "reject" and not comment:
         raise ValidationError("A rejection needs a comment saying why (--comment ...).")
-    identity, signing_key = _signer(workspace, key, may_load_key)
+    identity, signing_key = signing_identity(workspace, key, may_load_key)
     acting = workspace.with_identity(identity)
     roster = workspace.project.config.roster
     try:

@@ -17,14 +17,16 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from workbench.core.clock import utcnow
+from workbench.core.clock import isoformat, utcnow
 from workbench.core.errors import AuditChainBroken, NotFound, PermissionDenied, PromotionBlocked, ValidationError
 from workbench.core.models import Identity
 from workbench.core.refs import ModelRef, check_alias
-from workbench.core.statements import SignedStatement
-from workbench.governance.approvals import checks_current, is_approver
+from workbench.core.statements import SignedStatement, Statement
+from workbench.governance.approvals import checks_current, is_approver, signing_identity
 from workbench.governance.policy import Policy, find_policy
+from workbench.project.checkpoints import write_checkpoint
 from workbench.project.config import Project
+from workbench.project.keys import SigningKey
 from workbench.project.roster import Roster
 from workbench.project.workspace import Tx, Workspace
 from workbench.registry.aliases import AliasMove
@@ -238,9 +240,24 @@ def gate_status(workspace: Workspace, ref: str | ModelRef, alias: str = "product
         return gate_status_in(conn, workspace, version, alias, policy)
 
 
-def promote(workspace: Workspace, ref: str | ModelRef, alias: str = "production", *, reason: str = "") -> AliasMove:
-    """Move ``alias`` to ``ref`` through the gate, or raise :class:`PromotionBlocked`."""
-    with workspace.transaction() as tx:
+def promote(
+    workspace: Workspace,
+    ref: str | ModelRef,
+    alias: str = "production",
+    *,
+    reason: str = "",
+    key: SigningKey | None = None,
+    may_load_key: bool = True,
+) -> AliasMove:
+    """Move ``alias`` to ``ref`` through the gate, or raise :class:`PromotionBlocked`.
+
+    In a project with a roster the promotion is a statement signed with the promoter's key
+    (recorded with the event), and the chain's new head is checkpointed with the same key
+    into ``audit/checkpoints.jsonl``.
+    """
+    identity, signing_key = signing_identity(workspace, key, may_load_key)
+    acting = workspace.with_identity(identity)
+    with acting.transaction() as tx:
         version = get_version_in(tx.conn, ref)
         policy = find_policy(workspace.project, version.name)
         _check_alias(policy, alias)
@@ -257,22 +274,36 @@ def promote(workspace: Workspace, ref: str | ModelRef, alias: str = "production"
                 "chain, so the gate cannot trust them. Restore the database from a backup.",
                 details=[str(p) for p in state.problems],
             )
-        return _move_alias(
-            tx,
-            version.name,
-            alias,
-            version.version,
-            reason=reason or f"promoted through the gate ({status.approvals}/{status.approvals_required} approvals)",
-            action="model.promote",
-            extra={
-                "policy": status.policy_path,
-                "policy_hash": status.policy_hash,
-                "roster_hash": workspace.project.config.roster.sha256,
-                "approvals": status.approvals,
-                "approvals_required": status.approvals_required,
-                "digests": version.digests,
-            },
-        )
+        roster_hash = workspace.project.config.roster.sha256
+        extra: dict[str, Any] = {
+            "policy": status.policy_path,
+            "policy_hash": status.policy_hash,
+            "roster_hash": roster_hash,
+            "approvals": status.approvals,
+            "approvals_required": status.approvals_required,
+            "digests": version.digests,
+        }
+        reason = reason or f"promoted through the gate ({status.approvals}/{status.approvals_required} approvals)"
+        if signing_key is not None:
+            statement = Statement(
+                kind="model.promote",
+                subject=f"model:{version.name}@{alias}",
+                claims={
+                    "version": version.ref,
+                    "digests": version.digests,
+                    "policy": status.policy_hash,
+                    "roster": roster_hash,
+                    "reason": reason,
+                },
+                signer=identity.name,
+                time=isoformat(utcnow()),
+            )
+            extra["statement"] = signing_key.sign(statement).to_dict()
+        move = _move_alias(tx, version.name, alias, version.version, reason=reason, action="model.promote", extra=extra)
+    if signing_key is not None:
+        with workspace.read() as conn:
+            write_checkpoint(workspace.project, conn, signing_key)
+    return move
 
 
 def move_unprotected(workspace: Workspace, tx: Tx, name: str, alias: str, version: int, *, reason: str) -> AliasMove:

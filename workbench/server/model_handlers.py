@@ -159,7 +159,11 @@ class AliasHandler(WorkbenchHandler):
         if number is None or number != int(number):
             raise ValidationError("`version` is required: the whole version number to promote.")
         reason = body.text("reason")
-        await self.reply(lambda workspace: promote(workspace, f"{name}:{int(number)}", alias, reason=reason).to_dict())
+        await self.reply(
+            lambda workspace: promote(
+                workspace, f"{name}:{int(number)}", alias, reason=reason, may_load_key=False
+            ).to_dict()
+        )
 
 
 class AliasHistoryHandler(WorkbenchHandler):
