@@ -159,3 +159,19 @@ def test_a_promotion_is_signed_and_checkpointed(
     assert signed.statement.claims["version"] == "admissions:1" and event.actor == "reviewer-b"
     [checkpoint] = read_checkpoints(workspace.project)
     assert checkpoint.statement.claims["seq"] == event.seq and anchors.ok
+
+
+def test_the_review_state_says_who_would_sign_and_why_not(
+    keyed: tuple[Workspace, dict[str, SigningKey]], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from workbench.governance.review import review_state
+
+    workspace, keys = keyed
+    monkeypatch.setenv("WORKBENCH_KEY", str(keys["reviewer-a"].path))
+    state = review_state(as_user(workspace, "not-on-the-roster"), "admissions:1")
+    assert state.user == "reviewer-a" and state.can_approve and state.approve_reason == ""
+    server = review_state(as_user(workspace, "reviewer-a"), "admissions:1", may_load_key=False)
+    assert not server.can_approve and "signs nothing" in server.approve_reason
+    monkeypatch.setenv("WORKBENCH_KEY", str(tmp_path / "missing"))
+    keyless = review_state(as_user(workspace, "reviewer-a"), "admissions:1")
+    assert not keyless.can_approve and "No signing key" in keyless.approve_reason

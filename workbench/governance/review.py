@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from workbench.core.errors import NotFound, WorkbenchError
+from workbench.core.errors import ConfigError, NotFound, PermissionDenied, WorkbenchError
+from workbench.core.models import Identity
 from workbench.core.refs import ModelRef
-from workbench.governance.approvals import approver_problem
+from workbench.governance.approvals import approver_problem, signing_identity
 from workbench.governance.gate import gate_status_in
 from workbench.governance.policy import find_policy
 from workbench.project.workspace import Workspace
@@ -51,7 +52,24 @@ class ReviewState:
         }
 
 
-def review_state(workspace: Workspace, ref: str | ModelRef, alias: str = "production") -> ReviewState:
+def _signer_problem(workspace: Workspace, may_load_key: bool) -> tuple[Identity, str | None]:
+    """Who would act, and why they cannot sign (None when they can or need not: no roster)."""
+    if not workspace.project.config.roster.people:
+        return workspace.identity, None
+    try:
+        identity, _ = signing_identity(workspace, None, may_load_key)
+    except (ConfigError, PermissionDenied) as exc:
+        return workspace.identity, exc.message
+    return identity, None
+
+
+def review_state(
+    workspace: Workspace, ref: str | ModelRef, alias: str = "production", *, may_load_key: bool = True
+) -> ReviewState:
+    """What the acting user may do with ``ref`` now, each refusal with its reason. In a project with
+    a roster the acting user is the owner of their signing key; ``may_load_key`` False (the server,
+    which signs nothing) gives the reason to act from a kernel or a terminal instead."""
+    signer, sign_problem = _signer_problem(workspace, may_load_key)
     with workspace.read() as conn:
         version = get_version_in(conn, ref)
         try:
@@ -59,8 +77,8 @@ def review_state(workspace: Workspace, ref: str | ModelRef, alias: str = "produc
         except NotFound as exc:
             reason = exc.message
             return ReviewState(version, alias, workspace.actor, None, None, False, reason, False, reason, False, reason)
-        problem = approver_problem(conn, version, policy, workspace.identity)
-        reject_problem = approver_problem(conn, version, policy, workspace.identity, "reject")
+        problem = sign_problem or approver_problem(conn, version, policy, signer)
+        reject_problem = sign_problem or approver_problem(conn, version, policy, signer, "reject")
         try:
             gate = gate_status_in(conn, workspace, version, alias, policy) if alias in policy.protects else None
         except WorkbenchError:
@@ -69,12 +87,12 @@ def review_state(workspace: Workspace, ref: str | ModelRef, alias: str = "produc
         promote_reason = f"{alias!r} is not protected by {policy.path.name}."
         can_promote = False
     else:
-        can_promote = gate.allowed
-        promote_reason = "" if can_promote else "; ".join(gate.unmet)
+        can_promote = gate.allowed and sign_problem is None
+        promote_reason = "; ".join(gate.unmet) if not gate.allowed else (sign_problem or "")
     return ReviewState(
         version=version,
         alias=alias,
-        user=workspace.actor,
+        user=signer.name,
         policy={**policy.to_dict(), "path": workspace.project.relative(policy.path)},
         gate=gate.to_dict() if gate else None,
         can_approve=problem is None,

@@ -106,7 +106,9 @@ class VersionHandler(WorkbenchHandler):
     @authorized
     async def get(self, name: str, version: str) -> None:
         alias = self.query_text("alias", DEFAULT_ALIAS) or DEFAULT_ALIAS
-        await self.reply(lambda workspace: review_state(workspace, _ref(name, version), alias).to_dict())
+        await self.reply(
+            lambda workspace: review_state(workspace, _ref(name, version), alias, may_load_key=False).to_dict()
+        )
 
 
 class DecisionsHandler(WorkbenchHandler):
