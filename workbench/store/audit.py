@@ -19,6 +19,7 @@ import hashlib
 import json
 from collections import deque
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -76,11 +77,15 @@ def append(
     return AuditEvent(seq, moment, actor, action, subject, payload or {}, prev_hash, digest)
 
 
-def _time_text(row: Any) -> str:
-    moment = row.time
+def _stamp(moment: datetime) -> str:
+    """A stored event time as ``append`` hashed it (:func:`isoformat`)."""
     if moment.tzinfo is None:  # SQLite hands stored UTC times back naive: the short way to isoformat's text
         return moment.isoformat(timespec="microseconds") + "Z"
     return isoformat(moment)
+
+
+def _time_text(row: Any) -> str:
+    return _stamp(row.time)
 
 
 def _to_event(row: Row[Any]) -> AuditEvent:
@@ -122,24 +127,32 @@ def _computed(row: Any) -> str:
 _text = json.encoder.encode_basestring  # a JSON string literal, as canonical_json writes one
 
 
-def _computed_fast(row: Any) -> str:
-    """:func:`event_hash` of a row whose payload text is the canonical JSON ``append`` wrote:
+def _fast_hash(seq: int, moment: datetime, actor: str, action: str, subject: str, payload: str, prev: str) -> str:
+    """:func:`event_hash` of an event whose payload text is the canonical JSON ``append`` wrote:
     the body is assembled around that text instead of parsing and re-serialising it (the
     keys of the canonical body sort as action, actor, payload, seq, subject, time)."""
     body = (
-        f'{{"action":{_text(row.action)},"actor":{_text(row.actor)},"payload":{row.payload},'
-        f'"seq":{int(row.seq)},"subject":{_text(row.subject)},"time":{_text(_time_text(row))}}}'
+        f'{{"action":{_text(action)},"actor":{_text(actor)},"payload":{payload},'
+        f'"seq":{int(seq)},"subject":{_text(subject)},"time":{_text(_stamp(moment))}}}'
     )
-    return hashlib.sha256((row.prev_hash + body).encode("utf-8")).hexdigest()
+    return hashlib.sha256((prev + body).encode("utf-8")).hexdigest()
+
+
+def _recomputed_ok(row: Any) -> bool:
+    """The full recomputation, which parses the payload: it accepts a payload text that was
+    re-spaced or re-ordered by hand but says the same."""
+    try:
+        return _computed(row) == row.hash
+    except (ValueError, TypeError):
+        return False
 
 
 def _content_ok(row: Any) -> bool:
     try:
-        # The fast form holds for every row append wrote; a row whose payload text was
-        # re-spaced or re-ordered by hand gets the full recomputation, which parses it.
-        return _computed_fast(row) == row.hash or _computed(row) == row.hash
+        fast = _fast_hash(row.seq, row.time, row.actor, row.action, row.subject, row.payload, row.prev_hash)
     except (ValueError, TypeError):
-        return False
+        fast = ""
+    return fast == row.hash or _recomputed_ok(row)
 
 
 def _broken(count: int, head: tuple[int, str], seq: int, problem: str, why: str) -> ChainReport:
@@ -184,24 +197,22 @@ def _walk(rows: Iterable[Any]) -> tuple[int, str, int] | ChainReport:
     expected_seq, expected_prev = 1, GENESIS
     recent: deque[tuple[str, int]] = deque([(GENESIS, 0)], maxlen=_RECENT)
     count = 0
-    sha256, text = hashlib.sha256, _text
     iterator = iter(rows)
     row = next(iterator, None)
     while row is not None:
         following = next(iterator, None)
         count += 1
         seq, moment, actor, action, subject, payload, prev_hash, digest = row
-        if seq == expected_seq and prev_hash == expected_prev and (following is None or following[6] != prev_hash):
-            stamp = moment.isoformat(timespec="microseconds") + "Z" if moment.tzinfo is None else isoformat(moment)
-            body = (
-                f'{{"action":{text(action)},"actor":{text(actor)},"payload":{payload},'
-                f'"seq":{seq},"subject":{text(subject)},"time":{text(stamp)}}}'
-            )
-            if sha256((prev_hash + body).encode("utf-8")).hexdigest() == digest or _content_ok(row):
-                recent.append((digest, seq))
-                expected_seq, expected_prev = seq + 1, digest
-                row = following
-                continue
+        in_place = (
+            seq == expected_seq and prev_hash == expected_prev and (following is None or following[6] != prev_hash)
+        )
+        if in_place and (
+            _fast_hash(seq, moment, actor, action, subject, payload, prev_hash) == digest or _recomputed_ok(row)
+        ):
+            recent.append((digest, seq))
+            expected_seq, expected_prev = seq + 1, digest
+            row = following
+            continue
         tail = (expected_seq - 1, expected_prev)
         if seq != expected_seq:
             return _broken(count, tail, expected_seq, "deleted", f"event {expected_seq} is missing")
