@@ -29,6 +29,7 @@ from workbench.core.errors import DatabaseCorrupt, PermissionDenied, ValidationE
 from workbench.core.statements import SignedStatement, Statement
 from workbench.project.config import Project
 from workbench.project.keys import SigningKey
+from workbench.store.engine import Store
 from workbench.store.files import atomic_write_text
 from workbench.store.schema import audit_events, audit_head
 
@@ -68,6 +69,12 @@ class CheckpointReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "checked": self.checked, "problems": list(self.problems), "last": self.last}
+
+
+def _new_store_index(checkpoints: list[SignedStatement]) -> int:
+    """The index of the last new-store mark (-1 without one): checkpoints before it describe a store
+    given up explicitly with ``workbench init --new-store``."""
+    return max((i for i, c in enumerate(checkpoints) if c.statement.kind == NEW_STORE), default=-1)
 
 
 def checkpoints_path(project: Project) -> Path:
@@ -133,7 +140,7 @@ def write_checkpoint(
 def verify_checkpoints(project: Project, conn: Connection) -> CheckpointReport:
     """Compare every checkpoint since the last new-store mark with the database."""
     checkpoints = read_checkpoints(project)
-    start = max((i for i, c in enumerate(checkpoints) if c.statement.kind == NEW_STORE), default=-1)
+    start = _new_store_index(checkpoints)
     roster = project.config.roster
     problems: list[str] = []
     last: dict[str, Any] | None = None
@@ -169,20 +176,26 @@ def verify_checkpoints(project: Project, conn: Connection) -> CheckpointReport:
     return CheckpointReport(not problems, checked, tuple(problems), last)
 
 
-def refuse_recreated_store(project: Project, conn: Connection) -> None:
+def refuse_recreated_store(project: Project, store: Store) -> None:
     """Refuse an empty database where the checkpoints say the chain had events: it was deleted
-    or replaced, and using it would silently start a new history."""
+    or replaced, and using it would silently start a new history.
+
+    Every workspace open asks (a server opens one per request), so the database is read only
+    when the checkpoints file records a chain; without the file this costs one ``stat``.
+    """
     try:
         checkpoints = read_checkpoints(project)
     except ValidationError:
         return  # a damaged file is `audit verify`'s to report; it must not lock everyone out
-    start = max((i for i, c in enumerate(checkpoints) if c.statement.kind == NEW_STORE), default=-1)
     recorded = [
-        int(c.statement.claims.get("seq", 0) or 0) for c in checkpoints[start + 1 :] if c.statement.kind == KIND
+        int(c.statement.claims.get("seq", 0) or 0)
+        for c in checkpoints[_new_store_index(checkpoints) + 1 :]
+        if c.statement.kind == KIND
     ]
     if not recorded or max(recorded) <= 0:
         return
-    head_seq, _ = _head(conn)
+    with store.read() as conn:
+        head_seq, _ = _head(conn)
     if head_seq == 0:
         raise DatabaseCorrupt(
             f"The database is empty, but {CHECKPOINTS_FILE} records a signed audit chain up to seq {max(recorded)}: "

@@ -55,8 +55,7 @@ class Workspace:
     @cached_property
     def store(self) -> Store:
         store = open_store(self.project.db_url)
-        with store.read() as conn:  # a deferred read: no write lock for a check every request makes
-            refuse_recreated_store(self.project, conn)
+        refuse_recreated_store(self.project, store)
         return store
 
     @cached_property
