@@ -155,9 +155,11 @@ def gate_verdict(
     in the order they were made; ``check_failures`` the failed required checks of the newest
     evaluation under ``policy``; ``digests`` the version's artifact digests now. An approval
     counts only for the bytes it was given for: one recorded with other digests (the
-    version's artifacts were changed since) does not. Approvers are judged by the project's *current* roles, as the gate
-    promises. The version list (:mod:`workbench.governance.summaries`) applies this same rule
-    to a page of versions read at once.
+    version's artifacts were changed since) does not. Approvers are judged by the *current*
+    roles, as the gate promises: the roster's, where the project has one (and then only a
+    statement that verifies counts), else ``[tool.workbench.roles]``. The version list
+    (:mod:`workbench.governance.summaries`) applies this same rule to a page of versions read
+    at once.
     """
     unmet: list[str] = []
     if not checks_current:
@@ -307,8 +309,8 @@ def promote(
 
 
 def move_unprotected(workspace: Workspace, tx: Tx, name: str, alias: str, version: int, *, reason: str) -> AliasMove:
-    """Move an alias no policy protects (``production`` always is); refuse a protected one."""
-    check_alias(alias)
+    """Move an alias no policy protects (``production`` always is); refuse a protected one.
+    (:func:`_move_alias` refuses a malformed alias name.)"""
     if alias in {protected.lower() for protected in protected_aliases(workspace, name)}:
         raise PermissionDenied(
             f"{alias!r} is protected by policy: only the promotion gate moves it. "

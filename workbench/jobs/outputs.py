@@ -129,24 +129,19 @@ def _job_wrote(conn: Connection, job_id: str | None, target: OutputTarget) -> bo
 
 
 def _is_parquet(target: OutputTarget) -> bool:
+    opener = open if target.fs is None else target.fs.open
     try:
-        if target.fs is None:
-            with open(target.path, "rb") as handle:
-                head = handle.read(4)
-                handle.seek(-4, os.SEEK_END)
-                tail = handle.read(4)
-        else:
-            with target.fs.open(target.path, "rb") as handle:
-                head = handle.read(4)
-                handle.seek(-4, os.SEEK_END)
-                tail = handle.read(4)
+        with opener(target.path, "rb") as handle:
+            head = handle.read(4)
+            handle.seek(-4, os.SEEK_END)
+            tail = handle.read(4)
     except OSError:
         return False
     return head == _PARQUET_MAGIC and tail == _PARQUET_MAGIC
 
 
 def _check_replaceable(project: Project, conn: Connection, target: OutputTarget) -> None:
-    is_dir = os.path.isdir(target.path) if target.local else bool(target.fs.isdir(target.path))
+    is_dir = target.isdir(target.path)
     if target.local and os.path.islink(target.path.rstrip("/")):
         raise _refuse(target, "it is a symbolic link", "Point the output at the real path, or remove the link.")
     if is_dir != target.folder:

@@ -91,7 +91,7 @@ class OutputTarget:
     def join(self, folder: str, name: str) -> str:
         return os.path.join(folder, name) if self.fs is None else f"{folder.rstrip('/')}/{name}"
 
-    def _isdir(self, path: str) -> bool:
+    def isdir(self, path: str) -> bool:
         return os.path.isdir(path) if self.fs is None else bool(self.fs.isdir(path))
 
     def _listdir(self, path: str) -> list[str]:
@@ -176,7 +176,7 @@ class OutputTarget:
         Anything else found in the folder stays where it is (the folder is then kept too):
         replacing an output never deletes what workbench did not write.
         """
-        if not self._isdir(path):
+        if not self.isdir(path):
             self._unlink(path)
             return
         for name in manifest["parts"] if manifest else []:
