@@ -22,7 +22,9 @@ from workbench.server.base import WorkbenchHandler
 from workbench.server.job_handlers import job_routes
 from workbench.server.model_handlers import model_routes
 from workbench.server.models import HealthResponse
+from workbench.server.page_handlers import page_routes
 from workbench.server.pipeline_handlers import pipeline_routes
+from workbench.server.review_handlers import review_routes
 from workbench.store.engine import open_store
 
 __all__ = ["API_PREFIX", "HealthHandler", "UnknownEndpointHandler", "default_handlers"]
@@ -115,5 +117,7 @@ default_handlers: list[tuple[str, type[WorkbenchHandler]]] = [
     *pipeline_routes(API_PREFIX),
     *job_routes(API_PREFIX),
     *audit_routes(API_PREFIX),
+    *page_routes(API_PREFIX),
+    *review_routes(API_PREFIX),
     (rf"{API_PREFIX}/(.*)", UnknownEndpointHandler),
 ]
