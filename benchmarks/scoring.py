@@ -184,7 +184,8 @@ def child_decode(spec: dict[str, Any]) -> dict[str, Any]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from workbench.scoring.sources import open_input, scoring_memory_pool
+    from workbench.scoring.runtime import scoring_memory_pool
+    from workbench.scoring.sources import open_input
 
     source = open_input(spec["input"])
     columns = [c for c in source.column_names if c != "admitted"]

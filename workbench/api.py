@@ -198,9 +198,9 @@ def report(ref: str, output: str | Path) -> Path:
 def score(ref: str, input: str | Path, output: str | Path, **options: Any) -> Any:
     """Score ``input`` into ``output`` as a tracked job, with a progress bar in the notebook.
 
-    Options as ``workbench score``: ``device``, ``engine``, ``scheduler``, ``explain``, ``top_k``,
-    ``batch_rows``, ``overwrite``, ``detach``, ``keep`` (input columns carried through to the output,
-    e.g. ``keep=["applicant_id"]``). Returns the finished :class:`~workbench.jobs.models.Job`.
+    ``options`` are those of :func:`workbench.jobs.score` (a :class:`~workbench.jobs.request.ScoreRequest`'s
+    fields by name, e.g. ``explain="exact"``, ``keep=["applicant_id"]``) and ``detach``.
+    Returns the finished :class:`~workbench.jobs.models.Job`.
     """
     from workbench.widgets.progress import score_with_progress
 

@@ -93,11 +93,12 @@ def test_a_job_elsewhere_is_presumed_dead_only_after_a_stale_heartbeat(scoring_w
 
     from workbench.core.clock import utcnow
     from workbench.jobs import list_jobs, reap_dead_jobs, submit_score_job
+    from workbench.jobs.request import ScoreRequest
     from workbench.store.schema import jobs
 
     write_input(scoring_ws.project.root, n=100)
-    stale = submit_score_job(scoring_ws, "admissions", "data/applicants.parquet", "a.parquet")
-    fresh = submit_score_job(scoring_ws, "admissions", "data/applicants.parquet", "b.parquet")
+    stale = submit_score_job(scoring_ws, ScoreRequest("admissions", "data/applicants.parquet", "a.parquet"))
+    fresh = submit_score_job(scoring_ws, ScoreRequest("admissions", "data/applicants.parquet", "b.parquet"))
     with scoring_ws.transaction() as tx:
         for job, age in ((stale, timedelta(minutes=11)), (fresh, timedelta(seconds=5))):
             tx.conn.execute(

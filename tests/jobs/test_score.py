@@ -214,9 +214,10 @@ def test_cancel_during_a_run_leaves_status_cancelled_and_no_output(scoring_ws: W
 
 def test_a_queued_job_cancels_at_once(scoring_ws: Workspace) -> None:
     from workbench.jobs import cancel_job, run_job, submit_score_job
+    from workbench.jobs.request import ScoreRequest
 
     write_input(scoring_ws.project.root, n=100)
-    job = submit_score_job(scoring_ws, "admissions", "data/applicants.parquet", "out.parquet")
+    job = submit_score_job(scoring_ws, ScoreRequest("admissions", "data/applicants.parquet", "out.parquet"))
     assert job.status == "queued" and job.rows_total == 100
     assert cancel_job(scoring_ws, job.id).status == "cancelled"
     with pytest.raises(Conflict, match="only a queued job can be run"):

@@ -12,7 +12,7 @@ import pytest
 
 from tests.registry.conftest import FEATURES, prepare, train_model
 from workbench.contracts import InputContract, derive_contract
-from workbench.scoring.plan import ModelBundle
+from workbench.scoring.values import ModelBundle
 
 ROUTING = {
     "thresholds": {"accept": 0.7, "decline": 0.3},

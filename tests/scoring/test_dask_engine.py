@@ -11,9 +11,9 @@ from tests.scoring.conftest import SmallModel, applicants, write
 from tests.scoring.test_local_engine import run as run_local
 from workbench.core.errors import ContractViolation, JobError
 from workbench.scoring.dask_engine import score_dask
-from workbench.scoring.plan import ScoreOptions, ScoringOutcome
 from workbench.scoring.sinks import MANIFEST, open_output
 from workbench.scoring.sources import open_input
+from workbench.scoring.values import ScoreOptions, ScoringOutcome
 
 
 def run_dask(

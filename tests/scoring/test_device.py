@@ -13,9 +13,9 @@ from workbench.core.errors import DeviceUnavailable
 from workbench.explain import device as device_module
 from workbench.scoring.device import load_booster, resolve_device
 from workbench.scoring.local import score_local
-from workbench.scoring.plan import ScoreOptions
 from workbench.scoring.sinks import open_output
 from workbench.scoring.sources import open_input
+from workbench.scoring.values import ScoreOptions
 
 
 @pytest.fixture

@@ -15,9 +15,9 @@ from tests.scoring.conftest import SmallModel, applicants, write
 from workbench.contracts import InputContract, feature_matrix
 from workbench.core.errors import ContractViolation
 from workbench.scoring.local import score_local
-from workbench.scoring.plan import ScoreOptions, ScoringCancelled, ScoringOutcome
 from workbench.scoring.sinks import open_output
 from workbench.scoring.sources import open_input
+from workbench.scoring.values import ScoreOptions, ScoringCancelled, ScoringOutcome
 
 
 def run(

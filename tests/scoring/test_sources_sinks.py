@@ -137,8 +137,7 @@ def test_overlapping_jobs_restore_the_memory_pool_and_the_collector_whatever_ord
 
     import pyarrow as pa
 
-    from workbench.scoring.plan import collector_paused
-    from workbench.scoring.sources import scoring_memory_pool
+    from workbench.scoring.runtime import collector_paused, scoring_memory_pool
 
     pool_before, gc_before = pa.default_memory_pool().backend_name, gc.isenabled()
     first, second = scoring_memory_pool(), scoring_memory_pool()

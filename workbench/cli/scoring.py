@@ -20,6 +20,21 @@ from workbench.cli.review_queue import register_queue
 
 __all__ = ["register"]
 
+#: The `score` arguments that are ScoreRequest fields of the same name.
+_SCORE_OPTIONS = (
+    "device",
+    "engine",
+    "scheduler",
+    "workers",
+    "explain",
+    "top_k",
+    "review_reasons",
+    "batch_rows",
+    "batch_drift_rows",
+    "overwrite",
+    "keep",
+)
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     score = subparsers.add_parser(
@@ -31,20 +46,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     score.add_argument("ref", help="model reference: name@alias, name:3 or name")
     score.add_argument("input", help="Parquet file or folder to score")
     score.add_argument("-o", "--output", required=True, help="Parquet file (.parquet) or folder to write")
-    score.add_argument("--device", default="auto", help="auto (GPU when usable), cpu, or cuda")
-    score.add_argument("--engine", default="local", choices=("local", "dask"))
+    # Options left out take ScoreRequest's defaults (workbench.jobs.request), named in the help.
+    score.add_argument("--device", help="auto (GPU when usable; the default), cpu, or cuda")
+    score.add_argument("--engine", choices=("local", "dask"), help="local (the default) or dask")
     score.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address (default: a LocalCluster)")
     score.add_argument("--workers", type=int, help="workers of the LocalCluster the dask engine starts")
-    score.add_argument("--explain", default="none", choices=("none", "approx", "exact"), help="reason codes per row")
-    score.add_argument("--top-k", type=int, default=3, help="reasons per row (default 3)")
+    score.add_argument("--explain", choices=("none", "approx", "exact"), help="reason codes per row (default none)")
+    score.add_argument("--top-k", type=int, help="reasons per row (default 3)")
     score.add_argument(
         "--review-reasons", action="store_true", help="with --explain none: approximate reasons for review rows only"
     )
-    score.add_argument("--batch-rows", type=int, default=100_000, metavar="N", help="rows per batch (default 100000)")
+    score.add_argument("--batch-rows", type=int, metavar="N", help="rows per batch (default 100000)")
     score.add_argument(
         "--batch-drift-rows",
         type=int,
-        default=2_000,
         metavar="N",
         help="rows of each batch checked for drift against the training reference (default 2000; 0: off)",
     )
@@ -161,42 +176,28 @@ def _batch_drift_line(checks: dict[str, Any] | None) -> None:
 
 
 def _drift_line(drift: dict[str, Any]) -> None:
-    summary = drift.get("summary")
-    if summary:
-        limit = drift.get("limit")
-        verdict = " - over the limit: retraining recommended" if drift.get("exceeded") else ""
-        print(
-            f"  drift: {summary.get('n_drifted')}/{summary.get('n_columns')} columns drifted "
-            f"(share {summary.get('drift_share', 0):.2f}, limit {limit if limit is not None else 'none'}){verdict}"
-        )
+    from workbench.drift.verdict import recorded_verdict
+
+    verdict = recorded_verdict(drift)
+    if verdict is not None:
+        print(f"  drift: {verdict.describe()}")
     elif drift.get("error"):
         print(f"  drift: not checked ({drift['error']})")
 
 
 def _score(args: argparse.Namespace) -> int:
     from workbench.jobs.execute import run_job
+    from workbench.jobs.request import ScoreRequest
     from workbench.jobs.score import detach_job
     from workbench.jobs.submit import submit_score_job
     from workbench.project.workspace import open_workspace
 
     workspace = open_workspace()
-    job = submit_score_job(
-        workspace,
-        args.ref,
-        _path(args.input),
-        _path(args.output),
-        device=args.device,
-        engine=args.engine,
-        scheduler=args.scheduler,
-        workers=args.workers,
-        explain=args.explain,
-        top_k=args.top_k,
-        review_reasons=args.review_reasons,
-        batch_rows=args.batch_rows,
-        batch_drift_rows=args.batch_drift_rows,
-        overwrite=args.overwrite,
-        keep=args.keep,
+    given = {name: getattr(args, name) for name in _SCORE_OPTIONS}
+    request = ScoreRequest.build(
+        args.ref, _path(args.input), _path(args.output), **{k: v for k, v in given.items() if v is not None}
     )
+    job = submit_score_job(workspace, request)
     for warning in job.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     if args.detach:

@@ -332,3 +332,15 @@ class DriftBaseline:
             share_threshold=self.share_threshold,
             skipped=resolved.skipped,
         )
+
+    @classmethod
+    def from_reference(cls, parquet: bytes, *, rows: int, exclude: Sequence[str] = ()) -> DriftBaseline:
+        """The baseline of a model version's reference artifact (Parquet bytes): a seeded sample of
+        at most ``max(rows, 1000)`` of its rows, every column but ``exclude`` (the key columns)."""
+        import io
+
+        frame = pl.read_parquet(io.BytesIO(parquet))
+        limit = max(rows, 1_000)
+        if frame.height > limit:
+            frame = frame.sample(limit, seed=0)
+        return cls(frame, columns=[c for c in frame.columns if c not in set(exclude)])

@@ -3,7 +3,8 @@
 One module per verb, each a typed function the CLI, the kernel API, the widgets and
 the server call alike:
 
-* :func:`score` (``score.py``): submit a job and run it here or detached;
+* :func:`score` (``score.py``): submit a job and run it here or detached; every face
+  describes the job as a :class:`ScoreRequest` (``request.py``);
   :func:`submit_score_job` and :func:`run_job` are its two halves.
 * :func:`list_jobs`, :func:`get_job` (``listing.py``), :func:`cancel_job` (``cancel.py``),
   :func:`reap_dead_jobs` (``reap.py``: a job whose process died is marked failed).
@@ -27,6 +28,7 @@ from workbench.jobs.models import Job, ReviewItem
 from workbench.jobs.monitor import MonitorReport, monitor
 from workbench.jobs.queue import list_review_items
 from workbench.jobs.reap import reap_dead_jobs
+from workbench.jobs.request import ScoreRequest
 from workbench.jobs.score import score
 from workbench.jobs.submit import submit_score_job
 
@@ -34,6 +36,7 @@ __all__ = [
     "Job",
     "MonitorReport",
     "ReviewItem",
+    "ScoreRequest",
     "cancel_job",
     "decide_review_item",
     "get_job",

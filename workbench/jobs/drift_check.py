@@ -92,11 +92,11 @@ def job_drift(
     most ``reference_rows`` rows) that every batch was checked against. A drift check
     that cannot run (no reference, a column without usable values) is recorded with its
     reason; it never fails the job that scored the data. ``baseline`` is that reference
-    already prepared (:func:`~workbench.scoring.batch.drift_baseline`), when the engine has it;
+    already prepared (:meth:`~workbench.drift.DriftBaseline.from_reference`), when the engine has it;
     ``reference`` its artifact's bytes, already read and verified.
     """
     from workbench.contracts import InputContract
-    from workbench.scoring.batch import drift_baseline
+    from workbench.drift import DriftBaseline
 
     record: dict[str, Any] = {"limit": settings.drift_share_limit, "exceeded": False}
     if sample is None or sample.height == 0:
@@ -110,7 +110,8 @@ def job_drift(
     try:
         if baseline is None:
             assert data is not None
-            baseline = drift_baseline(data, InputContract.from_dict(version.contract), reference_rows)
+            keys = InputContract.from_dict(version.contract).keys
+            baseline = DriftBaseline.from_reference(data, rows=reference_rows, exclude=keys)
         columns = [c for c in baseline.columns if c in sample.columns]
         report = baseline.compare(sample, columns=columns)
     except WorkbenchError as exc:

@@ -31,9 +31,10 @@ from workbench.jobs.reap import discard_leftovers
 from workbench.jobs.supersede import supersede_open_items
 from workbench.project.workspace import Workspace
 from workbench.registry.versions import get_version
-from workbench.scoring.plan import ModelBundle, ScoreOptions, ScoringCancelled, ScoringOutcome, collector_paused
+from workbench.scoring.runtime import collector_paused
 from workbench.scoring.sinks import open_output
 from workbench.scoring.sources import open_input
+from workbench.scoring.values import ModelBundle, ScoreOptions, ScoringCancelled, ScoringOutcome
 from workbench.store.schema import jobs, model_versions, review_items
 
 __all__ = ["run_job"]

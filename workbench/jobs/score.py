@@ -17,11 +17,12 @@ from workbench.core.clock import utcnow
 from workbench.jobs.execute import run_job
 from workbench.jobs.listing import read_job
 from workbench.jobs.models import Job, ProgressCallback, job_dir, this_host
+from workbench.jobs.request import ScoreRequest
 from workbench.jobs.submit import submit_score_job
 from workbench.project.workspace import Workspace
 from workbench.store.schema import jobs
 
-__all__ = ["detach_job", "score"]
+__all__ = ["detach_job", "score", "score_request"]
 
 
 def detach_job(workspace: Workspace, job: Job) -> Job:
@@ -57,13 +58,6 @@ def score(
     input: str | os.PathLike[str],
     output: str | os.PathLike[str],
     *,
-    device: str = "auto",
-    engine: str = "local",
-    scheduler: str | None = None,
-    explain: str = "none",
-    top_k: int = 3,
-    batch_rows: int = 100_000,
-    overwrite: bool = False,
     detach: bool = False,
     progress: ProgressCallback | None = None,
     **options: Any,
@@ -71,31 +65,24 @@ def score(
     """Score ``input`` with the version ``ref`` names into ``output``, as a tracked job.
 
     ``input`` and ``output`` are Parquet files or folders (local paths inside the
-    project, or fsspec URLs). ``device`` is ``auto``, ``cpu`` or ``cuda``; ``engine``
-    ``local`` or ``dask`` (with ``scheduler``, an address, or a LocalCluster);
-    ``explain`` ``none``, ``approx`` or ``exact`` with ``top_k`` reasons per row.
-    Further ``options``: ``review_reasons`` (approximate reasons for the rows sent to
-    review when ``explain`` is ``none``), ``drift_rows`` (the job's drift sample),
-    ``batch_drift_rows`` (each batch's drift sample; 0 turns the batch checks off), ``partition_rows``, ``workers``,
-    ``connect_timeout_s``, ``compression``, ``keep`` (input columns carried to the output).
-    ``progress(rows_done, rows_total)`` is called
-    after each batch. Returns the succeeded job (or, with ``detach``, the queued job
-    now running in the background); raises the error that failed it otherwise.
+    project, or fsspec URLs). ``options`` are a :class:`~workbench.jobs.request.ScoreRequest`'s
+    by name, with its defaults: ``device`` (``auto``, ``cpu``, ``cuda``), ``engine``
+    (``local``, ``dask`` with ``scheduler`` or ``workers``), ``explain`` (``none``,
+    ``approx``, ``exact``) with ``top_k`` reasons per row, ``review_reasons``,
+    ``batch_rows``, ``drift_rows``, ``batch_drift_rows`` (0 turns the batch checks off),
+    ``partition_rows``, ``compression``, ``keep`` (input columns carried to the output),
+    ``overwrite``. ``progress(rows_done, rows_total)`` is called after each batch.
+    Returns the succeeded job (or, with ``detach``, the queued job now running in the
+    background); raises the error that failed it otherwise.
     """
-    job = submit_score_job(
-        workspace,
-        ref,
-        input,
-        output,
-        device=device,
-        engine=engine,
-        scheduler=scheduler,
-        explain=explain,
-        top_k=top_k,
-        batch_rows=batch_rows,
-        overwrite=overwrite,
-        **options,
-    )
+    return score_request(workspace, ScoreRequest.build(ref, input, output, **options), detach=detach, progress=progress)
+
+
+def score_request(
+    workspace: Workspace, request: ScoreRequest, *, detach: bool = False, progress: ProgressCallback | None = None
+) -> Job:
+    """:func:`score` for a request already built (the server's and the CLI's way)."""
+    job = submit_score_job(workspace, request)
     if detach:
         return detach_job(workspace, job)
     return run_job(workspace, job.id, progress=progress)

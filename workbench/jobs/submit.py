@@ -26,11 +26,11 @@ from workbench.jobs.drift_check import monitoring_settings
 from workbench.jobs.listing import read_job
 from workbench.jobs.models import Job
 from workbench.jobs.outputs import check_output
+from workbench.jobs.request import ScoreRequest
 from workbench.project import paths
 from workbench.project.workspace import Workspace
 from workbench.registry.versions import get_version
 from workbench.scoring.device import resolve_device
-from workbench.scoring.plan import ENGINES, ScoreOptions
 from workbench.scoring.routing import Routing, parse_routing
 from workbench.scoring.sinks import open_output
 from workbench.scoring.sources import open_input
@@ -64,47 +64,9 @@ def check_keep(keep: Sequence[str], columns: Sequence[str], location: str) -> No
         )
 
 
-def submit_score_job(
-    workspace: Workspace,
-    ref: str,
-    input: str | os.PathLike[str],
-    output: str | os.PathLike[str],
-    *,
-    device: str = "auto",
-    engine: str = "local",
-    scheduler: str | None = None,
-    explain: str = "none",
-    top_k: int = 3,
-    batch_rows: int = 100_000,
-    overwrite: bool = False,
-    review_reasons: bool = False,
-    drift_rows: int = 20_000,
-    batch_drift_rows: int = 2_000,
-    partition_rows: int = 1_000_000,
-    workers: int | None = None,
-    connect_timeout_s: float = 10.0,
-    compression: str = "zstd",
-    keep: Sequence[str] = (),
-) -> Job:
+def submit_score_job(workspace: Workspace, request: ScoreRequest) -> Job:
     """Validate a scoring request and record it as a queued job (see :func:`workbench.jobs.score`)."""
-    if engine not in ENGINES:
-        raise ValidationError(f"Unknown engine {engine!r}; use one of {', '.join(ENGINES)}.")
-    if scheduler and engine != "dask":
-        raise ValidationError("--scheduler needs --engine dask (the local engine runs in this process).")
-    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
-        raise ValidationError(f"workers must be a whole number >= 1, got {workers!r}.")
-    options = ScoreOptions(
-        explain=explain,
-        top_k=top_k,
-        batch_rows=batch_rows,
-        device=device,
-        review_reasons=review_reasons,
-        drift_rows=drift_rows,
-        batch_drift_rows=batch_drift_rows,
-        partition_rows=partition_rows,
-        compression=compression,
-        keep=tuple(keep),
-    )
+    options, ref, engine, device = request.options, request.ref, request.engine, request.options.device
     version = get_version(workspace, ref)
     workspace.require_state(version.name, f"score with {version.ref}")
     approval = check_scoring_approval(workspace, version)
@@ -112,8 +74,8 @@ def submit_score_job(
     routing = parse_routing(approval.policy.routing, source_name) if approval.policy else Routing()
     monitoring = monitoring_settings(approval.policy, source_name)
 
-    input_location = resolve_location(workspace, input, "input")
-    output_location = resolve_location(workspace, output, "output")
+    input_location = resolve_location(workspace, request.input, "input")
+    output_location = resolve_location(workspace, request.output, "output")
     source = open_input(input_location)
     contract = InputContract.from_dict(version.contract)
     empty = pl.from_arrow(source.schema.empty_table())
@@ -129,7 +91,7 @@ def submit_score_job(
     check_keep(options.keep, source.column_names, source.location)
     target = open_output(output_location, folder=True if engine == "dask" else None)
     with workspace.read() as conn:
-        check_output(workspace.project, conn, target, overwrite=overwrite, input=input_location)
+        check_output(workspace.project, conn, target, overwrite=request.overwrite, input=input_location)
     resolved = resolve_device(device) if engine == "local" else device
 
     warnings: list[str] = []
@@ -143,10 +105,10 @@ def submit_score_job(
     stored = {
         **options.to_dict(),
         "requested_device": device,
-        "scheduler": scheduler,
-        "workers": workers,
-        "connect_timeout_s": connect_timeout_s,
-        "overwrite": overwrite,
+        "scheduler": request.scheduler,
+        "workers": request.workers,
+        "connect_timeout_s": request.connect_timeout_s,
+        "overwrite": request.overwrite,
         "output_folder": target.folder,
         "routing": routing.to_dict(),
         "monitoring": monitoring.to_dict(),
@@ -189,7 +151,7 @@ def submit_score_job(
                 "output": output_location,
                 "engine": engine,
                 "device": resolved,
-                "explain": explain,
+                "explain": options.explain,
                 "keep": list(options.keep),
                 "rows_total": source.rows,
                 "approved": approval.approved,

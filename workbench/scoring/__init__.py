@@ -3,6 +3,9 @@
 * :mod:`~workbench.scoring.sources` opens the input (files, folders, fsspec URLs) and
   streams record batches; :mod:`~workbench.scoring.sinks` stages the output and
   commits it atomically.
+* :mod:`~workbench.scoring.values` holds the values an engine takes and gives back
+  (options, the model bundle, a batch's result, the tally); :mod:`~workbench.scoring.runtime`
+  the process-wide state a job switches (Arrow's memory pool, the paused collector).
 * :mod:`~workbench.scoring.batch` is one batch: contract, predict, route, reasons, and
   its drift sample and check.
 * :mod:`~workbench.scoring.routing` validates a policy's ``routing`` section and

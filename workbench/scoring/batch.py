@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -44,52 +43,11 @@ from workbench.core.errors import WorkbenchError
 from workbench.explain import contributions, effective_device, top_k_reasons
 from workbench.scoring.device import load_booster, predict
 from workbench.scoring.guard import any_outside, details, outside_counts
-from workbench.scoring.plan import ModelBundle, ScoreOptions
 from workbench.scoring.review_rows import REVIEW_SCHEMA, review_frame, row_keys
 from workbench.scoring.routing import RoutedCodes, parse_routing
+from workbench.scoring.values import BatchResult, DriftCheck, ModelBundle, Prepared, ScoreOptions
 
-__all__ = ["REVIEW_SCHEMA", "BatchResult", "BatchScorer", "DriftCheck", "Prepared", "drift_baseline"]
-
-
-@dataclass
-class Prepared:
-    """A validated record batch and its features (a columnar Arrow table), ready to predict."""
-
-    batch: Any
-    features: Any
-    warnings: dict[str, int]
-    seconds: float
-    drift: pl.DataFrame | None = None
-    drift_check: DriftCheck | None = None
-    #: Per feature with a row outside the training range, that row mask.
-    outside: dict[str, np.ndarray] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class DriftCheck:
-    """A batch's drift sample, waiting for :meth:`BatchScorer.check_drift` (the local engine's
-    writer thread runs it, off the reader's and the predictor's way)."""
-
-    first_row: int
-    rows: int
-    sample: pl.DataFrame
-
-
-@dataclass
-class BatchResult:
-    """What one batch produced. ``table`` is the output as Arrow; ``review`` and ``drift`` may be None."""
-
-    table: Any
-    rows: int
-    seconds: float
-    decisions: dict[str, int]
-    routes: dict[str, int]
-    review: pl.DataFrame | None = None
-    drift: pl.DataFrame | None = None
-    warnings: dict[str, int] = field(default_factory=dict)
-    drift_check: DriftCheck | None = None
-    #: Rows sent to review as outside the training range, per column.
-    outside: dict[str, int] = field(default_factory=dict)
+__all__ = ["REVIEW_SCHEMA", "BatchScorer"]
 
 
 def _counts(codes: np.ndarray, labels: tuple[str, ...]) -> dict[str, int]:
@@ -298,8 +256,12 @@ class BatchScorer:
         (:attr:`baseline_error` says why; a drift check never fails the job)."""
         with self._baseline_lock:
             if self._baseline is None and self.baseline_error is None and self.bundle.reference is not None:
+                from workbench.drift import DriftBaseline
+
                 try:
-                    self._baseline = drift_baseline(self.bundle.reference, self.contract, self.options.drift_rows)
+                    self._baseline = DriftBaseline.from_reference(
+                        self.bundle.reference, rows=self.options.drift_rows, exclude=self.contract.keys
+                    )
                 except Exception as exc:  # an unreadable reference: recorded with each batch's check
                     self.baseline_error = f"the training reference could not be read ({type(exc).__name__}: {exc})"
             return self._baseline
@@ -344,18 +306,3 @@ class BatchScorer:
             record["drift_share"] = round(report.drift_share, 6)
             record["drifted"] = list(report.drifted_columns)
         return record
-
-
-def drift_baseline(reference: bytes, contract: InputContract, rows: int) -> Any:
-    """The drift baseline of a version's reference artifact (Parquet bytes): a seeded sample
-    of at most ``max(rows, 1000)`` rows of its features and monitored columns."""
-    import io
-
-    from workbench.drift import DriftBaseline
-
-    frame = pl.read_parquet(io.BytesIO(reference))
-    limit = max(rows, 1_000)
-    if frame.height > limit:
-        frame = frame.sample(limit, seed=0)
-    keys = set(contract.keys)
-    return DriftBaseline(frame, columns=[c for c in frame.columns if c not in keys])

@@ -32,7 +32,10 @@ from workbench.core import errors
 from workbench.core.errors import JobError, WorkbenchError
 from workbench.scoring.batch import BatchScorer
 from workbench.scoring.device import resolve_device
-from workbench.scoring.plan import (
+from workbench.scoring.runtime import scoring_state
+from workbench.scoring.sinks import OutputTarget, PartWriter
+from workbench.scoring.sources import Partition, ScoringInput
+from workbench.scoring.values import (
     ModelBundle,
     Progress,
     ScoreOptions,
@@ -40,10 +43,7 @@ from workbench.scoring.plan import (
     ScoringOutcome,
     ShouldStop,
     Tally,
-    scoring_state,
 )
-from workbench.scoring.sinks import OutputTarget, PartWriter
-from workbench.scoring.sources import Partition, ScoringInput
 
 __all__ = ["score_dask", "score_partition"]
 

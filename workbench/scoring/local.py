@@ -30,8 +30,12 @@ from typing import Any
 import polars as pl
 
 from workbench.core.errors import WorkbenchError
-from workbench.scoring.batch import BatchResult, BatchScorer
-from workbench.scoring.plan import (
+from workbench.scoring.batch import BatchScorer
+from workbench.scoring.runtime import scoring_state
+from workbench.scoring.sinks import OutputTarget, PartWriter
+from workbench.scoring.sources import ScoringInput
+from workbench.scoring.values import (
+    BatchResult,
     ModelBundle,
     Progress,
     ScoreOptions,
@@ -39,10 +43,7 @@ from workbench.scoring.plan import (
     ScoringOutcome,
     ShouldStop,
     Tally,
-    scoring_state,
 )
-from workbench.scoring.sinks import OutputTarget, PartWriter
-from workbench.scoring.sources import ScoringInput
 
 __all__ = ["score_local"]
 
@@ -192,7 +193,7 @@ def score_local(
     """Score ``source`` into ``staging`` (see :class:`OutputTarget`); review rows go to ``review_path``.
 
     Arrow allocates from the system allocator meanwhile, and Python's cyclic garbage
-    collector is paused (:func:`~workbench.scoring.plan.scoring_state`).
+    collector is paused (:func:`~workbench.scoring.runtime.scoring_state`).
     """
     started = time.perf_counter()
     scorer = BatchScorer(bundle, options, device=device, total_rows=source.rows, schema=source.schema)

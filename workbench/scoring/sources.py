@@ -11,10 +11,8 @@ the Dask engine.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
-import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -22,7 +20,7 @@ from typing import Any
 
 from workbench.core.errors import NotFound, ValidationError
 
-__all__ = ["InputFile", "Partition", "ScoringInput", "open_input", "scoring_memory_pool"]
+__all__ = ["InputFile", "Partition", "ScoringInput", "open_input"]
 
 PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
 _OTHER_FORMATS = {
@@ -40,38 +38,6 @@ _OTHER_FORMATS = {
     ".avro": "Avro",
     ".orc": "ORC",
 }
-
-
-_POOL_LOCK = threading.Lock()
-_POOL_USERS: list[Any] = []  # [the pool to restore] while jobs score; one entry per running job
-
-
-@contextlib.contextmanager
-def scoring_memory_pool() -> Iterator[None]:
-    """Allocate Arrow memory from the system allocator while a job scores.
-
-    pyarrow's default pool (mimalloc in the Linux wheels) hands freed pages back to the
-    OS within milliseconds, so every batch faults its buffers in again and the kernel
-    zeroes them: about 1 CPU-second per million rows here, a tenth of the job
-    (``benchmarks/scoring.py``, docs/performance.md). The system allocator keeps them
-    for the next batch. The first job in a process switches the default pool and the
-    last one to finish restores it, whatever order concurrent jobs end in.
-    """
-    import pyarrow as pa
-
-    with _POOL_LOCK:
-        if not _POOL_USERS:
-            _POOL_USERS.append(pa.default_memory_pool())
-            pa.set_memory_pool(pa.system_memory_pool())
-        else:
-            _POOL_USERS.append(_POOL_USERS[0])
-    try:
-        yield
-    finally:
-        with _POOL_LOCK:
-            previous = _POOL_USERS.pop()
-            if not _POOL_USERS:
-                pa.set_memory_pool(previous)
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,12 @@
 """Handlers for scoring jobs and the human review queue.
 
-Submitting a job calls the jobs service's ``score(..., detach=True)``: it validates
-the request (model, contract, paths inside the project), records the job as queued
-and starts ``workbench jobs run ID`` in its own process, so the answer (``202``,
-the job) comes at once. Progress, cancellation and logs read the job's record;
-the review queue lists the rows jobs routed to a person, a page at a time by cursor
-(``review_page``), and records decisions (``decide_review_item``).
+Submitting a job builds a ``ScoreRequest`` and calls the jobs service's
+``score_request(..., detach=True)``: it validates the request (model, contract, paths
+inside the project), records the job as queued and starts ``workbench jobs run ID``
+in its own process, so the answer (``202``, the job) comes at once. Progress,
+cancellation and logs read the job's record; the review queue lists the rows jobs
+routed to a person, a page at a time by cursor (``review_page``), and records
+decisions (``decide_review_item``).
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ import tornado.web
 from jupyter_server.auth.decorator import authorized
 
 from workbench.core.errors import ValidationError
-from workbench.jobs import cancel_job, decide_review_item, get_job, list_jobs, list_review_items, score
+from workbench.jobs import cancel_job, decide_review_item, get_job, list_jobs, list_review_items
 from workbench.jobs.queue import ReviewPage, count_review_items, review_page
+from workbench.jobs.request import ScoreRequest
+from workbench.jobs.score import score_request
 from workbench.project.workspace import Workspace
 from workbench.server.base import WorkbenchHandler
 from workbench.server.cursors import encode_cursor
@@ -53,16 +56,18 @@ class JobsHandler(WorkbenchHandler):
         ref = body.required_text("model", max_length=200)
         source = body.required_text("input", max_length=500)
         target = body.required_text("output", max_length=500)
-        top_k = body.number("top_k", 3, minimum=1)
-        options = {
-            "device": body.text("device", "auto", max_length=20) or "auto",
-            "engine": body.text("engine", "local", max_length=10) or "local",
-            "explain": body.text("explain", "none", max_length=10) or "none",
-            "top_k": int(top_k or 3),
+        top_k = body.number("top_k", None, minimum=1)
+        fields = {
+            "device": body.optional_text("device", max_length=20),
+            "engine": body.optional_text("engine", max_length=10),
+            "explain": body.optional_text("explain", max_length=10),
+            "top_k": None if top_k is None else int(top_k),
             "overwrite": body.flag("overwrite"),
             "keep": body.text_list("keep"),
         }
-        await self.reply(lambda workspace: score(workspace, ref, source, target, detach=True, **options).to_dict(), 202)
+        # Fields left out (or empty) take the request's defaults, as on the command line.
+        request = ScoreRequest.build(ref, source, target, **{k: v for k, v in fields.items() if v not in (None, "")})
+        await self.reply(lambda workspace: score_request(workspace, request, detach=True).to_dict(), 202)
 
 
 class JobHandler(WorkbenchHandler):

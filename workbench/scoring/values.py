@@ -1,44 +1,39 @@
 """The values a scoring engine takes and gives back.
 
 :class:`ScoreOptions` are the job's knobs, :class:`ModelBundle` is everything about
-the model a worker needs (plain bytes and dicts, so it pickles to Dask workers),
-and :class:`Tally` adds up what the batches did into a :class:`ScoringOutcome`.
+the model a worker needs (plain bytes and dicts, so it pickles to Dask workers);
+per batch, :class:`Prepared` is a checked batch ready to predict, :class:`DriftCheck`
+its drift sample and :class:`BatchResult` what it produced; :class:`Tally` adds up
+what the batches did into a :class:`ScoringOutcome`. Nothing here scores: the engines
+(:mod:`.batch`, :mod:`.local`, :mod:`.dask_engine`) import these values, never the reverse.
 """
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import gc
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+from typing import Any
 
 import numpy as np
+import polars as pl
 
 from workbench.core.errors import JobError, ValidationError
-
-if TYPE_CHECKING:
-    from workbench.scoring.batch import BatchResult
 
 __all__ = [
     "ENGINES",
     "EXPLAIN_METHODS",
+    "BatchResult",
+    "DriftCheck",
     "ModelBundle",
+    "Prepared",
     "Progress",
     "ScoreOptions",
     "ScoringCancelled",
     "ScoringOutcome",
     "ShouldStop",
     "Tally",
-    "collector_paused",
-    "scoring_state",
 ]
-
-P = ParamSpec("P")
-R = TypeVar("R")
 
 EXPLAIN_METHODS = ("none", "approx", "exact")
 ENGINES = ("local", "dask")
@@ -49,45 +44,6 @@ _MAX_BATCH_DRIFT = 1_000
 Progress = Callable[[int], None]
 #: Polled between batches; True stops the job (cancellation).
 ShouldStop = Callable[[], bool]
-
-
-_GC_LOCK = threading.Lock()
-_GC_PAUSES: list[bool] = []  # one entry per running job: whether the collector was on before the first
-
-
-@contextlib.contextmanager
-def collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector for a scoring job, and restore it after.
-
-    A job allocates many short-lived objects (the review items' rows, for one) and makes
-    no reference cycles; each full collection walks every object the process holds, so
-    the collections they trigger cost 0.3 CPU-s in a 1M-row job (perf, benchmarks/scoring.py).
-    Concurrent jobs share the pause: the last one to finish turns the collector back on
-    if it was on before the first began.
-    """
-    with _GC_LOCK:
-        _GC_PAUSES.append(_GC_PAUSES[0] if _GC_PAUSES else gc.isenabled())
-        gc.disable()
-    try:
-        yield
-    finally:
-        with _GC_LOCK:
-            enabled = _GC_PAUSES.pop()
-            if not _GC_PAUSES and enabled:
-                gc.enable()
-
-
-def scoring_state(fn: Callable[P, R]) -> Callable[P, R]:
-    """Run ``fn`` (an engine's scoring function) with the collector paused (:func:`collector_paused`)
-    and Arrow allocating from the system allocator (:func:`~workbench.scoring.sources.scoring_memory_pool`)."""
-    from workbench.scoring.sources import scoring_memory_pool
-
-    @functools.wraps(fn)
-    def run(*args: P.args, **kwargs: P.kwargs) -> R:
-        with collector_paused(), scoring_memory_pool():
-            return fn(*args, **kwargs)
-
-    return run
 
 
 class ScoringCancelled(JobError):
@@ -174,6 +130,47 @@ class ModelBundle:
     reference: bytes | None = field(default=None, repr=False)
     #: The policy's ``monitoring.drift_share_limit``: a batch above it is flagged.
     drift_limit: float | None = None
+
+
+@dataclass(frozen=True)
+class DriftCheck:
+    """A batch's drift sample, waiting for :meth:`~workbench.scoring.batch.BatchScorer.check_drift`
+    (the local engine's writer thread runs it, off the reader's and the predictor's way)."""
+
+    first_row: int
+    rows: int
+    sample: pl.DataFrame
+
+
+@dataclass
+class Prepared:
+    """A validated record batch and its features (a columnar Arrow table), ready to predict."""
+
+    batch: Any
+    features: Any
+    warnings: dict[str, int]
+    seconds: float
+    drift: pl.DataFrame | None = None
+    drift_check: DriftCheck | None = None
+    #: Per feature with a row outside the training range, that row mask.
+    outside: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+@dataclass
+class BatchResult:
+    """What one batch produced. ``table`` is the output as Arrow; ``review`` and ``drift`` may be None."""
+
+    table: Any
+    rows: int
+    seconds: float
+    decisions: dict[str, int]
+    routes: dict[str, int]
+    review: pl.DataFrame | None = None
+    drift: pl.DataFrame | None = None
+    warnings: dict[str, int] = field(default_factory=dict)
+    drift_check: DriftCheck | None = None
+    #: Rows sent to review as outside the training range, per column.
+    outside: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
