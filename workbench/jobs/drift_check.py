@@ -86,7 +86,8 @@ def job_drift(
     baseline: Any = None,
     reference: bytes | None = None,
 ) -> dict[str, Any]:
-    """The drift record stored with a job: summary, per-column results, limit and verdict.
+    """The drift record stored with a job: the verdict, summary, per-column results and limit
+    (:func:`~workbench.drift.job_drift_record`, the one rule every face reads back).
 
     The sample is compared with the same seeded sample of the version's reference (at
     most ``reference_rows`` rows) that every batch was checked against. A drift check
@@ -96,7 +97,7 @@ def job_drift(
     ``reference`` its artifact's bytes, already read and verified.
     """
     from workbench.contracts import InputContract
-    from workbench.drift import DriftBaseline
+    from workbench.drift import DriftBaseline, job_drift_record
 
     record: dict[str, Any] = {"limit": settings.drift_share_limit, "exceeded": False}
     if sample is None or sample.height == 0:
@@ -116,18 +117,9 @@ def job_drift(
         report = baseline.compare(sample, columns=columns)
     except WorkbenchError as exc:
         return {**record, "error": exc.message, "sample_rows": sample.height}
-    data_dict = report.to_dict()
-    summary = {k: data_dict[k] for k in ("n_columns", "n_drifted", "drift_share", "dataset_drift") if k in data_dict}
-    limit = settings.drift_share_limit
-    exceeded = limit is not None and float(summary.get("drift_share", 0.0)) > limit
-    return {
-        "summary": summary,
-        "columns": data_dict.get("columns", []),
-        "limit": limit,
-        "exceeded": exceeded,
-        "sample_rows": sample.height,
-        "reference_rows": baseline.reference.height,
-    }
+    return job_drift_record(
+        report, settings.drift_share_limit, sample_rows=sample.height, reference_rows=baseline.reference.height
+    )
 
 
 def reference_bytes(workspace: Workspace, version: ModelVersion) -> bytes | None:
