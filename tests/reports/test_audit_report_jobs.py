@@ -28,12 +28,34 @@ SUCCEEDED_STATS = {
     "overrides": 2,
     "batch_drift": {"checked": 3, "over_limit": 1, "first_over_limit_row": 2000, "limit": 0.3, "batches": []},
 }
-SUCCEEDED_DRIFT = {"summary": {"n_columns": 9, "n_drifted": 4, "drift_share": 0.444, "dataset_drift": False}}
+DRIFTED = ("gpa", "test_score", "region", "essay_length")
+COLUMNS = [{"column": name, "drifted": name in DRIFTED} for name in (*DRIFTED, "a", "b", "c", "d", "e")]
+# As jobs stored it before the verdict was: Evidently's dataset_drift beside the policy's limit.
+LEGACY_DRIFT = {
+    "summary": {"n_columns": 9, "n_drifted": 4, "drift_share": 0.444, "dataset_drift": False},
+    "columns": COLUMNS,
+    "limit": 0.3,
+    "exceeded": True,
+}
+SUCCEEDED_DRIFT = {
+    "verdict": {
+        "n_columns": 9,
+        "n_drifted": 2,
+        "drifted_columns": ["gpa", "test_score"],
+        "share": 2 / 9,
+        "limit": 0.2,
+        "retrain_recommended": True,
+    },
+    "summary": {"n_columns": 9, "n_drifted": 2, "drift_share": 2 / 9},
+    "columns": [{**c, "drifted": c["column"] in ("gpa", "test_score")} for c in COLUMNS],
+    "limit": 0.2,
+    "exceeded": True,
+}
 
 KILLED = {"rows_done": 300, "pid": 999_999, "error": "The process ended", "error_type": "ProcessVanished"}
 PARTIAL = {"rows_done": 60, "stats": {"batch_drift": {"over_limit": 2}}, "drift": {"summary": {"n_columns": 9}}}
 NO_REFERENCE = {"rows_done": 70, "drift": {"error": "admissions:1 has no training reference artifact"}}
-LEGACY_STATS = {"rows_done": 800, "stats": {"decisions": {"admit": 800}}, "drift": SUCCEEDED_DRIFT}
+LEGACY_STATS = {"rows_done": 800, "stats": {"decisions": {"admit": 800}}, "drift": LEGACY_DRIFT}
 
 # name: (status, columns beyond the defaults)
 STATES: dict[str, tuple[str, dict[str, Any]]] = {
@@ -80,6 +102,7 @@ def _insert(workspace: Workspace, status: str, offset: int, **columns: Any) -> s
 def _row(html: str, job_id: str, table_heading: str) -> list[str]:
     """The cells after the job id in the job's row of the table under ``table_heading``."""
     table = html[html.index(table_heading) :]
+    table = table[table.index("<table") :]
     row = table[table.index(job_id) :].split("</tr>", 1)[0]
     cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
     return [html_text.unescape(re.sub(r"<[^>]+>", "", cell)).strip() for cell in cells]
@@ -118,15 +141,23 @@ def test_every_state_in_one_report(governed: Workspace) -> None:
 
     _assert_intact(html)
     drift = {state: _row(html, job_id, "Drift in scored data") for state, job_id in ids.items()}
-    assert drift["succeeded"] == ["1000", "4/9", "0.444", "no", "3", "1 (from row 2001)"]
+    assert drift["succeeded"] == ["1000", "2/9: gpa, test_score", "0.222", "0.2", "yes", "3", "1 (from row 2001)"]
     assert drift["failed"] == ["2000", "no result: the job failed before its drift check", "–", "–"]
     assert drift["killed"][1] == "no result: the job failed before its drift check"
     assert drift["cancelled"][1] == "no result: the job was cancelled before its drift check"
     assert drift["detached"] == ["0", "not scored yet", "–", "–"]
     assert drift["running"][1] == "still scoring"
-    assert drift["before batch checks"] == ["800", "4/9", "0.444", "no", "–", "–"]
+    assert drift["before batch checks"] == [
+        "800",
+        "4/9: gpa, test_score, region, essay_length",
+        "0.444",
+        "0.3",
+        "yes",
+        "–",
+        "–",
+    ]
     assert drift["before any stats"] == ["50", "no drift check recorded", "–", "–"]
-    assert drift["partial summary"] == ["60", "–/9", "–", "–", "0", "2"]
+    assert drift["partial summary"] == ["60", "drift record incomplete: no verdict to show", "0", "2"]
     assert drift["drift not checked"][1] == "not checked: admissions:1 has no training reference artifact"
     assert drift["future status"][1] == "no drift check recorded (job paused)"
     oversight = _row(html, ids["succeeded"], "Automated decisions and human review")

@@ -161,9 +161,11 @@ class Job:
     def _repr_html_(self) -> str:
         import html
 
+        from workbench.drift.verdict import recorded_verdict
+
         done = f"{self.rows_done:,}" + (f" / {self.rows_total:,}" if self.rows_total is not None else "")
         decisions = ", ".join(f"{k}: {v:,}" for k, v in self.stats.get("decisions", {}).items())
-        drift = self.drift.get("summary", {})
+        drift = recorded_verdict(self.drift)
         parts = [
             f"<b>Job {html.escape(self.short_id)}</b> ({html.escape(self.status)}): {html.escape(self.model_ref)}",
             f"rows {done}",
@@ -171,8 +173,9 @@ class Job:
         ]
         if decisions:
             parts.append(f"decisions {html.escape(decisions)}")
-        if drift:
-            parts.append(f"drift {drift.get('n_drifted', 0)}/{drift.get('n_columns', 0)} columns")
+        if drift is not None:
+            warn = " style='color:var(--jp-warn-color1,#b60)'" if drift.retrain_recommended else ""
+            parts.append(f"<span{warn}>drift: {html.escape(drift.describe())}</span>")
         if self.error:
             parts.append(f"<span style='color:var(--jp-error-color1,#c00)'>{html.escape(self.error)}</span>")
         return "<div class='workbench-job'>" + "<br>".join(parts) + "</div>"

@@ -22,6 +22,7 @@ from workbench.registry.aliases import alias_history_of
 from workbench.registry.models import ModelVersion
 from workbench.registry.versions import get_version
 from workbench.reports.operations import report_jobs
+from workbench.reports.scored_drift import scored_drift
 from workbench.store.audit import list_events
 from workbench.store.files import atomic_write_text
 
@@ -70,12 +71,13 @@ def _evidently_html(workspace: Workspace, version: ModelVersion) -> str | None:
 
 def build_context(workspace: Workspace, ref: str | ModelRef) -> dict[str, Any]:
     """Everything the template shows, gathered through the services."""
+    from workbench.governance.adoption import governing_policy
     from workbench.governance.gate import gate_status
-    from workbench.governance.policy import find_policy
 
     version = get_version(workspace, ref)
     try:
-        policy = find_policy(workspace.project, version.name)
+        with workspace.read() as conn:
+            policy = governing_policy(conn, workspace.project, version.name)
         alias = "production" if "production" in policy.protects else policy.protects[0]
         gate = gate_status(workspace, version.ref, alias)
         policy_info: dict[str, Any] | None = {**policy.to_dict(), "path": workspace.project.relative(policy.path)}
@@ -90,6 +92,7 @@ def build_context(workspace: Workspace, ref: str | ModelRef) -> dict[str, Any]:
             if e.subject in (f"model:{version.ref}",) or e.subject.startswith(f"model:{version.name}@")
         ]
         operations = report_jobs(conn, version.name, version.version)
+    scored = scored_drift(workspace, version)
     return {
         "v": version,
         "generated_at": isoformat(utcnow()),
@@ -104,6 +107,7 @@ def build_context(workspace: Workspace, ref: str | ModelRef) -> dict[str, Any]:
         "shap_bar": _data_uri(workspace, version, "shap_bar_png"),
         "evidently": _evidently_html(workspace, version),
         "operations": operations,
+        "scored": scored,
         "project": workspace.project.root.name,
     }
 

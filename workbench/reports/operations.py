@@ -3,7 +3,9 @@
 A job's ``stats`` and ``drift`` columns are written by its final transaction, and only
 by a job that succeeded: a queued, detached, running, failed, cancelled or reaped
 (killed) job has none; a job whose drift check could not run records the reason
-instead of a summary; and a job written before a key existed lacks that key.
+instead of a verdict; and a job written before a key existed lacks that key. A job's
+drift is its stored verdict (:func:`~workbench.drift.verdict.recorded_verdict`), the same
+one the CLI, the Models panel and the version's retrain flag show.
 :func:`report_jobs` reads every row into a :class:`ReportJob` whose fields all exist,
 with ``None`` for "not recorded", so the template never has to guess what is there.
 """
@@ -18,9 +20,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
+from workbench.drift.verdict import DriftVerdict, recorded_verdict
 from workbench.store.schema import jobs, review_items
 
-__all__ = ["BatchChecks", "DriftSummary", "ReportJob", "report_jobs"]
+__all__ = ["BatchChecks", "ReportJob", "report_jobs"]
 
 # Why a job has no drift result, by status; any other status (one a later version adds) falls back.
 _NO_DRIFT = {
@@ -30,16 +33,6 @@ _NO_DRIFT = {
     "cancelled": "no result: the job was cancelled before its drift check",
     "succeeded": "no drift check recorded",
 }
-
-
-@dataclass(frozen=True)
-class DriftSummary:
-    """The job-wide drift check of the scored input against the training reference."""
-
-    n_drifted: int | None
-    n_columns: int | None
-    share: float | None
-    dataset_drift: bool | None
 
 
 @dataclass(frozen=True)
@@ -64,7 +57,7 @@ class ReportJob:
     engine: str | None = None
     error: str | None = None
     decisions: dict[str, int] = field(default_factory=dict)
-    drift: DriftSummary | None = None
+    drift: DriftVerdict | None = None
     drift_note: str = ""
     batch_checks: BatchChecks | None = None
     review_open: int = 0
@@ -100,21 +93,14 @@ def _int(value: Any) -> int | None:
     return None if number is None else int(number)
 
 
-def _drift(record: dict[str, Any], status: str) -> tuple[DriftSummary | None, str]:
-    summary = _mapping(record.get("summary"))
-    if summary:
-        dataset_drift = summary.get("dataset_drift")
-        return (
-            DriftSummary(
-                n_drifted=_int(summary.get("n_drifted")),
-                n_columns=_int(summary.get("n_columns")),
-                share=_float(summary.get("drift_share")),
-                dataset_drift=dataset_drift if isinstance(dataset_drift, bool) else None,
-            ),
-            "",
-        )
+def _drift(record: dict[str, Any], status: str) -> tuple[DriftVerdict | None, str]:
+    verdict = recorded_verdict(record)
+    if verdict is not None:
+        return verdict, ""
     if record.get("error"):
         return None, f"not checked: {record['error']}"
+    if record.get("summary") or record.get("verdict"):
+        return None, "drift record incomplete: no verdict to show"
     return None, _NO_DRIFT.get(status, f"no drift check recorded (job {status})")
 
 
