@@ -1,4 +1,8 @@
-"""The admissions demo's last mile: ``summary`` after ``dvc repro``, and ``approve``.
+"""The admissions demo around ``dvc repro``: ``adopt`` before it, ``summary`` after, and ``approve``.
+
+``python scripts/demo.py adopt`` (the first step of ``make demo``) adopts the roster in
+pyproject.toml and the admissions policy into the store, signed with the demo analyst's
+key (a policy admin there); it does nothing when both are already in force.
 
 ``python scripts/demo.py summary`` prints what the pipeline produced (model version,
 checks, routing counts, drift on the incoming cohort, the report) and what to do next.
@@ -15,7 +19,9 @@ import json
 import sys
 from pathlib import Path
 
-from workbench.examples.demo_keys import DEMO_PEOPLE, demo_key
+from workbench.core.errors import Conflict
+from workbench.examples.demo_keys import DEMO_AUTHOR, DEMO_PEOPLE, demo_key
+from workbench.governance.adoption import adopt_policy, adopt_roster
 from workbench.governance.approvals import approve
 from workbench.governance.gate import gate_status, promote
 from workbench.jobs.score import score
@@ -25,9 +31,11 @@ from workbench.reports.audit_report import write_report
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = "admissions"
+POLICY = "pipelines/admissions/policy.yaml"
 REPORT = ROOT / "reports" / "admissions-audit.html"
 # The pipeline's report is a DVC output (`dvc repro` would restore it); the approved one is written beside it.
-APPROVED_REPORT = ROOT / "reports" / "admissions-audit-production.html"
+APPROVED_POLICY = "pipelines/admissions/policy.yaml"
+REPORT = ROOT / "reports" / "admissions-audit-production.html"
 REVIEWERS = DEMO_PEOPLE  # signed with their demo keys (pyproject.toml's roster marks them demo = true)
 
 
@@ -103,9 +111,24 @@ def approve_and_promote(workspace: Workspace) -> None:
     print(f"report regenerated for production: {APPROVED_REPORT.relative_to(ROOT)}")
 
 
+def adopt(workspace: Workspace) -> None:
+    """Adopt the roster and the admissions policy with the demo analyst's key (idempotent)."""
+    key = demo_key(DEMO_AUTHOR, ROOT)
+    for what, act in (
+        ("roster", lambda: adopt_roster(workspace, comment="make demo", key=key)),
+        (POLICY, lambda: adopt_policy(workspace, POLICY, comment="make demo", key=key)),
+    ):
+        try:
+            print(act().message)
+        except Conflict:
+            print(f"{what}: already in force")
+
+
 def main(argv: list[str]) -> int:
     workspace = open_workspace(ROOT)
-    if argv[:1] == ["approve"]:
+    if argv[:1] == ["adopt"]:
+        adopt(workspace)
+    elif argv[:1] == ["approve"]:
         approve_and_promote(workspace)
         summary(workspace)
     else:

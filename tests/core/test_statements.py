@@ -48,7 +48,10 @@ def test_a_signature_verifies_only_for_the_exact_statement_and_key(tmp_path: Pat
 def test_keys_are_private_files_outside_the_project(tmp_path: Path) -> None:
     key = init_key(tmp_path / "keys", comment="ana")
     assert stat.S_IMODE(key.path.stat().st_mode) == 0o600
-    assert (tmp_path / "keys" / "id_ed25519.pub").read_text().startswith("ssh-ed25519 ")
+    assert (tmp_path / "keys" / "id_ecdsa.pub").read_text().startswith("ecdsa-sha2-nistp256 ")
+    assert key.path.read_bytes().startswith(b"-----BEGIN PRIVATE KEY-----")  # PKCS#8 PEM, as model-signing reads
+    ed = init_key(tmp_path / "keys", key_type="ed25519")
+    assert ed.public_line.startswith("ssh-ed25519 ") and not ed.is_p256 and key.is_p256
     loaded = load_signing_key(path=key.path)
     assert loaded.public_line == key.public_line and loaded.fingerprint == fingerprint(key.public_line)
     with pytest.raises(ValidationError, match="A key exists already"):
@@ -64,14 +67,19 @@ def test_keys_are_private_files_outside_the_project(tmp_path: Path) -> None:
         load_signing_key(path=tmp_path / "missing")
 
 
-def test_an_ssh_keygen_key_signs_too(tmp_path: Path) -> None:
-    path = tmp_path / "id_ed25519"
+@pytest.mark.parametrize("kind", [["ed25519"], ["ecdsa", "-b", "256"]])
+def test_an_ssh_keygen_key_signs_too(tmp_path: Path, kind: list[str]) -> None:
+    path = tmp_path / f"id_{kind[0]}"
     try:
-        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "ben", "-f", str(path)], check=True)
+        subprocess.run(["ssh-keygen", "-q", "-t", *kind, "-N", "", "-C", "ben", "-f", str(path)], check=True)
     except FileNotFoundError:
         pytest.skip("ssh-keygen is not installed")
     key = load_signing_key(path=path)
-    line = path.with_name("id_ed25519.pub").read_text()
+    line = path.with_name(f"{path.name}.pub").read_text()
+    if key.is_p256:  # an OpenSSH-format key reaches model-signing as a temporary PKCS#8 copy
+        with key.pem_file() as pem:
+            assert pem != path and pem.read_bytes().startswith(b"-----BEGIN PRIVATE KEY-----")
+        assert not pem.exists()
     assert fingerprint(line) == key.fingerprint
     assert verify(key.sign(APPROVAL), line)
     listed = subprocess.run(["ssh-keygen", "-l", "-f", str(path)], capture_output=True, text=True, check=True)

@@ -76,7 +76,7 @@ def test_the_promotion_records_the_policy_and_roster(governed: Workspace) -> Non
         [event] = list_events(conn, action="model.promote")
     policy = find_policy(governed.project, "admissions")
     assert event.payload["policy_hash"] == policy.sha256 and event.payload["approvals"] == 2
-    assert event.payload["roster_hash"] == governed.project.config.roster.sha256
+    assert event.payload["roster_hash"] is None and event.payload["identity_mode"] == "open"
     assert event.payload["digests"] == get_version(governed, "admissions:1").digests
 
 
@@ -106,7 +106,7 @@ def test_an_approval_counts_only_for_the_bytes_it_was_given_for(governed: Worksp
         {"actor": "reviewer-b", "decision": "approve", "comment": "", "digests": {"model": "sha256:old"}},
     ]
     approvals, unmet = gate_verdict(
-        "admissions:1", "analyst@example.org", decided, policy, governed.project,
+        "admissions:1", "analyst@example.org", decided, policy, governed.project, roster=None,
         checks_current=True, check_failures=[], digests=now,
     )  # fmt: skip
     assert approvals == 1

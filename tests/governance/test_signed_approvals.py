@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.governed import as_user
+from tests.support.keyed import make_keyed
 from workbench.core.errors import ConfigError, Conflict, PermissionDenied, PromotionBlocked
 from workbench.core.statements import SignedStatement
 from workbench.governance.approvals import approve, decide, reject
@@ -31,15 +32,9 @@ from workbench.store.engine import _cache
 @pytest.fixture
 def keyed(governed: Workspace, tmp_path: Path) -> tuple[Workspace, dict[str, SigningKey]]:
     """The governed project with a roster: reviewer-a and reviewer-b approve, the analyst authors."""
-    keys = {name: init_key(tmp_path / "keys" / name, comment=name) for name in ("reviewer-a", "reviewer-b", "eve")}
-    roster = "".join(
-        f'\n[tool.workbench.people."{name}"]\nkey = "{keys[name].public_line}"\nroles = ["approver"]\n'
-        for name in ("reviewer-a", "reviewer-b")
+    workspace, keys = make_keyed(
+        governed, tmp_path / "keys", {"reviewer-a": ["approver"], "reviewer-b": ["approver"]}, extra_keys=("eve",)
     )
-    config = governed.project.root / "workbench.toml"
-    config.write_text(config.read_text() + roster)
-    project = load_project(governed.project.root)
-    workspace = Workspace(project, governed.identity)
     run_checks(workspace, "admissions:1")
     return workspace, keys
 
@@ -72,7 +67,7 @@ def test_without_a_roster_key_nothing_is_recorded(
     monkeypatch.setenv("WORKBENCH_KEY", str(tmp_path / "no-such-key"))
     with pytest.raises(ConfigError, match="No signing key"):
         approve(as_user(workspace, "reviewer-a"), "admissions:1")
-    with pytest.raises(PermissionDenied, match="not in the project's roster"):
+    with pytest.raises(PermissionDenied, match="not in the store's adopted roster"):
         approve(as_user(workspace, "reviewer-a"), "admissions:1", key=keys["eve"])
     with pytest.raises(PermissionDenied, match="the server signs nothing"):
         decide(as_user(workspace, "reviewer-a"), "admissions:1", "approve", may_load_key=False)
@@ -88,10 +83,11 @@ def test_forged_replayed_and_unsigned_statements_do_not_count(
     version = get_version(workspace, "admissions:1")
     signed = version.decisions[0]["statement"]
     policy = find_policy(workspace.project, "admissions")
+    roster = workspace.project.config.roster  # adopted as it stands (make_keyed)
 
     def counted(decided: list[dict]) -> tuple[int, tuple[str, ...]]:
         return gate_verdict(
-            "admissions:1", version.author, decided, policy, workspace.project,
+            "admissions:1", version.author, decided, policy, workspace.project, roster=roster,
             checks_current=True, check_failures=[], digests=version.digests,
         )  # fmt: skip
 
@@ -110,7 +106,7 @@ def test_forged_replayed_and_unsigned_statements_do_not_count(
     other = {"model": "sha256:" + "9" * 64}
     approvals, unmet = gate_verdict(
         "admissions:1", version.author, [{**base, "actor": "reviewer-a", "statement": signed}], policy,
-        workspace.project, checks_current=True, check_failures=[], digests=other,
+        workspace.project, roster=roster, checks_current=True, check_failures=[], digests=other,
     )  # fmt: skip
     assert approvals == 0 and any("another version or other bytes" in u for u in unmet)
     # the genuine statement counts
@@ -147,7 +143,7 @@ def test_a_promotion_is_signed_and_checkpointed(
         promote(workspace, "admissions:1")
     with pytest.raises(PermissionDenied, match="signs nothing"):
         promote(workspace, "admissions:1", may_load_key=False)
-    with pytest.raises(PermissionDenied, match="not in the project's roster"):
+    with pytest.raises(PermissionDenied, match="not in the store's adopted roster"):
         promote(workspace, "admissions:1", key=keys["eve"])
     move = promote(as_user(workspace, "someone"), "admissions:1", key=keys["reviewer-b"])
     assert move.actor == "reviewer-b"

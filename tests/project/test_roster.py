@@ -53,7 +53,7 @@ def test_the_roster_names_who_signed(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("people", "message"),
     [
-        ('[tool.workbench.people.ana]\nkey = "ssh-rsa AAAA"\n', "not an ed25519 public key"),
+        ('[tool.workbench.people.ana]\nkey = "ssh-rsa AAAA"\n', "not a P-256 or ed25519 public key"),
         ('[tool.workbench.people.ana]\nkey = "{key}"\nroles = ["king"]\n', "unknown role"),
         ('[tool.workbench.people.ana]\nkey = "{key}"\ndemo = "yes"\n', "`demo` must be true or false"),
         ('[tool.workbench.people.ana]\nkey = "{key}"\n[tool.workbench.people.bob]\nkey = "{key}"\n', "same key"),
@@ -76,7 +76,7 @@ def test_keys_cli_creates_and_shows_a_key(tmp_path: Path) -> None:
         [*run, "init", "--name", "ana"], cwd=root, env=env, capture_output=True, text=True, check=False
     )
     assert created.returncode == 0, created.stderr
-    assert "[tool.workbench.people.ana]" in created.stdout and (tmp_path / "mykeys" / "id_ed25519").is_file()
+    assert "[tool.workbench.people.ana]" in created.stdout and (tmp_path / "mykeys" / "id_ecdsa").is_file()
     shown = subprocess.run([*run, "show", "--json"], cwd=root, env=env, capture_output=True, text=True, check=False)
     data = json.loads(shown.stdout)
     assert data["roster_name"] is None and data["fingerprint"].startswith("SHA256:")

@@ -47,6 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _check(args: argparse.Namespace) -> int:
+    from workbench.governance.adoption import policy_status
     from workbench.governance.checks import run_checks
     from workbench.project.workspace import open_workspace
 
@@ -62,6 +63,10 @@ def _check(args: argparse.Namespace) -> int:
         print(f"{report.ref} against {report.policy_path} ({report.policy_hash[:12]}):")
         for result in report.results:
             print(f"  [{result.status.upper():5}] {result.check}: {result.message}")
+        with workspace.read() as conn:
+            note = policy_status(conn, workspace.project, report.ref.partition(":")[0])
+        if note.mode != "keyed" or note.differs:
+            print(f"  note: {note.message}")
         print(
             "All required checks passed."
             if report.passed
@@ -93,6 +98,8 @@ def _gate(args: argparse.Namespace) -> int:
         print(f"{status.ref} -> {status.alias}: approvals {status.approvals}/{status.approvals_required}")
         for item in status.unmet:
             print(f"  - {item}")
+        for note in status.notes:
+            print(f"  note: {note}")
         print("Promotion allowed." if status.allowed else "Promotion blocked.")
     # The state is printed either way; the exit code is what a script or a DVC stage acts on.
     return 0 if status.allowed else PromotionBlocked.exit_code

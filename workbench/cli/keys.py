@@ -14,7 +14,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     keys = subparsers.add_parser("keys", help="create or show your signing key (approvals are signed with it)")
     sub = keys.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
 
-    init = sub.add_parser("init", help="create an ed25519 key in your own config folder (never in the project)")
+    init = sub.add_parser("init", help="create a P-256 signing key in your own config folder (never in the project)")
+    init.add_argument(
+        "--type",
+        choices=["p256", "ed25519"],
+        default="p256",
+        help="p256 (default) signs statements and model artifacts; ed25519 signs statements only",
+    )
     init.add_argument("--dir", type=Path, help="the folder for the key (default: $WORKBENCH_KEY_DIR or ~/.config)")
     init.add_argument("--name", default="", help="a comment on the public key, e.g. your e-mail")
     init.add_argument("--force", action="store_true", help="replace an existing key")
@@ -34,7 +40,13 @@ def _init(args: argparse.Namespace) -> int:
     from workbench.project.keys import init_key
 
     project = find_project()
-    key = init_key(args.dir, comment=args.name, force=args.force, project_root=project.root if project else None)
+    key = init_key(
+        args.dir,
+        comment=args.name,
+        force=args.force,
+        project_root=project.root if project else None,
+        key_type=args.type,
+    )
     print(f"created {key.path} ({key.fingerprint})")
     print(f"public key: {key.public_line}")
     print("Ask a policy admin to add it to the roster in workbench.toml:")

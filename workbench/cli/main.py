@@ -30,6 +30,7 @@ COMMAND_MODULES = [
     "workbench.cli.schedules",
     "workbench.cli.models",
     "workbench.cli.governance",
+    "workbench.cli.adoption",
     "workbench.cli.scoring",
 ]
 

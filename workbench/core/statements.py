@@ -1,16 +1,18 @@
-"""Signed statements: what a person asserts, bound to their ed25519 key.
+"""Signed statements: what a person asserts, bound to their key (ECDSA P-256 or ed25519).
 
 A governance act that counts (an approval, a rejection, a promotion, a policy adoption,
 a review decision, a chain checkpoint) is a :class:`Statement`: what kind of act, about
 which subject, with which claims (the version's artifact digests, the policy hash, the
 decision, the comment), by whom and when. Its canonical bytes are the domain tag
 ``workbench-statement/1`` and a newline, then compact, key-sorted JSON; the signature
-is ed25519 over those bytes. Changing any claim, the subject, the signer or the time
-breaks the signature, so a statement about one version cannot be replayed for another.
+is ECDSA P-256 with SHA-256 (DER, the default: the same key signs model artifacts with
+OpenSSF model-signing, and browsers verify it with WebCrypto) or ed25519 over those bytes.
+Changing any claim, the subject, the signer or the time breaks the signature, so a
+statement about one version cannot be replayed for another.
 
-Keys travel as OpenSSH public-key lines (``ssh-ed25519 AAAA... comment``), the same
-text an ``allowed_signers`` file or ``~/.ssh/*.pub`` holds; :func:`fingerprint` is
-OpenSSH's ``SHA256:...`` form. No I/O here: keys are read and stored by
+Keys travel as OpenSSH public-key lines (``ecdsa-sha2-nistp256 AAAA... comment`` or
+``ssh-ed25519 AAAA...``), the same text an ``allowed_signers`` file or ``~/.ssh/*.pub``
+holds; :func:`fingerprint` is OpenSSH's ``SHA256:...`` form. No I/O here: keys are read and stored by
 ``workbench.project.keys``.
 """
 
@@ -36,7 +38,9 @@ __all__ = [
 ]
 
 DOMAIN = b"workbench-statement/1\n"
-_KEY_TYPE = "ssh-ed25519"
+P256 = "ecdsa-sha2-nistp256"
+ED25519 = "ssh-ed25519"
+_KEY_TYPES = (P256, ED25519)
 
 
 @dataclass(frozen=True)
@@ -103,10 +107,11 @@ class SignedStatement:
 
 def _blob(line: str) -> bytes:
     parts = line.strip().split()
-    if len(parts) < 2 or parts[0] != _KEY_TYPE:
+    if len(parts) < 2 or parts[0] not in _KEY_TYPES:
         raise ValidationError(
-            f"{line.strip()[:60]!r} is not an ed25519 public key line; expected `ssh-ed25519 AAAA... [comment]` "
-            "(the .pub file `workbench keys init` or `ssh-keygen -t ed25519` writes)."
+            f"{line.strip()[:60]!r} is not a P-256 or ed25519 public key line; expected "
+            "`ecdsa-sha2-nistp256 AAAA... [comment]` (the .pub file `workbench keys init` or "
+            "`ssh-keygen -t ecdsa -b 256` writes) or `ssh-ed25519 AAAA...`."
         )
     try:
         blob = base64.b64decode(parts[1], validate=True)
@@ -116,7 +121,8 @@ def _blob(line: str) -> bytes:
 
 
 def parse_public_key(line: str) -> Any:
-    """An OpenSSH ``ssh-ed25519`` line as a ``cryptography`` Ed25519PublicKey."""
+    """An OpenSSH P-256 or ed25519 line as a ``cryptography`` public key."""
+    from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
     from cryptography.hazmat.primitives.serialization import load_ssh_public_key
 
@@ -125,8 +131,10 @@ def parse_public_key(line: str) -> Any:
         key = load_ssh_public_key(" ".join(line.strip().split()[:2]).encode("ascii"))
     except (ValueError, UnicodeEncodeError) as exc:
         raise ValidationError(f"The public key line is not readable ({exc}).") from None
-    if not isinstance(key, Ed25519PublicKey):
-        raise ValidationError("Only ed25519 keys sign workbench statements.")
+    if isinstance(key, ec.EllipticCurvePublicKey) and key.curve.name != "secp256r1":
+        raise ValidationError("Only P-256 (secp256r1) elliptic-curve keys sign workbench statements.")
+    if not isinstance(key, (Ed25519PublicKey, ec.EllipticCurvePublicKey)):
+        raise ValidationError("Only P-256 and ed25519 keys sign workbench statements.")
     return key
 
 
@@ -144,21 +152,36 @@ def fingerprint(line: str) -> str:
     return "SHA256:" + base64.b64encode(digest).decode("ascii").rstrip("=")
 
 
+def _raw_sign(private_key: Any, data: bytes) -> bytes:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    if isinstance(private_key, ec.EllipticCurvePrivateKey):
+        return private_key.sign(data, ec.ECDSA(hashes.SHA256()))
+    return private_key.sign(data)
+
+
 def sign(statement: Statement, private_key: Any, public_line: str) -> SignedStatement:
-    """Sign ``statement`` with an Ed25519PrivateKey whose public half is ``public_line``."""
-    signature = private_key.sign(statement.canonical())
+    """Sign ``statement`` with a P-256 or ed25519 private key whose public half is ``public_line``."""
+    signature = _raw_sign(private_key, statement.canonical())
     return SignedStatement(statement, base64.b64encode(signature).decode("ascii"), fingerprint(public_line))
 
 
 def verify(signed: SignedStatement, public_line: str) -> bool:
     """Whether ``signed`` carries a valid signature by the key ``public_line`` (and names that key)."""
     from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
 
     try:
         if signed.key != fingerprint(public_line):
             return False
         key = parse_public_key(public_line)
-        key.verify(base64.b64decode(signed.signature, validate=True), signed.statement.canonical())
+        raw = base64.b64decode(signed.signature, validate=True)
+        if isinstance(key, ec.EllipticCurvePublicKey):
+            key.verify(raw, signed.statement.canonical(), ec.ECDSA(hashes.SHA256()))
+        else:
+            key.verify(raw, signed.statement.canonical())
     except (InvalidSignature, ValueError, ValidationError):
         return False
     return True

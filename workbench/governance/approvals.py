@@ -25,7 +25,9 @@ from workbench.core.errors import Conflict, PermissionDenied, ValidationError
 from workbench.core.models import Identity
 from workbench.core.refs import ModelRef
 from workbench.core.statements import Statement
-from workbench.governance.policy import Policy, find_policy
+from workbench.governance.adoption import governing_policy
+from workbench.governance.policy import Policy
+from workbench.project.adopted import roster_state
 from workbench.project.keys import SigningKey, load_signing_key
 from workbench.project.workspace import Workspace
 from workbench.registry.models import ModelVersion
@@ -120,10 +122,13 @@ def approver_problem(
 def signing_identity(
     workspace: Workspace, key: SigningKey | None, may_load_key: bool
 ) -> tuple[Identity, SigningKey | None]:
-    """Who decides. In a project with a roster that is the owner of the signing key, whatever
-    ``WORKBENCH_USER`` says; without a roster it is the workspace's identity, unsigned."""
-    roster = workspace.project.config.roster
-    if not roster.people:
+    """Who decides. In a keyed project (the store has adopted a roster) that is the owner of the
+    signing key in the adopted roster, whatever ``WORKBENCH_USER`` says; in an open project (no
+    roster anywhere) it is the workspace's declared identity, unsigned. A project whose roster
+    is not adopted yet is refused."""
+    with workspace.read() as conn:
+        roster = roster_state(conn, workspace.project).require_governing()
+    if roster is None:
         return workspace.identity, None
     if key is None:
         if not may_load_key:
@@ -136,8 +141,9 @@ def signing_identity(
     person = roster.by_fingerprint(key.fingerprint)
     if person is None:
         raise PermissionDenied(
-            f"Your key {key.fingerprint} ({key.path}) is not in the project's roster, so it cannot sign a decision. "
-            "Ask a policy admin to add it under [tool.workbench.people] (`workbench keys show` prints the entry)."
+            f"Your key {key.fingerprint} ({key.path}) is not in the store's adopted roster, so it cannot sign a "
+            "decision. Ask a policy admin to add it under [tool.workbench.people] (`workbench keys show` prints the "
+            "entry) and adopt the roster (`workbench roster adopt`)."
         )
     return Identity(person.name, "key", person.roles), key
 
@@ -160,11 +166,11 @@ def decide(
         raise ValidationError("A rejection needs a comment saying why (--comment ...).")
     identity, signing_key = signing_identity(workspace, key, may_load_key)
     acting = workspace.with_identity(identity)
-    roster = workspace.project.config.roster
     try:
         with acting.transaction() as tx:
             version = get_version_in(tx.conn, ref)
-            policy = find_policy(workspace.project, version.name)
+            state = roster_state(tx.conn, workspace.project)
+            policy = governing_policy(tx.conn, workspace.project, version.name, state=state)
             problem = approver_problem(tx.conn, version, policy, identity, decision)
             if problem:
                 raise (Conflict if "already decided" in problem else PermissionDenied)(problem)
@@ -177,7 +183,7 @@ def decide(
                         "decision": decision,
                         "digests": version.digests,
                         "policy": policy.sha256,
-                        "roster": roster.sha256,
+                        "roster": state.roster.sha256,
                         "comment": comment,
                     },
                     signer=identity.name,

@@ -14,7 +14,8 @@ from typing import Any
 from workbench.core.clock import utcnow
 from workbench.core.errors import PolicyError
 from workbench.core.refs import ModelRef
-from workbench.governance.policy import Policy, find_policy
+from workbench.governance.adoption import governing_policy
+from workbench.governance.policy import Policy
 from workbench.project.workspace import Workspace
 from workbench.registry.models import ModelVersion
 from workbench.registry.versions import get_version_in
@@ -219,7 +220,7 @@ def run_checks(workspace: Workspace, ref: str | ModelRef, *, policy_path: str | 
     now = utcnow()
     with workspace.transaction() as tx:
         version = get_version_in(tx.conn, ref)
-        policy = find_policy(workspace.project, version.name, policy_path)
+        policy = governing_policy(tx.conn, workspace.project, version.name, policy_path)
         policy_rel = workspace.project.relative(policy.path)
         report = replace(evaluate(version, policy), policy_path=policy_rel)
         if report.results:

@@ -22,8 +22,10 @@ from workbench.core.errors import AuditChainBroken, NotFound, PermissionDenied, 
 from workbench.core.models import Identity
 from workbench.core.refs import ModelRef, check_alias
 from workbench.core.statements import SignedStatement, Statement
+from workbench.governance.adoption import PolicyStatus, governing_policy, policy_status
 from workbench.governance.approvals import checks_current, is_approver, signing_identity
-from workbench.governance.policy import Policy, find_policy
+from workbench.governance.policy import Policy
+from workbench.project.adopted import RosterState, roster_state
 from workbench.project.checkpoints import write_checkpoint
 from workbench.project.config import Project
 from workbench.project.keys import SigningKey
@@ -57,6 +59,7 @@ class GateStatus:
     approvals: int
     approvals_required: int
     unmet: tuple[str, ...] = field(default_factory=tuple)
+    notes: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def allowed(self) -> bool:
@@ -72,6 +75,7 @@ class GateStatus:
             "approvals_required": self.approvals_required,
             "allowed": self.allowed,
             "unmet": list(self.unmet),
+            "notes": list(self.notes),
         }
 
 
@@ -113,8 +117,14 @@ def failed_checks(rows: Sequence[Any]) -> list[str]:
 
 
 def gate_status_in(
-    conn: Connection, workspace: Workspace, version: ModelVersion, alias: str, policy: Policy
+    conn: Connection,
+    workspace: Workspace,
+    version: ModelVersion,
+    alias: str,
+    policy: Policy,
+    state: RosterState | None = None,
 ) -> GateStatus:
+    state = state or roster_state(conn, workspace.project)
     current = checks_current(conn, version, policy)
     failures = _current_check_failures(conn, version, policy) if current else []
     approvals, unmet = gate_verdict(
@@ -123,10 +133,17 @@ def gate_status_in(
         version.decisions,
         policy,
         workspace.project,
+        roster=state.require_governing(),
         checks_current=current,
         check_failures=failures,
         digests=version.digests,
     )
+    notes: tuple[str, ...] = ()
+    if state.keyed:
+        status = policy_status(conn, workspace.project, version.name)
+        notes = (status.message,) if status.differs else ()
+    else:
+        notes = (PolicyStatus(state.mode, None, None, None, False).message,)
     return GateStatus(
         version.ref,
         alias,
@@ -135,6 +152,7 @@ def gate_status_in(
         approvals,
         policy.approvals_required,
         unmet,
+        notes,
     )
 
 
@@ -145,6 +163,7 @@ def gate_verdict(
     policy: Policy,
     project: Project,
     *,
+    roster: Roster | None,
     checks_current: bool,
     check_failures: list[str],
     digests: dict[str, str],
@@ -156,8 +175,9 @@ def gate_verdict(
     evaluation under ``policy``; ``digests`` the version's artifact digests now. An approval
     counts only for the bytes it was given for: one recorded with other digests (the
     version's artifacts were changed since) does not. Approvers are judged by the *current*
-    roles, as the gate promises: the roster's, where the project has one (and then only a
-    statement that verifies counts), else ``[tool.workbench.roles]``. The version list
+    roles, as the gate promises: those of ``roster``, the store's adopted roster in a keyed
+    project (and then only a statement that verifies counts), else ``[tool.workbench.roles]``
+    (an open project, ``roster`` None: declared names). The version list
     (:mod:`workbench.governance.summaries`) applies this same rule to a page of versions read
     at once.
     """
@@ -173,11 +193,10 @@ def gate_verdict(
         if rejection["decision"] == "reject":
             unmet.append(f"rejected by {rejection['actor']}: {rejection['comment']}")
     approvers = set()
-    roster = project.config.roster
     for decision in decided:
         if decision["decision"] != "approve":
             continue
-        if roster.people:
+        if roster is not None:
             problem = _signature_problem(decision, ref, digests, roster)
             if problem:
                 unmet.append(problem)
@@ -237,9 +256,10 @@ def gate_status(workspace: Workspace, ref: str | ModelRef, alias: str = "product
     """What stands between ``ref`` and ``alias`` now (for buttons that explain why they are disabled)."""
     with workspace.read() as conn:
         version = get_version_in(conn, ref)
-        policy = find_policy(workspace.project, version.name)
+        state = roster_state(conn, workspace.project)
+        policy = governing_policy(conn, workspace.project, version.name, state=state)
         _check_alias(policy, alias)
-        return gate_status_in(conn, workspace, version, alias, policy)
+        return gate_status_in(conn, workspace, version, alias, policy, state)
 
 
 def promote(
@@ -261,26 +281,28 @@ def promote(
     acting = workspace.with_identity(identity)
     with acting.transaction() as tx:
         version = get_version_in(tx.conn, ref)
-        policy = find_policy(workspace.project, version.name)
+        state = roster_state(tx.conn, workspace.project)
+        policy = governing_policy(tx.conn, workspace.project, version.name, state=state)
         _check_alias(policy, alias)
-        status = gate_status_in(tx.conn, workspace, version, alias, policy)
+        status = gate_status_in(tx.conn, workspace, version, alias, policy, state)
         if not status.allowed:
             raise PromotionBlocked(
                 f"Promotion of {version.ref} to {alias} is blocked: {len(status.unmet)} condition(s) unmet.",
                 details=list(status.unmet),
             )
-        state = verify_state(tx.conn, version.name)
-        if not state.ok:
+        rows = verify_state(tx.conn, version.name)
+        if not rows.ok:
             raise AuditChainBroken(
                 f"Refusing to promote {version.ref}: the database's rows for {version.name} differ from the audit "
                 "chain, so the gate cannot trust them. Restore the database from a backup.",
-                details=[str(p) for p in state.problems],
+                details=[str(p) for p in rows.problems],
             )
-        roster_hash = workspace.project.config.roster.sha256
+        roster_hash = state.roster.sha256 if state.keyed else None
         extra: dict[str, Any] = {
             "policy": status.policy_path,
             "policy_hash": status.policy_hash,
             "roster_hash": roster_hash,
+            "identity_mode": state.mode,
             "approvals": status.approvals,
             "approvals_required": status.approvals_required,
             "digests": version.digests,
@@ -322,7 +344,8 @@ def move_unprotected(workspace: Workspace, tx: Tx, name: str, alias: str, versio
 def protected_aliases(workspace: Workspace, model: str) -> tuple[str, ...]:
     """The aliases only the gate moves for ``model``: production, and what its policy protects."""
     try:
-        return find_policy(workspace.project, model).protects
+        with workspace.read() as conn:
+            return governing_policy(conn, workspace.project, model).protects
     except NotFound:
         return ("production",)
 

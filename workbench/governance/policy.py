@@ -6,6 +6,7 @@ A policy is YAML (see docs/governance.md for the full schema)::
     policy: admissions
     models: [admissions]              # models it governs (default: every model)
     protects: [production]            # aliases that only the gate may move
+    adoption: {required: 1}           # policy-admin signatures a new revision needs
     checks:
       metrics: ["auc >= 0.80", "brier <= 0.2"]
       fairness:
@@ -45,6 +46,7 @@ __all__ = [
     "Policy",
     "find_policy",
     "load_policy",
+    "parse_policy_text",
 ]
 
 METRIC_NAMES = ("auc", "accuracy", "log_loss", "brier", "positive_rate", "rmse", "mae", "r2")
@@ -53,7 +55,9 @@ _LOWER_IS_WORSE = {"demographic_parity_ratio"}
 _THRESHOLD = re.compile(
     r"^\s*(?P<metric>[A-Za-z_][A-Za-z0-9_.]*)\s*(?P<op>>=|<=|>|<|==)\s*(?P<value>-?[0-9.eE+-]+)\s*$"
 )
-_TOP_KEYS = ("policy", "description", "models", "protects", "checks", "approvals", "routing", "monitoring")
+_TOP_KEYS = (
+    "policy", "description", "models", "protects", "adoption", "checks", "approvals", "routing", "monitoring",
+)  # fmt: skip
 _CHECK_KEYS = ("metrics", "fairness", "min_group_size", "drift", "contract_required")
 _APPROVAL_KEYS = ("required", "roles", "users", "allow_self_approval")
 _MONITOR_KEYS = ("drift_share_limit", "retrain_stage", "retrain_mode")
@@ -111,6 +115,7 @@ class Policy:
     routing: dict[str, Any] = field(default_factory=dict)
     monitoring: dict[str, Any] = field(default_factory=dict)
     description: str = ""
+    adoption_required: int = 1  # policy-admin signatures a new revision of this policy needs
 
     def governs(self, model: str) -> bool:
         return not self.models or model in self.models
@@ -135,6 +140,7 @@ class Policy:
             "allow_self_approval": self.allow_self_approval,
             "routing": self.routing,
             "monitoring": self.monitoring,
+            "adoption_required": self.adoption_required,
         }
 
 
@@ -230,6 +236,11 @@ def load_policy(path: str | Path) -> Policy:
     return _parse_policy(source, raw)
 
 
+def parse_policy_text(source: Path, raw: bytes) -> Policy:
+    """Validate a policy's bytes (e.g. a revision adopted into the store); ``source`` labels messages."""
+    return _parse_policy(source, raw)
+
+
 @functools.lru_cache(maxsize=64)
 def _parse_policy(source: Path, raw: bytes) -> Policy:
     from ruamel.yaml import YAML
@@ -275,6 +286,11 @@ def _parse_policy(source: Path, raw: bytes) -> Policy:
     monitoring = reader.mapping(data.get("monitoring"), "monitoring", data)
     reader.unknown(monitoring, _MONITOR_KEYS, "monitoring")
     routing = reader.mapping(data.get("routing"), "routing", data)
+    adoption = reader.mapping(data.get("adoption"), "adoption", data)
+    reader.unknown(adoption, ("required",), "adoption")
+    adoption_required = adoption.get("required", 1)
+    if isinstance(adoption_required, bool) or not isinstance(adoption_required, int) or adoption_required < 1:
+        raise reader.fail(adoption, "required", "must be a whole number of policy-admin signatures (1 or more).")
     # `production` is protected whatever a policy says; a policy may protect more aliases.
     protects = tuple(dict.fromkeys(("production", *reader.names(data.get("protects"), "protects", data))))
     return Policy(
@@ -295,6 +311,7 @@ def _parse_policy(source: Path, raw: bytes) -> Policy:
         routing=_plain(routing),
         monitoring=_plain(monitoring),
         description=str(data.get("description") or ""),
+        adoption_required=adoption_required,
     )
 
 

@@ -13,9 +13,9 @@ from typing import Any
 from workbench.core.errors import ConfigError, NotFound, PermissionDenied, WorkbenchError
 from workbench.core.models import Identity
 from workbench.core.refs import ModelRef
+from workbench.governance.adoption import governing_policy
 from workbench.governance.approvals import approver_problem, signing_identity
 from workbench.governance.gate import gate_status_in
-from workbench.governance.policy import find_policy
 from workbench.project.workspace import Workspace
 from workbench.registry.models import ModelVersion
 from workbench.registry.versions import get_version_in
@@ -53,9 +53,7 @@ class ReviewState:
 
 
 def _signer_problem(workspace: Workspace, may_load_key: bool) -> tuple[Identity, str | None]:
-    """Who would act, and why they cannot sign (None when they can or need not: no roster)."""
-    if not workspace.project.config.roster.people:
-        return workspace.identity, None
+    """Who would act, and why they cannot sign (None when they can or need not: an open project)."""
     try:
         identity, _ = signing_identity(workspace, None, may_load_key)
     except (ConfigError, PermissionDenied) as exc:
@@ -73,8 +71,8 @@ def review_state(
     with workspace.read() as conn:
         version = get_version_in(conn, ref)
         try:
-            policy = find_policy(workspace.project, version.name)
-        except NotFound as exc:
+            policy = governing_policy(conn, workspace.project, version.name)
+        except (NotFound, PermissionDenied) as exc:
             reason = exc.message
             return ReviewState(version, alias, workspace.actor, None, None, False, reason, False, reason, False, reason)
         problem = sign_problem or approver_problem(conn, version, policy, signer)

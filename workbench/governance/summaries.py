@@ -32,11 +32,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from workbench.core.errors import NotFound, ValidationError
+from workbench.core.errors import NotFound, PermissionDenied, ValidationError
 from workbench.core.refs import ModelRef
+from workbench.governance.adoption import governing_policy
 from workbench.governance.approvals import policy_has_checks
 from workbench.governance.gate import artifact_digests, failed_checks, gate_verdict
-from workbench.governance.policy import Policy, find_policy
+from workbench.governance.policy import Policy
+from workbench.project.adopted import RosterState, roster_state
 from workbench.project.config import Project
 from workbench.project.workspace import Workspace
 from workbench.registry.versions import resolve_in
@@ -117,11 +119,12 @@ def version_page(
     if limit < 1:
         raise ValidationError("The page size must be at least 1.")
     project = workspace.project
-    try:
-        policy: Policy | None = find_policy(project, name)
-    except NotFound:
-        policy = None
     with workspace.store.read() as conn:
+        state = roster_state(conn, project)
+        try:
+            policy: Policy | None = governing_policy(conn, project, name, state=state)
+        except (NotFound, PermissionDenied):
+            policy = None
         head = conn.execute(sa.select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)).first()
         key = (
             project.db_url,
@@ -131,13 +134,14 @@ def version_page(
             before,
             (str(policy.path), policy.sha256) if policy else None,
             _roles_key(project),
+            state.roster.sha256 if state.keyed else state.mode,
             tuple(head) if head else None,
         )
         cached = _cache.get(key)
         if cached is not None:
             return cached
         resolve_in(conn, ModelRef(name))
-        page = _read_page(conn, project, name, alias, policy, limit, before)
+        page = _read_page(conn, project, name, alias, policy, limit, before, state)
     _cache.put(key, page)
     return page
 
@@ -148,7 +152,14 @@ def _roles_key(project: Project) -> tuple[Any, ...]:
 
 
 def _read_page(
-    conn: Connection, project: Project, name: str, alias: str, policy: Policy | None, limit: int, before: int | None
+    conn: Connection,
+    project: Project,
+    name: str,
+    alias: str,
+    policy: Policy | None,
+    limit: int,
+    before: int | None,
+    state: RosterState,
 ) -> VersionPage:
     cols = model_versions.c
     query = sa.select(cols.version, cols.author, cols.created_at, cols.artifacts).where(cols.name == name)
@@ -223,6 +234,7 @@ def _read_page(
                 version_decisions,
                 policy,
                 project,
+                roster=state.roster if state.keyed else None,
                 checks_current=current,
                 check_failures=failed_checks(under_policy) if current else [],
                 digests=artifact_digests(row.artifacts),

@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from workbench.core.errors import NotFound, PermissionDenied
+from workbench.governance.adoption import governing_policy
 from workbench.governance.gate import gate_status
-from workbench.governance.policy import Policy, find_policy
+from workbench.governance.policy import Policy
 from workbench.project.workspace import Workspace
 from workbench.registry.models import ModelVersion
 
@@ -29,7 +30,8 @@ class Approval:
 def scoring_approval(workspace: Workspace, version: ModelVersion) -> Approval:
     """Whether ``version`` is approved for scoring, and why (or why not)."""
     try:
-        policy = find_policy(workspace.project, version.name)
+        with workspace.read() as conn:
+            policy = governing_policy(conn, workspace.project, version.name)
     except NotFound:
         return Approval(False, f"no policy governs model {version.name!r}, so nothing has approved {version.ref}")
     protected = [alias for alias in version.aliases if alias in policy.protects]

@@ -24,8 +24,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from workbench.core.clock import isoformat, utcnow
-from workbench.core.errors import NotFound
-from workbench.governance.policy import find_policy
+from workbench.core.errors import NotFound, PermissionDenied
+from workbench.governance.adoption import governing_policy
 from workbench.jobs.drift_check import monitoring_settings
 from workbench.jobs.models import as_utc
 from workbench.project.workspace import Workspace
@@ -195,8 +195,9 @@ def _act(workspace: Workspace, model: str | None, runner: CommandRunner) -> list
     actions = []
     for (name, version), job_ids in sorted(_claim(workspace, model).items()):
         try:
-            policy = find_policy(workspace.project, name)
-        except NotFound as exc:
+            with workspace.read() as conn:
+                policy = governing_policy(conn, workspace.project, name)
+        except (NotFound, PermissionDenied) as exc:
             action = RetrainAction(name, version, tuple(job_ids), None, None, skipped=exc.message)
             _record(workspace, action)
             actions.append(action)

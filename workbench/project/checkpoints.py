@@ -16,6 +16,7 @@ primary key, so verifying costs nothing next to walking the chain.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,10 +26,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from workbench.core.clock import isoformat, utcnow
-from workbench.core.errors import DatabaseCorrupt, PermissionDenied, ValidationError
+from workbench.core.errors import AuditChainBroken, DatabaseCorrupt, PermissionDenied, ValidationError
 from workbench.core.statements import SignedStatement, Statement
+from workbench.project.adopted import adoption_history
 from workbench.project.config import Project
 from workbench.project.keys import SigningKey
+from workbench.project.roster import Roster
 from workbench.store.engine import Store
 from workbench.store.files import atomic_write_text
 from workbench.store.schema import audit_events, audit_head
@@ -102,9 +105,20 @@ def _head(conn: Connection) -> tuple[int, str]:
     return (int(row.seq), str(row.hash)) if row else (0, "0" * 64)
 
 
-def signer_of(project: Project, key: SigningKey) -> str:
-    """The roster name of ``key``'s owner; refuses a key the roster does not list."""
-    person = project.config.roster.by_fingerprint(key.fingerprint)
+def _rosters(project: Project, conn: Connection | None) -> list[Roster]:
+    """The rosters whose keys may sign checkpoints: every revision the store adopted, then the
+    working one (the store may be gone: that is what checkpoints are for)."""
+    found: list[Roster] = []
+    if conn is not None:
+        with contextlib.suppress(AuditChainBroken):
+            found = [roster for _, roster in adoption_history(conn)]
+    return [*found, project.config.roster]
+
+
+def signer_of(project: Project, key: SigningKey, conn: Connection | None = None) -> str:
+    """The roster name of ``key``'s owner (the adopted roster's, else the working one's)."""
+    *adopted, working = _rosters(project, conn)
+    person = (adopted[-1] if adopted else working).by_fingerprint(key.fingerprint)
     if person is None:
         raise PermissionDenied(
             f"Your key {key.fingerprint} is not in the project's roster, so nothing it signs counts. Ask a policy "
@@ -120,7 +134,7 @@ def write_checkpoint(
 
     ``kind`` :data:`NEW_STORE` with ``conn`` None marks the start of a new, empty store.
     """
-    signer = signer_of(project, key)
+    signer = signer_of(project, key, conn)
     seq, digest = _head(conn) if conn is not None else (0, "0" * 64)
     count = int(conn.execute(sa.select(sa.func.count()).select_from(audit_events)).scalar() or 0) if conn else 0
     claims: dict[str, Any] = {"seq": seq, "hash": digest, "events": count}
@@ -141,7 +155,7 @@ def verify_checkpoints(project: Project, conn: Connection) -> CheckpointReport:
     """Compare every checkpoint since the last new-store mark with the database."""
     checkpoints = read_checkpoints(project)
     start = _new_store_index(checkpoints)
-    roster = project.config.roster
+    rosters = _rosters(project, conn)
     problems: list[str] = []
     last: dict[str, Any] | None = None
     head_seq, _ = _head(conn)
@@ -151,7 +165,7 @@ def verify_checkpoints(project: Project, conn: Connection) -> CheckpointReport:
         if statement.kind not in (KIND, NEW_STORE):
             problems.append(f"{label} is a {statement.kind!r} statement, not a checkpoint")
             continue
-        if roster.verified_signer(checkpoint) is None:
+        if all(roster.verified_signer(checkpoint) is None for roster in rosters):
             problems.append(f"{label}: the signature does not verify against the roster's key for {statement.signer}")
             continue
         if index < start:

@@ -3,11 +3,11 @@
 It is declared in the project's settings and committed with the repository::
 
     [tool.workbench.people.ana]
-    key = "ssh-ed25519 AAAAC3Nza... ana@uni.example"
+    key = "ecdsa-sha2-nistp256 AAAAE2Vj... ana@uni.example"
     roles = ["approver"]
 
     [tool.workbench.people.ben]
-    key = "ssh-ed25519 AAAAC3Nza... ben@uni.example"
+    key = "ecdsa-sha2-nistp256 AAAAE2Vj... ben@uni.example"
     roles = ["approver", "policy-admin"]
     demo = true          # a throw-away key (the admissions demo); shown as such everywhere
 
@@ -63,13 +63,17 @@ class Person:
 class Roster:
     people: dict[str, Person] = field(default_factory=dict)
 
+    def content(self) -> str:
+        """Canonical JSON of the roster (names, key lines, roles, demo marks): what an adoption records."""
+        people = {
+            p.name: {"key": p.key, "roles": list(p.roles), "demo": p.demo}
+            for p in sorted(self.people.values(), key=lambda p: p.name)
+        }
+        return json.dumps(people, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
     @property
     def sha256(self) -> str:
-        body = [
-            {"name": p.name, "fingerprint": p.fingerprint, "roles": sorted(p.roles), "demo": p.demo}
-            for p in sorted(self.people.values(), key=lambda p: p.name)
-        ]
-        return sha256_bytes(json.dumps(body, sort_keys=True, separators=(",", ":")).encode("utf-8"))
+        return sha256_bytes(self.content().encode("utf-8"))
 
     def by_fingerprint(self, key: str) -> Person | None:
         return next((p for p in self.people.values() if p.fingerprint == key), None)
@@ -109,7 +113,7 @@ def parse_roster(data: Any, source: Path | str = "[tool.workbench.people]") -> R
         key = entry.get("key")
         if not isinstance(key, str):
             raise ConfigError(
-                f"{where}: `key` must be an ed25519 public key line (`workbench keys show` prints yours)."
+                f"{where}: `key` must be a P-256 or ed25519 public key line (`workbench keys show` prints yours)."
             )
         try:
             parse_public_key(key)
