@@ -203,6 +203,27 @@ export interface IReviewState {
   policy: { [key: string]: unknown } | null;
   gate: IGateStatus | null;
   actions: IReviewActions;
+  scored_drift: IScoredDrift;
+}
+
+/** Drift in scored data: the stored verdicts of the version's scoring jobs. */
+export interface IScoredDrift {
+  retrain_recommended: boolean;
+  latest: IJobDriftVerdict | null;
+  recommending: IJobDriftVerdict | null;
+}
+
+/** One scoring job's drift verdict (retraining recommended when share > limit). */
+export interface IJobDriftVerdict {
+  job: string;
+  ended_at: string | null;
+  n_columns: number;
+  n_drifted: number;
+  drifted_columns: string[];
+  share: number;
+  limit: number | null;
+  retrain_recommended: boolean;
+  text: string;
 }
 
 export interface IDecision {
@@ -471,4 +492,35 @@ export interface IChainReport {
   problem: 'edited' | 'deleted' | 'inserted' | 'truncated' | null;
   message: string;
   warnings: string[];
+}
+
+export interface IChartSpecs {
+  mime_type: string;
+  score_distribution: { [key: string]: unknown } | null;
+  metric_trend: { [key: string]: unknown };
+  drift_per_column: { [key: string]: unknown } | null;
+}
+
+export interface IVersionMetrics {
+  version: number;
+  metrics: { [key: string]: number };
+}
+
+export interface IModelMetrics {
+  name: string;
+  key_metric: string | null;
+  versions: IVersionMetrics[];
+}
+
+export interface IFileList {
+  files: string[];
+  truncated: boolean;
+}
+
+export interface IReviewRow {
+  item: number;
+  row_index: number;
+  keys: { [key: string]: unknown };
+  features: { [key: string]: unknown };
+  other: { [key: string]: unknown };
 }

@@ -3,8 +3,9 @@
 Every verb calls one service function: the registry (``list_models``,
 ``alias_history_of``), governance (``version_page`` for the version list's chips,
 ``review_state`` for the exact button states and reasons, ``decide``, ``promote``,
-``run_checks``) and reports (``write_report``). A version is addressed as ``{name}/versions/{n}``;
-the reference parser of the registry validates the name.
+``run_checks``) and reports (``write_report``; ``scored_drift``, the drift verdicts of a
+version's scoring jobs). A version is addressed as ``{name}/versions/{n}``; the reference
+parser of the registry validates the name.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from workbench.project.workspace import Workspace
 from workbench.registry.aliases import alias_history_of
 from workbench.registry.versions import get_version, list_models
 from workbench.reports.audit_report import write_report
+from workbench.reports.scored_drift import scored_drift
 from workbench.server.base import WorkbenchHandler
 from workbench.server.cursors import encode_cursor
 from workbench.server.models import ReportResponse, VersionSummary
@@ -96,8 +98,9 @@ class VersionHandler(WorkbenchHandler):
     """``GET /workbench/api/models/{name}/versions/{version}``: the version's review state.
 
     The version in full (metrics, checks, fairness, explanation, drift, decisions),
-    the policy, the gate towards ``?alias=`` (default production) and, for the
-    acting user, whether approve, reject and promote are allowed, with the reason when not.
+    the policy, the gate towards ``?alias=`` (default production), for the acting user
+    whether approve, reject and promote are allowed, with the reason when not, and
+    ``scored_drift``: the stored drift verdicts of its scoring jobs (``reports.scored_drift``).
     """
 
     auth_resource = "workbench:models"
@@ -106,9 +109,12 @@ class VersionHandler(WorkbenchHandler):
     @authorized
     async def get(self, name: str, version: str) -> None:
         alias = self.query_text("alias", DEFAULT_ALIAS) or DEFAULT_ALIAS
-        await self.reply(
-            lambda workspace: review_state(workspace, _ref(name, version), alias, may_load_key=False).to_dict()
-        )
+
+        def load(workspace: Workspace) -> dict:
+            state = review_state(workspace, _ref(name, version), alias, may_load_key=False)
+            return {**state.to_dict(), "scored_drift": scored_drift(workspace, state.version).to_dict()}
+
+        await self.reply(load)
 
 
 class DecisionsHandler(WorkbenchHandler):

@@ -265,6 +265,11 @@ export const reviewState: IReviewState = {
       allowed: false,
       reason: 'needs 2 approvals from allowed approvers, has 0'
     }
+  },
+  scored_drift: {
+    retrain_recommended: false,
+    latest: null,
+    recommending: null
   }
 };
 
