@@ -59,7 +59,7 @@ def test_runs_list_and_show(dvc_workspace: Workspace, capsys: pytest.CaptureFixt
             runs.insert().values(
                 id="f" * 32, stage="train", notebook="train.ipynb", params={"a": 1}, status="failed", actor="x",
                 started_at=utcnow(), ended_at=utcnow(), cells=[{"index": 0, "duration_s": 0.1, "status": "error"}],
-                error_cell=0, error_name="ValueError", error_message="boom", trigger="manual",
+                error_cell=0, error_type="ValueError", error="boom", trigger="manual",
             )
         )  # fmt: skip
     code, out, _ = cli(capsys, "runs", "list")

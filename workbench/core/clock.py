@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-__all__ = ["isoformat", "utcnow"]
+__all__ = ["as_utc", "isoformat", "utcnow"]
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def as_utc(moment: datetime | None) -> datetime | None:
+    """``moment`` in UTC; a naive time is taken to be UTC already (as every stored time is)."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def isoformat(moment: datetime) -> str:

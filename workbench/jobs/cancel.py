@@ -16,6 +16,7 @@ from workbench.core.errors import Conflict
 from workbench.jobs.listing import find_job_id, read_job
 from workbench.jobs.models import Job
 from workbench.jobs.reap import discard_leftovers, reap_dead_jobs
+from workbench.processes import JOB_LIFECYCLE, transition
 from workbench.project.workspace import Workspace
 from workbench.store.schema import jobs
 
@@ -29,16 +30,17 @@ def cancel_job(workspace: Workspace, job_id: str, *, wait_s: float = 0.0, poll_s
         full_id = find_job_id(tx.conn, job_id)
         job = read_job(tx.conn, full_id)
         if job.status == "queued":
-            tx.conn.execute(
-                jobs.update()
-                .where(jobs.c.id == full_id, jobs.c.status == "queued")
-                .values(
-                    status="cancelled",
-                    cancel_requested=True,
-                    ended_at=utcnow(),
-                    error_type="Cancelled",
-                    error=f"Cancelled by {workspace.actor} before it started.",
-                )
+            transition(
+                tx.conn,
+                jobs,
+                full_id,
+                JOB_LIFECYCLE,
+                "cancelled",
+                only_from=("queued",),
+                cancel_requested=True,
+                ended_at=utcnow(),
+                error_type="Cancelled",
+                error=f"Cancelled by {workspace.actor} before it started.",
             )
             tx.record("job.cancel", f"job:{full_id}", {"status": "cancelled", "rows_done": 0, "before_start": True})
         elif job.status == "running":

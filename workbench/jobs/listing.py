@@ -10,13 +10,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from workbench.core.errors import NotFound, ValidationError
-from workbench.jobs.models import JOB_STATUSES, Job
+from workbench.jobs.models import Job
+from workbench.processes import JOB_LIFECYCLE, find_id
 from workbench.project.workspace import Workspace
 from workbench.store.schema import jobs
 
 __all__ = ["find_job_id", "get_job", "list_jobs", "read_job"]
-
-_MIN_PREFIX = 4
 
 
 def read_job(conn: Connection, job_id: str) -> Job:
@@ -29,17 +28,7 @@ def read_job(conn: Connection, job_id: str) -> Job:
 
 def find_job_id(conn: Connection, text: str) -> str:
     """The full id of the job that ``text`` (an id or a unique prefix of at least four characters) names."""
-    value = (text or "").strip().lower()
-    if len(value) < _MIN_PREFIX or not all(char in "0123456789abcdef" for char in value):
-        raise ValidationError(
-            f"{text!r} is not a job id; give at least {_MIN_PREFIX} hex characters (see `workbench jobs list`)."
-        )
-    rows = conn.execute(sa.select(jobs.c.id).where(jobs.c.id.startswith(value)).limit(2)).all()
-    if not rows:
-        raise NotFound(f"No job {text!r}; `workbench jobs list` shows the recent ones.")
-    if len(rows) > 1:
-        raise ValidationError(f"{text!r} matches several jobs; give more characters of the id.")
-    return str(rows[0].id)
+    return find_id(conn, jobs, text, "job", "workbench jobs list")
 
 
 def get_job(workspace: Workspace, job_id: str) -> Job:
@@ -61,8 +50,7 @@ def list_jobs(
     """Jobs, newest first, optionally of one status or model."""
     from workbench.jobs.reap import reap_dead_jobs
 
-    if status is not None and status not in JOB_STATUSES:
-        raise ValidationError(f"Unknown job status {status!r}; use one of {', '.join(JOB_STATUSES)}.")
+    JOB_LIFECYCLE.check_status(status)
     if limit is not None and limit < 1:
         raise ValidationError("--limit must be at least 1.")
     reap_dead_jobs(workspace)

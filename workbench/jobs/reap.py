@@ -14,7 +14,8 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from workbench.core.clock import utcnow
-from workbench.jobs.models import ACTIVE_STATUSES, Job, pid_alive, review_staging, this_host
+from workbench.jobs.models import Job, review_staging
+from workbench.processes import JOB_LIFECYCLE, this_host, transition, vanished
 from workbench.project.workspace import Workspace
 from workbench.scoring.sinks import open_output
 from workbench.store.schema import jobs
@@ -36,38 +37,39 @@ def discard_leftovers(workspace: Workspace, job: Job) -> None:
 
 
 def _dead(job: Job, host: str) -> bool:
-    if job.host == host or (job.host is None and job.pid is not None):
-        alive = pid_alive(job.pid, job.heartbeat_at or job.started_at)
-        return alive is False
-    if job.status == "running" and job.heartbeat_at is not None:
-        return utcnow() - job.heartbeat_at > STALE_AFTER
-    return False
+    if job.host == host or job.host is None:
+        return vanished(job.pid, job.host, job.heartbeat_at or job.started_at)
+    # Elsewhere the pid tells nothing: a job that has shown no life for long is presumed dead.
+    return job.status == "running" and job.heartbeat_at is not None and utcnow() - job.heartbeat_at > STALE_AFTER
 
 
 def reap_dead_jobs(workspace: Workspace) -> list[str]:
     """Mark active jobs whose process is gone as failed; returns their ids."""
     host = this_host()
     with workspace.read() as conn:
-        rows = conn.execute(sa.select(jobs).where(jobs.c.status.in_(ACTIVE_STATUSES), jobs.c.pid.is_not(None))).all()
+        rows = conn.execute(
+            sa.select(jobs).where(jobs.c.status.in_(JOB_LIFECYCLE.active), jobs.c.pid.is_not(None))
+        ).all()
     candidates = [Job.from_row(row) for row in rows]
     gone = [job for job in candidates if _dead(job, host)]
     reaped = []
     for job in gone:
         with workspace.transaction() as tx:
-            updated = tx.conn.execute(
-                jobs.update()
-                .where(jobs.c.id == job.id, jobs.c.status.in_(ACTIVE_STATUSES), jobs.c.pid == job.pid)
-                .values(
-                    status="failed",
-                    ended_at=utcnow(),
-                    error_type="ProcessVanished",
-                    error=(
-                        f"The process running this job (pid {job.pid} on {job.host or host}) ended without recording "
-                        "an outcome (killed, or the machine restarted). No output was written; submit the job again."
-                    ),
-                )
+            updated = transition(
+                tx.conn,
+                jobs,
+                job.id,
+                JOB_LIFECYCLE,
+                "failed",
+                where=(jobs.c.pid == job.pid,),
+                ended_at=utcnow(),
+                error_type="ProcessVanished",
+                error=(
+                    f"The process running this job (pid {job.pid} on {job.host or host}) ended without recording "
+                    "an outcome (killed, or the machine restarted). No output was written; submit the job again."
+                ),
             )
-            if updated.rowcount:
+            if updated:
                 tx.record(
                     "job.vanished",
                     f"job:{job.id}",

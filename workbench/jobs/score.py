@@ -9,16 +9,15 @@ closing the terminal or the kernel does not stop it) with its output logged to
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from typing import Any
 
 from workbench.core.clock import utcnow
 from workbench.jobs.execute import run_job
 from workbench.jobs.listing import read_job
-from workbench.jobs.models import Job, ProgressCallback, job_dir, this_host
+from workbench.jobs.models import Job, ProgressCallback, job_dir
 from workbench.jobs.request import ScoreRequest
 from workbench.jobs.submit import submit_score_job
+from workbench.processes import start_detached, this_host, workbench_command
 from workbench.project.workspace import Workspace
 from workbench.store.schema import jobs
 
@@ -27,22 +26,11 @@ __all__ = ["detach_job", "score", "score_request"]
 
 def detach_job(workspace: Workspace, job: Job) -> Job:
     """Start ``workbench jobs run ID`` for a queued job in a background process; returns the job."""
-    folder = job_dir(workspace.project, job.id)
-    folder.mkdir(parents=True, exist_ok=True)
-    log_path = folder / "job.log"
-    command = [sys.executable, "-m", "workbench.cli.main", "-C", str(workspace.project.root), "jobs", "run", job.id]
+    log_path = job_dir(workspace.project, job.id) / "job.log"
+    root = workspace.project.root
+    command = [*workbench_command(), "-C", str(root), "jobs", "run", job.id]
     # The child acts as the same user; everything else (database URL, artifacts) comes from the project.
-    env = {**os.environ, "WORKBENCH_USER": workspace.actor}
-    with log_path.open("ab") as log:
-        process = subprocess.Popen(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=workspace.project.root,
-            env=env,
-            start_new_session=True,
-        )
+    process = start_detached(command, cwd=root, env={"WORKBENCH_USER": workspace.actor}, log_path=log_path)
     with workspace.transaction() as tx:
         tx.conn.execute(
             jobs.update()

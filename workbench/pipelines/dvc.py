@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.core.errors import ConfigError, NotebookError, NotFound, ValidationError
+from workbench.processes import workbench_command
 
 __all__ = [
     "STAGE_NAME_PATTERN",
@@ -55,12 +56,6 @@ def dvc_command() -> list[str]:
     """How to call DVC: the ``dvc`` beside this Python, on PATH, or ``python -m dvc``."""
     found = _beside_python("dvc") or shutil.which("dvc")
     return [found] if found else [sys.executable, "-m", "dvc"]
-
-
-def workbench_command() -> list[str]:
-    """How to call workbench from a child process: the console script beside this Python, else ``-m``."""
-    found = _beside_python("workbench")
-    return [found] if found else [sys.executable, "-m", "workbench.cli.main"]
 
 
 def run_dvc(root: Path, args: Sequence[str], *, what: str) -> subprocess.CompletedProcess[str]:

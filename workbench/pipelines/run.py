@@ -279,6 +279,7 @@ def _finish(workspace: Workspace, run_id: str, outcome: ExecutionOutcome, output
     import sqlalchemy as sa
 
     from workbench.pipelines.runs import row_to_run
+    from workbench.processes import RUN_LIFECYCLE, transition
     from workbench.store.schema import runs
 
     project = workspace.project
@@ -291,19 +292,19 @@ def _finish(workspace: Workspace, run_id: str, outcome: ExecutionOutcome, output
         except OSError:
             digest = None  # the run's outcome matters more than the copy; the file itself is kept
     with workspace.transaction() as tx:
-        tx.conn.execute(
-            runs.update()
-            .where(runs.c.id == run_id)
-            .values(
-                status=outcome.status,
-                ended_at=utcnow(),
-                cells=[cell.to_dict() for cell in outcome.cells],
-                error_cell=outcome.error_cell,
-                error_name=outcome.error_name,
-                error_message=outcome.error_message,
-                output_path=project.relative(output) if output is not None else None,
-                output_digest=digest,
-            )
+        transition(
+            tx.conn,
+            runs,
+            run_id,
+            RUN_LIFECYCLE,
+            outcome.status,
+            ended_at=utcnow(),
+            cells=[cell.to_dict() for cell in outcome.cells],
+            error_cell=outcome.error_cell,
+            error_type=outcome.error_name,
+            error=outcome.error_message,
+            output_path=project.relative(output) if output is not None else None,
+            output_digest=digest,
         )
         tx.record(
             "pipeline.run.finish",

@@ -1,36 +1,28 @@
-"""``runs``: the history of notebook runs, newest first, and one run in full.
+"""``runs``: the history of notebook runs, newest first, one run in full, and cancelling one.
 
 A run whose process vanished (killed with SIGKILL, machine restarted) would stay
 ``running`` for ever; reading the history notices such runs on this host and
 records them as failed, so a dead run is never shown as alive or as succeeded.
+Runs are tracked processes (:mod:`workbench.processes`): found by id prefix, their
+status changed only along :data:`~workbench.processes.RUN_LIFECYCLE`.
 """
 
 from __future__ import annotations
 
-import socket
-from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
 
 from workbench.core.clock import utcnow
-from workbench.core.errors import NotFound, ValidationError
+from workbench.core.errors import Conflict, ValidationError
 from workbench.notebooks.execute import CellTiming
-from workbench.pipelines.models import RUN_STATUSES, RunRecord
+from workbench.pipelines.models import RunRecord
+from workbench.processes import RUN_LIFECYCLE, find_id, stop_process, this_host, transition, vanished
 from workbench.project.workspace import Workspace
 from workbench.store.schema import runs
 
-__all__ = ["as_utc", "get_run", "list_runs", "reap_vanished_runs", "row_to_run"]
-
-_MIN_PREFIX = 4
-
-
-def as_utc(moment: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; every stored time is UTC."""
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+__all__ = ["cancel_run", "get_run", "list_runs", "reap_vanished_runs", "row_to_run"]
 
 
 def row_to_run(row: Row[Any]) -> RunRecord:
@@ -41,14 +33,14 @@ def row_to_run(row: Row[Any]) -> RunRecord:
         params=dict(row.params or {}),
         status=row.status,
         actor=row.actor,
-        started_at=as_utc(row.started_at),  # type: ignore[arg-type]
-        ended_at=as_utc(row.ended_at),
+        started_at=row.started_at,
+        ended_at=row.ended_at,
         git_commit=row.git_commit,
         git_dirty=row.git_dirty,
         cells=tuple(CellTiming.from_dict(cell) for cell in (row.cells or [])),
         error_cell=row.error_cell,
-        error_name=row.error_name,
-        error_message=row.error_message,
+        error_name=row.error_type,
+        error_message=row.error,
         output_path=row.output_path,
         output_digest=row.output_digest,
         log_path=row.log_path,
@@ -59,49 +51,28 @@ def row_to_run(row: Row[Any]) -> RunRecord:
     )
 
 
-def _process_gone(pid: int | None, started_at: datetime) -> bool:
-    if pid is None:
-        return False
-    import psutil
-
-    try:
-        process = psutil.Process(pid)
-        # A process with this pid that started after the run is another program.
-        return process.create_time() > started_at.timestamp() + 1.0
-    except psutil.NoSuchProcess:
-        return True
-    except psutil.Error:
-        return False
-
-
 def reap_vanished_runs(workspace: Workspace) -> list[str]:
     """Mark ``running`` runs of this host whose process is gone as failed; returns their ids."""
-    host = socket.gethostname()
+    host = this_host()
     with workspace.read() as conn:
-        candidates = list(
-            conn.execute(
-                sa.select(runs.c.id, runs.c.pid, runs.c.started_at).where(
-                    runs.c.status == "running", runs.c.host == host
-                )
-            )
-        )
-    gone = [row.id for row in candidates if _process_gone(row.pid, as_utc(row.started_at))]  # type: ignore[arg-type]
+        query = sa.select(runs.c.id, runs.c.pid, runs.c.started_at)
+        candidates = list(conn.execute(query.where(runs.c.status == "running", runs.c.host == host)))
+    gone = [row.id for row in candidates if row.pid is not None and vanished(row.pid, host, row.started_at)]
     for run_id in gone:
         with workspace.transaction() as tx:
-            updated = tx.conn.execute(
-                runs.update()
-                .where(runs.c.id == run_id, runs.c.status == "running")
-                .values(
-                    status="failed",
-                    ended_at=utcnow(),
-                    error_name="ProcessVanished",
-                    error_message=(
-                        "The workbench process running this notebook ended without recording an outcome "
-                        "(killed, or the machine restarted). Run it again."
-                    ),
-                )
-            )
-            if updated.rowcount:
+            if transition(
+                tx.conn,
+                runs,
+                run_id,
+                RUN_LIFECYCLE,
+                "failed",
+                ended_at=utcnow(),
+                error_type="ProcessVanished",
+                error=(
+                    "The workbench process running this notebook ended without recording an outcome "
+                    "(killed, or the machine restarted). Run it again."
+                ),
+            ):
                 tx.record("pipeline.run.vanished", f"run:{run_id}", {"status": "failed"})
     return gone
 
@@ -114,8 +85,7 @@ def list_runs(
     limit: int | None = 50,
 ) -> list[RunRecord]:
     """Runs, newest first, optionally of one stage or status."""
-    if status is not None and status not in RUN_STATUSES:
-        raise ValidationError(f"Unknown run status {status!r}; use one of {', '.join(RUN_STATUSES)}.")
+    RUN_LIFECYCLE.check_status(status)
     if limit is not None and limit < 1:
         raise ValidationError("--limit must be at least 1.")
     reap_vanished_runs(workspace)
@@ -132,16 +102,21 @@ def list_runs(
 
 def get_run(workspace: Workspace, run_id: str) -> RunRecord:
     """One run by id or by a unique prefix of at least four characters."""
-    text = (run_id or "").strip().lower()
-    if len(text) < _MIN_PREFIX or not all(char in "0123456789abcdef" for char in text):
-        raise ValidationError(
-            f"{run_id!r} is not a run id; give at least {_MIN_PREFIX} hex characters (see `workbench runs list`)."
-        )
     reap_vanished_runs(workspace)
     with workspace.read() as conn:
-        rows = list(conn.execute(sa.select(runs).where(runs.c.id.startswith(text)).limit(2)))
-    if not rows:
-        raise NotFound(f"No run {run_id!r}; `workbench runs list` shows the recent ones.")
-    if len(rows) > 1:
-        raise ValidationError(f"{run_id!r} matches several runs; give more characters of the id.")
-    return row_to_run(rows[0])
+        full_id = find_id(conn, runs, run_id, "run", "workbench runs list")
+        return row_to_run(conn.execute(sa.select(runs).where(runs.c.id == full_id)).one())
+
+
+def cancel_run(workspace: Workspace, run_id: str) -> RunRecord:
+    """Stop a running run through its recorded process (SIGTERM, which ``workbench run`` records as
+    cancelled), whoever started it, when it runs on this host; raises :class:`Conflict` otherwise."""
+    record = get_run(workspace, run_id)
+    if record.finished:
+        raise Conflict(f"Run {record.id[:12]} has already {record.status}; there is nothing to cancel.")
+    if not stop_process(record.pid, record.host, record.started_at):
+        raise Conflict(
+            f"Run {record.id[:12]} runs elsewhere (trigger {record.trigger}, process {record.pid} on "
+            f"{record.host}); stop it where it runs."
+        )
+    return record

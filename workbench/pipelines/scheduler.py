@@ -33,12 +33,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from workbench.core.clock import isoformat, utcnow
+from workbench.core.clock import as_utc, isoformat, utcnow
 from workbench.core.errors import StoreError, WorkbenchError
 from workbench.pipelines.dvc import dvc_command, workbench_command
 from workbench.pipelines.models import SlotOutcome
 from workbench.pipelines.run import new_run_id
-from workbench.pipelines.runs import as_utc
 from workbench.pipelines.schedules import slots_between
 from workbench.project.workspace import Workspace
 from workbench.store.schema import schedule_slots, schedules

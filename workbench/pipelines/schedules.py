@@ -16,10 +16,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
 
-from workbench.core.clock import utcnow
+from workbench.core.clock import as_utc, utcnow
 from workbench.core.errors import NotFound, ValidationError
 from workbench.pipelines.models import Schedule
-from workbench.pipelines.runs import as_utc
 from workbench.pipelines.stages import get_stage
 from workbench.project.workspace import Workspace
 from workbench.store.schema import schedules

@@ -12,10 +12,7 @@ process, its console log, and its exit code if it died before recording anything
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import os
-import signal
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -24,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.core.clock import isoformat, utcnow
+from workbench.processes import start_detached, stop_process, this_host
 
 __all__ = ["Launch", "ProcessLauncher"]
 
@@ -42,9 +40,13 @@ class Launch:
     pid: int
     log_path: Path
     started_at: datetime
-    returncode: int | None = None
     cancel_requested: bool = False
-    _process: Any = field(default=None, repr=False)
+    _process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    @property
+    def returncode(self) -> int | None:
+        # Polling collects the exit code, so a finished child does not linger as a zombie.
+        return None if self._process is None else self._process.poll()
 
     @property
     def running(self) -> bool:
@@ -74,11 +76,10 @@ class Launch:
 
 
 class ProcessLauncher:
-    """Starts, tracks and stops the server's child processes."""
+    """Starts (:func:`~workbench.processes.start_detached`), tracks and stops the server's children."""
 
     def __init__(self) -> None:
         self._launches: dict[str, Launch] = {}
-        self._reapers: set[asyncio.Task[None]] = set()
 
     async def start(
         self,
@@ -91,28 +92,11 @@ class ProcessLauncher:
         log_path: Path,
     ) -> Launch:
         """Start ``command`` in ``cwd`` with ``env`` added to the server's environment."""
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        with log_path.open("ab") as log:
-            process = await asyncio.create_subprocess_exec(
-                *command,
-                cwd=cwd,
-                env={**os.environ, **env},
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        process = start_detached(command, cwd=cwd, env=env, log_path=log_path)
         launch = Launch(launch_id, kind, list(command), process.pid, log_path, utcnow(), _process=process)
         self._forget_old()
         self._launches[launch_id] = launch
-        reaper = asyncio.ensure_future(self._reap(launch))
-        self._reapers.add(reaper)
-        reaper.add_done_callback(self._reapers.discard)
         return launch
-
-    async def _reap(self, launch: Launch) -> None:
-        # Waiting collects the exit code, so a finished child never lingers as a zombie.
-        launch.returncode = await launch._process.wait()
 
     def _forget_old(self) -> None:
         ended = [key for key, launch in self._launches.items() if not launch.running]
@@ -136,13 +120,9 @@ class ProcessLauncher:
         if launch is None or not launch.running:
             return False
         launch.cancel_requested = True
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(launch.pid, signal.SIGTERM)
+        stop_process(launch.pid, this_host(), launch.started_at)
         return True
 
-    async def close(self, timeout_s: float = 0.5) -> None:
-        """Stop following the children (they keep running and record their own outcome)."""
-        if self._reapers:
-            await asyncio.wait(set(self._reapers), timeout=timeout_s)
-        for reaper in list(self._reapers):
-            reaper.cancel()
+    async def close(self) -> None:
+        """Stop following the children (they keep running in their own sessions and record their outcome)."""
+        self._launches.clear()

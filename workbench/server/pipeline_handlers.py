@@ -17,12 +17,12 @@ from typing import Any
 import tornado.web
 from jupyter_server.auth.decorator import authorized
 
-from workbench.core.errors import Conflict, NotFound, ValidationError
-from workbench.pipelines.dvc import stage_notebook, workbench_command
+from workbench.core.errors import NotFound, ValidationError
+from workbench.pipelines.dvc import stage_notebook
 from workbench.pipelines.models import RunRecord
 from workbench.pipelines.promote import check_promotion, promote
 from workbench.pipelines.run import new_run_id
-from workbench.pipelines.runs import get_run, list_runs
+from workbench.pipelines.runs import cancel_run, get_run, list_runs
 from workbench.pipelines.schedules import (
     add_schedule,
     get_schedule,
@@ -32,6 +32,7 @@ from workbench.pipelines.schedules import (
     resume_schedule,
 )
 from workbench.pipelines.stages import list_stages, stage_statuses
+from workbench.processes import workbench_command
 from workbench.project.workspace import Workspace
 from workbench.server.base import WorkbenchHandler
 from workbench.server.models import LaunchInfo, LogResponse, RunStarted
@@ -141,18 +142,15 @@ class RunHandler(WorkbenchHandler):
         body = self.json_body("status")
         if body.required_text("status", max_length=20) != "cancelled":
             raise ValidationError('A run can only be changed to {"status": "cancelled"}.')
-        record, answer = await self.run_blocking(lambda: self._with_body(get_run(self.workspace(), run_id)))
-        if record.finished:
-            raise Conflict(f"Run {record.id[:12]} has already {record.status}; there is nothing to cancel.")
-        if not self.services.launcher.cancel(record.id):
-            raise Conflict(
-                f"Run {record.id[:12]} was not started by this server (trigger {record.trigger}, process "
-                f"{record.pid} on {record.host}); stop it where it runs."
-            )
-        self.write_json(answer, status=202)
+        launcher = self.services.launcher
 
-    def _with_body(self, record: RunRecord) -> tuple[RunRecord, dict[str, Any]]:
-        return record, _run_body(self, record)
+        def cancel(workspace: Workspace) -> dict[str, Any]:
+            record = get_run(workspace, run_id)
+            if record.finished or not launcher.cancel(record.id):  # started elsewhere: its recorded pid
+                record = cancel_run(workspace, record.id)
+            return _run_body(self, record)
+
+        await self.reply(cancel, 202)
 
 
 class LaunchHandler(WorkbenchHandler):

@@ -5,9 +5,12 @@ services query with. Every JSON column holds plain JSON values.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
 
 __all__ = [
+    "UTCDateTime",
     "alias_history",
     "aliases",
     "audit_events",
@@ -27,6 +30,23 @@ __all__ = [
 
 metadata = sa.MetaData()
 TS = sa.DateTime(timezone=True)
+
+
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """A time stored as UTC and read back as an aware UTC datetime on every database
+    (SQLite hands back naive ones). The tracked-process tables (jobs, runs, schedules,
+    review items) use it, so their readers need no ``as_utc``."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+UTC_TS = UTCDateTime()
 
 workbench_meta = sa.Table(
     "workbench_meta",
@@ -71,12 +91,13 @@ runs = sa.Table(
     sa.Column("git_dirty", sa.Boolean),
     sa.Column("status", sa.String(20), nullable=False),
     sa.Column("actor", sa.String(200), nullable=False),
-    sa.Column("started_at", TS, nullable=False),
-    sa.Column("ended_at", TS),
+    sa.Column("started_at", UTC_TS, nullable=False),
+    sa.Column("ended_at", UTC_TS),
     sa.Column("cells", sa.JSON),
     sa.Column("error_cell", sa.Integer),
-    sa.Column("error_name", sa.String(200)),
-    sa.Column("error_message", sa.Text),
+    # The same error columns as jobs (0004 renamed error_name and error_message).
+    sa.Column("error_type", sa.String(200)),
+    sa.Column("error", sa.Text),
     sa.Column("output_path", sa.String(500)),
     sa.Column("log_path", sa.String(500)),
     sa.Column("pid", sa.Integer),
@@ -97,8 +118,8 @@ schedules = sa.Table(
     sa.Column("mode", sa.String(10), nullable=False),
     sa.Column("paused", sa.Boolean, nullable=False),
     sa.Column("created_by", sa.String(200), nullable=False),
-    sa.Column("created_at", TS, nullable=False),
-    sa.Column("last_slot", TS),
+    sa.Column("created_at", UTC_TS, nullable=False),
+    sa.Column("last_slot", UTC_TS),
 )
 
 # A slot is claimed by inserting its row: the primary key makes the claim exclusive,
@@ -107,12 +128,12 @@ schedule_slots = sa.Table(
     "schedule_slots",
     metadata,
     sa.Column("schedule_id", sa.Integer, sa.ForeignKey("schedules.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("slot", TS, primary_key=True),
+    sa.Column("slot", UTC_TS, primary_key=True),
     sa.Column("claimed_by", sa.String(200), nullable=False),
-    sa.Column("claimed_at", TS, nullable=False),
+    sa.Column("claimed_at", UTC_TS, nullable=False),
     sa.Column("status", sa.String(20), nullable=False),
     sa.Column("run_id", sa.String(32)),
-    sa.Column("finished_at", TS),
+    sa.Column("finished_at", UTC_TS),
     sa.Column("message", sa.Text),
 )
 
@@ -221,9 +242,9 @@ jobs = sa.Table(
     sa.Column("status", sa.String(20), nullable=False),
     sa.Column("rows_done", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("rows_total", sa.BigInteger),
-    sa.Column("created_at", TS, nullable=False),
-    sa.Column("started_at", TS),
-    sa.Column("ended_at", TS),
+    sa.Column("created_at", UTC_TS, nullable=False),
+    sa.Column("started_at", UTC_TS),
+    sa.Column("ended_at", UTC_TS),
     sa.Column("actor", sa.String(200), nullable=False),
     sa.Column("error", sa.Text),
     sa.Column("pid", sa.Integer),
@@ -234,7 +255,7 @@ jobs = sa.Table(
     sa.Column("log_path", sa.String(500)),
     # Scoring jobs: the last sign of life (dead-process detection across hosts) and the
     # failure's error class and structured details (e.g. a contract violation's columns).
-    sa.Column("heartbeat_at", TS),
+    sa.Column("heartbeat_at", UTC_TS),
     sa.Column("error_type", sa.String(100)),
     sa.Column("error_details", sa.JSON),
     sa.Index("ix_jobs_created", "created_at"),
@@ -255,10 +276,10 @@ review_items = sa.Table(
     sa.Column("decision", sa.String(10)),
     sa.Column("comment", sa.Text),
     sa.Column("decided_by", sa.String(200)),
-    sa.Column("decided_at", TS),
+    sa.Column("decided_at", UTC_TS),
     sa.Column("override", sa.Boolean),
     sa.Column("row_index", sa.BigInteger),
-    sa.Column("created_at", TS),
+    sa.Column("created_at", UTC_TS),
     # Why the row went to review beyond its score, e.g. the columns outside the training range (0002).
     sa.Column("detail", sa.JSON(none_as_null=True)),
     sa.Index("ix_review_items_job", "job_id", "status"),
