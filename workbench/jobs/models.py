@@ -6,7 +6,6 @@ Rows of the ``jobs`` and ``review_items`` tables become these frozen dataclasses
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -15,7 +14,8 @@ from typing import Any
 
 from sqlalchemy.engine import Row
 
-from workbench.core.clock import isoformat
+from workbench.core.clock import as_utc, isoformat
+from workbench.processes import JOB_LIFECYCLE, this_host
 from workbench.project.config import Project
 
 __all__ = [
@@ -27,28 +27,16 @@ __all__ = [
     "ReviewItem",
     "as_utc",
     "job_dir",
-    "pid_alive",
     "review_staging",
     "this_host",
 ]
 
-JOB_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
-ACTIVE_STATUSES = ("queued", "running")
-FINAL_STATUSES = ("succeeded", "failed", "cancelled")
+JOB_STATUSES = JOB_LIFECYCLE.statuses
+ACTIVE_STATUSES = JOB_LIFECYCLE.active
+FINAL_STATUSES = JOB_LIFECYCLE.final
 
 #: ``progress(rows_done, rows_total)``, called while a job runs in this process.
 ProgressCallback = Callable[[int, "int | None"], None]
-
-
-def as_utc(moment: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; every stored time is UTC."""
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def this_host() -> str:
-    return socket.gethostname()
 
 
 def job_dir(project: Project, job_id: str) -> Path:
@@ -288,21 +276,3 @@ class ReviewItem:
             version=mapping.get("version"),
             detail=mapping.get("detail"),
         )
-
-
-def pid_alive(pid: int | None, alive_since: datetime | None) -> bool | None:
-    """True if ``pid`` runs and is older than ``alive_since``; False if gone; None when unknown."""
-    if pid is None:
-        return None
-    import psutil
-
-    try:
-        process = psutil.Process(pid)
-        if process.status() == psutil.STATUS_ZOMBIE:
-            return False
-        # A process with this pid that started after the job last showed life is another program.
-        return not (alive_since is not None and process.create_time() > alive_since.timestamp() + 1.0)
-    except psutil.NoSuchProcess:
-        return False
-    except psutil.Error:
-        return None
