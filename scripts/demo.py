@@ -1,8 +1,8 @@
 """The admissions demo around ``dvc repro``: ``adopt`` before it, ``summary`` after, and ``approve``.
 
 ``python scripts/demo.py adopt`` (the first step of ``make demo``) adopts the roster in
-pyproject.toml and the admissions policy into the store, signed with the demo analyst's
-key (a policy admin there); it does nothing when both are already in force.
+pyproject.toml and the admissions and ticket policies into the store, signed with the demo
+analyst's key (a policy admin there); it does nothing when they are already in force.
 
 ``python scripts/demo.py summary`` prints what the pipeline produced (model version,
 checks, routing counts, drift on the incoming cohort, the report) and what to do next.
@@ -32,10 +32,10 @@ from workbench.reports.audit_report import write_report
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = "admissions"
 POLICY = "pipelines/admissions/policy.yaml"
+TICKETS_POLICY = "pipelines/tickets/policy.yaml"  # the ticket pipeline's (pipelines/tickets/dvc.yaml)
 REPORT = ROOT / "reports" / "admissions-audit.html"
 # The pipeline's report is a DVC output (`dvc repro` would restore it); the approved one is written beside it.
-APPROVED_POLICY = "pipelines/admissions/policy.yaml"
-REPORT = ROOT / "reports" / "admissions-audit-production.html"
+APPROVED_REPORT = ROOT / "reports" / "admissions-audit-production.html"
 REVIEWERS = DEMO_PEOPLE  # signed with their demo keys (pyproject.toml's roster marks them demo = true)
 
 
@@ -112,11 +112,12 @@ def approve_and_promote(workspace: Workspace) -> None:
 
 
 def adopt(workspace: Workspace) -> None:
-    """Adopt the roster and the admissions policy with the demo analyst's key (idempotent)."""
+    """Adopt the roster and the demo's policies (admissions, tickets) with the demo analyst's key (idempotent)."""
     key = demo_key(DEMO_AUTHOR, ROOT)
     for what, act in (
         ("roster", lambda: adopt_roster(workspace, comment="make demo", key=key)),
         (POLICY, lambda: adopt_policy(workspace, POLICY, comment="make demo", key=key)),
+        (TICKETS_POLICY, lambda: adopt_policy(workspace, TICKETS_POLICY, comment="make demo", key=key)),
     ):
         try:
             print(act().message)

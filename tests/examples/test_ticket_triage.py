@@ -114,3 +114,16 @@ def test_bad_arguments_raise(kwargs: dict) -> None:
     n = kwargs.pop("n")
     with pytest.raises(ValidationError):
         generate_tickets(n, **kwargs)
+
+
+def test_prepare_tickets_writes_the_pipelines_two_files(tmp_path) -> None:
+    from workbench.examples.ticket_triage import prepare_tickets
+
+    history, incoming = prepare_tickets(tmp_path / "tickets", n_tickets=300, n_incoming=50, seed=5)
+
+    assert_frame_equal(pl.read_parquet(tmp_path / "tickets" / "history.parquet"), history)
+    assert_frame_equal(pl.read_parquet(tmp_path / "tickets" / "incoming.parquet"), incoming)
+    assert history.height == 300 and TARGET in history.columns
+    assert incoming.height == 50 and TARGET not in incoming.columns and "team" in incoming.columns
+    assert incoming["ticket_id"][0] == "T-" + "301".zfill(len(incoming["ticket_id"][0]) - 2)
+    assert set(history["ticket_id"]).isdisjoint(incoming["ticket_id"])

@@ -12,12 +12,14 @@ account facts (tier, account age) and the channel. Two labels come with them:
   outside the apps to the web platform); 5% of tickets were routed by hand elsewhere.
 
 Same conventions as :mod:`workbench.examples.admissions`: seeded per-column streams,
-vectorised numpy and polars, chunked so millions of rows are cheap.
+vectorised numpy and polars, chunked so millions of rows are cheap. :func:`prepare_tickets`
+writes the two files the ticket pipeline starts from (``pipelines/tickets/dvc.yaml``).
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -48,6 +50,7 @@ __all__ = [
     "TEAM_TARGET",
     "TIERS",
     "generate_tickets",
+    "prepare_tickets",
     "split",
     "window",
     "write_parquet_atomic",
@@ -231,3 +234,17 @@ def window(start: date = date(2025, 1, 1), days: int = 90) -> tuple[datetime, da
     """The half-open interval ``[first, end)`` that ``created_at`` falls in for these arguments."""
     first = datetime(start.year, start.month, start.day)
     return first, datetime.fromordinal(start.toordinal() + days)
+
+
+def prepare_tickets(
+    out_dir: str | Path, *, n_tickets: int, n_incoming: int, seed: int = 0
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Write ``history.parquet`` (labelled tickets) and ``incoming.parquet`` (the tickets that follow,
+    numbered after them, without :data:`TARGET`) into ``out_dir``; returns both frames."""
+    history = generate_tickets(n_tickets, seed=seed)
+    incoming = generate_tickets(n_incoming, seed=seed + 1, start_id=n_tickets + 1).drop(TARGET)
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    write_parquet_atomic(history, folder / "history.parquet")
+    write_parquet_atomic(incoming, folder / "incoming.parquet")
+    return history, incoming
