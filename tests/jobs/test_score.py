@@ -64,7 +64,8 @@ def test_a_job_records_version_device_routes_latency_and_drift(scoring_ws: Works
     assert set(stats["batch_latency_ms"]) == {"p50", "p95", "p99", "max"}
     assert job.options["routing"]["thresholds"] == {"accept": 0.7, "decline": 0.3, "lean": 0.5}
     assert job.options["policy"]["path"] == "pipelines/admissions/policy.yaml"
-    assert set(job.drift["summary"]) == {"n_columns", "n_drifted", "drift_share", "dataset_drift"}
+    assert set(job.drift["summary"]) == {"n_columns", "n_drifted", "drift_share"}
+    assert job.drift["verdict"]["limit"] == 0.1 and job.drift["verdict"]["share"] == job.drift["summary"]["drift_share"]
     assert job.drift["sample_rows"] == 3_000 and job.drift["limit"] == 0.1 and job.drift["reference_rows"] == 1_200
     out = read_output(root / "out" / "scores.parquet")
     assert out.height == 3_000 and set(out["job_id"]) == {job.id}
