@@ -15,9 +15,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from workbench.core.clock import isoformat
+from workbench.core.clock import as_utc, isoformat
 from workbench.drift.verdict import DriftVerdict, recorded_verdict
-from workbench.jobs.models import as_utc
 from workbench.project.workspace import Workspace
 from workbench.registry.models import ModelVersion
 from workbench.store.schema import jobs
