@@ -6,14 +6,16 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
-import { API_NAMESPACE, requestAPI } from './request';
+import { API_NAMESPACE, requestAPI, WorkbenchApiError } from './request';
 import {
   IAliasHistory,
   IAliasMove,
   IAuditEventList,
   IChainReport,
+  IChartSpecs,
   ICheckReport,
   IDecision,
+  IFileList,
   IHealthResponse,
   IJob,
   IJobList,
@@ -21,12 +23,14 @@ import {
   ILaunchInfo,
   ILogResponse,
   IModelList,
+  IModelMetrics,
   IPromotionPlan,
   IPromotionRequest,
   IPromotionResult,
   IReportResponse,
   IReviewItem,
   IReviewItemList,
+  IReviewRow,
   IReviewState,
   IRunList,
   IRunRecord,
@@ -176,6 +180,73 @@ export class WorkbenchClient {
     );
   }
 
+  modelMetrics(name: string): Promise<IModelMetrics> {
+    return this.get(`models/${segment(name)}/metrics`);
+  }
+
+  charts(name: string, version: number): Promise<IChartSpecs> {
+    return this.get(`${versionPath(name, version)}/charts`);
+  }
+
+  artifactUrl(
+    name: string,
+    version: number,
+    artifact: string,
+    download = false
+  ): string {
+    return this.url(
+      `${versionPath(name, version)}/artifacts/${segment(artifact)}`,
+      { download: download ? '1' : undefined }
+    );
+  }
+
+  /**
+   * A report written into the project (`reports?path=`), for a sandboxed tab.
+   */
+  reportUrl(path: string): string {
+    return this.url('reports', { path });
+  }
+
+  listFiles(suffix = '.parquet'): Promise<IFileList> {
+    return this.get('files', { suffix });
+  }
+
+  /**
+   * Fetch a URL of the API with the user's credentials: HTML, an image, a download.
+   */
+  async fetchRaw(url: string): Promise<Response> {
+    const settings = this.settings ?? ServerConnection.makeSettings();
+    let response: Response;
+    try {
+      response = await ServerConnection.makeRequest(
+        url,
+        { method: 'GET' },
+        settings
+      );
+    } catch (reason) {
+      throw new WorkbenchApiError(0, 'NetworkError', String(reason));
+    }
+    if (!response.ok) {
+      const text = await response.text();
+      let body: unknown = text;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        // not JSON: keep the text
+      }
+      throw WorkbenchApiError.fromResponse(
+        response.status,
+        response.statusText,
+        body
+      );
+    }
+    return response;
+  }
+
+  async fetchText(url: string): Promise<string> {
+    return (await this.fetchRaw(url)).text();
+  }
+
   // --- pipelines ----------------------------------------------------------------
 
   listStages(): Promise<IStageList> {
@@ -192,6 +263,10 @@ export class WorkbenchClient {
 
   getLaunch(id: string): Promise<ILaunchInfo> {
     return this.get(`pipelines/launches/${segment(id)}`);
+  }
+
+  runNotebookUrl(id: string, format: 'html' | 'ipynb' = 'html'): string {
+    return this.url(`pipelines/runs/${segment(id)}/notebook`, { format });
   }
 
   getRun(id: string): Promise<IRunRecord> {
@@ -283,6 +358,14 @@ export class WorkbenchClient {
       decision,
       comment
     });
+  }
+
+  reviewRow(id: number): Promise<IReviewRow> {
+    return this.get(`review/items/${segment(id)}/row`);
+  }
+
+  undoReviewDecision(id: number): Promise<IReviewItem> {
+    return this.send('POST', `review/items/${segment(id)}/reversals`);
   }
 
   // --- audit --------------------------------------------------------------------

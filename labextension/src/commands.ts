@@ -10,13 +10,17 @@ import {
 } from '@jupyterlab/apputils';
 import { IFileBrowserFactory } from '@jupyterlab/filebrowser';
 import { INotebookTracker } from '@jupyterlab/notebook';
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { TranslationBundle } from '@jupyterlab/translation';
+import { Widget } from '@lumino/widgets';
 
 import { WorkbenchClient } from './api';
 import { asApiError } from './components/loadable';
 import { WorkbenchSidebar } from './components/WorkbenchSidebar';
-import { driftReportWidget } from './drift';
+import { IHtmlTab } from './components/context';
+import { driftReportWidget, htmlTabWidget } from './drift';
 import { workbenchIcon } from './icons';
+import { modelPageId, modelPageWidget } from './page/ModelPage';
 import { promoteNotebookFlow } from './promote/PromoteDialog';
 
 export namespace CommandIDs {
@@ -24,6 +28,7 @@ export namespace CommandIDs {
   export const promoteNotebook = 'workbench:promote-notebook';
   export const openModelReview = 'workbench:open-model-review';
   export const openDriftReport = 'workbench:open-drift-report';
+  export const openModelPage = 'workbench:open-model-page';
 }
 
 export interface ICommandContext {
@@ -34,6 +39,36 @@ export interface ICommandContext {
   palette: ICommandPalette | null;
   notebooks: INotebookTracker | null;
   browsers: IFileBrowserFactory | null;
+  rendermime: IRenderMimeRegistry | null;
+}
+
+/**
+ * Show `widget` in the main area, or the tab already open with its id.
+ */
+export function showInMain(
+  app: JupyterFrontEnd,
+  widget: () => Widget,
+  id: string
+): void {
+  for (const open of app.shell.widgets('main')) {
+    if (open.id === id) {
+      app.shell.activateById(id);
+      return;
+    }
+  }
+  const made = widget();
+  app.shell.add(made, 'main');
+  app.shell.activateById(made.id);
+}
+
+/**
+ * Open HTML from the API (a report, an executed notebook) in a sandboxed tab.
+ */
+export function openHtmlTab(
+  context: Pick<ICommandContext, 'app' | 'client'>,
+  tab: IHtmlTab
+): void {
+  showInMain(context.app, () => htmlTabWidget(context.client, tab), tab.id);
 }
 
 /**
@@ -173,6 +208,34 @@ export function addCommands(context: ICommandContext): void {
       );
       app.shell.add(widget, 'main');
       app.shell.activateById(widget.id);
+    }
+  });
+
+  commands.addCommand(CommandIDs.openModelPage, {
+    label: trans.__('Workbench: Open model page'),
+    describedBy: {
+      args: {
+        type: 'object',
+        required: ['name', 'version'],
+        properties: { name: { type: 'string' }, version: { type: 'number' } }
+      }
+    },
+    execute: args => {
+      const name = String(args.name);
+      const version = Number(args.version);
+      showInMain(
+        app,
+        () =>
+          modelPageWidget({
+            client,
+            trans,
+            rendermime: context.rendermime,
+            name,
+            version,
+            openHtml: tab => openHtmlTab(context, tab)
+          }),
+        modelPageId(name, version)
+      );
     }
   });
 

@@ -1,29 +1,40 @@
 /**
- * A version's Evidently drift report in a JupyterLab tab: the HTML is fetched
- * through the authenticated API client and shown in a sandboxed frame (scripts
- * run, but in an opaque origin, so they cannot reach the server as the user).
+ * HTML from the API in a JupyterLab tab: a version's Evidently drift report, an
+ * exported audit report, a run's executed notebook. The HTML is fetched through
+ * the authenticated API client and shown in a sandboxed frame: scripts run only
+ * where they must (Evidently's charts), and always in an opaque origin, so they
+ * cannot reach the server as the user.
  */
 import { MainAreaWidget } from '@jupyterlab/apputils';
-import { ServerConnection } from '@jupyterlab/services';
 import { TranslationBundle } from '@jupyterlab/translation';
 import { IFrame } from '@jupyterlab/ui-components';
 
 import { WorkbenchClient } from './api';
 import { WorkbenchApiError } from './request';
 
-export function driftReportWidget(
+export interface IHtmlTabOptions {
+  id: string;
+  label: string;
+  url: string;
+  /**
+   * Whether the page's own scripts may run (in the sandbox's opaque origin).
+   */
+  scripts: boolean;
+}
+
+export function htmlTabWidget(
   client: WorkbenchClient,
-  name: string,
-  version: number,
-  trans: TranslationBundle
+  options: IHtmlTabOptions
 ): MainAreaWidget<IFrame> {
-  const frame = new IFrame({ sandbox: ['allow-scripts', 'allow-popups'] });
+  const frame = new IFrame({
+    sandbox: options.scripts ? ['allow-scripts', 'allow-popups'] : []
+  });
   const widget = new MainAreaWidget({ content: frame });
-  widget.id = `workbench-drift-${name}-${version}`;
-  widget.title.label = trans.__('Drift: %1:%2', name, version);
+  widget.id = options.id;
+  widget.title.label = options.label;
   widget.title.closable = true;
   widget.addClass('jp-Workbench-reportTab');
-  void fetchHtml(client, client.driftReportUrl(name, version)).then(
+  void client.fetchText(options.url).then(
     html => setHtml(frame, html),
     (error: WorkbenchApiError) =>
       setHtml(
@@ -34,32 +45,18 @@ export function driftReportWidget(
   return widget;
 }
 
-async function fetchHtml(
+export function driftReportWidget(
   client: WorkbenchClient,
-  url: string
-): Promise<string> {
-  const settings = client.settings ?? ServerConnection.makeSettings();
-  let response: Response;
-  try {
-    response = await ServerConnection.makeRequest(
-      url,
-      { method: 'GET' },
-      settings
-    );
-  } catch (reason) {
-    throw new WorkbenchApiError(0, 'NetworkError', String(reason));
-  }
-  const text = await response.text();
-  if (!response.ok) {
-    let message = text;
-    try {
-      message = JSON.parse(text).message ?? text;
-    } catch {
-      // not JSON: keep the text
-    }
-    throw new WorkbenchApiError(response.status, 'Error', message);
-  }
-  return text;
+  name: string,
+  version: number,
+  trans: TranslationBundle
+): MainAreaWidget<IFrame> {
+  return htmlTabWidget(client, {
+    id: `workbench-drift-${name}-${version}`,
+    label: trans.__('Drift: %1:%2', name, version),
+    url: client.driftReportUrl(name, version),
+    scripts: true
+  });
 }
 
 function setHtml(frame: IFrame, html: string): void {

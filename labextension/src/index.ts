@@ -10,12 +10,13 @@ import {
 import { ICommandPalette } from '@jupyterlab/apputils';
 import { IFileBrowserFactory } from '@jupyterlab/filebrowser';
 import { INotebookTracker } from '@jupyterlab/notebook';
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
 // The client and the commands are needed at activation, like the sidebar.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { WorkbenchClient } from './api';
-import { addCommands, CommandIDs } from './commands';
+import { addCommands, CommandIDs, openHtmlTab } from './commands';
 // The sidebar is added at start-up, so its module is needed at once.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { WorkbenchSidebar } from './components/WorkbenchSidebar';
@@ -32,7 +33,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
     ICommandPalette,
     ITranslator,
     INotebookTracker,
-    IFileBrowserFactory
+    IFileBrowserFactory,
+    IRenderMimeRegistry
   ],
   activate: (
     app: JupyterFrontEnd,
@@ -40,7 +42,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
     palette: ICommandPalette | null,
     translator: ITranslator | null,
     notebooks: INotebookTracker | null,
-    browsers: IFileBrowserFactory | null
+    browsers: IFileBrowserFactory | null,
+    rendermime: IRenderMimeRegistry | null
   ) => {
     const trans = (translator ?? nullTranslator).load('workbench');
     const serverSettings = app.serviceManager.serverSettings;
@@ -56,12 +59,27 @@ const plugin: JupyterFrontEndPlugin<void> = {
             name,
             version
           }),
-        openUrl: url => window.open(url, '_blank', 'noopener')
+        openUrl: url => window.open(url, '_blank', 'noopener'),
+        openModelPage: (name, version) =>
+          void app.commands.execute(CommandIDs.openModelPage, {
+            name,
+            version
+          }),
+        openHtml: tab => openHtmlTab({ app, client }, tab)
       }
     });
     app.shell.add(sidebar, 'left', { rank: 900 });
     restorer?.add(sidebar, sidebar.id);
-    addCommands({ app, sidebar, client, trans, palette, notebooks, browsers });
+    addCommands({
+      app,
+      sidebar,
+      client,
+      trans,
+      palette,
+      notebooks,
+      browsers,
+      rendermime
+    });
   }
 };
 

@@ -1,2 +1,3 @@
 import './base.css';
 import './panels.css';
+import './page.css';

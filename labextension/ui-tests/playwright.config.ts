@@ -2,7 +2,8 @@
  * Browser tests: a real JupyterLab with the workbench extension, in Debian's
  * headless Chromium (never a downloaded browser). `fixture/serve.py` prepares a
  * fresh workbench project and starts JupyterLab on a free loopback port with two
- * people's tokens; screenshots go to tests/artifacts/ at the repository root.
+ * people's tokens; screenshots go to docs/images/ (jupyterlab-*.png), traces of
+ * failures to ui-tests/test-results/.
  */
 import { defineConfig } from '@playwright/test';
 import { execFileSync } from 'child_process';
@@ -28,7 +29,7 @@ const port = process.env.WORKBENCH_E2E_PORT;
 
 export default defineConfig({
   testDir: './tests',
-  outputDir: path.join(repo, 'tests', 'artifacts', 'playwright'),
+  outputDir: path.join(__dirname, 'test-results'),
   timeout: 150_000,
   expect: { timeout: 20_000 },
   workers: 1,

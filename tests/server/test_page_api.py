@@ -78,6 +78,9 @@ async def test_charts_are_vega_lite_with_each_jobs_scores(jp_fetch: Any, jp_root
     assert body["mime_type"] == "application/vnd.vegalite.v5+json"
     assert body["score_distribution"] is None  # no job yet
     assert body["metric_trend"]["$schema"].startswith("https://vega.github.io/schema/vega-lite/v5")
+    trended = {row["metric"] for row in body["metric_trend"]["data"]["values"]}
+    assert "auc" in trended
+    assert not trended & {"n_valid", "threshold"}  # counts and settings would flatten the scale
     assert {row["comparison"] for row in body["drift_per_column"]["data"]["values"]} == {"train vs validation"}
 
     job = _scored(jp_root_dir)

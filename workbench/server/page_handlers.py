@@ -173,9 +173,15 @@ def model_charts(workspace: Workspace, name: str, version: int) -> dict[str, Any
     return {
         "mime_type": charts.MIME_TYPE,
         "score_distribution": charts.score_distribution(histograms) if histograms else None,
-        "metric_trend": charts.metric_trend(versions),
+        "metric_trend": charts.metric_trend(versions, trend_metrics(versions)),
         "drift_per_column": charts.drift_per_column(drift) if drift else None,
     }
+
+
+def trend_metrics(versions: list[dict[str, Any]]) -> list[str]:
+    """The metrics worth a trend line: scores, not counts (``n_valid``) or settings (``threshold``)."""
+    names = {name for row in versions for name in row["metrics"]}
+    return sorted(name for name in names if not name.startswith("n_") and name != "threshold")
 
 
 class ProjectFilesHandler(WorkbenchHandler):

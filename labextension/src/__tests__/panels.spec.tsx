@@ -28,7 +28,9 @@ describe('panels', () => {
   const actions: IWorkbenchActions = {
     openPath: jest.fn(),
     openDriftReport: jest.fn(),
-    openUrl: jest.fn()
+    openUrl: jest.fn(),
+    openModelPage: jest.fn(),
+    openHtml: jest.fn()
   };
 
   afterEach(() => {

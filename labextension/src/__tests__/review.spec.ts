@@ -2,13 +2,16 @@
  * State logic of the Review panel: the queue reducer, the override rule, the keys.
  */
 import {
+  canUndo,
   currentItem,
   decisionBlocker,
   emptyQueue,
   keyCommand,
   overridesModel,
   queueReducer,
-  reasonLines
+  reasonLines,
+  reasonsWithValues,
+  UNDO_WINDOW_MS
 } from '../components/review/review';
 import { WorkbenchApiError } from '../request';
 import { item } from './samples';
@@ -29,7 +32,8 @@ describe('queueReducer', () => {
     expect(busy.busy).toBe(true);
     const decided = queueReducer(busy, {
       type: 'decided',
-      item: { ...item(1), status: 'decided', decision: 'accept' }
+      item: { ...item(1), status: 'decided', decision: 'accept' },
+      at: 1000
     });
     expect(currentItem(decided)?.id).toBe(2);
     expect(decided).toMatchObject({
@@ -38,6 +42,42 @@ describe('queueReducer', () => {
       notice: 'Accepted item 1'
     });
     expect(decided.items[0].status).toBe('decided');
+    // Undo is offered for a minute, then the decision is final.
+    expect(canUndo(decided, 1000 + 59_000)).toBe(true);
+    expect(canUndo(decided, 1000 + UNDO_WINDOW_MS)).toBe(false);
+    const undone = queueReducer(decided, {
+      type: 'undone',
+      item: { ...item(1), status: 'open' }
+    });
+    expect(currentItem(undone)?.id).toBe(1);
+    expect(undone.lastDecided).toBeNull();
+    expect(undone.notice).toContain('Undid the decision on item 1');
+  });
+
+  it('says why a blocked decision did nothing', () => {
+    const refused = queueReducer(loaded, {
+      type: 'refused',
+      reason: 'This overrides the model: say why in the comment.'
+    });
+    expect(refused.hint).toContain('say why');
+    expect(queueReducer(refused, { type: 'comment', text: 'x' }).hint).toBe(
+      null
+    );
+  });
+
+  it('shows the row value beside each reason', () => {
+    const withReasons = {
+      ...item(1),
+      reasons: [{ feature: 'gpa', contribution: -0.41 }]
+    };
+    expect(reasonsWithValues(withReasons, { gpa: 2.1 })).toEqual([
+      'gpa = 2.100: -0.410'
+    ]);
+    expect(reasonsWithValues(withReasons, null)).toEqual(['gpa: -0.410']);
+  });
+
+  it('maps u to undo', () => {
+    expect(keyCommand({ key: 'u' })).toBe('undo');
   });
 
   it('skips with next and stops at the end', () => {

@@ -5,7 +5,15 @@
  */
 import { ServerConnection } from '@jupyterlab/services';
 import { TranslationBundle } from '@jupyterlab/translation';
-import { ReactWidget } from '@jupyterlab/ui-components';
+import {
+  buildIcon,
+  inspectorIcon,
+  LabIcon,
+  lockIcon,
+  ReactWidget,
+  runningIcon,
+  userIcon
+} from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import { WorkbenchClient } from '../api';
@@ -43,7 +51,9 @@ export interface IWorkbenchSidebarOptions {
 const noActions: IWorkbenchActions = {
   openPath: () => undefined,
   openDriftReport: () => undefined,
-  openUrl: () => undefined
+  openUrl: () => undefined,
+  openModelPage: () => undefined,
+  openHtml: () => undefined
 };
 
 export class WorkbenchSidebar extends ReactWidget {
@@ -121,6 +131,13 @@ function Tabs(props: {
     review: trans.__('Review'),
     audit: trans.__('Audit')
   };
+  const icons: Record<TabId, LabIcon> = {
+    models: inspectorIcon,
+    pipelines: buildIcon,
+    jobs: runningIcon,
+    review: userIcon,
+    audit: lockIcon
+  };
   const tabRefs = React.useRef<Record<string, HTMLButtonElement | null>>({});
 
   const onKeyDown = (event: React.KeyboardEvent) => {
@@ -157,9 +174,12 @@ function Tabs(props: {
             aria-controls={`workbench-tabpanel-${tab}`}
             tabIndex={state.tab === tab ? 0 : -1}
             className={`jp-Workbench-tab${state.tab === tab ? ' jp-mod-current' : ''}`}
+            aria-label={labels[tab]}
+            title={labels[tab]}
             onClick={() => navigation.show(tab)}
           >
-            {labels[tab]}
+            <TabIcon icon={icons[tab]} />
+            <span className="jp-Workbench-tabLabel">{labels[tab]}</span>
           </button>
         ))}
       </div>
@@ -172,6 +192,18 @@ function Tabs(props: {
         <ActivePanel {...props} state={state} />
       </div>
     </>
+  );
+}
+
+function TabIcon(props: { icon: LabIcon }): JSX.Element {
+  return (
+    <props.icon.react
+      tag="span"
+      className="jp-Workbench-tabIcon"
+      elementPosition="center"
+      height="14px"
+      width="14px"
+    />
   );
 }
 

@@ -21,6 +21,27 @@ export interface IWorkbenchActions {
    * Open a URL of the server in a new browser tab (downloads).
    */
   openUrl(url: string): void;
+  /**
+   * Open a version's page (every section, charts, comparison) in the main area.
+   */
+  openModelPage(name: string, version: number): void;
+  /**
+   * Open HTML from the API (a report, an executed notebook) in a sandboxed tab.
+   */
+  openHtml(tab: IHtmlTab): void;
+}
+
+export interface IHtmlTab {
+  id: string;
+  label: string;
+  /**
+   * An absolute URL of the workbench API, fetched with the user's credentials.
+   */
+  url: string;
+  /**
+   * Whether its scripts may run (Evidently's charts), in the sandbox's opaque origin.
+   */
+  scripts: boolean;
 }
 
 export interface IPanelProps {

@@ -11,13 +11,16 @@ import {
 } from '@playwright/test';
 import * as path from 'path';
 
-export const ARTIFACTS = path.resolve(
+/**
+ * Screenshots go straight to the documentation's images (docs/images/jupyterlab-NAME.png).
+ */
+export const SCREENSHOTS = path.resolve(
   __dirname,
   '..',
   '..',
   '..',
-  'tests',
-  'artifacts'
+  'docs',
+  'images'
 );
 
 export type Tab = 'Models' | 'Pipelines' | 'Jobs' | 'Review' | 'Audit';
@@ -112,7 +115,7 @@ export class Lab {
   }
 
   async screenshot(name: string, target?: Locator): Promise<void> {
-    const file = path.join(ARTIFACTS, `${name}.png`);
+    const file = path.join(SCREENSHOTS, `jupyterlab-${name}.png`);
     if (target) {
       await target.screenshot({ path: file });
     } else {
@@ -136,11 +139,15 @@ export class Sidebar {
     return this.root.getByRole('tabpanel');
   }
 
-  async openModel(name: string): Promise<Locator> {
+  async openModel(name: string, version = 1): Promise<Locator> {
     const panel = await this.tab('Models');
     const detail = panel.getByTestId('workbench-version-detail');
     if (!(await detail.isVisible())) {
       await panel.locator(`[data-model="${name}"]`).click();
+    }
+    const row = panel.locator(`[data-version="${version}"]`);
+    if ((await row.getAttribute('aria-pressed')) !== 'true') {
+      await row.click();
     }
     await expect(detail.locator('.jp-Workbench-detailTitle')).toBeVisible();
     return detail;

@@ -25,7 +25,9 @@ import {
   decisionSummary,
   isActiveJob,
   jobChip,
-  jobProgress
+  jobProgress,
+  modelReferences,
+  outputFor
 } from './jobs';
 
 export function JobsPanel(props: IPanelProps): JSX.Element {
@@ -194,6 +196,20 @@ function SubmitJob(
   const [busy, setBusy] = React.useState(false);
   const [error, setError] = React.useState<WorkbenchApiError | null>(null);
   const missing = !model.trim() || !input.trim() || !output.trim();
+  // Pickers: the model references and Parquet files that exist, loaded when the form opens.
+  const [choices] = useLoadable(async () => {
+    const [models, files] = await Promise.all([
+      client.listModels(),
+      client.listFiles('.parquet')
+    ]);
+    return {
+      models: modelReferences(models.models),
+      files: files.files.filter(f => !f.startsWith('scores/'))
+    };
+  }, [client]);
+  const options =
+    choices.status === 'ready' ? choices.data : { models: [], files: [] };
+  const listId = React.useId();
 
   const submit = async () => {
     setBusy(true);
@@ -219,23 +235,40 @@ function SubmitJob(
         <span>{trans.__('Model')}</span>
         <input
           value={model}
-          placeholder={trans.__('admissions@production')}
+          name="model"
+          list={`${listId}-models`}
+          placeholder={options.models[0] ?? trans.__('no model registered yet')}
           onChange={e => setModel(e.target.value)}
         />
+        <datalist id={`${listId}-models`}>
+          {options.models.map(ref => (
+            <option key={ref} value={ref} />
+          ))}
+        </datalist>
       </label>
       <label className="jp-Workbench-field">
         <span>{trans.__('Input (Parquet, inside the project)')}</span>
         <input
           value={input}
-          placeholder={trans.__('data/applicants.parquet')}
+          name="input"
+          list={`${listId}-files`}
+          placeholder={
+            options.files[0] ?? trans.__('no Parquet file in the project')
+          }
           onChange={e => setInput(e.target.value)}
         />
+        <datalist id={`${listId}-files`}>
+          {options.files.map(file => (
+            <option key={file} value={file} />
+          ))}
+        </datalist>
       </label>
       <label className="jp-Workbench-field">
         <span>{trans.__('Output')}</span>
         <input
           value={output}
-          placeholder={trans.__('scores/applicants.parquet')}
+          name="output"
+          placeholder={outputFor(input || options.files[0] || 'input.parquet')}
           onChange={e => setOutput(e.target.value)}
         />
       </label>

@@ -4,7 +4,7 @@
  */
 import { TranslationBundle } from '@jupyterlab/translation';
 
-import { IJob, IRunRecord } from '../../tokens';
+import { IJob, IModelSummary, IRunRecord } from '../../tokens';
 import { ChipKind, IChip } from '../models/models';
 
 const JOB_KINDS: Record<string, ChipKind> = {
@@ -81,4 +81,24 @@ export function decisionSummary(job: IJob): string {
   return Object.entries(decisions as Record<string, unknown>)
     .map(([label, count]) => `${label} ${Number(count).toLocaleString()}`)
     .join(' · ');
+}
+
+/**
+ * The model references a job form offers: each alias (`name@alias`), then each
+ * model's latest version (`name:n`).
+ */
+export function modelReferences(models: IModelSummary[]): string[] {
+  const aliases: string[] = [];
+  for (const m of models) {
+    aliases.push(...Object.keys(m.aliases).map(alias => `${m.name}@${alias}`));
+  }
+  return [...aliases, ...models.map(m => `${m.name}:${m.latest_version}`)];
+}
+
+/**
+ * Where a job's output goes by default: `scores/` and the input's file name.
+ */
+export function outputFor(input: string): string {
+  const base = input.split('/').pop() || 'input.parquet';
+  return `scores/${base}`;
 }

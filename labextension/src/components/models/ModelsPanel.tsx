@@ -17,7 +17,21 @@ import {
 } from '../common';
 import { INavigation, IPanelProps } from '../context';
 import { asApiError } from '../loadable';
-import { versionChips } from './models';
+import {
+  keyMetricLabel,
+  matchesModel,
+  matchesVersion,
+  versionChips
+} from './models';
+import { IModelMetrics } from '../../tokens';
+import { Loadable } from '../loadable';
+
+function keyMetricOf(
+  state: Loadable<IModelMetrics>
+): (version: number) => string | null {
+  return version =>
+    state.status === 'ready' ? keyMetricLabel(state.data, version) : null;
+}
 import { VersionDetail } from './VersionDetail';
 
 export interface IModelsPanelProps extends IPanelProps {
@@ -29,6 +43,7 @@ export function ModelsPanel(props: IModelsPanelProps): JSX.Element {
   const [models, reload] = useLoadable(() => client.listModels(), [client]);
   const [selected, setSelected] = React.useState<string | null>(null);
   const [version, setVersion] = React.useState<number | null>(null);
+  const [query, setQuery] = React.useState('');
 
   // A command ("Open review for model…") asked for a model: show it.
   React.useEffect(() => {
@@ -70,20 +85,48 @@ export function ModelsPanel(props: IModelsPanelProps): JSX.Element {
               )}
             </Empty>
           ) : (
-            <ul className="jp-Workbench-list" data-testid="workbench-models">
-              {data.models.map(model => (
-                <ModelRow
-                  key={model.name}
-                  model={model}
-                  onOpen={() => setSelected(model.name)}
-                  trans={trans}
-                />
-              ))}
-            </ul>
+            <>
+              <SearchBox
+                value={query}
+                onChange={setQuery}
+                label={trans.__('Filter models')}
+                placeholder={trans.__('Filter by name or alias')}
+              />
+              <ul className="jp-Workbench-list" data-testid="workbench-models">
+                {data.models
+                  .filter(model => matchesModel(model, query))
+                  .map(model => (
+                    <ModelRow
+                      key={model.name}
+                      model={model}
+                      onOpen={() => setSelected(model.name)}
+                      trans={trans}
+                    />
+                  ))}
+              </ul>
+            </>
           )
         }
       </Loaded>
     </section>
+  );
+}
+
+function SearchBox(props: {
+  value: string;
+  onChange: (value: string) => void;
+  label: string;
+  placeholder: string;
+}): JSX.Element {
+  return (
+    <input
+      type="search"
+      className="jp-Workbench-search"
+      aria-label={props.label}
+      placeholder={props.placeholder}
+      value={props.value}
+      onChange={event => props.onChange(event.target.value)}
+    />
   );
 }
 
@@ -103,8 +146,10 @@ function ModelRow(props: {
       >
         <span className="jp-Workbench-rowTitle">{model.name}</span>
         <span className="jp-Workbench-muted">
-          {trans.__(
+          {trans._n(
+            'latest v%1 · %2 version',
             'latest v%1 · %2 versions',
+            model.versions,
             model.latest_version,
             model.versions
           )}
@@ -140,6 +185,12 @@ function ModelVersions(
   const [serial, setSerial] = React.useState(0);
   // Pages after the first, loaded on demand ("Show older versions").
   const [older, setOlder] = React.useState<IOlderVersions>(noOlderVersions);
+  const [query, setQuery] = React.useState('');
+  const [metrics] = useLoadable(
+    () => client.modelMetrics(name),
+    [client, name, serial]
+  );
+  const keyMetric = keyMetricOf(metrics);
 
   const changed = React.useCallback(() => {
     setOlder(noOlderVersions);
@@ -193,19 +244,28 @@ function ModelVersions(
             older.cursor === undefined ? data.next_cursor : older.cursor;
           return (
             <>
+              <SearchBox
+                value={query}
+                onChange={setQuery}
+                label={trans.__('Filter versions')}
+                placeholder={trans.__('Filter: v3, author, @alias, rejected…')}
+              />
               <ul
                 className="jp-Workbench-list"
                 data-testid="workbench-versions"
               >
-                {rows.map(row => (
-                  <VersionRow
-                    key={row.version}
-                    row={row}
-                    selected={row.version === current}
-                    onSelect={() => onVersion(row.version)}
-                    {...props}
-                  />
-                ))}
+                {rows
+                  .filter(row => matchesVersion(row, query, trans))
+                  .map(row => (
+                    <VersionRow
+                      key={row.version}
+                      row={row}
+                      metric={keyMetric(row.version)}
+                      selected={row.version === current}
+                      onSelect={() => onVersion(row.version)}
+                      {...props}
+                    />
+                  ))}
               </ul>
               {older.error && <ErrorBox error={older.error} trans={trans} />}
               {cursor && (
@@ -253,11 +313,12 @@ const noOlderVersions: IOlderVersions = {
 function VersionRow(
   props: IPanelProps & {
     row: IVersionSummary;
+    metric: string | null;
     selected: boolean;
     onSelect: () => void;
   }
 ): JSX.Element {
-  const { row, selected, onSelect, trans } = props;
+  const { row, metric, selected, onSelect, trans } = props;
   return (
     <li>
       <button
@@ -270,6 +331,14 @@ function VersionRow(
         <span className="jp-Workbench-rowTitle">
           {trans.__('v%1', row.version)}
         </span>
+        {metric && (
+          <span
+            className="jp-Workbench-keyMetric"
+            data-testid="workbench-key-metric"
+          >
+            {metric}
+          </span>
+        )}
         <span className="jp-Workbench-muted">{row.author}</span>
         <span className="jp-Workbench-chips">
           {versionChips(row, trans).map(chip => (

@@ -17,6 +17,7 @@ import {
   hasDriftReport,
   metricRows,
   promotableAliases,
+  reportTab,
   topFeatures
 } from './models';
 
@@ -163,6 +164,14 @@ function ReviewView(
       <div className="jp-Workbench-toolbar">
         <button
           type="button"
+          className="jp-Workbench-button jp-mod-accept"
+          onClick={() => actions.openModelPage(name, version)}
+          data-testid="workbench-open-page"
+        >
+          {trans.__('Open model page')}
+        </button>
+        <button
+          type="button"
           className="jp-Workbench-button"
           disabled={!hasDriftReport(review)}
           title={
@@ -184,9 +193,7 @@ function ReviewView(
             act(async () => {
               const written = await client.writeReport(name, version);
               setReport(written);
-              if (written.lab_path) {
-                actions.openPath(written.lab_path);
-              }
+              actions.openHtml(reportTab(client, written.path));
             }, false)
           }
         >

@@ -5,7 +5,15 @@
  */
 import { TranslationBundle } from '@jupyterlab/translation';
 
-import { IActionState, IReviewState, IVersionSummary } from '../../tokens';
+import { WorkbenchClient } from '../../api';
+import {
+  IActionState,
+  IModelMetrics,
+  IModelSummary,
+  IReviewState,
+  IVersionSummary
+} from '../../tokens';
+import { IHtmlTab } from '../context';
 import { formatNumber, isRecord } from '../loadable';
 
 export type ChipKind = 'ok' | 'warn' | 'error' | 'info' | 'neutral';
@@ -201,4 +209,67 @@ export function fairnessRows(state: IReviewState): IRow[] {
  */
 export function hasDriftReport(state: IReviewState): boolean {
   return 'drift_report' in state.version.artifacts;
+}
+
+/**
+ * A report written into the project, in a sandboxed tab through the API (its
+ * Evidently section runs its scripts there, as it cannot in JupyterLab's HTML viewer).
+ */
+export function reportTab(client: WorkbenchClient, path: string): IHtmlTab {
+  return {
+    id: `workbench-report-${path}`,
+    label: path.split('/').pop() ?? path,
+    url: client.reportUrl(path),
+    scripts: true
+  };
+}
+
+/**
+ * "auc 0.8547": the model's key metric for a version row, or null.
+ */
+export function keyMetricLabel(
+  metrics: IModelMetrics,
+  version: number
+): string | null {
+  const key = metrics.key_metric;
+  const row = metrics.versions.find(v => v.version === version);
+  if (!key || !row || typeof row.metrics[key] !== 'number') {
+    return null;
+  }
+  return `${key} ${formatNumber(row.metrics[key])}`;
+}
+
+function words(query: string): string[] {
+  return query.toLowerCase().split(/\s+/).filter(Boolean);
+}
+
+/**
+ * Whether a model matches every word of the filter (its name or an alias).
+ */
+export function matchesModel(model: IModelSummary, query: string): boolean {
+  const text = [model.name, ...Object.keys(model.aliases).map(a => `@${a}`)]
+    .join(' ')
+    .toLowerCase();
+  return words(query).every(word => text.includes(word));
+}
+
+/**
+ * Whether a version row matches every word of the filter: `v3`, the author, an
+ * `@alias`, or a chip's text (`rejected`, `checks pass` ...).
+ */
+export function matchesVersion(
+  row: IVersionSummary,
+  query: string,
+  trans: TranslationBundle
+): boolean {
+  const text = [
+    `v${row.version}`,
+    row.author,
+    ...versionChips(row, trans).map(chip => chip.label)
+  ]
+    .join(' ')
+    .toLowerCase();
+  return words(query).every(word =>
+    /^v\d+$/.test(word) ? `v${row.version}` === word : text.includes(word)
+  );
 }

@@ -197,7 +197,7 @@ export function RunList(
     onCancel?: (run: IRunRecord) => void;
   }
 ): JSX.Element {
-  const { runs, trans, actions, onCancel } = props;
+  const { runs, trans, actions, client, onCancel } = props;
   return (
     <ul className="jp-Workbench-list" data-testid="workbench-runs">
       {runs.map(run => {
@@ -229,11 +229,22 @@ export function RunList(
               </div>
             )}
             <div className="jp-Workbench-toolbar">
-              {run.output_lab_path && (
+              {run.output_path && (
                 <button
                   type="button"
                   className="jp-Workbench-linkButton"
-                  onClick={() => actions.openPath(run.output_lab_path!)}
+                  onClick={() =>
+                    actions.openHtml({
+                      id: `workbench-run-${run.id}`,
+                      label: trans.__(
+                        'Run %1 (%2)',
+                        run.id.slice(0, 8),
+                        run.stage ?? run.notebook
+                      ),
+                      url: client.runNotebookUrl(run.id),
+                      scripts: false
+                    })
+                  }
                 >
                   {trans.__('Open executed notebook')}
                 </button>

@@ -5,17 +5,19 @@
  */
 import * as React from 'react';
 
+import { IReviewItem, IReviewRow } from '../../tokens';
 import { Chip, Empty, ErrorBox, Loading, SectionHeader } from '../common';
 import { IPanelProps } from '../context';
 import { asApiError, formatNumber } from '../loadable';
 import {
+  canUndo,
   currentItem,
   decisionBlocker,
   emptyQueue,
   keyCommand,
   overridesModel,
   queueReducer,
-  reasonLines,
+  reasonsWithValues,
   ReviewDecision
 } from './review';
 
@@ -46,8 +48,59 @@ export function ReviewPanel(props: IPanelProps): JSX.Element {
 
   const item = currentItem(state);
 
+  const [row, setRow] = React.useState<IReviewRow | null>(null);
+  const [rowProblem, setRowProblem] = React.useState<string | null>(null);
+  // Re-render once the undo window closes, so the button goes away.
+  const [, setTick] = React.useState(0);
+  React.useEffect(() => {
+    if (!state.lastDecided) {
+      return;
+    }
+    const timer = window.setTimeout(
+      () => setTick(value => value + 1),
+      Math.max(0, state.lastDecided.at + 60_000 - Date.now())
+    );
+    return () => window.clearTimeout(timer);
+  }, [state.lastDecided]);
+
+  React.useEffect(() => {
+    setRow(null);
+    setRowProblem(null);
+    if (!item || item.row_index === null) {
+      return;
+    }
+    let cancelled = false;
+    void client.reviewRow(item.id).then(
+      answer => !cancelled && setRow(answer),
+      reason => !cancelled && setRowProblem(asApiError(reason).message)
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [client, item?.id]);
+
+  const undo = async () => {
+    if (!state.lastDecided || !canUndo(state, Date.now())) {
+      return;
+    }
+    dispatch({ type: 'deciding' });
+    try {
+      const reopened = await client.undoReviewDecision(state.lastDecided.id);
+      dispatch({ type: 'undone', item: reopened });
+      panel.current?.focus();
+    } catch (reason) {
+      dispatch({ type: 'failed', error: asApiError(reason) });
+    }
+  };
+
   const decide = async (decision: ReviewDecision) => {
-    if (!item || decisionBlocker(state, decision)) {
+    if (!item) {
+      return;
+    }
+    const blocker = decisionBlocker(state, decision);
+    if (blocker) {
+      // A key press that does nothing says why, instead of nothing at all.
+      dispatch({ type: 'refused', reason: blocker });
       return;
     }
     dispatch({ type: 'deciding' });
@@ -57,7 +110,7 @@ export function ReviewPanel(props: IPanelProps): JSX.Element {
         decision,
         state.comment
       );
-      dispatch({ type: 'decided', item: decided });
+      dispatch({ type: 'decided', item: decided, at: Date.now() });
       panel.current?.focus();
     } catch (reason) {
       dispatch({ type: 'failed', error: asApiError(reason) });
@@ -72,6 +125,8 @@ export function ReviewPanel(props: IPanelProps): JSX.Element {
     event.preventDefault();
     if (command === 'next') {
       dispatch({ type: 'next' });
+    } else if (command === 'undo') {
+      void undo();
     } else {
       void decide(command);
     }
@@ -97,11 +152,32 @@ export function ReviewPanel(props: IPanelProps): JSX.Element {
         trans={trans}
       />
       <p className="jp-Workbench-muted">
-        {trans.__('Keys: a accept · d decline · n next')}
+        {trans.__(
+          'Keys: a accept · d decline · n next · u undo · Esc leaves the comment'
+        )}
       </p>
       {state.notice && (
         <p className="jp-Workbench-notice" role="status">
-          {state.notice}
+          {state.notice}{' '}
+          {canUndo(state, Date.now()) && (
+            <button
+              type="button"
+              className="jp-Workbench-linkButton"
+              data-testid="workbench-review-undo"
+              onClick={() => void undo()}
+            >
+              {trans.__('Undo (u)')}
+            </button>
+          )}
+        </p>
+      )}
+      {state.hint && (
+        <p
+          className="jp-Workbench-hint"
+          role="alert"
+          data-testid="workbench-review-hint"
+        >
+          {state.hint}
         </p>
       )}
       {state.error && <ErrorBox error={state.error} trans={trans} />}
@@ -144,7 +220,7 @@ export function ReviewPanel(props: IPanelProps): JSX.Element {
             <>
               <h4 className="jp-Workbench-subTitle">{trans.__('Reasons')}</h4>
               <ul className="jp-Workbench-list">
-                {reasonLines(item).map(line => (
+                {reasonsWithValues(item, row?.features ?? null).map(line => (
                   <li key={line}>
                     <code>{line}</code>
                   </li>
@@ -152,6 +228,7 @@ export function ReviewPanel(props: IPanelProps): JSX.Element {
               </ul>
             </>
           )}
+          <RowValues item={item} row={row} problem={rowProblem} {...props} />
           {item.status === 'decided' ? (
             <Chip
               chip={{
@@ -166,6 +243,15 @@ export function ReviewPanel(props: IPanelProps): JSX.Element {
                 <span>{trans.__('Comment')}</span>
                 <textarea
                   rows={2}
+                  data-testid="workbench-review-comment"
+                  onKeyDown={event => {
+                    // Escape leaves the comment, so the next letter is a shortcut again.
+                    if (event.key === 'Escape') {
+                      event.preventDefault();
+                      event.stopPropagation();
+                      panel.current?.focus();
+                    }
+                  }}
                   value={state.comment}
                   onChange={event =>
                     dispatch({ type: 'comment', text: event.target.value })
@@ -201,6 +287,36 @@ export function ReviewPanel(props: IPanelProps): JSX.Element {
         </div>
       )}
     </section>
+  );
+}
+
+function RowValues(
+  props: IPanelProps & {
+    item: IReviewItem;
+    row: IReviewRow | null;
+    problem: string | null;
+  }
+): JSX.Element | null {
+  const { row, problem, trans } = props;
+  if (problem) {
+    return <p className="jp-Workbench-muted">{problem}</p>;
+  }
+  if (!row) {
+    return null;
+  }
+  const values = { ...row.features, ...row.other };
+  return (
+    <details open data-testid="workbench-review-values">
+      <summary>{trans.__('The row’s values')}</summary>
+      <dl className="jp-Workbench-facts jp-Workbench-rowValues">
+        {Object.entries(values).map(([column, value]) => (
+          <React.Fragment key={column}>
+            <dt>{column}</dt>
+            <dd>{value === null ? '–' : formatNumber(value, 3)}</dd>
+          </React.Fragment>
+        ))}
+      </dl>
+    </details>
   );
 }
 

@@ -20,15 +20,30 @@ export interface IQueueState {
    * What the last decision did, for the screen reader and the eye.
    */
   notice: string | null;
+  /**
+   * Why the last key press or click did nothing (an override without a comment ...).
+   */
+  hint: string | null;
+  /**
+   * The last decision, which its maker may undo within UNDO_WINDOW_MS.
+   */
+  lastDecided: { id: number; at: number } | null;
   error: WorkbenchApiError | null;
 }
+
+/**
+ * How long the panel offers Undo; the server allows 60 s and says so when it is too late.
+ */
+export const UNDO_WINDOW_MS = 60_000;
 
 export type QueueAction =
   | { type: 'loaded'; items: IReviewItem[] }
   | { type: 'next' }
   | { type: 'comment'; text: string }
   | { type: 'deciding' }
-  | { type: 'decided'; item: IReviewItem }
+  | { type: 'decided'; item: IReviewItem; at: number }
+  | { type: 'undone'; item: IReviewItem }
+  | { type: 'refused'; reason: string }
   | { type: 'failed'; error: WorkbenchApiError };
 
 export const emptyQueue: IQueueState = {
@@ -37,6 +52,8 @@ export const emptyQueue: IQueueState = {
   comment: '',
   busy: false,
   notice: null,
+  hint: null,
+  lastDecided: null,
   error: null
 };
 
@@ -46,17 +63,25 @@ export function queueReducer(
 ): IQueueState {
   switch (action.type) {
     case 'loaded':
-      return { ...emptyQueue, items: action.items, notice: state.notice };
+      return {
+        ...emptyQueue,
+        items: action.items,
+        notice: state.notice,
+        lastDecided: state.lastDecided
+      };
     case 'next':
       return {
         ...state,
         index: Math.min(state.index + 1, state.items.length),
         comment: '',
         error: null,
-        notice: null
+        notice: null,
+        hint: null
       };
     case 'comment':
-      return { ...state, comment: action.text };
+      return { ...state, comment: action.text, hint: null };
+    case 'refused':
+      return { ...state, hint: action.reason };
     case 'deciding':
       return { ...state, busy: true, error: null };
     case 'decided': {
@@ -70,7 +95,25 @@ export function queueReducer(
         comment: '',
         busy: false,
         error: null,
+        hint: null,
+        lastDecided: { id: action.item.id, at: action.at },
         notice: `${action.item.decision === 'accept' ? 'Accepted' : 'Declined'} item ${action.item.id}`
+      };
+    }
+    case 'undone': {
+      const at = state.items.findIndex(item => item.id === action.item.id);
+      const items = state.items.map(item =>
+        item.id === action.item.id ? action.item : item
+      );
+      return {
+        ...state,
+        items: at < 0 ? [action.item, ...items] : items,
+        index: at < 0 ? 0 : at,
+        busy: false,
+        error: null,
+        hint: null,
+        lastDecided: null,
+        notice: `Undid the decision on item ${action.item.id}; it is open again`
       };
     }
     case 'failed':
@@ -115,7 +158,18 @@ export function decisionBlocker(
   return null;
 }
 
-export type KeyCommand = 'accept' | 'decline' | 'next';
+/**
+ * Whether the last decision may still be undone at `now`.
+ */
+export function canUndo(state: IQueueState, now: number): boolean {
+  return (
+    state.lastDecided !== null &&
+    !state.busy &&
+    now - state.lastDecided.at < UNDO_WINDOW_MS
+  );
+}
+
+export type KeyCommand = 'accept' | 'decline' | 'next' | 'undo';
 
 /**
  * The command a key press means, or null. Typing in a field (the comment) and
@@ -148,6 +202,8 @@ export function keyCommand(event: {
       return 'decline';
     case 'n':
       return 'next';
+    case 'u':
+      return 'undo';
     default:
       return null;
   }
@@ -170,4 +226,29 @@ export function reasonLines(item: IReviewItem): string[] {
       ? String(feature)
       : `${String(feature)}: ${String(value)}`;
   });
+}
+
+/**
+ * The reasons with the row's value of each feature beside them:
+ * `gpa = 2.1: -0.412` (the value left out when the row could not be read).
+ */
+export function reasonsWithValues(
+  item: IReviewItem,
+  features: Record<string, unknown> | null
+): string[] {
+  return item.reasons.map(reason => {
+    const line = reasonLines({ ...item, reasons: [reason] })[0] ?? '';
+    const feature = reason.feature ?? reason.name ?? reason.column;
+    if (!features || feature === undefined || !(String(feature) in features)) {
+      return line;
+    }
+    const value = features[String(feature)];
+    const shown =
+      typeof value === 'number' ? formatValue(value) : String(value);
+    return line.replace(String(feature), `${String(feature)} = ${shown}`);
+  });
+}
+
+function formatValue(value: number): string {
+  return Number.isInteger(value) ? String(value) : value.toFixed(3);
 }
