@@ -71,9 +71,9 @@ def test_a_second_folder_on_the_same_database_gets_the_same_gate(
         approve(other, "admissions:1", "lgtm", key=mallory)
     with pytest.raises(PermissionDenied, match="not in the store's adopted roster"):
         promote(other, "admissions:1", "production", key=mallory)
-    with pytest.raises(PermissionDenied, match="not in the roster in force"):
+    with pytest.raises(PermissionDenied, match="not in the store's adopted roster"):
         adopt_roster(other, key=mallory)
-    with pytest.raises(PermissionDenied, match="not in the roster in force"):
+    with pytest.raises(PermissionDenied, match="not in the store's adopted roster"):
         adopt_policy(other, "pipelines/admissions/policy.yaml", key=mallory)
     with other.read() as conn:
         assert governing_policy(conn, other.project, "admissions").approvals_required == 2
@@ -120,7 +120,7 @@ def test_a_policy_needing_two_admins_is_adopted_by_the_second(
     assert gate_status(workspace, "admissions:1").approvals_required == 2
     with pytest.raises(Conflict, match="already signed"):
         adopt_policy(workspace, policy_file, key=keys[ADMIN])
-    with pytest.raises(PermissionDenied, match="not a policy-admin"):
+    with pytest.raises(PermissionDenied, match="needs the `policy-admin` role"):
         adopt_policy(workspace, policy_file, key=keys["reviewer-a"])
     second = adopt_policy(workspace, policy_file, key=keys["reviewer-b"])
     assert second.adopted and set(second.signers) == {ADMIN, "reviewer-b"}
@@ -136,7 +136,7 @@ def test_a_roster_change_is_signed_by_the_admins_of_the_roster_in_force(
     mallory = init_key(tmp_path / "keys" / "mallory")
     add_people(workspace.project.root, {"mallory": mallory}, {"mallory": ["approver", "policy-admin"]})
     changed = Workspace(load_project(workspace.project.root), workspace.identity)
-    with pytest.raises(PermissionDenied, match="not in the roster in force"):
+    with pytest.raises(PermissionDenied, match="not in the store's adopted roster"):
         adopt_roster(changed, key=mallory)
     with changed.read() as conn:
         state = roster_state(conn, changed.project)

@@ -12,7 +12,8 @@ import pytest
 
 from tests.jobs.conftest import POLICY, as_user, write_input
 from tests.scoring.conftest import applicants, write
-from workbench.jobs import monitor, score
+from workbench.core.errors import WorkbenchError
+from workbench.jobs import list_jobs, monitor, score
 from workbench.jobs.monitor import retrain_command
 from workbench.project.workspace import Workspace
 from workbench.registry.versions import get_version
@@ -181,7 +182,9 @@ def test_every_batch_is_checked_and_the_drifted_batches_are_named(scoring_ws: Wo
 
 
 @pytest.mark.parametrize("damage", ["missing", "tampered"])
-def test_a_missing_or_damaged_reference_is_recorded_and_never_fails_the_job(scoring_ws: Workspace, damage: str) -> None:
+def test_a_missing_or_damaged_reference_fails_the_job_closed(scoring_ws: Workspace, damage: str) -> None:
+    """The drift reference is verified like the model (issue 13): scoring never runs unchecked on a
+    reference that is gone or changed; the job fails, records why, and writes nothing."""
     write_input(scoring_ws.project.root, n=1_500, seed=3)
     version = get_version(scoring_ws, "admissions:1")
     path = scoring_ws.artifacts.path_for(version.artifact("reference").digest)
@@ -191,8 +194,8 @@ def test_a_missing_or_damaged_reference_is_recorded_and_never_fails_the_job(scor
         path.chmod(0o644)
         path.write_bytes(path.read_bytes()[:-10] + b"0123456789")
 
-    job = score(scoring_ws, "admissions", "data/applicants.parquet", "out/scores.parquet")
-
-    assert job.status == "succeeded" and job.rows_done == 1_500
-    assert job.drift["exceeded"] is False and "reference" in job.drift["error"]
-    assert job.stats["batch_drift"]["checked"] == 0
+    with pytest.raises(WorkbenchError, match="reference"):
+        score(scoring_ws, "admissions", "data/applicants.parquet", "out/scores.parquet")
+    [job] = list_jobs(scoring_ws)
+    assert job.status == "failed" and "reference" in (job.error or "")
+    assert not (scoring_ws.project.root / "out" / "scores.parquet").exists()

@@ -75,7 +75,7 @@ def test_only_reviewers_decide_when_the_project_names_them(scoring_ws: Workspace
     root = scoring_ws.project.root
     _job, items = scored(scoring_ws)
     configure(root, reviewers=["reviewer-b"])
-    with pytest.raises(PermissionDenied, match="analyst@example.org is not a reviewer"):
+    with pytest.raises(PermissionDenied, match="analyst@example.org may not decide review items"):
         decide_review_item(as_user(root, "analyst@example.org"), items[0].id, items[0].leaning)
     decided = decide_review_item(as_user(root, "reviewer-b"), items[0].id, items[0].leaning)
     assert decided.decided_by == "reviewer-b"

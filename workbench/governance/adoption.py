@@ -25,7 +25,6 @@ from sqlalchemy.engine import Connection
 
 from workbench.core.clock import isoformat, utcnow
 from workbench.core.errors import Conflict, NotFound, PermissionDenied, PolicyError, ValidationError
-from workbench.core.models import Identity
 from workbench.core.statements import Statement
 from workbench.governance.policy import Policy, find_policy, parse_policy_text
 from workbench.project.adopted import (
@@ -42,6 +41,7 @@ from workbench.project.adopted import (
 )
 from workbench.project.config import Project
 from workbench.project.keys import SigningKey, load_signing_key
+from workbench.project.rbac import authorize
 from workbench.project.roster import Roster
 from workbench.project.workspace import Workspace
 from workbench.store.schema import audit_events
@@ -88,18 +88,6 @@ class AdoptionResult:
         }
 
 
-def _admin(judge: Roster, key: SigningKey, what: str) -> Identity:
-    person = judge.by_fingerprint(key.fingerprint)
-    if person is None:
-        raise PermissionDenied(
-            f"Your key {key.fingerprint} is not in the roster in force, so it cannot sign {what}. "
-            "Ask a policy admin to add it (`workbench keys show` prints the entry) and adopt the roster."
-        )
-    if ADMIN_ROLE not in person.roles:
-        raise PermissionDenied(f"{person.name} is not a policy-admin in the roster in force; {what} needs one.")
-    return Identity(person.name, "key", person.roles)
-
-
 def _key(workspace: Workspace, key: SigningKey | None, may_load_key: bool) -> SigningKey:
     if key is not None:
         return key
@@ -126,7 +114,8 @@ def _sign(
 ) -> AdoptionResult:
     with workspace.read() as conn:
         judge = judge_for(conn)
-        identity = _admin(judge, key, f"an adoption of {subject}")
+    # the judge is the roster in force (for the store's first roster: the one being adopted)
+    identity = authorize(workspace, "adopt", key=key, roster=judge).identity
     acting = workspace.with_identity(identity)
     with acting.transaction() as tx:
         judge = judge_for(tx.conn)

@@ -28,7 +28,8 @@ from workbench.core.statements import Statement
 from workbench.governance.adoption import governing_policy
 from workbench.governance.policy import Policy
 from workbench.project.adopted import roster_state
-from workbench.project.keys import SigningKey, load_signing_key
+from workbench.project.keys import SigningKey
+from workbench.project.rbac import establish
 from workbench.project.workspace import Workspace
 from workbench.registry.models import ModelVersion
 from workbench.registry.versions import get_version_in
@@ -122,30 +123,11 @@ def approver_problem(
 def signing_identity(
     workspace: Workspace, key: SigningKey | None, may_load_key: bool
 ) -> tuple[Identity, SigningKey | None]:
-    """Who decides. In a keyed project (the store has adopted a roster) that is the owner of the
-    signing key in the adopted roster, whatever ``WORKBENCH_USER`` says; in an open project (no
-    roster anywhere) it is the workspace's declared identity, unsigned. A project whose roster
-    is not adopted yet is refused."""
-    with workspace.read() as conn:
-        roster = roster_state(conn, workspace.project).require_governing()
-    if roster is None:
-        return workspace.identity, None
-    if key is None:
-        if not may_load_key:
-            raise PermissionDenied(
-                "This project's approvals and promotions are signed with each person's own key, and the server "
-                "signs nothing on anyone's behalf. Act from your kernel (`wb.approve(...)`, `wb.promote(...)` or "
-                "the `wb.review(...)` panel) or from a terminal (`workbench approve ...`), where your key is."
-            )
-        key = load_signing_key(workspace.project.root)
-    person = roster.by_fingerprint(key.fingerprint)
-    if person is None:
-        raise PermissionDenied(
-            f"Your key {key.fingerprint} ({key.path}) is not in the store's adopted roster, so it cannot sign a "
-            "decision. Ask a policy admin to add it under [tool.workbench.people] (`workbench keys show` prints the "
-            "entry) and adopt the roster (`workbench roster adopt`)."
-        )
-    return Identity(person.name, "key", person.roles), key
+    """Who decides (:func:`workbench.project.rbac.establish`): in a keyed project the owner of the
+    signing key in the adopted roster, whatever ``WORKBENCH_USER`` says; in an open project the
+    declared identity, unsigned. A project whose roster is not adopted yet is refused."""
+    acting = establish(workspace, "approve", key=key, may_load_key=may_load_key)
+    return acting.identity, acting.key
 
 
 def decide(

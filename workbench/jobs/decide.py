@@ -6,38 +6,45 @@ person may disregard or reverse the system's output). Overrides need a comment t
 says why; the item, the job's ``stats["overrides"]`` count and a ``review.decide``
 audit event with ``override: true`` are written in one transaction.
 
-When the project defines a ``reviewer`` role, only its members may decide.
+Who may decide is :func:`workbench.project.rbac.authorize`'s ``review`` verb: in a keyed
+project a roster person with the ``reviewer`` role, and the decision is a statement signed
+with their key (kind ``review.decide``: the item, its row key, model version, job and score,
+the decision and the comment), recorded with the event; the server signs nothing, so its
+requests are refused there. In an open project, when ``[tool.workbench.roles]`` lists
+reviewers, only they may decide.
 """
 
 from __future__ import annotations
 
+import math
+
 import sqlalchemy as sa
 
-from workbench.core.clock import utcnow
-from workbench.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from workbench.core.clock import isoformat, utcnow
+from workbench.core.errors import Conflict, NotFound, ValidationError
+from workbench.core.statements import Statement
 from workbench.jobs.models import ReviewItem
 from workbench.jobs.queue import get_review_item
 from workbench.jobs.supersede import SUPERSEDED
+from workbench.project.keys import SigningKey
+from workbench.project.rbac import authorize
 from workbench.project.workspace import Workspace
 from workbench.store.schema import jobs, review_items
 
 __all__ = ["DECISIONS", "decide_review_item"]
 
 DECISIONS = ("accept", "decline")
-REVIEWER_ROLE = "reviewer"
 
 
-def _check_reviewer(workspace: Workspace) -> None:
-    reviewers = workspace.project.config.roles.get(REVIEWER_ROLE, ())
-    if reviewers and workspace.actor not in reviewers:
-        raise PermissionDenied(
-            f"{workspace.actor} is not a reviewer: this project lets only the `{REVIEWER_ROLE}` role "
-            f"({', '.join(reviewers)}) decide review items. Ask one of them, or add yourself to "
-            f"[tool.workbench.roles] {REVIEWER_ROLE}."
-        )
-
-
-def decide_review_item(workspace: Workspace, item_id: int, decision: str, comment: str = "") -> ReviewItem:
+def decide_review_item(
+    workspace: Workspace,
+    item_id: int,
+    decision: str,
+    comment: str = "",
+    *,
+    key: SigningKey | None = None,
+    may_load_key: bool = True,
+) -> ReviewItem:
     """Record ``decision`` (``accept`` or ``decline``) on an open review item and return the item."""
     if decision not in DECISIONS:
         raise ValidationError(f"Unknown decision {decision!r}; use one of {', '.join(DECISIONS)}.")
@@ -48,7 +55,8 @@ def decide_review_item(workspace: Workspace, item_id: int, decision: str, commen
             raise ValidationError(
                 f"{item_id!r} is not a review item id (a number from `workbench queue list`)."
             ) from None
-    _check_reviewer(workspace)
+    acting = authorize(workspace, "review", key=key, may_load_key=may_load_key)
+    workspace = workspace.with_identity(acting.identity)
     comment = (comment or "").strip()
     with workspace.transaction() as tx:
         row = tx.conn.execute(
@@ -93,20 +101,28 @@ def decide_review_item(workspace: Workspace, item_id: int, decision: str, commen
             stats = dict(row.stats or {})
             stats["overrides"] = int(stats.get("overrides", 0)) + 1
             tx.conn.execute(jobs.update().where(jobs.c.id == row.job_id).values(stats=stats))
-        tx.record(
-            "review.decide",
-            f"review:{item_id}",
-            {
-                "job": row.job_id,
-                "model": row.name,
-                "version": row.version,
-                "row_key": row.row_key,
-                "score": float(row.score),
-                "leaning": row.leaning,
-                "rule": row.rule,
-                "decision": decision,
-                "override": override,
-                "comment": comment,
-            },
-        )
+        claims = {
+            "job": row.job_id,
+            "model": row.name,
+            "version": row.version,
+            "row_key": row.row_key,
+            "score": float(row.score),
+            "leaning": row.leaning,
+            "rule": row.rule,
+            "decision": decision,
+            "override": override,
+            "comment": comment,
+        }
+        payload = dict(claims)
+        if acting.key is not None:
+            score = None if math.isnan(claims["score"]) else claims["score"]  # NaN is not JSON
+            statement = Statement(
+                "review.decide",
+                f"review:{item_id}",
+                {**claims, "score": score},
+                acting.identity.name,
+                isoformat(now),
+            )
+            payload["statement"] = acting.key.sign(statement).to_dict()
+        tx.record("review.decide", f"review:{item_id}", payload)
     return get_review_item(workspace, item_id)

@@ -25,11 +25,13 @@ from workbench.core.clock import utcnow
 from workbench.core.errors import Conflict, JobError, WorkbenchError
 from workbench.jobs.drift_check import MonitoringSettings, job_drift, reference_bytes
 from workbench.jobs.listing import find_job_id, read_job
-from workbench.jobs.models import Job, ProgressCallback, review_staging, this_host
+from workbench.jobs.models import Job, ProgressCallback, review_staging
 from workbench.jobs.outputs import check_output
 from workbench.jobs.reap import discard_leftovers
 from workbench.jobs.supersede import supersede_open_items
+from workbench.processes import JOB_LIFECYCLE, this_host, transition
 from workbench.project.workspace import Workspace
+from workbench.registry.signing import verify_version
 from workbench.registry.versions import get_version
 from workbench.scoring.runtime import collector_paused
 from workbench.scoring.sinks import open_output
@@ -84,10 +86,16 @@ def _claim(workspace: Workspace, job_id: str) -> Job:
         if job.status != "queued":
             raise Conflict(f"Job {job.short_id} is {job.status}; only a queued job can be run.")
         now = utcnow()
-        tx.conn.execute(
-            jobs.update()
-            .where(jobs.c.id == full_id, jobs.c.status == "queued")
-            .values(status="running", pid=os.getpid(), host=this_host(), started_at=now, heartbeat_at=now)
+        transition(
+            tx.conn,
+            jobs,
+            full_id,
+            JOB_LIFECYCLE,
+            "running",
+            pid=os.getpid(),
+            host=this_host(),
+            started_at=now,
+            heartbeat_at=now,
         )
         tx.record("job.start", f"job:{full_id}", {"pid": os.getpid(), "host": this_host()})
         return read_job(tx.conn, full_id)
@@ -100,17 +108,17 @@ def _json_safe(value: Any) -> Any:
 def _end(workspace: Workspace, job: Job, status: str, error: WorkbenchError, rows: int) -> None:
     discard_leftovers(workspace, job)
     with workspace.transaction() as tx:
-        tx.conn.execute(
-            jobs.update()
-            .where(jobs.c.id == job.id)
-            .values(
-                status=status,
-                ended_at=utcnow(),
-                rows_done=rows,
-                error=error.message,
-                error_type=type(error).__name__,
-                error_details=_json_safe(error.details),
-            )
+        transition(
+            tx.conn,
+            jobs,
+            job.id,
+            JOB_LIFECYCLE,
+            status,
+            ended_at=utcnow(),
+            rows_done=rows,
+            error=error.message,
+            error_type=type(error).__name__,
+            error_details=_json_safe(error.details),
         )
         tx.record(
             "job.cancel" if status == "cancelled" else "job.fail",
@@ -197,18 +205,10 @@ def _bound(conn: Any, column: Any, value: Any) -> Any:
     return processor(value) if processor else value
 
 
-def _reference(workspace: Workspace, version: Any) -> bytes | None:
-    """The reference the batches are checked against; a missing or damaged one is the job-wide
-    check's to record (it never fails the job), so the batches then go unchecked."""
-    try:
-        return reference_bytes(workspace, version)
-    except WorkbenchError:
-        return None
-
-
 def _execute(workspace: Workspace, job: Job, reporter: _Reporter) -> tuple[ScoringOutcome, dict[str, Any], Any]:
     version = get_version(workspace, job.model_ref)
     workspace.require_state(version.name, f"score with {version.ref}")
+    verify_version(workspace, version)  # signature, every artifact's bytes, the contract: fails closed
     settings = MonitoringSettings.from_dict(job.options.get("monitoring"))
     model = version.artifact("model")
     bundle = ModelBundle(
@@ -219,7 +219,7 @@ def _execute(workspace: Workspace, job: Job, reporter: _Reporter) -> tuple[Scori
         routing=job.options.get("routing") or {},
         job_id=job.id,
         monitor=tuple(version.lineage.get("monitor") or ()),
-        reference=_reference(workspace, version),
+        reference=reference_bytes(workspace, version),  # verified above: a damaged one failed the job
         drift_limit=settings.drift_share_limit,
     )
     options = ScoreOptions.from_dict(job.options)
@@ -289,18 +289,18 @@ def _succeed(workspace: Workspace, job: Job, outcome: ScoringOutcome, drift: dic
             "review_items": count,
             "superseded_review_items": sum(superseded.values()),
         }
-        tx.conn.execute(
-            jobs.update()
-            .where(jobs.c.id == job.id)
-            .values(
-                status="succeeded",
-                ended_at=utcnow(),
-                heartbeat_at=utcnow(),
-                rows_done=outcome.tally.rows,
-                device=outcome.device,
-                stats=stats,
-                drift=drift,
-            )
+        transition(
+            tx.conn,
+            jobs,
+            job.id,
+            JOB_LIFECYCLE,
+            "succeeded",
+            ended_at=utcnow(),
+            heartbeat_at=utcnow(),
+            rows_done=outcome.tally.rows,
+            device=outcome.device,
+            stats=stats,
+            drift=drift,
         )
         if superseded:
             tx.record(

@@ -28,6 +28,7 @@ from workbench.jobs.models import Job
 from workbench.jobs.outputs import check_output
 from workbench.jobs.request import ScoreRequest
 from workbench.project import paths
+from workbench.project.rbac import authorize
 from workbench.project.workspace import Workspace
 from workbench.registry.versions import get_version
 from workbench.scoring.device import resolve_device
@@ -69,6 +70,8 @@ def submit_score_job(workspace: Workspace, request: ScoreRequest) -> Job:
     options, ref, engine, device = request.options, request.ref, request.engine, request.options.device
     version = get_version(workspace, ref)
     workspace.require_state(version.name, f"score with {version.ref}")
+    if "production" in version.aliases:  # decisions about people: the operator role (rbac)
+        workspace = workspace.with_identity(authorize(workspace, "score-production").identity)
     approval = check_scoring_approval(workspace, version)
     source_name = workspace.project.relative(approval.policy.path) if approval.policy else ""
     routing = parse_routing(approval.policy.routing, source_name) if approval.policy else Routing()

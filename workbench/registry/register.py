@@ -19,13 +19,16 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from workbench.core.errors import ValidationError
+from workbench.core.errors import ConfigError, ValidationError
 from workbench.core.refs import check_name
+from workbench.project.keys import SigningKey
+from workbench.project.rbac import authorize
 from workbench.project.workspace import Workspace
 from workbench.registry.lineage import capture_lineage
 from workbench.registry.metrics import classification_metrics, merge_user_metrics, regression_metrics
 from workbench.registry.model_io import as_booster, booster_to_bytes, task_of
 from workbench.registry.models import ModelVersion
+from workbench.registry.signing import MEDIA_TYPE, SIGNATURE, sign_artifacts
 from workbench.registry.store_version import insert_version
 
 __all__ = ["RegisterOptions", "register"]
@@ -118,8 +121,14 @@ def register(
     contract_file: str | Path | None = None,
     monitor: list[str] | tuple[str, ...] = (),
     options: RegisterOptions | None = None,
+    key: SigningKey | None = None,
 ) -> ModelVersion:
     """Register ``model`` as the next version of ``name``; returns the stored version.
+
+    In a keyed project the author is the roster person who owns ``key`` (default: the user's
+    own key), who needs the ``author`` role, and the artifacts are signed with it
+    (:mod:`workbench.registry.signing`); in an open project the author is the declared name
+    and the version is unsigned.
 
     ``monitor`` names extra columns (not model features, e.g. ``region``) that are kept
     in the drift reference so scoring jobs watch them too.
@@ -140,6 +149,13 @@ def register(
     timings: dict[str, float] = {}
     started = time.perf_counter()
     check_name(name, "model name")
+    acting = authorize(workspace, "register", key=key)
+    workspace = workspace.with_identity(acting.identity)
+    if acting.key is not None and not acting.key.is_p256:
+        raise ConfigError(
+            f"Model artifacts are signed with OpenSSF model-signing, which needs a P-256 key; {acting.key.path} is "
+            "ed25519. Create one with `workbench keys init --force` and have a policy admin adopt the revised roster."
+        )
     booster = as_booster(model)
     task = task_of(booster)
     sensitive = tuple(sensitive)
@@ -225,6 +241,11 @@ def register(
         refs["shap_bar_png"] = store.put_bytes(bar_png, "shap_bar.png", "image/png")
     if drift_html:
         refs["drift_report"] = store.put_bytes(drift_html.encode("utf-8"), "drift_report.html", "text/html")
+    signed_by = None
+    if acting.key is not None:
+        bundle = sign_artifacts(store, {k: r.to_dict() for k, r in refs.items()}, acting.key, f"{name} (new)")
+        refs[SIGNATURE] = store.put_bytes(bundle, "model.sig", MEDIA_TYPE)
+        signed_by = {"name": acting.identity.name, "key": acting.key.public_line, "fingerprint": acting.key.fingerprint}
     timings["write_artifacts"] = time.perf_counter() - mark
 
     explanation = {
@@ -254,6 +275,7 @@ def register(
             "target": target,
             "monitor": [c for c in monitor if c not in drift_columns],
             "timings": timings,
+            "signed_by": signed_by,
         },
         metrics=all_metrics,
         explanation=explanation,

@@ -47,6 +47,7 @@ def insert_version(workspace: Workspace, *, name: str, task: str, **evidence: An
                 "task": task,
                 "digests": digests,
                 "metrics": {k: v for k, v in evidence["metrics"].items() if isinstance(v, (int, float))},
+                "signed_by": evidence["lineage"].get("signed_by"),
                 "lineage": {
                     "git": evidence["lineage"].get("git"),
                     "data": evidence["lineage"].get("data"),

@@ -13,6 +13,7 @@ from workbench.core.refs import ModelRef, parse_ref
 from workbench.project.workspace import Workspace
 from workbench.registry.model_io import booster_from_bytes
 from workbench.registry.models import ModelSummary, ModelVersion
+from workbench.registry.signing import verify_version
 from workbench.store.schema import aliases, check_results, decisions, model_versions, models
 
 if TYPE_CHECKING:
@@ -206,7 +207,9 @@ def list_models(workspace: Workspace) -> list[ModelSummary]:
 
 
 def load_model(workspace: Workspace, ref: str | ModelRef) -> xgboost.Booster:
-    """The version's booster, read from the artifact store with its digest verified."""
+    """The version's booster, read from the artifact store after :func:`verify_version` (signature,
+    digests, contract)."""
     version = get_version(workspace, ref)
     model = version.artifact("model")
+    verify_version(workspace, version)
     return booster_from_bytes(workspace.artifacts.get_bytes(model.digest, name=f"{version.ref} model"))

@@ -167,7 +167,10 @@ class ReviewDecisionsHandler(WorkbenchHandler):
         decision = body.required_text("decision", max_length=20)
         comment = body.text("comment")
         await self.reply(
-            lambda workspace: decide_review_item(workspace, int(item_id), decision, comment).to_dict(), 201
+            lambda workspace: decide_review_item(
+                workspace, int(item_id), decision, comment, may_load_key=False
+            ).to_dict(),
+            201,
         )
 
 
