@@ -183,6 +183,8 @@ export interface IGateStatus {
   approvals_required: number;
   allowed: boolean;
   unmet: string[];
+  /** Not blocking: e.g. the policy file differs from the adopted revision the gate applies. */
+  notes: string[];
 }
 
 export interface IActionState {

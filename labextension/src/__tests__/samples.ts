@@ -250,7 +250,8 @@ export const reviewState: IReviewState = {
     approvals: 0,
     approvals_required: 2,
     allowed: false,
-    unmet: ['needs 2 approvals from allowed approvers, has 0']
+    unmet: ['needs 2 approvals from allowed approvers, has 0'],
+    notes: []
   },
   actions: {
     approve: {
