@@ -108,12 +108,23 @@ test.describe.serial('workbench in JupyterLab', () => {
       timeout: 120_000
     });
     await expect(
-      run.getByRole('button', { name: 'Open executed notebook' })
-    ).toBeVisible();
-    await expect(
       panel.locator('[data-stage="summary"] .jp-Workbench-chip')
     ).toBeVisible();
     await ana.screenshot('panel-pipelines', sidebar.root);
+  });
+
+  test('the executed notebook opens, though it lives under .workbench/runs', async () => {
+    const panel = await sidebar.tab('Pipelines');
+    const run = panel.getByTestId('workbench-runs').locator('li').first();
+    await run.getByRole('button', { name: 'Open executed notebook' }).click();
+    const frame = ana.page.frameLocator(
+      '.jp-Workbench-reportTab:not(.lm-mod-hidden) iframe'
+    );
+    await expect(frame.locator('body')).toContainText('sample_rows = 150', {
+      timeout: 30_000
+    });
+    await expect(frame.locator('body')).toContainText('gpa_mean');
+    await ana.screenshot('executed-notebook');
   });
 
   test('the registered model shows why it cannot be promoted yet', async () => {
@@ -172,9 +183,64 @@ test.describe.serial('workbench in JupyterLab', () => {
       hasText: 'Drift: admissions:1'
     });
     await expect(tab).toBeVisible();
-    const frame = ana.page.frameLocator('.jp-Workbench-reportTab iframe');
+    const frame = ana.page.frameLocator(
+      '.jp-Workbench-reportTab:not(.lm-mod-hidden) iframe'
+    );
     await expect(frame.locator('body')).not.toBeEmpty({ timeout: 30_000 });
     await ana.screenshot('drift-report');
+  });
+
+  test('the exported audit report opens with its Evidently section', async () => {
+    const detail = await sidebar.openModel('admissions');
+    await detail.getByTestId('workbench-export-report').click();
+    const report = ana.page.frameLocator(
+      '.jp-Workbench-reportTab:not(.lm-mod-hidden) iframe'
+    );
+    await expect(report.locator('h2', { hasText: '6. Drift' })).toBeVisible({
+      timeout: 30_000
+    });
+    const evidently = report.frameLocator('iframe.evidently');
+    await report.locator('iframe.evidently').scrollIntoViewIfNeeded();
+    await expect(evidently.locator('body')).not.toBeEmpty({ timeout: 30_000 });
+    await expect(report.locator('iframe.evidently')).toBeVisible();
+    await ana.screenshot('audit-report-tab');
+  });
+
+  test('a review item shows the row, Escape leaves the comment, and undo reopens it', async () => {
+    const panel = await sidebar.tab('Review');
+    const queue = panel.getByTestId('workbench-review');
+    await expect(queue.getByTestId('workbench-review-values')).toContainText(
+      'gpa'
+    );
+    const first = await queue.locator('[data-item]').getAttribute('data-item');
+    const leaning = (
+      await queue.locator('dt:has-text("leaning") + dd').textContent()
+    )?.trim();
+    const override = leaning === 'decline' ? 'a' : 'd';
+    // An override from the keyboard without a comment says why nothing happened.
+    await queue.focus();
+    await ana.page.keyboard.press(override);
+    await expect(queue.getByTestId('workbench-review-hint')).toContainText(
+      'overrides the model'
+    );
+    // Typing, then Escape: the next letter is a shortcut, not part of the comment.
+    const comment = queue.getByTestId('workbench-review-comment');
+    await comment.fill('capacity');
+    await comment.press('Escape');
+    await ana.page.keyboard.press(override);
+    await expect(queue.locator('.jp-Workbench-notice')).toContainText(
+      `item ${first}`
+    );
+    await ana.screenshot('panel-review-undo', sidebar.root);
+    await queue.getByTestId('workbench-review-undo').click();
+    await expect(queue.locator('.jp-Workbench-notice')).toContainText(
+      `Undid the decision on item ${first}`
+    );
+    await expect(queue.locator('[data-item]')).toHaveAttribute(
+      'data-item',
+      first!
+    );
+    await expect(queue.getByTestId('workbench-review-comment')).toHaveValue('');
   });
 
   test('a review item is decided from the keyboard', async () => {
@@ -220,6 +286,7 @@ test.describe.serial('workbench in JupyterLab', () => {
     const events = panel.getByTestId('workbench-events');
     await expect(events).toContainText('model.promote');
     await expect(events).toContainText('review.decide');
+    await expect(events).toContainText('review.undo');
     await ana.screenshot('panel-audit', sidebar.root);
   });
 

@@ -242,7 +242,8 @@ export function RunList(
                         run.stage ?? run.notebook
                       ),
                       url: client.runNotebookUrl(run.id),
-                      scripts: false
+                      // The server strips its scripts; the frame's opaque origin isolates what is left.
+                      scripts: true
                     })
                   }
                 >
