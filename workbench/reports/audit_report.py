@@ -23,6 +23,7 @@ from workbench.registry.models import ModelVersion
 from workbench.registry.versions import get_version
 from workbench.reports.operations import report_jobs
 from workbench.reports.scored_drift import scored_drift
+from workbench.reports.signatures import collect_signatures, signatures_json
 from workbench.store.audit import list_events
 from workbench.store.files import atomic_write_text
 
@@ -93,6 +94,7 @@ def build_context(workspace: Workspace, ref: str | ModelRef) -> dict[str, Any]:
         ]
         operations = report_jobs(conn, version.name, version.version)
     scored = scored_drift(workspace, version)
+    signatures = collect_signatures(workspace, version, policy_info["name"] if policy_info else None)
     return {
         "v": version,
         "generated_at": isoformat(utcnow()),
@@ -109,7 +111,17 @@ def build_context(workspace: Workspace, ref: str | ModelRef) -> dict[str, Any]:
         "operations": operations,
         "scored": scored,
         "project": workspace.project.root.name,
+        "signatures": signatures,
+        "signatures_json": signatures_json(signatures),
+        "verify_script": _verify_script(),
     }
+
+
+def _verify_script() -> str:
+    """The report's offline signature check (WebCrypto), inlined so the report stays one file."""
+    from importlib.resources import files
+
+    return (files("workbench.reports") / "templates" / "verify_signatures.js").read_text(encoding="utf-8")
 
 
 def _fmt(value: Any, digits: int = 4) -> str:
@@ -123,6 +135,13 @@ def _fmt(value: Any, digits: int = 4) -> str:
 def _fmt_missing(value: Any, digits: int = 4) -> str:
     """Like ``fmt``, with a dash for a value the job did not record."""
     return "–" if value is None else _fmt(value, digits)
+
+
+def _b64text(value: str) -> str:
+    """Signed bytes as text for the reader (they are JSON under a one-line header)."""
+    import base64
+
+    return base64.b64decode(value).decode("utf-8", errors="replace")
 
 
 def _yes_no(value: bool | None) -> str:
@@ -142,6 +161,7 @@ def render_report(workspace: Workspace, ref: str | ModelRef) -> str:
     environment.filters["fmt"] = _fmt
     environment.filters["fmt_missing"] = _fmt_missing
     environment.filters["yes_no"] = _yes_no
+    environment.filters["b64text"] = _b64text
     return environment.get_template("audit_report.html.j2").render(**build_context(workspace, ref))
 
 
