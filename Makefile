@@ -89,7 +89,7 @@ demo: setup
 
 demo-approve: setup
 	@test -f metrics/admissions/score.json || $(MAKE) demo
-	$(BIN)/python scripts/demo.py approve
+	WORKBENCH_KEY=$$($(BIN)/python -m workbench.examples.demo_keys analyst) $(BIN)/python scripts/demo.py approve
 
 test: setup lint test-python test-ts test-browser
 	@echo "make test: all suites passed"
@@ -98,6 +98,7 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	cd $(LABEXT) && jlpm lint:check
 
 test-python: setup

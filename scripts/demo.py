@@ -80,8 +80,9 @@ def summary(workspace: Workspace) -> None:
     print()
     print("Next steps:")
     print("  make lab            # open JupyterLab; the Workbench sidebar shows models, pipelines, jobs, review, audit")
-    print("  approvals here are signed: the roster in pyproject.toml lists two demo reviewers' keys;")
-    print("  run `make demo-approve` to approve with them, promote through the gate and re-score.")
+    print("  identities here are keys: the store adopted the roster in pyproject.toml (a demo analyst, who")
+    print("  authored and signed the model, and two demo reviewers; `workbench roster show` lists them);")
+    print("  run `make demo-approve` to approve with the reviewers' keys, promote through the gate and re-score.")
     print("=" * 72)
 
 

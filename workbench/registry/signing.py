@@ -44,6 +44,7 @@ __all__ = [
     "bundle_manifest",
     "sign_artifacts",
     "signature_info",
+    "verify_bundle",
     "verify_version",
 ]
 
@@ -129,8 +130,6 @@ def _author_keys(workspace: Workspace) -> dict[str, tuple[str, str]] | None:
 
 def verify_version(workspace: Workspace, version: ModelVersion) -> SignatureInfo | None:
     """Verify ``version``'s signature, artifacts and contract; see the module docstring. Returns the signer."""
-    from model_signing import verifying
-
     info = signature_info(version)
     authors = _author_keys(workspace)
     if info is None:
@@ -154,14 +153,24 @@ def verify_version(workspace: Workspace, version: ModelVersion) -> SignatureInfo
             f"{version.ref} was signed by {info.signer} ({info.fingerprint}), a key no adopted roster lists as an "
             "author; it is not loaded."
         )
+    bundle = workspace.artifacts.get_bytes(version.artifact(SIGNATURE).digest, name=f"{version.ref} signature")
+    verify_bundle(workspace.artifacts, version.artifacts, bundle, public, f"{version.ref}", info.signer)
+    _check_contract(workspace, version)
+    return info
+
+
+def verify_bundle(
+    store: ArtifactStore, artifacts: dict[str, dict[str, Any]], bundle: bytes, public: Any, label: str, signer: str
+) -> None:
+    """Check ``bundle`` against ``artifacts``' bytes with the public key ``public``; raises naming ``label``."""
     from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+    from model_signing import verifying
 
     pem = public.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
-    bundle = workspace.artifacts.get_bytes(version.artifact(SIGNATURE).digest, name=f"{version.ref} signature")
     with tempfile.TemporaryDirectory(prefix="workbench-verify-") as folder:
         model = Path(folder) / "model"
         model.mkdir()
-        _materialize(workspace.artifacts, version.artifacts, model, version.ref)
+        _materialize(store, artifacts, model, label)
         (Path(folder) / "model.sig").write_bytes(bundle)
         (Path(folder) / "key.pem").write_bytes(pem)
         config = verifying.Config().use_elliptic_key_verifier(public_key=Path(folder) / "key.pem")
@@ -169,12 +178,10 @@ def verify_version(workspace: Workspace, version: ModelVersion) -> SignatureInfo
             config.set_hashing_config(_hashing()).verify(model, Path(folder) / "model.sig")
         except Exception as exc:  # model-signing raises ValueError and crypto errors alike
             raise ArtifactIntegrityError(
-                f"{version.ref}: the artifact signature by {info.signer} does not verify ({str(exc)[:300]}). "
+                f"{label}: the artifact signature by {signer} does not verify ({str(exc)[:300]}). "
                 "The model or its evidence changed after registration; it is not loaded.",
-                details={"ref": version.ref, "signer": info.signer},
+                details={"ref": label, "signer": signer},
             ) from None
-    _check_contract(workspace, version)
-    return info
 
 
 def _check_contract(workspace: Workspace, version: ModelVersion) -> None:
