@@ -23,6 +23,7 @@ from workbench.governance.approvals import approve
 from workbench.governance.checks import run_checks
 from workbench.governance.gate import gate_status, promote
 from workbench.project.adopted import roster_state
+from workbench.project.checkpoints import read_checkpoints
 from workbench.project.config import load_project
 from workbench.project.init import init_project
 from workbench.project.keys import SigningKey, init_key
@@ -208,6 +209,9 @@ def test_the_cli_adopts_and_shows(
     assert "Adopted the roster" in capsys.readouterr().out
     assert main(["policy", "adopt", "pipelines/admissions/policy.yaml", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["adopted"] is True
+    # each adoption is anchored: the chain head is checkpointed with the adopter's key
+    checkpoints = read_checkpoints(load_project(governed.project.root))
+    assert [c.statement.signer for c in checkpoints] == ["ana", "ana"]
     assert main(["policy", "status", "admissions", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["differs"] is False
     assert main(["roster", "show"]) == 0

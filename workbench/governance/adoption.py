@@ -39,6 +39,7 @@ from workbench.project.adopted import (
     roster_state,
     verified_admins,
 )
+from workbench.project.checkpoints import write_checkpoint
 from workbench.project.config import Project
 from workbench.project.keys import SigningKey, load_signing_key
 from workbench.project.rbac import authorize
@@ -156,6 +157,9 @@ def _sign(
                     **extra,
                 },
             )
+    if adopted:  # a change of what governs is anchored like a promotion
+        with workspace.read() as conn:
+            write_checkpoint(workspace.project, conn, key)
     return AdoptionResult(kind, subject, sha256, signers, required, adopted)
 
 
