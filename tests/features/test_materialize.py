@@ -1,0 +1,146 @@
+"""Materialization: the offline Parquet dataset and the online table, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from workbench.core.errors import NotFound
+from workbench.features.errors import FeatureDefinitionChanged, FeatureError
+from workbench.features.materialize import MANIFEST, materialize
+from workbench.features.online import lookup
+from workbench.features.service import training_set
+from workbench.project.workspace import open_workspace
+from workbench.store.audit import list_events
+
+T0 = datetime(2026, 3, 1)
+MODULE = """
+from datetime import timedelta
+
+import polars as pl
+
+from workbench.features import FeatureSet, Source
+
+accounts = FeatureSet(
+    name="accounts",
+    entity="account",
+    event_time="time",
+    sources=[
+        Source("balances", "data/balances.parquet", features={"balance": pl.col("amount"),
+               "peak": pl.col("amount").cum_max()}, ttl=timedelta(days=30)),
+        Source("logins", "data/logins.parquet", features={"logins": pl.col("device").cum_count(),
+               "device": pl.col("device")}),
+    ],
+)
+"""
+
+
+def _project(root: Path) -> None:
+    (root / "data").mkdir()
+    pl.DataFrame(
+        {
+            "account": ["a", "a", "b", "c", "a"],
+            "time": [T0, T0 + timedelta(days=2), T0 + timedelta(days=1), T0 - timedelta(days=90), T0 + timedelta(9)],
+            "amount": [10.5, 30.25, 7.0, 99.0, 20.0],
+        }
+    ).write_parquet(root / "data" / "balances.parquet")
+    pl.DataFrame(
+        {
+            "account": ["a", "b", "b", "d"],
+            "time": [T0, T0, T0 + timedelta(hours=5), T0 + timedelta(days=3)],
+            "device": ["ios", "web", "android", "web"],
+        }
+    ).write_parquet(root / "data" / "logins.parquet")
+    (root / "features").mkdir()
+    (root / "features" / "accounts.py").write_text(textwrap.dedent(MODULE))
+
+
+@pytest.fixture
+def store_project(db_url: str, project_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("WORKBENCH_DB_URL", db_url)
+    _project(project_dir)
+    return project_dir
+
+
+def test_materialize_writes_offline_and_online_and_lookup_reads_them(store_project: Path) -> None:
+    workspace = open_workspace(store_project)
+    until = datetime(2026, 3, 5, tzinfo=UTC)
+    result = materialize(workspace, "accounts", until=until)
+
+    folder = store_project / "data" / "features" / "accounts"
+    manifest = json.loads((folder / MANIFEST).read_text())
+    assert manifest["version"] == result.version and manifest["sources"]["balances"]["rows"] == 4
+    assert pl.read_parquet(folder / "balances.parquet")["balance"].to_list() == [
+        10.5,
+        30.25,
+        7.0,
+        99.0,
+    ]
+    assert result.offline_rows == 4 + 4 and result.online_rows == 3  # c: only an expired balance
+
+    online = lookup(workspace, "accounts", ["b", "a", "zzz", "c", "d"])
+    assert online.columns == ["account", "balance", "peak", "logins", "device"]
+    assert online.rows() == [
+        ("b", 7.0, 7.0, 2, "android"),
+        ("a", 30.25, 30.25, 1, "ios"),
+        ("zzz", None, None, None, None),
+        ("c", None, None, None, None),  # its one balance is older than the 30-day TTL at `until`
+        ("d", None, None, 1, "web"),
+    ]
+    # The online row equals a point-in-time row asked at `until`: one definition, two stores.
+    entities = pl.DataFrame({"account": ["b", "a"], "decision_time": [until.replace(tzinfo=None)] * 2})
+    assert training_set(workspace.project, "accounts", entities).drop("decision_time").rows() == online.head(2).rows()
+
+    with workspace.read() as conn:
+        events = list_events(conn, action="features.materialize")
+    assert [e.subject for e in events] == ["features:accounts"]
+
+
+def test_materialize_again_upserts_and_drops_vanished_entities(store_project: Path) -> None:
+    workspace = open_workspace(store_project)
+    materialize(workspace, "accounts", until=datetime(2026, 3, 5, tzinfo=UTC))
+    later = materialize(workspace, "accounts", until=datetime(2026, 3, 20, tzinfo=UTC))
+    online = lookup(workspace, "accounts", ["a", "b"])
+    assert online.row(0) == ("a", 20.0, 30.25, 1, "ios")  # the day-9 balance is now the latest
+    assert later.online_rows == 3
+    # A newer definition without the logins source: its entities are gone from the store, in one step.
+    module = store_project / "features" / "accounts.py"
+    text = module.read_text()
+    start = text.index('        Source("logins"')
+    module.write_text(text[:start] + "    ],\n)\n")
+    again = materialize(workspace, "accounts", until=datetime(2026, 3, 20, tzinfo=UTC))
+    assert again.online_rows == 2 and again.version != later.version
+    assert lookup(workspace, "accounts", ["d"]).row(0) == ("d", None, None)
+    with pytest.raises(FeatureDefinitionChanged, match="materialized with definition"):
+        lookup(workspace, "accounts", ["a"], version=later.version)
+
+
+def test_lookup_before_materializing_says_what_to_run(store_project: Path) -> None:
+    with pytest.raises(NotFound, match="workbench features materialize accounts"):
+        lookup(open_workspace(store_project), "accounts", ["a"])
+
+
+def test_a_failed_materialization_leaves_the_previous_stores(store_project: Path) -> None:
+    workspace = open_workspace(store_project)
+    materialize(workspace, "accounts", until=datetime(2026, 3, 5, tzinfo=UTC))
+    before = lookup(workspace, "accounts", ["a", "b", "c", "d"])
+    pl.DataFrame({"account": ["a", "a"], "time": [T0, T0], "amount": [1.0, 2.0]}).write_parquet(
+        store_project / "data" / "balances.parquet"
+    )
+    with pytest.raises(FeatureError, match="duplicate"):
+        materialize(workspace, "accounts", until=datetime(2026, 3, 20, tzinfo=UTC))
+    assert lookup(workspace, "accounts", ["a", "b", "c", "d"]).equals(before)
+    assert sorted(p.name for p in (store_project / "data" / "features").iterdir()) == ["accounts"]
+
+
+def test_materialize_refuses_to_replace_a_folder_it_did_not_write(store_project: Path) -> None:
+    (store_project / "data" / "features" / "accounts").mkdir(parents=True)
+    (store_project / "data" / "features" / "accounts" / "mine.csv").write_text("x\n")
+    with pytest.raises(FeatureError, match="not an offline store"):
+        materialize(open_workspace(store_project), "accounts")
+    assert (store_project / "data" / "features" / "accounts" / "mine.csv").exists()

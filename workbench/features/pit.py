@@ -1,0 +1,119 @@
+"""Point-in-time feature values for an entity frame: the training set, and scoring's same code path.
+
+For every row of ``entities`` (an entity key and a time ``at``), each source contributes the
+feature values of its latest event *strictly before* ``at`` (a value recorded at the very
+moment of the decision was not known when it was made), and only when that event is within
+the source's TTL. The join is polars ``join_asof`` by entity, backward, without exact
+matches, with the TTL as its tolerance; everything stays lazy until the caller collects,
+and the entity frame's rows keep their order and columns.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from workbench.features.definition import FeatureSet
+from workbench.features.errors import FeatureError
+from workbench.features.timeline import check_timeline, timeline
+from workbench.project.config import Project
+
+__all__ = ["point_in_time"]
+
+_ROW = "__wb_row"
+
+
+def _entity_frame(entities: Any, feature_set: FeatureSet, at: str) -> tuple[pl.LazyFrame, pl.Schema]:
+    if isinstance(entities, pl.DataFrame):
+        entities = entities.lazy()
+    if not isinstance(entities, pl.LazyFrame):
+        raise FeatureError(f"The entity frame must be a polars DataFrame or LazyFrame, got {type(entities).__name__}.")
+    schema = entities.collect_schema()
+    missing = [c for c in (feature_set.entity, at) if c not in schema]
+    if missing:
+        raise FeatureError(
+            f"The entity frame has no column(s) {', '.join(map(repr, missing))} (its columns: {', '.join(schema)}); "
+            f"feature set {feature_set.name!r} needs the entity key {feature_set.entity!r} and the time of each "
+            f"row (at={at!r}).",
+            details={"missing": missing},
+        )
+    if not isinstance(schema[at], pl.Datetime):
+        raise FeatureError(
+            f"The entity frame's time column {at!r} is {schema[at]}, not a datetime; cast it "
+            "(pl.col(...).cast(pl.Datetime)) so values can be placed before or after it.",
+            details={"column": at},
+        )
+    clashes = [
+        name
+        for source in feature_set.sources
+        for name in source.features
+        if name in schema and name not in (feature_set.entity, at)
+    ]
+    if clashes:
+        raise FeatureError(
+            f"The entity frame already has column(s) {', '.join(map(repr, clashes))}, which feature set "
+            f"{feature_set.name!r} computes; drop them so no value computed another way is used.",
+            details={"columns": clashes},
+        )
+    return entities, schema
+
+
+def _aligned_time(frame: pl.LazyFrame, column: str, target: pl.Datetime, where: str) -> pl.LazyFrame:
+    dtype = frame.collect_schema()[column]
+    if isinstance(dtype, pl.Datetime) and (dtype.time_zone is None) != (target.time_zone is None):
+        raise FeatureError(
+            f"The event time {column!r} of {where} is {dtype} and the entity frame's time is {target}: one has a "
+            "time zone and the other not. Give both a time zone (dt.replace_time_zone('UTC')) or neither.",
+            details={"column": column},
+        )
+    if dtype == target:
+        return frame
+    return frame.with_columns(pl.col(column).cast(target))
+
+
+def point_in_time(
+    project: Project,
+    feature_set: FeatureSet,
+    entities: pl.DataFrame | pl.LazyFrame,
+    *,
+    at: str | None = None,
+    check: bool = True,
+) -> pl.LazyFrame:
+    """``entities`` with the feature set's columns appended, each as of strictly before ``at`` (lazy).
+
+    ``check`` runs :func:`~workbench.features.timeline.check_timeline` on every source first
+    (one aggregate pass each), so a duplicate or null event time is an error, not a silent choice.
+    """
+    at = at or feature_set.at
+    frame, schema = _entity_frame(entities, feature_set, at)
+    target = schema[at]
+    assert isinstance(target, pl.Datetime)
+    key_dtype = schema[feature_set.entity]
+    joined = frame.with_row_index(_ROW).sort(at)
+    for source in feature_set.sources:
+        line = timeline(project, feature_set, source)
+        where = f"source {source.name!r} of feature set {feature_set.name!r}"
+        source_key = line.collect_schema()[feature_set.entity]
+        if source_key != key_dtype:
+            raise FeatureError(
+                f"The entity key {feature_set.entity!r} is {key_dtype} in the entity frame and {source_key} in the "
+                f"{where}; cast one so keys compare equal.",
+                details={"column": feature_set.entity, "source": source.name},
+            )
+        if check:
+            check_timeline(line, feature_set, source)
+        time = feature_set.time_of(source)
+        line = _aligned_time(line, time, target, where)
+        if time != at:
+            line = line.rename({time: at})
+        joined = joined.join_asof(
+            line,
+            on=at,
+            by=feature_set.entity,
+            strategy="backward",
+            allow_exact_matches=False,
+            tolerance=source.ttl,
+            check_sortedness=False,  # sorted by (entity, time) in timeline(); polars cannot check it with `by`
+        )
+    return joined.sort(_ROW).drop(_ROW)

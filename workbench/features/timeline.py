@@ -1,0 +1,147 @@
+"""A source's timeline: per entity, in event-time order, the value of each feature after each event.
+
+:func:`timeline` builds it lazily: scan the source (confined to the project), run its
+transform, sort by entity and event time, evaluate the feature expressions within each
+entity. Before anything is joined, :func:`check_timeline` runs one small aggregate query
+over it so that bad input fails with a clear error naming the column or entity instead
+of a wrong answer: a missing column, a feature that does not evaluate, an event time that
+is not a time, null keys or times, and two rows of one entity at the same time (which
+would make "the latest value" ambiguous). Sources need not be in time order on disk.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import polars as pl
+
+from workbench.features.definition import FeatureSet, Source
+from workbench.features.errors import FeatureError
+from workbench.project.config import Project
+from workbench.project.paths import is_url, resolve_location
+
+__all__ = ["check_timeline", "feature_names", "scan_source", "timeline"]
+
+
+def _where(feature_set: FeatureSet, source: Source) -> str:
+    return f"source {source.name!r} of feature set {feature_set.name!r}"
+
+
+def scan_source(project: Project, feature_set: FeatureSet, source: Source) -> pl.LazyFrame:
+    """The source's rows, lazily; the path is confined like every path workbench reads."""
+    where = _where(feature_set, source)
+    location = resolve_location(project, source.path, where)
+    if not is_url(location) and not os.path.exists(location):
+        raise FeatureError(
+            f"The {where} reads {source.path!r}, which does not exist ({location}). Create it (run the stage that "
+            "writes it, or `dvc pull`) or fix the path in the feature module.",
+            details={"source": source.name, "path": source.path},
+        )
+    target = location.rstrip("/") + "/**/*.parquet" if os.path.isdir(location) else location
+    return pl.scan_parquet(target)
+
+
+def _schema(frame: pl.LazyFrame, where: str) -> pl.Schema:
+    try:
+        return frame.collect_schema()
+    except Exception as exc:
+        raise FeatureError(f"The {where} cannot be read ({type(exc).__name__}: {_first_line(exc)}).") from exc
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def feature_names(feature_set: FeatureSet, source: Source, schema: pl.Schema | None = None) -> list[str]:
+    """The feature columns the source contributes (for a bare transform: what it returns)."""
+    if source.features:
+        return list(source.features)
+    assert schema is not None
+    skip = {feature_set.entity, feature_set.time_of(source)}
+    return [c for c in schema if c not in skip]
+
+
+def timeline(project: Project, feature_set: FeatureSet, source: Source) -> pl.LazyFrame:
+    """``entity, event_time, *features`` sorted by entity then time (lazy); schema problems raise here."""
+    where = _where(feature_set, source)
+    entity, time = feature_set.entity, feature_set.time_of(source)
+    frame = scan_source(project, feature_set, source)
+    if source.transform is not None:
+        try:
+            frame = source.transform(frame)
+        except Exception as exc:
+            raise FeatureError(
+                f"The transform of the {where} failed ({type(exc).__name__}: {_first_line(exc)})."
+            ) from exc
+        if not isinstance(frame, pl.LazyFrame):
+            raise FeatureError(f"The transform of the {where} returned a {type(frame).__name__}, not a LazyFrame.")
+    schema = _schema(frame, where)
+    missing = [c for c in (entity, time) if c not in schema]
+    if missing:
+        raise FeatureError(
+            f"The {where} has no column(s) {', '.join(map(repr, missing))} (its columns: {', '.join(schema)}). "
+            "Fix the source or the feature set's entity/event_time.",
+            details={"source": source.name, "missing": missing},
+        )
+    if not schema[time].is_temporal() or schema[time] == pl.Time:
+        raise FeatureError(
+            f"The event-time column {time!r} of the {where} is {schema[time]}, not a date or datetime; cast it "
+            "(e.g. pl.col(...).str.to_datetime()) in a transform.",
+            details={"source": source.name, "column": time},
+        )
+    ordered = frame.sort(entity, time)
+    names = feature_names(feature_set, source, schema)
+    if not source.features:
+        return ordered.select(entity, time, *names)
+    for name, expr in source.features.items():
+        try:
+            frame.select(expr).collect_schema()
+        except Exception as exc:
+            raise FeatureError(
+                f"Feature {name!r} of the {where} does not evaluate ({type(exc).__name__}: {_first_line(exc)}); "
+                "fix the expression or the source's columns.",
+                details={"source": source.name, "feature": name},
+            ) from exc
+    return ordered.select(entity, time, *(expr.over(entity).alias(name) for name, expr in source.features.items()))
+
+
+def check_timeline(frame: pl.LazyFrame, feature_set: FeatureSet, source: Source) -> None:
+    """Null keys or times and duplicate (entity, time) rows, as a clear error naming them."""
+    where = _where(feature_set, source)
+    entity, time = feature_set.entity, feature_set.time_of(source)
+    same = (pl.col(entity) == pl.col(entity).shift()) & (pl.col(time) == pl.col(time).shift())
+    try:
+        counts: dict[str, Any] = (
+            frame.select(
+                pl.col(entity).null_count().alias("entity"),
+                pl.col(time).null_count().alias("time"),
+                same.sum().alias("duplicates"),
+            )
+            .collect()
+            .row(0, named=True)
+        )
+    except Exception as exc:
+        raise FeatureError(
+            f"Computing the {where} failed ({type(exc).__name__}: {_first_line(exc)}); a feature expression or "
+            "transform fails on the data."
+        ) from exc
+    if counts["entity"]:
+        raise FeatureError(
+            f"The {where} has {counts['entity']:,} row(s) with a null entity key {entity!r}; drop or fix them.",
+            details={"source": source.name, "column": entity},
+        )
+    if counts["time"]:
+        raise FeatureError(
+            f"The {where} has {counts['time']:,} row(s) with a null event time {time!r}; a value with no time "
+            "cannot be placed before or after a decision. Drop or fix them.",
+            details={"source": source.name, "column": time},
+        )
+    if counts["duplicates"]:
+        examples = frame.filter(same).select(entity, time).head(3).collect().rows()
+        listed = "; ".join(f"{entity}={key!r} at {moment}" for key, moment in examples)
+        raise FeatureError(
+            f"The {where} has {counts['duplicates']:,} duplicate ({entity}, {time}) row(s), e.g. {listed}; the "
+            "latest value before a decision would be ambiguous. Aggregate them in a transform or drop the duplicates.",
+            details={"source": source.name, "examples": [[str(k), str(m)] for k, m in examples]},
+        )
