@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 __all__ = [
     "ModelRef",
     "WorkbenchError",
+    "adopt_policy",
+    "adopt_roster",
     "approve",
     "check",
     "context",
@@ -180,6 +182,21 @@ def promote(ref: str, alias: str = "production", *, reason: str = "") -> AliasMo
     return _promote(workspace(), ref, alias, reason=reason)
 
 
+def adopt_policy(file: str | Path, comment: str = "") -> Any:
+    """Sign a policy file for adoption with your key (``workbench policy adopt``); it governs once
+    enough policy admins signed the same content. Returns the adoption's state."""
+    from workbench.governance.adoption import adopt_policy as _adopt
+
+    return _adopt(workspace(), file, comment=comment)
+
+
+def adopt_roster(comment: str = "") -> Any:
+    """Sign the project's roster for adoption with your policy-admin key (``workbench roster adopt``)."""
+    from workbench.governance.adoption import adopt_roster as _adopt
+
+    return _adopt(workspace(), comment=comment)
+
+
 def review(ref: str, alias: str = "production") -> Any:
     """An ipywidgets panel to review, approve, reject and promote ``ref``."""
     from workbench.widgets.review import ReviewPanel
@@ -202,9 +219,12 @@ def score(ref: str, input: str | Path, output: str | Path, **options: Any) -> An
     fields by name, e.g. ``explain="exact"``, ``keep=["applicant_id"]``) and ``detach``.
     Returns the finished :class:`~workbench.jobs.models.Job`.
     """
+    from workbench.jobs.request import ScoreRequest
     from workbench.widgets.progress import score_with_progress
 
-    return score_with_progress(workspace(), ref, _here(input), _here(output), **options)
+    detach = bool(options.pop("detach", False))
+    request = ScoreRequest.build(ref, _here(input), _here(output), **options)
+    return score_with_progress(workspace(), request, detach=detach)
 
 
 def queue(
@@ -222,10 +242,10 @@ def queue(
 
     import polars as pl
 
-    from workbench.jobs.queue import count_review_items, list_review_items
+    from workbench.jobs.queue import ReviewFilters, count_review_items, list_review_items
 
     ws = workspace()
-    filters = {"job": job, "status": status, "model": model, "version": version}
+    filters: ReviewFilters = {"job": job, "status": status, "model": model, "version": version}
     items = [item.to_dict() for item in list_review_items(ws, **filters, limit=limit)]
     if limit is not None and len(items) == limit:
         total = count_review_items(ws, **filters)

@@ -29,6 +29,7 @@ from workbench.project.init import init_project
 from workbench.project.keys import SigningKey, init_key
 from workbench.project.workspace import Workspace
 from workbench.registry.versions import get_version
+from workbench.store.audit import list_events
 
 LAX = POLICY.replace("required: 2", "required: 0").replace("protects: [production]", "protects: [staging]")
 
@@ -217,3 +218,24 @@ def test_the_cli_adopts_and_shows(
     assert main(["roster", "show"]) == 0
     out = capsys.readouterr().out
     assert "identity mode: keyed" in out and "ana" in out
+
+
+def test_a_claimed_name_changes_nothing_in_the_cli_or_the_kernel(
+    keyed: tuple[Workspace, dict[str, SigningKey]], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The review's attack: WORKBENCH_USER=reviewer-a, then reviewer-b, to approve one's own model twice."""
+    import workbench.api as wb
+
+    workspace, keys = keyed
+    monkeypatch.chdir(workspace.project.root)
+    monkeypatch.setenv("WORKBENCH_KEY", str(keys["reviewer-a"].path))
+    monkeypatch.setenv("WORKBENCH_USER", "reviewer-b")
+    assert main(["approve", "admissions:1", "-m", "as b?", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["actor"] == "reviewer-a"
+    monkeypatch.setenv("WORKBENCH_USER", "reviewer-c")  # from a kernel: os.environ["WORKBENCH_USER"] = ...
+    with pytest.raises(Conflict, match="reviewer-a has already decided"):
+        wb.approve("admissions:1", "as c?")
+    assert gate_status(workspace, "admissions:1").approvals == 1
+    with workspace.read() as conn:
+        [event] = [e for e in list_events(conn, action="model.approve")]
+    assert event.actor == "reviewer-a" and event.payload["actor_source"] == "key"
