@@ -23,6 +23,13 @@ import sqlalchemy as sa
 
 from workbench.core.clock import utcnow
 from workbench.core.errors import Conflict, JobError, WorkbenchError
+from workbench.jobs.decision_log import (
+    decision_log_staging,
+    logged_columns,
+    record_decision_log,
+    split_columns,
+    store_decision_log,
+)
 from workbench.jobs.drift_check import MonitoringSettings, job_drift, reference_bytes
 from workbench.jobs.listing import find_job_id, read_job
 from workbench.jobs.models import Job, ProgressCallback, review_staging
@@ -221,12 +228,14 @@ def _execute(workspace: Workspace, job: Job, reporter: _Reporter) -> tuple[Scori
         monitor=tuple(version.lineage.get("monitor") or ()),
         reference=reference_bytes(workspace, version),  # verified above: a damaged one failed the job
         drift_limit=settings.drift_share_limit,
+        logged=logged_columns(version.lineage),
     )
     options = ScoreOptions.from_dict(job.options)
     source = open_input(job.input)
     target = open_output(job.output, folder=bool(job.options.get("output_folder")))
     staging = target.staging(job.id)
     review_path = review_staging(workspace.project, job.id)
+    log_path = decision_log_staging(workspace.project, job.id)
     reporter.on_progress(0)
     if job.engine == "dask":
         from workbench.scoring.dask_engine import score_dask
@@ -239,6 +248,7 @@ def _execute(workspace: Workspace, job: Job, reporter: _Reporter) -> tuple[Scori
             options,
             device=str(job.options.get("requested_device") or options.device),
             review_path=review_path,
+            decision_log=log_path,
             scheduler=job.options.get("scheduler"),
             timeout_s=float(job.options.get("connect_timeout_s") or 10.0),
             workers=job.options.get("workers"),
@@ -256,6 +266,7 @@ def _execute(workspace: Workspace, job: Job, reporter: _Reporter) -> tuple[Scori
             options,
             device=job.device or "cpu",
             review_path=review_path,
+            decision_log=log_path,
             on_progress=reporter.on_progress,
             should_stop=reporter.should_stop,
         )
@@ -274,6 +285,11 @@ def _execute(workspace: Workspace, job: Job, reporter: _Reporter) -> tuple[Scori
 
 
 def _succeed(workspace: Workspace, job: Job, outcome: ScoringOutcome, drift: dict[str, Any], target: Any) -> None:
+    log_ref = None
+    if outcome.decision_log is not None:  # stored before the transaction: an orphan is harmless
+        mark = time.perf_counter()
+        log_ref, log_rows, log_columns = store_decision_log(workspace, job, outcome.decision_log)
+        outcome.timings["decision_log"] = time.perf_counter() - mark
     with workspace.transaction() as tx:
         current = tx.conn.execute(sa.select(jobs.c.status, jobs.c.cancel_requested).where(jobs.c.id == job.id)).one()
         if current.cancel_requested:
@@ -281,6 +297,9 @@ def _succeed(workspace: Workspace, job: Job, outcome: ScoringOutcome, drift: dic
         if current.status != "running":
             raise JobError(f"Job {job.short_id} was marked {current.status} while it ran; its output was not kept.")
         count = _insert_review_items(tx.conn, job, outcome.review_path)
+        log = None
+        if log_ref is not None:
+            log = record_decision_log(tx.conn, job, log_ref, log_rows, *split_columns(log_columns))
         superseded = supersede_open_items(tx.conn, job) if count else {}
         stats = {
             **job.stats,
@@ -338,6 +357,7 @@ def _succeed(workspace: Workspace, job: Job, outcome: ScoringOutcome, drift: dic
                 "explain": job.options.get("explain"),
                 "drift": drift.get("summary", {}),
                 "output": job.output,
+                "decision_log": None if log is None else {"digest": log.digest, "rows": log.rows},
             },
         )
         # Last, inside the transaction: if the rename fails nothing above is committed. What is
@@ -345,6 +365,7 @@ def _succeed(workspace: Workspace, job: Job, outcome: ScoringOutcome, drift: dic
         check_output(workspace.project, tx.conn, target, overwrite=bool(job.options.get("overwrite")))
         target.commit(target.staging(job.id), job.id, bool(job.options.get("overwrite")))
     review_staging(workspace.project, job.id).unlink(missing_ok=True)
+    decision_log_staging(workspace.project, job.id).unlink(missing_ok=True)
 
 
 def run_job(workspace: Workspace, job_id: str, *, progress: ProgressCallback | None = None) -> Job:

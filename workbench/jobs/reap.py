@@ -14,6 +14,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from workbench.core.clock import utcnow
+from workbench.jobs.decision_log import decision_log_staging
 from workbench.jobs.models import Job, review_staging
 from workbench.processes import JOB_LIFECYCLE, this_host, transition, vanished
 from workbench.project.workspace import Workspace
@@ -27,13 +28,14 @@ STALE_AFTER = timedelta(minutes=10)
 
 
 def discard_leftovers(workspace: Workspace, job: Job) -> None:
-    """Remove a job's staged output and staged review rows (silently when absent); its log stays."""
+    """Remove a job's staged output, review rows and decision log (silently when absent); its text log stays."""
     try:
         target = open_output(job.output, folder=bool(job.options.get("output_folder")))
         target.discard(target.staging(job.id))
     except Exception:  # noqa: S110 - clean-up of a dead job must never fail the caller
         pass
     review_staging(workspace.project, job.id).unlink(missing_ok=True)
+    decision_log_staging(workspace.project, job.id).unlink(missing_ok=True)
 
 
 def _dead(job: Job, host: str) -> bool:

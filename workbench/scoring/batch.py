@@ -41,6 +41,7 @@ from workbench.contracts.arrow import ArrowContract
 from workbench.contracts.training_range import outside_masks
 from workbench.core.errors import WorkbenchError
 from workbench.explain import contributions, effective_device, top_k_reasons
+from workbench.scoring.decision_log import log_table
 from workbench.scoring.device import load_booster, predict
 from workbench.scoring.guard import any_outside, details, outside_counts
 from workbench.scoring.review_rows import REVIEW_SCHEMA, review_frame, row_keys
@@ -98,6 +99,7 @@ class BatchScorer:
         self.keys = list(self.contract.keys)
         self.keep = [c for c in options.keep if c not in self.keys]
         self.monitor = [c for c in bundle.monitor if c not in self.features and c not in self.keys]
+        self.logged = [c for c in bundle.logged if c not in self.keys]
         self.explain_device = effective_device(options.explain, device) if options.explain != "none" else None
         self.fraction = min(1.0, options.drift_rows / total_rows) if total_rows and options.drift_rows else 0.0
         self.review_label = self.routing.label("review")
@@ -110,7 +112,9 @@ class BatchScorer:
 
     def columns(self, available: list[str]) -> list[str]:
         """The input columns to read: keys, kept columns, features and the columns routing rules use."""
-        wanted = dict.fromkeys([*self.keys, *self.keep, *self.features, *self.routing.columns, *self.monitor])
+        wanted = dict.fromkeys(
+            [*self.keys, *self.keep, *self.features, *self.routing.columns, *self.monitor, *self.logged]
+        )
         return [c for c in available if c in wanted]
 
     def read_dictionary(self, columns: list[str]) -> list[str]:
@@ -173,6 +177,16 @@ class BatchScorer:
             )
             reasons = top_k_reasons(contribs, self.features, self.options.top_k)
         table = self._output(binding, batch, scores, routed, reasons)
+        logged = [c for c in self.logged if c in batch.schema.names]
+        log = log_table(
+            table,
+            keys=self.keys,
+            keep=self.keep,
+            rule_codes=routed.rule,
+            rule_names=self.routing.rule_names,
+            first_row=first_row,
+            monitored=binding.decode(batch.select(logged)) if logged else None,
+        )
         review = self._review(binding, prepared, matrix, scores, routed, reasons, first_row)
         return BatchResult(
             table=table,
@@ -185,6 +199,7 @@ class BatchScorer:
             warnings=prepared.warnings,
             drift_check=prepared.drift_check,
             outside=outside_counts(prepared.outside),
+            log=log,
         )
 
     def _output(

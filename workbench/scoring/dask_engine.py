@@ -89,6 +89,7 @@ def score_partition(
         dictionary = scorer.read_dictionary(columns)
         tally = Tally(devices={device})
         reviews: list[pl.DataFrame] = []
+        logs: list[Any] = []
         drifts: list[pl.DataFrame] = []
         first_row = partition.first_row
         handle = source.open_file(partition.path, dictionary)
@@ -103,6 +104,7 @@ def score_partition(
                 )
                 result = scorer.score(batch, first_row=first_row, context=context)
                 writer.write(result.table)
+                logs.append(result.log)
                 first_row += result.rows
                 tally.add_batch(result)
                 if result.drift_check is not None:
@@ -122,9 +124,16 @@ def score_partition(
         "ok": True,
         "tally": tally,
         "review": pl.concat(reviews).to_arrow() if reviews else None,
+        "log": _concat(logs),
         "drift": pl.concat(drifts, how="vertical_relaxed").to_arrow() if drifts else None,
         "explain_device": scorer.explain_device,
     }
+
+
+def _concat(tables: list[Any]) -> Any:
+    import pyarrow as pa
+
+    return pa.concat_tables(tables, promote_options="permissive") if tables else None
 
 
 def _rebuild(error: dict[str, Any]) -> WorkbenchError:
@@ -179,19 +188,28 @@ def score_dask(
     *,
     device: str,
     review_path: Path,
+    decision_log: Path | None = None,
     scheduler: str | None = None,
     timeout_s: float = 10.0,
     workers: int | None = None,
     on_progress: Progress | None = None,
     should_stop: ShouldStop | None = None,
 ) -> ScoringOutcome:
-    """Score ``source`` on a Dask cluster into the staged folder ``staging`` (one part per partition)."""
+    """Score ``source`` on a Dask cluster into the staged folder ``staging`` (one part per partition).
+
+    Each partition's decision log rows come back with its result and are appended to
+    ``decision_log`` here (in completion order; the ``row`` column gives the input order).
+    """
     from distributed import wait
 
     started = time.perf_counter()
     parts = source.partitions(options.partition_rows)
     review_path.parent.mkdir(parents=True, exist_ok=True)
     review_writer: PartWriter | None = None
+    log_writer: PartWriter | None = None
+    if decision_log is not None:
+        decision_log.parent.mkdir(parents=True, exist_ok=True)
+        log_writer = PartWriter(str(decision_log), options.compression)
     tally = Tally()
     drift: list[pl.DataFrame] = []
     explain_device: str | None = None
@@ -201,7 +219,7 @@ def score_dask(
         try:
             target.prepare(staging)
             if not parts:
-                return _empty(source, target, staging, bundle, options, device, started)
+                return _empty(source, target, staging, bundle, options, device, started, log_writer)
             [shared] = client.scatter([bundle], broadcast=True, hash=False)
             futures = [
                 client.submit(
@@ -237,16 +255,23 @@ def score_dask(
                     if result["review"] is not None:
                         review_writer = review_writer or PartWriter(str(review_path), "zstd")
                         review_writer.write(result["review"])
+                    if log_writer is not None and result["log"] is not None:
+                        log_writer.write(result["log"])
                     if result["drift"] is not None:
                         drift.append(pl.from_arrow(result["drift"]))  # type: ignore[arg-type]
                 if on_progress is not None:
                     on_progress(tally.rows)
             if review_writer is not None:
                 review_writer.close()
+            if log_writer is not None:
+                log_writer.close()
         except BaseException:
             client.cancel(futures, force=True)
             if review_writer is not None:
                 review_writer.close()
+            if log_writer is not None:
+                log_writer.close()
+                Path(log_writer.path).unlink(missing_ok=True)
             target.discard(staging)
             review_path.unlink(missing_ok=True)
             raise
@@ -261,6 +286,7 @@ def score_dask(
         partitions=len(parts),
         drift_sample=pl.concat(drift, how="vertical_relaxed") if drift else None,
         review_path=review_path if tally.review_rows else None,
+        decision_log=decision_log,
         timings={"connect": connected - started, "scoring": time.perf_counter() - connected},
     )
 
@@ -273,15 +299,21 @@ def _empty(
     options: ScoreOptions,
     device: str,
     started: float,
+    log_writer: PartWriter | None = None,
 ) -> ScoringOutcome:
-    """An input without rows still gets an output: one empty part with the output schema."""
+    """An input without rows still gets an output: one empty part with the output schema
+    (and an empty decision log)."""
     resolved = resolve_device(device)
     scorer = BatchScorer(bundle, options, device=resolved, total_rows=0, schema=source.schema)
     columns = scorer.columns(source.column_names)
     empty = source.schema.empty_table().select(columns)
     writer = PartWriter(target.part_path(staging, 0), options.compression, target.fs)
-    writer.write(scorer.score(empty, first_row=0, context="the empty input").table)
+    result = scorer.score(empty, first_row=0, context="the empty input")
+    writer.write(result.table)
     writer.close()
+    if log_writer is not None:
+        log_writer.write(result.log)
+        log_writer.close()
     return ScoringOutcome(
         drift_limit=bundle.drift_limit,
         tally=Tally(batches=1, devices={resolved}),
@@ -290,4 +322,5 @@ def _empty(
         explain_device=scorer.explain_device,
         engine="dask",
         partitions=0,
+        decision_log=None if log_writer is None else Path(log_writer.path),
     )

@@ -126,8 +126,11 @@ class _Writer(threading.Thread):
         outbox: queue.Queue[Any],
         stop: threading.Event,
         scorer: BatchScorer,
+        decision_log: Path | None = None,
+        compression: str = "zstd",
     ) -> None:
         super().__init__(name="workbench-score-writer", daemon=True)
+        self.log = PartWriter(str(decision_log), compression) if decision_log is not None else None
         self.scorer = scorer
         self.batch_drift: list[dict[str, Any]] = []
         self.output = output
@@ -150,8 +153,10 @@ class _Writer(threading.Thread):
                 if item is _DONE:
                     return
                 mark = time.perf_counter()
-                table, review, check = item
+                table, review, check, log = item
                 self.output.write(table)
+                if self.log is not None:
+                    self.log.write(log)
                 if review is not None:
                     if self.review is None:
                         self.review = PartWriter(str(self.review_path), "zstd")
@@ -164,6 +169,8 @@ class _Writer(threading.Thread):
             self.stop.set()
         finally:
             self.output.close()
+            if self.log is not None:
+                self.log.close()
             if self.review is not None:
                 self.review.close()
 
@@ -186,11 +193,13 @@ def score_local(
     *,
     device: str,
     review_path: Path,
+    decision_log: Path | None = None,
     on_progress: Progress | None = None,
     should_stop: ShouldStop | None = None,
     queue_depth: int = 2,
 ) -> ScoringOutcome:
-    """Score ``source`` into ``staging`` (see :class:`OutputTarget`); review rows go to ``review_path``.
+    """Score ``source`` into ``staging`` (see :class:`OutputTarget`); review rows go to ``review_path``,
+    the decision log (:mod:`~workbench.scoring.decision_log`) to ``decision_log`` when given.
 
     Arrow allocates from the system allocator meanwhile, and Python's cyclic garbage
     collector is paused (:func:`~workbench.scoring.runtime.scoring_state`).
@@ -211,7 +220,17 @@ def score_local(
         name="workbench-score-reader",
         daemon=True,
     )
-    writer = _Writer(target.writer(target.file_path(staging), options.compression), review_path, outbox, stop, scorer)
+    if decision_log is not None:
+        decision_log.parent.mkdir(parents=True, exist_ok=True)
+    writer = _Writer(
+        target.writer(target.file_path(staging), options.compression),
+        review_path,
+        outbox,
+        stop,
+        scorer,
+        decision_log,
+        options.compression,
+    )
     tally = Tally(devices={device})
     drift: list[pl.DataFrame] = []
     waited = 0.0
@@ -269,6 +288,8 @@ def score_local(
         writer.join(timeout=30)
         target.discard(staging)
         review_path.unlink(missing_ok=True)
+        if decision_log is not None:
+            decision_log.unlink(missing_ok=True)
         raise
     reader.join(timeout=5)
     lanes.close()
@@ -282,6 +303,7 @@ def score_local(
         drift_sample=pl.concat(drift, how="vertical_relaxed") if drift else None,
         drift_baseline=scorer.baseline(),
         review_path=review_path if tally.review_rows else None,
+        decision_log=decision_log,
         timings={"waiting_for_input": waited, "writing": writer.seconds},
     )
 
@@ -310,4 +332,4 @@ def _account(
     tally.add_batch(result)
     if result.drift is not None:
         drift.append(result.drift)
-    return _put(outbox, (result.table, result.review, result.drift_check), stop)
+    return _put(outbox, (result.table, result.review, result.drift_check, result.log), stop)

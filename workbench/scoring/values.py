@@ -130,6 +130,8 @@ class ModelBundle:
     reference: bytes | None = field(default=None, repr=False)
     #: The policy's ``monitoring.drift_share_limit``: a batch above it is flagged.
     drift_limit: float | None = None
+    #: Input columns the decision log keeps beside the decisions (sensitive attributes, ``monitor``).
+    logged: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -171,6 +173,8 @@ class BatchResult:
     drift_check: DriftCheck | None = None
     #: Rows sent to review as outside the training range, per column.
     outside: dict[str, int] = field(default_factory=dict)
+    #: The batch's decision log rows (:mod:`workbench.scoring.decision_log`).
+    log: Any = None
 
 
 @dataclass
@@ -276,6 +280,8 @@ class ScoringOutcome:
     drift_limit: float | None = None
     #: The reference as the batches were checked against it (local engine), for the job's check.
     drift_baseline: Any = None
+    #: The staged decision log (Parquet), or None when the job was asked not to keep one.
+    decision_log: Path | None = None
 
     def stats(self) -> dict[str, Any]:
         tally = self.tally

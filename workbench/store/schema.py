@@ -16,11 +16,13 @@ __all__ = [
     "audit_events",
     "audit_head",
     "check_results",
+    "decision_logs",
     "decisions",
     "jobs",
     "metadata",
     "model_versions",
     "models",
+    "outcome_batches",
     "review_items",
     "runs",
     "schedule_slots",
@@ -284,4 +286,42 @@ review_items = sa.Table(
     sa.Column("detail", sa.JSON(none_as_null=True)),
     sa.Index("ix_review_items_job", "job_id", "status"),
     sa.Index("ix_review_items_status", "status"),
+)
+
+# A scoring job's decision log: its decisions as a content-addressed Parquet artifact (0005).
+decision_logs = sa.Table(
+    "decision_logs",
+    metadata,
+    sa.Column("job_id", sa.String(32), sa.ForeignKey("jobs.id"), primary_key=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("digest", sa.String(64), nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("rows", sa.BigInteger, nullable=False),
+    sa.Column("keys", sa.JSON, nullable=False),
+    sa.Column("monitored", sa.JSON, nullable=False),
+    sa.Column("created_at", UTC_TS, nullable=False),
+    sa.Index("ix_decision_logs_model", "name", "version"),
+)
+
+# Ground truth recorded for a model, one row per accepted file: the artifact holds the
+# outcomes that file added or revised (0005).
+outcome_batches = sa.Table(
+    "outcome_batches",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("digest", sa.String(64), nullable=False),
+    sa.Column("keys", sa.JSON, nullable=False),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("source_digest", sa.String(64), nullable=False),
+    sa.Column("rows", sa.BigInteger, nullable=False),
+    sa.Column("added", sa.BigInteger, nullable=False),
+    sa.Column("revised", sa.BigInteger, nullable=False),
+    sa.Column("unchanged", sa.BigInteger, nullable=False),
+    sa.Column("unmatched", sa.BigInteger, nullable=False),
+    sa.Column("recorded_at", UTC_TS, nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.UniqueConstraint("name", "seq", name="uq_outcome_batches_name_seq"),
 )
