@@ -28,7 +28,7 @@ import polars as pl
 
 from workbench.features.errors import FeatureError
 
-__all__ = ["FeatureSet", "Source", "Transform"]
+__all__ = ["FeatureSet", "Source", "Transform", "check_no_python", "rebuild"]
 
 Transform = Callable[[pl.LazyFrame], pl.LazyFrame]
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]{0,99}$")
@@ -178,14 +178,46 @@ class FeatureSet:
 
 
 def _serialize(feature_set: str, source: str, name: str, expr: pl.Expr) -> str:
+    where = f"Feature {name!r} of source {source!r} in feature set {feature_set!r}"
     try:
-        return expr.meta.serialize(format="json")
-    except Exception as exc:  # polars refuses Python UDFs in JSON
-        raise FeatureError(
-            f"Feature {name!r} of source {source!r} in feature set {feature_set!r} cannot be serialized by polars "
-            f"({type(exc).__name__}: {exc}); Python functions inside expressions cannot be versioned. Write it with "
-            "polars expressions, or move it into the source's transform (a LazyFrame function)."
-        ) from exc
+        text = expr.meta.serialize(format="json")
+    except Exception as exc:
+        raise FeatureError(f"{where} cannot be serialized by polars ({type(exc).__name__}: {exc}).") from exc
+    check_no_python(json.loads(text), where)
+    return text
+
+
+#: Arrow IPC's continuation marker: how polars writes literal lists and series into JSON.
+_IPC = [255, 255, 255, 255]
+
+
+def check_no_python(tree: Any, where: str) -> None:
+    """Refuse a serialized expression that carries a Python function.
+
+    Polars writes such a function as pickled bytes; a definition holding one could not be
+    versioned by its meaning, and reading it back would unpickle code. The only byte blobs
+    allowed are Arrow IPC (literal lists and series).
+    """
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if "AnonymousFunction" in node or "PythonUdf" in node:
+                break
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            if len(node) >= 4 and all(isinstance(v, int) for v in node):
+                if node[:4] != _IPC:
+                    break
+            else:
+                stack.extend(node)
+    else:
+        return
+    raise FeatureError(
+        f"{where} calls a Python function (map_elements, map_batches, a lambda ...), which cannot be versioned "
+        "or read back safely. Write it with polars expressions, or move it into the source's transform (a "
+        "LazyFrame function, versioned by its source text)."
+    )
 
 
 def _transform_text(feature_set: str, source: Source) -> dict[str, str]:
@@ -202,14 +234,19 @@ def _transform_text(feature_set: str, source: Source) -> dict[str, str]:
     return {"qualname": getattr(function, "__qualname__", "?"), "source": "\n".join(lines)}
 
 
+def _deserialize(feature_set: str, name: str, text: str) -> pl.Expr:
+    import io
+
+    check_no_python(json.loads(text), f"The recorded feature {name!r} of feature set {feature_set!r}")
+    return pl.Expr.deserialize(io.StringIO(text), format="json")
+
+
 def rebuild(record: Mapping[str, Any]) -> FeatureSet:
     """A feature set rebuilt from its recorded :meth:`FeatureSet.definition` (expressions only).
 
     Polars deserializes the JSON expressions; nothing is executed. A definition with a
     LazyFrame function cannot be rebuilt this way (its code is not re-run from text).
     """
-    import io
-
     sources = []
     for source in record["sources"]:
         if source.get("transform"):
@@ -223,9 +260,7 @@ def rebuild(record: Mapping[str, Any]) -> FeatureSet:
             Source(
                 name=source["name"],
                 path=source["path"],
-                features={
-                    n: pl.Expr.deserialize(io.StringIO(text), format="json") for n, text in source["features"].items()
-                },
+                features={n: _deserialize(record["name"], n, t) for n, t in source["features"].items()},
                 ttl=timedelta(seconds=ttl) if ttl is not None else None,
                 event_time=source["event_time"],
             )
