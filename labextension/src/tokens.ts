@@ -334,6 +334,17 @@ export interface IParamSpec {
   help: string;
 }
 
+export interface IStageRunRequest {
+  params?: { [key: string]: unknown };
+}
+
+export interface IStageParameters {
+  stage: string;
+  notebook: string;
+  parameters: IParamSpec[];
+  values: { [key: string]: unknown };
+}
+
 export interface IPromotionPlan {
   notebook: string;
   stage: string;

@@ -37,6 +37,7 @@ from workbench.pipelines.dvc import check_stage_name, stage_notebook
 from workbench.pipelines.models import RunRecord
 from workbench.pipelines.params_file import read_stage_params
 from workbench.pipelines.promote import executed_notebook_path
+from workbench.pipelines.reproduce import launched_run_id
 from workbench.project.config import Project
 
 if TYPE_CHECKING:
@@ -136,6 +137,10 @@ def run_notebook(
         raise ValidationError(f"{run_id!r} is not a run id (32 lowercase hex characters).")
     project = workspace if isinstance(workspace, Project) else workspace.project
     notebook_rel, stage = _resolve_target(project, target, stage, (base_dir or Path.cwd()).resolve())
+    if run_id is None:  # a stage the server started through `dvc repro` records under the id it chose
+        run_id = launched_run_id(stage)
+        if run_id is not None and not _RUN_ID.match(run_id):
+            raise ValidationError(f"{run_id!r} is not a run id (32 lowercase hex characters).")
     source = project.root / notebook_rel
     loaded = load_notebook(source, notebook_rel)
     specs, problems = read_parameters(loaded)

@@ -5,7 +5,8 @@ Each handler reads its services from ``self.settings`` (through
 writes a response model from :mod:`workbench.server.models` or the service value's
 own ``to_dict()``. No logic lives here that the CLI or the kernel API would also need.
 The areas have a module each: ``model_handlers`` (models, governance, reports),
-``pipeline_handlers`` (stages, runs, promotion, schedules), ``job_handlers``
+``pipeline_handlers`` (stages, runs, promotion, schedules), ``stage_handlers`` (a stage's
+parameters, and running it through ``dvc repro``), ``job_handlers``
 (scoring jobs and the review queue) and ``audit_handlers``; this one has the health
 check and the JSON 404 for everything else.
 """
@@ -25,6 +26,7 @@ from workbench.server.models import HealthResponse
 from workbench.server.page_handlers import page_routes
 from workbench.server.pipeline_handlers import pipeline_routes
 from workbench.server.review_handlers import review_routes
+from workbench.server.stage_handlers import stage_routes
 from workbench.store.engine import open_store
 
 __all__ = ["API_PREFIX", "HealthHandler", "UnknownEndpointHandler", "default_handlers"]
@@ -114,6 +116,7 @@ class UnknownEndpointHandler(WorkbenchHandler):
 default_handlers: list[tuple[str, type[WorkbenchHandler]]] = [
     (rf"{API_PREFIX}/health", HealthHandler),
     *model_routes(API_PREFIX),
+    *stage_routes(API_PREFIX),
     *pipeline_routes(API_PREFIX),
     *job_routes(API_PREFIX),
     *audit_routes(API_PREFIX),

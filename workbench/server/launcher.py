@@ -2,7 +2,7 @@
 
 A notebook run (and a scoring job, when its service has no detach function of its
 own) must not block the server's event loop, and must answer with its id at once.
-The launcher starts ``workbench run STAGE --run-id ID`` with an argument list (no
+The launcher starts a run's command (``dvc repro ... STAGE``) with an argument list (no
 shell), in its own session so that stopping the Jupyter server leaves it running
 to completion, and with ``WORKBENCH_USER`` set to the acting user so the run's
 record and audit events name who pressed the button. The child records its own
@@ -13,6 +13,7 @@ process, its console log, and its exit code if it died before recording anything
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -114,13 +115,18 @@ class ProcessLauncher:
     def cancel(self, launch_id: str) -> bool:
         """Ask a running child to stop (SIGTERM, which ``workbench run`` records as cancelled).
 
-        Returns False when this server did not start it or it has already ended.
+        The signal goes to the child's whole process group (it leads its own session): a
+        ``dvc repro`` passes nothing on to the ``workbench run`` it started. Returns False
+        when this server did not start it or it has already ended.
         """
         launch = self._launches.get(launch_id)
         if launch is None or not launch.running:
             return False
         launch.cancel_requested = True
-        stop_process(launch.pid, this_host(), launch.started_at)
+        try:
+            os.killpg(launch.pid, signal.SIGTERM)
+        except (ProcessLookupError, PermissionError):
+            stop_process(launch.pid, this_host(), launch.started_at)
         return True
 
     async def close(self) -> None:
