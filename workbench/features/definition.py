@@ -154,7 +154,8 @@ class FeatureSet:
                     "path": s.path,
                     "event_time": self.time_of(s),
                     "ttl_seconds": s.ttl.total_seconds() if s.ttl is not None else None,
-                    "features": {n: _serialize(self.name, s.name, n, e) for n, e in s.features.items()},
+                    # Pairs, not an object: the columns' order is part of the definition.
+                    "features": [[n, _serialize(self.name, s.name, n, e)] for n, e in s.features.items()],
                     "transform": _transform_text(self.name, s) if s.transform is not None else None,
                 }
                 for s in self.sources
@@ -260,7 +261,7 @@ def rebuild(record: Mapping[str, Any]) -> FeatureSet:
             Source(
                 name=source["name"],
                 path=source["path"],
-                features={n: _deserialize(record["name"], n, t) for n, t in source["features"].items()},
+                features={n: _deserialize(record["name"], n, t) for n, t in source["features"]},
                 ttl=timedelta(seconds=ttl) if ttl is not None else None,
                 event_time=source["event_time"],
             )

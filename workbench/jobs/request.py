@@ -28,6 +28,8 @@ class ScoreRequest:
 
     ``engine`` is ``local`` or ``dask`` (with ``scheduler``, an address, or a LocalCluster
     of ``workers``); ``overwrite`` lets the job replace a previous scoring output.
+    ``feature_definition`` (``current`` or ``recorded``) says which definition computes the
+    features of a version registered with a feature set (docs/features.md).
     """
 
     ref: str
@@ -39,6 +41,7 @@ class ScoreRequest:
     workers: int | None = None
     connect_timeout_s: float = 10.0
     overwrite: bool = False
+    feature_definition: str = "current"
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
@@ -48,6 +51,10 @@ class ScoreRequest:
         workers = self.workers
         if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
             raise ValidationError(f"workers must be a whole number >= 1, got {workers!r}.")
+        if self.feature_definition not in ("current", "recorded"):
+            raise ValidationError(
+                f"feature_definition must be 'current' or 'recorded', not {self.feature_definition!r}."
+            )
 
     @classmethod
     def build(

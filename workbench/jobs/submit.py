@@ -65,6 +65,23 @@ def check_keep(keep: Sequence[str], columns: Sequence[str], location: str) -> No
         )
 
 
+def _features(
+    workspace: Workspace, version: Any, input_location: str, job_id: str, definition: str
+) -> dict[str, Any] | None:
+    """For a version registered with a feature set: its features computed with the recorded definition."""
+    if "feature_set" not in version.artifacts:
+        return None
+    import json
+
+    from workbench.features.recorded import featurize_input
+    from workbench.jobs.models import job_dir
+
+    artifact = version.artifact("feature_set")
+    record = json.loads(workspace.artifacts.get_bytes(artifact.digest, name=f"{version.ref} feature set"))
+    staged = job_dir(workspace.project, job_id) / "features.parquet"
+    return featurize_input(workspace, record, input_location, staged, model=version.ref, definition=definition)
+
+
 def submit_score_job(workspace: Workspace, request: ScoreRequest) -> Job:
     """Validate a scoring request and record it as a queued job (see :func:`workbench.jobs.score`)."""
     options, ref, engine, device = request.options, request.ref, request.engine, request.options.device
@@ -79,7 +96,9 @@ def submit_score_job(workspace: Workspace, request: ScoreRequest) -> Job:
 
     input_location = resolve_location(workspace, request.input, "input")
     output_location = resolve_location(workspace, request.output, "output")
-    source = open_input(input_location)
+    job_id = uuid.uuid4().hex
+    features = _features(workspace, version, input_location, job_id, request.feature_definition)
+    source = open_input(features["computed"] if features else input_location)
     contract = InputContract.from_dict(version.contract)
     empty = pl.from_arrow(source.schema.empty_table())
     assert isinstance(empty, pl.DataFrame)
@@ -103,7 +122,6 @@ def submit_score_job(workspace: Workspace, request: ScoreRequest) -> Job:
             f"scoring {version.ref}, which is not approved for scoring: {approval.reason}. "
             "Set require_approved_for_scoring = true in the project to refuse this."
         )
-    job_id = uuid.uuid4().hex
     now = utcnow()
     stored = {
         **options.to_dict(),
@@ -122,6 +140,7 @@ def submit_score_job(workspace: Workspace, request: ScoreRequest) -> Job:
         ),
         "approved": approval.approved,
         "approval": approval.reason,
+        **({"features": features} if features else {}),
     }
     values: dict[str, Any] = {
         "id": job_id,
@@ -129,7 +148,8 @@ def submit_score_job(workspace: Workspace, request: ScoreRequest) -> Job:
         "name": version.name,
         "version": version.version,
         "ref": ref,
-        "input": input_location,
+        # A version with a feature set scores the input with its features computed (features.computed).
+        "input": features["computed"] if features else input_location,
         "output": output_location,
         "device": resolved,
         "engine": engine,
@@ -158,6 +178,7 @@ def submit_score_job(workspace: Workspace, request: ScoreRequest) -> Job:
                 "keep": list(options.keep),
                 "rows_total": source.rows,
                 "approved": approval.approved,
+                **({"features": features} if features else {}),
             },
         )
     with workspace.read() as conn:

@@ -118,6 +118,7 @@ def register(
     intended_use: str = "",
     keys: list[str] | tuple[str, ...] = (),
     features: list[str] | None = None,
+    feature_set: str | None = None,
     contract_file: str | Path | None = None,
     monitor: list[str] | tuple[str, ...] = (),
     options: RegisterOptions | None = None,
@@ -131,7 +132,10 @@ def register(
     and the version is unsigned.
 
     ``monitor`` names extra columns (not model features, e.g. ``region``) that are kept
-    in the drift reference so scoring jobs watch them too.
+    in the drift reference so scoring jobs watch them too. ``feature_set`` names the project
+    feature set that computed ``train``'s features (``features`` stays a list of column names);
+    its definition is recorded as the ``feature_set`` artifact, and scoring computes the features
+    with it (:mod:`workbench.features.recorded`).
     """
     from workbench.contracts import apply_overrides, derive_contract, feature_matrix, load_overrides
     from workbench.drift import detect_drift
@@ -149,6 +153,11 @@ def register(
     timings: dict[str, float] = {}
     started = time.perf_counter()
     check_name(name, "model name")
+    if isinstance(features, str):
+        raise ValidationError(
+            f"features={features!r} is one string; `features` lists feature column names. To record the feature set "
+            f"that computed them, pass feature_set={features!r}."
+        )
     acting = authorize(workspace, "register", key=key)
     workspace = workspace.with_identity(acting.identity)
     if acting.key is not None and not acting.key.is_p256:
@@ -165,6 +174,11 @@ def register(
     if unknown_monitor:
         raise ValidationError(f"Monitored column(s) {', '.join(unknown_monitor)} are not in the data.")
     feature_names = list(features) if features else _features(booster, train, target, keys)
+    feature_record = None
+    if feature_set is not None:
+        from workbench.features.recorded import record_feature_set
+
+        feature_record = record_feature_set(workspace.project, feature_set, train.columns)
 
     contract = derive_contract(train, target=target, keys=keys, features=feature_names)
     if contract_file is not None:
@@ -235,6 +249,8 @@ def register(
         "fairness": store.put_bytes(_json(fairness), "fairness.json", "application/json"),
         "reference": store.put_bytes(_parquet(reference), "reference.parquet", "application/vnd.apache.parquet"),
     }
+    if feature_record is not None:
+        refs["feature_set"] = store.put_bytes(_json(feature_record), "feature_set.json", "application/json")
     if summary_png:
         refs["shap_summary_png"] = store.put_bytes(summary_png, "shap_summary.png", "image/png")
     if bar_png:
@@ -276,6 +292,7 @@ def register(
             "monitor": [c for c in monitor if c not in drift_columns],
             "timings": timings,
             "signed_by": signed_by,
+            **({"feature_set": {k: feature_record[k] for k in ("name", "version")}} if feature_record else {}),
         },
         metrics=all_metrics,
         explanation=explanation,
