@@ -15,7 +15,14 @@ from tornado.httpclient import HTTPClientError
 SPEC = yaml.safe_load(
     (Path(__file__).resolve().parents[2] / "workbench" / "server" / "openapi.yaml").read_text(encoding="utf-8")
 )
-SAMPLES = {"name": "admissions", "version": "1", "alias": "production", "id": "abcd1234" * 4, "stage": "score"}
+SAMPLES = {
+    "name": "admissions",
+    "version": "1",
+    "alias": "production",
+    "id": "abcd1234" * 4,
+    "stage": "score",
+    "artifact": "model",
+}
 OPERATIONS = [
     (verb.upper(), path)
     for path, operations in SPEC["paths"].items()
