@@ -20,6 +20,7 @@ A policy is YAML (see docs/governance.md for the full schema)::
       allow_self_approval: false
     routing: {...}                    # used by scoring, validated there
     monitoring: {drift_share_limit: 0.5, retrain_stage: train}
+    review: {visible: [personal_statement_summary]}   # input columns reviewers see beside the features
 
 Validation errors name the file, the line and the key. The policy's identity is the
 sha256 of the file's bytes: checks and approvals record it.
@@ -57,10 +58,20 @@ _THRESHOLD = re.compile(
 )
 _TOP_KEYS = (
     "policy", "description", "models", "protects", "adoption", "checks", "approvals", "routing", "monitoring",
+    "review",
 )  # fmt: skip
 _CHECK_KEYS = ("metrics", "fairness", "min_group_size", "drift", "contract_required")
 _APPROVAL_KEYS = ("required", "roles", "users", "allow_self_approval")
-_MONITOR_KEYS = ("drift_share_limit", "retrain_stage", "retrain_mode")
+_MONITOR_KEYS = (
+    "drift_share_limit",
+    "retrain_stage",
+    "retrain_mode",
+    # Read by `workbench monitor report` (workbench.postmarket.report, docs/monitoring.md).
+    "window",
+    "minutes_per_manual_review",
+    "cost_per_cpu_hour",
+    "cost_per_gpu_hour",
+)
 
 
 @dataclass(frozen=True)
@@ -116,6 +127,7 @@ class Policy:
     monitoring: dict[str, Any] = field(default_factory=dict)
     description: str = ""
     adoption_required: int = 1  # policy-admin signatures a new revision of this policy needs
+    reviewer_visible: tuple[str, ...] = ()  # input columns a reviewer sees beside the model's features
 
     def governs(self, model: str) -> bool:
         return not self.models or model in self.models
@@ -141,6 +153,7 @@ class Policy:
             "routing": self.routing,
             "monitoring": self.monitoring,
             "adoption_required": self.adoption_required,
+            "reviewer_visible": list(self.reviewer_visible),
         }
 
 
@@ -286,6 +299,8 @@ def _parse_policy(source: Path, raw: bytes) -> Policy:
     monitoring = reader.mapping(data.get("monitoring"), "monitoring", data)
     reader.unknown(monitoring, _MONITOR_KEYS, "monitoring")
     routing = reader.mapping(data.get("routing"), "routing", data)
+    review = reader.mapping(data.get("review"), "review", data)
+    reader.unknown(review, ("visible",), "review")
     adoption = reader.mapping(data.get("adoption"), "adoption", data)
     reader.unknown(adoption, ("required",), "adoption")
     adoption_required = adoption.get("required", 1)
@@ -312,6 +327,7 @@ def _parse_policy(source: Path, raw: bytes) -> Policy:
         monitoring=_plain(monitoring),
         description=str(data.get("description") or ""),
         adoption_required=adoption_required,
+        reviewer_visible=reader.names(review.get("visible"), "visible", review),
     )
 
 

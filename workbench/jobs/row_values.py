@@ -1,8 +1,9 @@
 """The input row behind a review item: what the reviewer weighs beside the reasons.
 
 The job's input is read again at the item's row index (one row, the columns the
-model's contract names: keys, features and monitored columns), so the review queue
-stores no copy of applicants' data. An input that moved or changed since the job is
+model's contract names: keys, features and monitored columns, plus the columns the
+governing policy marks reviewer-visible, ``review: {visible: [...]}``), so the review
+queue stores no copy of applicants' data. An input that moved or changed since the job is
 said so rather than shown wrong: the row's key must still match the item's.
 """
 
@@ -12,7 +13,7 @@ import json
 import math
 from typing import Any
 
-from workbench.core.errors import Conflict, NotFound
+from workbench.core.errors import Conflict, NotFound, WorkbenchError
 from workbench.jobs.listing import get_job
 from workbench.jobs.queue import get_review_item
 from workbench.project.workspace import Workspace
@@ -29,6 +30,16 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
+def _reviewer_visible(workspace: Workspace, model: str) -> tuple[str, ...]:
+    from workbench.governance.adoption import governing_policy
+
+    try:
+        with workspace.read() as conn:
+            return governing_policy(conn, workspace.project, model).reviewer_visible
+    except WorkbenchError:  # no policy governs it: the contract's columns only
+        return ()
+
+
 def review_row(workspace: Workspace, item_id: int) -> dict[str, Any]:
     """``{"item", "row_index", "keys", "features", "other"}``: the item's input row by column role."""
     import pyarrow.dataset as ds
@@ -42,6 +53,7 @@ def review_row(workspace: Workspace, item_id: int) -> dict[str, Any]:
     keys = [str(k) for k in contract.get("keys") or []]
     features = [str(f) for f in contract.get("features") or []]
     monitored = [str(c) for c in dict(version.lineage).get("monitor") or []]
+    monitored += [c for c in _reviewer_visible(workspace, version.name) if c not in monitored]
     path = workspace.project.resolve_inside(job.input, "job input")
     if not path.exists():
         raise NotFound(f"The input of job {job.id[:12]} ({job.input}) is gone; its rows cannot be shown.")
