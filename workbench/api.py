@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from workbench import api_outcomes as outcomes
 from workbench.core.errors import WorkbenchError
 from workbench.core.refs import ModelRef, parse_ref
 
@@ -34,6 +35,8 @@ __all__ = [
     "get",
     "load",
     "models",
+    "monitoring",
+    "outcomes",
     "parse_ref",
     "promote",
     "queue",
@@ -264,3 +267,12 @@ def decide(item: int, decision: str, comment: str = "") -> Any:
     from workbench.jobs.decide import decide_review_item
 
     return decide_review_item(workspace(), item, decision, comment)
+
+
+def monitoring(model: str, *, window: str | None = None) -> Any:
+    """Realized performance, fairness, rates, drift, latency and cost of ``model`` per version and window
+    (``7d``, ``30d``, ``job``; default the policy's ``monitoring.window``, else 30d): ``frame, chart =
+    wb.monitoring("admissions")``; shown in a notebook it draws the chart. Outcomes: ``wb.outcomes.add``."""
+    from workbench.postmarket.view import monitoring_view
+
+    return monitoring_view(workspace(), model, window=window)

@@ -22,8 +22,7 @@ from workbench.governance.approvals import approve, decide, reject
 from workbench.governance.checks import run_checks
 from workbench.governance.gate import gate_status, gate_verdict, promote
 from workbench.governance.policy import find_policy
-from workbench.project.config import load_project
-from workbench.project.keys import SigningKey, init_key
+from workbench.project.keys import SigningKey
 from workbench.project.workspace import Workspace
 from workbench.registry.versions import get_version
 from workbench.store.engine import _cache

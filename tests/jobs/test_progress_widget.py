@@ -6,6 +6,7 @@ import pytest
 
 from tests.jobs.conftest import write_input
 from workbench.core.errors import NotFound
+from workbench.jobs.request import ScoreRequest
 from workbench.project.workspace import Workspace
 from workbench.widgets.progress import JobProgressBar, score_with_progress
 
@@ -25,14 +26,14 @@ def test_the_bar_moves_with_rows_and_shows_the_outcome(scoring_ws: Workspace) ->
 
 def test_score_with_progress_and_follow(scoring_ws: Workspace, capsys: pytest.CaptureFixture[str]) -> None:
     write_input(scoring_ws.project.root, n=300)
-    job = score_with_progress(scoring_ws, "admissions", "data/applicants.parquet", "out.parquet")
+    job = score_with_progress(scoring_ws, ScoreRequest("admissions", "data/applicants.parquet", "out.parquet"))
     assert job.status == "succeeded"
     follower = JobProgressBar()
     follower.follow(scoring_ws, job.id, interval_s=0.05).join(timeout=30)
     assert follower.bar.value == 300 and follower.bar.bar_style == "success"
     failing = JobProgressBar()
     with pytest.raises(NotFound):
-        score_with_progress(scoring_ws, "admissions", "data/none.parquet", "o.parquet")
+        score_with_progress(scoring_ws, ScoreRequest("admissions", "data/none.parquet", "o.parquet"))
     failing.fail(NotFound("gone"))
     assert failing.bar.bar_style == "danger" and "gone" in failing.label.value
     capsys.readouterr()

@@ -94,8 +94,8 @@ def _verify(args: argparse.Namespace) -> int:
         for problem in state.problems:
             print(f"  - {problem}")
         print(anchors.message if anchors.ok else "checkpoints: the database does not match the signed checkpoints:")
-        for problem in anchors.problems:
-            print(f"  - {problem}")
+        for anchor_problem in anchors.problems:
+            print(f"  - {anchor_problem}")
     return 0 if report.ok and state.ok and anchors.ok else AuditChainBroken.exit_code
 
 

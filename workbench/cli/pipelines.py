@@ -65,10 +65,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _promote(args: argparse.Namespace) -> int:
     from workbench.core.errors import NotebookError
-    from workbench.pipelines.promote import check_promotion, promote
+    from workbench.pipelines.promote import PromotionOptions, check_promotion, promote
     from workbench.project.workspace import open_workspace
 
-    options: dict[str, Any] = {
+    options: PromotionOptions = {
         "stage": args.stage,
         "deps": args.deps,
         "outs": args.outs,

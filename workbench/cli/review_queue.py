@@ -39,12 +39,12 @@ def register_queue(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _queue_list(args: argparse.Namespace) -> int:
-    from workbench.jobs.queue import count_review_items, list_review_items
+    from workbench.jobs.queue import ReviewFilters, count_review_items, list_review_items
     from workbench.project.workspace import open_workspace
 
     workspace = open_workspace()
     status = None if args.status == "all" else args.status
-    filters = {"job": args.job, "status": status, "model": args.model, "version": args.version}
+    filters: ReviewFilters = {"job": args.job, "status": status, "model": args.model, "version": args.version}
     items = list_review_items(workspace, **filters, limit=args.limit)
     if args.json:
         print_json([item.to_dict() for item in items])

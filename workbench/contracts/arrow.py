@@ -126,7 +126,9 @@ class ArrowContract:
         schema = self.schema
         self.features = list(contract.features)
         names = set(schema.names)
-        frame_schema = pl.from_arrow(schema.empty_table()).schema  # type: ignore[union-attr]
+        empty = pl.from_arrow(schema.empty_table())
+        assert isinstance(empty, pl.DataFrame)  # a table becomes a frame (only an array becomes a Series)
+        frame_schema = empty.schema
         self.missing = [s.name for s in contract.columns if s.name not in names]
         self.dtypes_ok = not self.missing and all(
             accepts(s.dtype, dtype_to_str(frame_schema[s.name]), nullable=s.nullable)

@@ -9,6 +9,7 @@ polars pass over the frame.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import SupportsFloat, cast
 
 import polars as pl
 
@@ -163,4 +164,4 @@ def _plain_number(value: object) -> float | int | None:
         return int(value)
     if isinstance(value, int):
         return value
-    return float(value)  # type: ignore[arg-type]
+    return float(cast("SupportsFloat", value))  # a column's min or max: a number when not None

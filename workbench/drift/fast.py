@@ -14,6 +14,7 @@ argsort and searchsorted calls that dominate Evidently's time on large frames.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import cast
 
 import numpy as np
 import polars as pl
@@ -163,7 +164,11 @@ def _few_values(
     """Aligned (values, reference counts, current counts) when both frames together hold at
     most ``FEW_VALUES`` distinct values; None otherwise. ``ref_distinct`` is
     ``_distinct_sorted(u, FEW_VALUES)`` when the caller already has it."""
-    ref = _distinct_sorted(u, FEW_VALUES) if ref_distinct is _UNKNOWN else ref_distinct
+    ref = (
+        _distinct_sorted(u, FEW_VALUES)
+        if ref_distinct is _UNKNOWN
+        else cast("tuple[np.ndarray, np.ndarray] | None", ref_distinct)
+    )
     cur = _distinct_sorted(v, FEW_VALUES) if ref is not None else None
     if ref is None or cur is None:
         return None
@@ -323,6 +328,7 @@ class DriftBaseline:
                 ref_counts = self._reference_counts(c, key_dtype)
                 cur_counts = _value_counts(current.get_column(c), key_dtype)
                 # Sorted values: the Z-test codes the first sorted value as 0, as Evidently does.
+                # Both sides' keys have the one dtype _key_dtype chose, so they compare.
                 values = sorted(set(ref_counts) | set(cur_counts))  # type: ignore[type-var]
                 ref_n = np.array([ref_counts.get(v, 0) for v in values], dtype=np.int64)
                 cur_n = np.array([cur_counts.get(v, 0) for v in values], dtype=np.int64)

@@ -172,12 +172,12 @@ def _read_page(
         return VersionPage((), None)
 
     alias_names: dict[int, list[str]] = defaultdict(list)
-    for row in conn.execute(
+    for alias_row in conn.execute(
         sa.select(aliases.c.version, aliases.c.alias).where(aliases.c.name == name, aliases.c.version.in_(numbers))
     ):
-        alias_names[row.version].append(row.alias)
+        alias_names[alias_row.version].append(alias_row.alias)
     decided: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for row in conn.execute(
+    for decision_row in conn.execute(
         sa.select(
             decisions.c.version,
             decisions.c.actor,
@@ -189,17 +189,17 @@ def _read_page(
         .where(decisions.c.name == name, decisions.c.version.in_(numbers))
         .order_by(decisions.c.id)
     ):
-        decided[row.version].append(
+        decided[decision_row.version].append(
             {
-                "actor": row.actor,
-                "decision": row.decision,
-                "comment": row.comment,
-                "digests": row.digests or {},
-                "statement": row.statement,
+                "actor": decision_row.actor,
+                "decision": decision_row.decision,
+                "comment": decision_row.comment,
+                "digests": decision_row.digests or {},
+                "statement": decision_row.statement,
             }
         )
     checks: dict[int, list[Any]] = defaultdict(list)
-    for row in conn.execute(
+    for check_row in conn.execute(
         sa.select(
             check_results.c.id,
             check_results.c.version,
@@ -213,7 +213,7 @@ def _read_page(
         .where(check_results.c.name == name, check_results.c.version.in_(numbers))
         .order_by(check_results.c.id.desc())
     ):
-        checks[row.version].append(row)
+        checks[check_row.version].append(check_row)
 
     gated = policy is not None and alias in policy.protects
     chips = []

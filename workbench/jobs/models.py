@@ -184,7 +184,7 @@ class Job:
             status=row.status,
             rows_done=int(row.rows_done or 0),
             rows_total=None if row.rows_total is None else int(row.rows_total),
-            created_at=as_utc(row.created_at),  # type: ignore[arg-type]
+            created_at=as_utc(row.created_at),
             actor=row.actor,
             started_at=as_utc(row.started_at),
             ended_at=as_utc(row.ended_at),

@@ -13,6 +13,7 @@ total under the same filters, whatever the page size.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypedDict
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -26,6 +27,7 @@ from workbench.store.schema import jobs, review_items
 
 __all__ = [
     "REVIEW_STATUSES",
+    "ReviewFilters",
     "ReviewPage",
     "count_review_items",
     "get_review_item",
@@ -34,6 +36,15 @@ __all__ = [
 ]
 
 REVIEW_STATUSES = ("open", "decided", SUPERSEDED)
+
+
+class ReviewFilters(TypedDict, total=False):
+    """The filters every list and count below takes by name, as a face collects them."""
+
+    job: str | None
+    status: str | None
+    model: str | None
+    version: int | None
 
 
 def _query() -> sa.Select:

@@ -133,10 +133,12 @@ class _Tracker:
 def _kernel_manager_class(env: Mapping[str, str], cwd: Path, log: IO[str] | None) -> type:
     from jupyter_client.manager import AsyncKernelManager
 
-    class RunKernelManager(AsyncKernelManager):  # type: ignore[misc]
+    class RunKernelManager(AsyncKernelManager):
         """Starts the kernel with the run's environment, folder and log, leaving this process alone."""
 
-        async def start_kernel(self, **kw: Any) -> None:
+        # AsyncKernelManager's start_kernel is a coroutine; jupyter_client's annotations only
+        # describe KernelManager's synchronous wrapper of it.
+        async def start_kernel(self, **kw: Any) -> None:  # type: ignore[override]
             kw["env"] = {**os.environ, **kw.get("env", {}), **env}
             kw["cwd"] = str(cwd)
             if log is not None:

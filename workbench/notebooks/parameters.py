@@ -32,7 +32,7 @@ __all__ = [
 ]
 
 PARAMETERS_TAG = "parameters"
-_TYPES: dict[str, tuple[type, ...]] = {
+_TYPES: dict[str, tuple[type[Any], ...]] = {
     "bool": (bool,),
     "int": (int,),
     "float": (float, int),

@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 from workbench.core.errors import ConfigError, NotebookError, NotFound, ValidationError
 from workbench.core.hashing import sha256_bytes
@@ -34,11 +34,22 @@ from workbench.project.config import Project
 if TYPE_CHECKING:
     from workbench.project.workspace import Workspace
 
-__all__ = ["RUNS_DIR", "check_promotion", "executed_notebook_path", "promote"]
+__all__ = ["RUNS_DIR", "PromotionOptions", "check_promotion", "executed_notebook_path", "promote"]
 
 RUNS_DIR = "runs"
 _RESERVED = (".git", ".dvc", ".workbench")
 _T = TypeVar("_T")
+
+
+class PromotionOptions(TypedDict, total=False):
+    """The stage options :func:`check_promotion` and :func:`promote` take by name, as a face collects them."""
+
+    stage: str | None
+    deps: Sequence[str]
+    outs: Sequence[str]
+    metrics: Sequence[str]
+    plots: Sequence[str]
+    force: bool
 
 
 def executed_notebook_path(stage: str) -> str:

@@ -98,7 +98,7 @@ def _due_slots(cron: str, tz: str, after: datetime, now: datetime) -> tuple[list
     from workbench.pipelines.schedules import check_tz
 
     newest = croniter(cron, (now + timedelta(seconds=1)).astimezone(check_tz(tz))).get_prev(datetime)
-    return [*slots[: _MAX_SLOTS - 1], as_utc(newest)], _MAX_SLOTS  # type: ignore[list-item]
+    return [*slots[: _MAX_SLOTS - 1], as_utc(newest)], _MAX_SLOTS
 
 
 def _claim_one(workspace: Workspace, schedule_id: int, now: datetime, grace_s: float, who: str) -> SlotOutcome | None:
@@ -106,8 +106,7 @@ def _claim_one(workspace: Workspace, schedule_id: int, now: datetime, grace_s: f
         row = tx.conn.execute(sa.select(schedules).where(schedules.c.id == schedule_id).with_for_update()).first()
         if row is None or row.paused:
             return None
-        last = as_utc(row.last_slot) or as_utc(row.created_at)
-        due, count = _due_slots(row.cron, row.tz, last, now)  # type: ignore[arg-type]
+        due, count = _due_slots(row.cron, row.tz, as_utc(row.last_slot or row.created_at), now)
         if not due:
             return None
         newest = due[-1]

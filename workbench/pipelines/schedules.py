@@ -79,7 +79,7 @@ def _next_slot(cron: str, tz: str, after: datetime) -> datetime:
 
 def _to_schedule(row: Row[Any]) -> Schedule:
     last = as_utc(row.last_slot)
-    created = as_utc(row.created_at)
+    created: datetime = as_utc(row.created_at)
     return Schedule(
         id=row.id,
         stage=row.stage,
@@ -88,9 +88,9 @@ def _to_schedule(row: Row[Any]) -> Schedule:
         mode=row.mode,
         paused=bool(row.paused),
         created_by=row.created_by,
-        created_at=created,  # type: ignore[arg-type]
+        created_at=created,
         last_slot=last,
-        next_slot=None if row.paused else _next_slot(row.cron, row.tz, max(last or created, utcnow())),  # type: ignore[type-var]
+        next_slot=None if row.paused else _next_slot(row.cron, row.tz, max(last or created, utcnow())),
     )
 
 
@@ -117,7 +117,9 @@ def add_schedule(workspace: Workspace, stage: str, cron: str, *, tz: str = "UTC"
                 last_slot=now,
             )
         )
-        schedule_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+        key = result.inserted_primary_key
+        assert key is not None  # an INSERT of one row always reports its key
+        schedule_id = int(key[0])
         tx.record(
             "schedule.add", f"schedule:{schedule_id}", {"stage": stage, "cron": cron_text, "tz": tz, "mode": mode}
         )

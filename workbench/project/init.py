@@ -88,7 +88,7 @@ def init_project(path: str | os.PathLike[str] | None = None, *, git: bool = True
 
             document = tomlkit.parse(pyproject.read_text(encoding="utf-8"))
             tool = document.setdefault("tool", tomlkit.table())
-            tool["workbench"] = tomlkit.parse(_DEFAULT_TOML)["tool"]["workbench"]  # type: ignore[index]
+            tool["workbench"] = tomlkit.parse(_DEFAULT_TOML)["tool"]["workbench"]
             pyproject.write_text(tomlkit.dumps(document), encoding="utf-8")
             created.append("pyproject.toml [tool.workbench]")
         else:

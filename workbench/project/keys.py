@@ -153,9 +153,11 @@ def _default_path() -> Path:
 def _load_private(path: Path) -> Any:
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
     from cryptography.hazmat.primitives.serialization import load_pem_private_key, load_ssh_private_key
 
     data = path.read_bytes()
+    private: PrivateKeyTypes
     try:
         if b"OPENSSH PRIVATE KEY" in data[:64]:
             private = load_ssh_private_key(data, password=None)

@@ -188,14 +188,14 @@ def list_models(workspace: Workspace) -> list[ModelSummary]:
         sa.select(
             model_versions.c.name,
             sa.func.max(model_versions.c.version).label("latest"),
-            sa.func.count().label("count"),
+            sa.func.count().label("version_count"),
         )
         .group_by(model_versions.c.name)
         .subquery()
     )
     with workspace.store.read() as conn:
         rows = conn.execute(
-            sa.select(models.c.name, models.c.created_at, counts.c.latest, counts.c.count)
+            sa.select(models.c.name, models.c.created_at, counts.c.latest, counts.c.version_count)
             .join(counts, counts.c.name == models.c.name)
             .order_by(models.c.name)
         ).all()
@@ -203,7 +203,9 @@ def list_models(workspace: Workspace) -> list[ModelSummary]:
     by_model: dict[str, dict[str, int]] = {}
     for alias_row in alias_rows:
         by_model.setdefault(alias_row.name, {})[alias_row.alias] = alias_row.version
-    return [ModelSummary(r.name, int(r.latest), int(r.count), by_model.get(r.name, {}), r.created_at) for r in rows]
+    return [
+        ModelSummary(r.name, int(r.latest), int(r.version_count), by_model.get(r.name, {}), r.created_at) for r in rows
+    ]
 
 
 def load_model(workspace: Workspace, ref: str | ModelRef) -> xgboost.Booster:

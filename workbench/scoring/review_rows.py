@@ -20,16 +20,18 @@ from workbench.scoring.routing import LEANINGS, RoutedCodes, Routing
 
 __all__ = ["REVIEW_SCHEMA", "review_frame", "row_keys"]
 
-REVIEW_SCHEMA = {
-    "row_index": pl.Int64,
-    "row_key": pl.String,
-    "score": pl.Float64,
-    "leaning": pl.String,
-    "rule": pl.String,
-    "decision": pl.String,
-    "reasons": pl.List(pl.Struct({"feature": pl.String, "contribution": pl.Float64})),
-    "detail": pl.String,
-}
+REVIEW_SCHEMA = pl.Schema(
+    {
+        "row_index": pl.Int64(),
+        "row_key": pl.String(),
+        "score": pl.Float64(),
+        "leaning": pl.String(),
+        "rule": pl.String(),
+        "decision": pl.String(),
+        "reasons": pl.List(pl.Struct({"feature": pl.String(), "contribution": pl.Float64()})),
+        "detail": pl.String(),
+    }
+)
 
 
 def row_keys(frame: pl.DataFrame | None, keys: list[str], rows: np.ndarray, first_row: int) -> pl.Series:
@@ -87,4 +89,4 @@ def review_frame(
         schema={k: v for k, v in REVIEW_SCHEMA.items() if k != "reasons"},
     )
     packed = _packed_reasons(reasons, top_k, selected.height)
-    return selected.with_columns(packed).select(list(REVIEW_SCHEMA)).cast(REVIEW_SCHEMA)  # type: ignore[arg-type]
+    return selected.with_columns(packed).select(list(REVIEW_SCHEMA)).cast(REVIEW_SCHEMA)

@@ -266,10 +266,11 @@ class Routing:
         return routed.labelled(self)
 
     def _rule_masks(self, data: pl.DataFrame) -> pl.DataFrame:
-        assert all(rule.expr is not None for rule in self.rules)
+        exprs = [rule.expr for rule in self.rules]
+        assert all(expr is not None for expr in exprs)
         try:
             masks = data.select(
-                [rule.expr.alias(_RULE_COLUMN.format(i)) for i, rule in enumerate(self.rules)]  # type: ignore[union-attr]
+                [expr.alias(_RULE_COLUMN.format(i)) for i, expr in enumerate(exprs) if expr is not None]
             )
         except pl.exceptions.PolarsError as exc:
             raise ValidationError(

@@ -25,16 +25,16 @@ class AuditEventsHandler(WorkbenchHandler):
     @tornado.web.authenticated
     @authorized
     async def get(self) -> None:
-        filters = {
-            "subject_prefix": self.query_text("subject_prefix"),
-            "action": self.query_text("action"),
-            "actor": self.query_text("actor"),
-            "limit": self.query_int("limit", 200, maximum=5000),
-        }
+        subject_prefix = self.query_text("subject_prefix")
+        action = self.query_text("action")
+        actor = self.query_text("actor")
+        limit = self.query_int("limit", 200, maximum=5000)
 
         def load(workspace: Workspace) -> dict:
             with workspace.read() as conn:
-                events = list_events(conn, newest_first=True, **filters)
+                events = list_events(
+                    conn, newest_first=True, subject_prefix=subject_prefix, action=action, actor=actor, limit=limit
+                )
             return {"events": [asdict(event) for event in events]}
 
         await self.reply(load)

@@ -16,7 +16,7 @@ from jupyter_server.auth.decorator import authorized
 
 from workbench.core.errors import ValidationError
 from workbench.jobs import cancel_job, decide_review_item, get_job, list_jobs, list_review_items
-from workbench.jobs.queue import ReviewPage, count_review_items, review_page
+from workbench.jobs.queue import ReviewFilters, ReviewPage, count_review_items, review_page
 from workbench.jobs.request import ScoreRequest
 from workbench.jobs.score import score_request
 from workbench.project.workspace import Workspace
@@ -123,7 +123,7 @@ class ReviewItemsHandler(WorkbenchHandler):
     @authorized
     async def get(self) -> None:
         status = self.query_text("status", "open")
-        filters = {
+        filters: ReviewFilters = {
             "job": self.query_text("job"),
             "model": self.query_text("model"),
             "status": None if status == "all" else status,

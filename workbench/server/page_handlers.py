@@ -107,7 +107,7 @@ class ModelMetricsHandler(WorkbenchHandler):
     @authorized
     async def get(self, name: str) -> None:
         def load(workspace: Workspace) -> dict:
-            rows = [
+            rows: list[dict[str, Any]] = [
                 {"version": v.version, "metrics": numeric_metrics(dict(v.metrics))}
                 for v in list_versions(workspace, name)
             ]

@@ -20,7 +20,7 @@ from jupyter_server.auth.decorator import authorized
 from workbench.core.errors import NotFound, ValidationError
 from workbench.pipelines.dvc import stage_notebook
 from workbench.pipelines.models import RunRecord
-from workbench.pipelines.promote import check_promotion, promote
+from workbench.pipelines.promote import PromotionOptions, check_promotion, promote
 from workbench.pipelines.run import new_run_id
 from workbench.pipelines.runs import cancel_run, get_run, list_runs
 from workbench.pipelines.schedules import (
@@ -228,7 +228,7 @@ class PromotionsHandler(WorkbenchHandler):
         notebook_text = body.required_text("notebook", max_length=500)
         if not notebook_text.endswith(".ipynb"):
             raise ValidationError(f"{notebook_text!r} is not a notebook; promote an .ipynb file.")
-        options = {
+        options: PromotionOptions = {
             "stage": body.optional_text("stage", max_length=64),
             "deps": body.text_list("deps"),
             "outs": body.text_list("outs"),

@@ -12,14 +12,14 @@ from __future__ import annotations
 import html
 import threading
 import time
-from typing import Any
 
 import ipywidgets as widgets
 
 from workbench.core.errors import WorkbenchError
 from workbench.jobs.listing import get_job
 from workbench.jobs.models import Job
-from workbench.jobs.score import score
+from workbench.jobs.request import ScoreRequest
+from workbench.jobs.score import score_request
 from workbench.project.workspace import Workspace
 
 __all__ = ["JobProgressBar", "score_with_progress"]
@@ -91,18 +91,18 @@ class JobProgressBar(widgets.VBox):
         return thread
 
 
-def score_with_progress(workspace: Workspace, ref: str, input: Any, output: Any, **options: Any) -> Job:
-    """:func:`workbench.jobs.score` with a progress bar displayed in the notebook."""
+def score_with_progress(workspace: Workspace, request: ScoreRequest, *, detach: bool = False) -> Job:
+    """:func:`workbench.jobs.score_request` with a progress bar displayed in the notebook."""
     from IPython.display import display
 
     bar = JobProgressBar()
     display(bar)
     try:
-        job = score(workspace, ref, input, output, progress=bar, **options)
+        job = score_request(workspace, request, detach=detach, progress=bar)
     except BaseException as exc:
         bar.fail(exc)
         raise
-    if options.get("detach"):
+    if detach:
         bar.follow(workspace, job.id)
     else:
         bar.finish(job)

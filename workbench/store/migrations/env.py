@@ -7,8 +7,13 @@ for developers running ``alembic revision --autogenerate`` by hand.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from alembic import context
 from sqlalchemy import create_engine
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
 
 from workbench.store.schema import metadata
 
@@ -16,7 +21,7 @@ config = context.config
 connection = config.attributes.get("connection")
 
 
-def _run(conn) -> None:  # type: ignore[no-untyped-def]
+def _run(conn: Connection) -> None:
     context.configure(connection=conn, target_metadata=metadata, render_as_batch=True)
     with context.begin_transaction():
         context.run_migrations()
@@ -25,6 +30,9 @@ def _run(conn) -> None:  # type: ignore[no-untyped-def]
 if connection is not None:
     _run(connection)
 else:
-    engine = create_engine(config.get_main_option("sqlalchemy.url"))
+    url = config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise RuntimeError("Set sqlalchemy.url in alembic.ini to run migrations by hand.")
+    engine = create_engine(url)
     with engine.begin() as conn:
         _run(conn)
