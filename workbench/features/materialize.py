@@ -28,10 +28,10 @@ from workbench.features.catalog import get_feature_set
 from workbench.features.codec import encode_dtype, encode_values
 from workbench.features.definition import FeatureSet, Source
 from workbench.features.errors import FeatureError
-from workbench.features.tables import feature_materializations, feature_values
 from workbench.features.timeline import check_timeline, feature_names, timeline
 from workbench.project.paths import is_url
 from workbench.project.workspace import Workspace
+from workbench.store.schema import feature_materializations, feature_values
 
 __all__ = ["MANIFEST", "Materialized", "materialize", "parse_until"]
 

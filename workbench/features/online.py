@@ -18,8 +18,8 @@ import sqlalchemy as sa
 from workbench.core.errors import NotFound
 from workbench.features.codec import decode_dtype, decode_values
 from workbench.features.errors import FeatureDefinitionChanged
-from workbench.features.tables import feature_materializations, feature_values
 from workbench.project.workspace import Workspace
+from workbench.store.schema import feature_materializations, feature_values
 
 __all__ = ["OnlineState", "lookup", "online_state"]
 

@@ -18,6 +18,8 @@ __all__ = [
     "check_results",
     "decision_logs",
     "decisions",
+    "feature_materializations",
+    "feature_values",
     "jobs",
     "metadata",
     "model_versions",
@@ -324,4 +326,31 @@ outcome_batches = sa.Table(
     sa.Column("recorded_at", UTC_TS, nullable=False),
     sa.Column("actor", sa.String(200), nullable=False),
     sa.UniqueConstraint("name", "seq", name="uq_outcome_batches_name_seq"),
+)
+
+# The online feature store (0006): the latest value of every feature per entity, as a JSON object
+# encoded by polars, and per feature set which definition version wrote them, until when, and the
+# schema to read them back with (workbench.features.materialize, workbench.features.online).
+feature_values = sa.Table(
+    "feature_values",
+    metadata,
+    sa.Column("feature_set", sa.String(100), primary_key=True),
+    sa.Column("entity_key", sa.String(512), primary_key=True),
+    sa.Column("values", sa.Text, nullable=False),  # a JSON object, encoded by polars
+    sa.Column("event_time", UTC_TS),
+    sa.Column("materialization", sa.String(32), nullable=False),
+)
+
+feature_materializations = sa.Table(
+    "feature_materializations",
+    metadata,
+    sa.Column("feature_set", sa.String(100), primary_key=True),
+    sa.Column("id", sa.String(32), nullable=False),
+    sa.Column("version", sa.String(64), nullable=False),
+    sa.Column("until", UTC_TS, nullable=False),
+    sa.Column("materialized_at", UTC_TS, nullable=False),
+    sa.Column("entities", sa.BigInteger, nullable=False),
+    sa.Column("schema", sa.JSON, nullable=False),
+    sa.Column("offline", sa.Text),
+    sa.Column("actor", sa.String(200), nullable=False),
 )
