@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
+import pytest
+
 from tests.governed import as_user
 from workbench.governance.checks import run_checks
 from workbench.project.workspace import Workspace
 from workbench.registry.versions import get_version
-from workbench.widgets.review import ReviewPanel
+from workbench.widgets.review import ReviewPanel, drift_report_url, server_base_url
 
 
 def test_buttons_are_disabled_with_the_reason(governed: Workspace) -> None:
@@ -41,3 +45,22 @@ def test_reject_without_comment_shows_the_error(governed: Workspace) -> None:
     panel.comment.value = "not convinced"
     panel.reject_button.click()
     assert get_version(governed, "admissions:1").decisions[0]["decision"] == "reject"
+
+
+def test_the_drift_report_link_points_at_the_servers_endpoint(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The kernel finds its server's base URL in the runtime file of its parent process.
+    monkeypatch.delenv("JUPYTERHUB_SERVICE_PREFIX", raising=False)
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path))
+    monkeypatch.setenv("JPY_PARENT_PID", "4242")
+    (tmp_path / "jpserver-4242.json").write_text(json.dumps({"base_url": "/lab-base/"}))
+
+    assert drift_report_url("admissions", 1) == "/lab-base/workbench/api/models/admissions/versions/1/drift-report"
+
+
+def test_the_server_base_url_comes_from_the_hub_or_falls_back_to_the_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JUPYTERHUB_SERVICE_PREFIX", "/user/ana")
+    assert server_base_url() == "/user/ana/"
+    assert drift_report_url("a b", 2) == "/user/ana/workbench/api/models/a%20b/versions/2/drift-report"
+    monkeypatch.delenv("JUPYTERHUB_SERVICE_PREFIX")
+    monkeypatch.delenv("JPY_PARENT_PID", raising=False)
+    assert server_base_url() == "/"

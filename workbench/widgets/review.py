@@ -8,8 +8,11 @@ service functions as the CLI and the JupyterLab sidebar, then re-render.
 from __future__ import annotations
 
 import html
+import json
+import os
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import ipywidgets as widgets
 
@@ -19,7 +22,32 @@ from workbench.governance.gate import promote
 from workbench.governance.review import ReviewState, review_state
 from workbench.project.workspace import Workspace
 
-__all__ = ["ReviewPanel"]
+__all__ = ["ReviewPanel", "drift_report_url", "server_base_url"]
+
+
+def server_base_url() -> str:
+    """The base URL of the Jupyter server this kernel runs under (``/`` when it cannot tell).
+
+    JupyterHub names it in ``JUPYTERHUB_SERVICE_PREFIX``; a plain server writes it to its
+    runtime file ``jpserver-PID.json``, and the kernel knows that PID as ``JPY_PARENT_PID``.
+    """
+    prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX")
+    if not prefix and os.environ.get("JPY_PARENT_PID", "").isdigit():
+        from jupyter_core.paths import jupyter_runtime_dir
+
+        info = Path(jupyter_runtime_dir()) / f"jpserver-{os.environ['JPY_PARENT_PID']}.json"
+        try:
+            prefix = json.loads(info.read_text(encoding="utf-8")).get("base_url")
+        except (OSError, ValueError, AttributeError):
+            prefix = None
+    prefix = prefix if isinstance(prefix, str) and prefix.startswith("/") else "/"
+    return prefix if prefix.endswith("/") else prefix + "/"
+
+
+def drift_report_url(name: str, version: int) -> str:
+    """The server's drift-report endpoint for a version: the report verified against its digest
+    and served with a sandboxing Content-Security-Policy (its scripts cannot call the server)."""
+    return f"{server_base_url()}workbench/api/models/{quote(name, safe='')}/versions/{int(version)}/drift-report"
 
 
 def _table(headers: list[str], rows: list[list[Any]]) -> str:
@@ -146,12 +174,11 @@ class ReviewPanel(widgets.VBox):
         v = self.state.version if self.state else None
         if v is None or "drift_report" not in v.artifacts:
             return ""
-        ref = v.artifact("drift_report")
-        target = self.workspace.project.state_dir / "reports" / f"{v.name}-{v.version}-drift.html"
-        if not target.exists():
-            self.workspace.artifacts.get_file(ref.digest, target, name=ref.name)
-        relative = Path(self.workspace.project.relative(target)).as_posix()
-        return f'<p><a href="{html.escape(relative)}" target="_blank">Open the Evidently drift report</a></p>'
+        href = drift_report_url(v.name, v.version)
+        return (
+            f'<p><a href="{html.escape(href)}" target="_blank" rel="noopener">Open the Evidently drift report</a> '
+            "(served by the Jupyter server, verified against its digest, in a sandbox)</p>"
+        )
 
     def _act(self, action: Any, done: str) -> None:
         try:
