@@ -38,6 +38,7 @@ import {
   ISchedule,
   IScheduleList,
   IStageList,
+  IStageParameters,
   IVersionList
 } from './tokens';
 
@@ -253,8 +254,23 @@ export class WorkbenchClient {
     return this.get('pipelines/stages');
   }
 
-  startRun(stage: string): Promise<IRunStarted> {
-    return this.send('POST', `pipelines/stages/${segment(stage)}/runs`);
+  /**
+   * Run a stage through `dvc repro` (which locks it); `params` are written to
+   * params.yaml first.
+   */
+  startRun(
+    stage: string,
+    params?: { [key: string]: unknown }
+  ): Promise<IRunStarted> {
+    return this.send(
+      'POST',
+      `pipelines/stages/${segment(stage)}/runs`,
+      params && Object.keys(params).length ? { params } : undefined
+    );
+  }
+
+  stageParameters(stage: string): Promise<IStageParameters> {
+    return this.get(`pipelines/stages/${segment(stage)}/parameters`);
   }
 
   listRuns(query: Query = {}): Promise<IRunList> {

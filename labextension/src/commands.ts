@@ -22,6 +22,7 @@ import { driftReportWidget, htmlTabWidget } from './drift';
 import { workbenchIcon } from './icons';
 import { modelPageId, modelPageWidget } from './page/ModelPage';
 import { promoteNotebookFlow } from './promote/PromoteDialog';
+import { addTagParametersCommand } from './promote/tagParameters';
 
 export namespace CommandIDs {
   export const openSidebar = 'workbench:open-sidebar';
@@ -29,6 +30,7 @@ export namespace CommandIDs {
   export const openModelReview = 'workbench:open-model-review';
   export const openDriftReport = 'workbench:open-drift-report';
   export const openModelPage = 'workbench:open-model-page';
+  export const tagParameters = 'workbench:tag-parameters';
 }
 
 export interface ICommandContext {
@@ -239,10 +241,20 @@ export function addCommands(context: ICommandContext): void {
     }
   });
 
+  if (context.notebooks) {
+    addTagParametersCommand(
+      app,
+      CommandIDs.tagParameters,
+      context.notebooks,
+      trans
+    );
+  }
+
   for (const command of [
     CommandIDs.openSidebar,
     CommandIDs.promoteNotebook,
-    CommandIDs.openModelReview
+    CommandIDs.openModelReview,
+    ...(context.notebooks ? [CommandIDs.tagParameters] : [])
   ]) {
     palette?.addItem({
       command,

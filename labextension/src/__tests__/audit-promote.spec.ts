@@ -164,7 +164,8 @@ describe('promotion form', () => {
         outs: ['models/m.json'],
         params: { rows: 250 }
       },
-      errors: []
+      errors: [],
+      fieldErrors: {}
     });
     const unchanged = requestFromForm(
       'notebooks/train.ipynb',

@@ -13,6 +13,7 @@ import { WorkbenchClient } from '../api';
 import { Chip, Loaded, useLoadable } from '../components/common';
 import { IHtmlTab } from '../components/context';
 import { formatNumber, formatTime } from '../components/loadable';
+import { GateNotes } from '../components/models/GateNotes';
 import { metricRows } from '../components/models/models';
 import { IChartSpecs, IJob, IReviewState } from '../tokens';
 import { VegaChart } from './Chart';
@@ -322,6 +323,7 @@ function Gate(props: {
           ))}
         </ul>
       )}
+      <GateNotes gate={gate} trans={trans} />
       {review.version.decisions.length === 0 ? (
         <p className="jp-Workbench-muted">{trans.__('No decisions yet.')}</p>
       ) : (

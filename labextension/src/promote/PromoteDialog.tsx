@@ -1,8 +1,9 @@
 /**
  * "Workbench: Promote notebook to pipeline": first the promotion checks (a dry
- * run on the server), then an editable form (stage name, typed parameters, deps,
- * outs), then the promotion itself. Every check runs on the server; the form only
- * catches typing mistakes before sending.
+ * run on the server), then an editable form (PromoteForm: stage name, typed
+ * parameters, deps, outs, each with its problems beside it), then the promotion
+ * itself. Every check runs on the server; the form only catches typing mistakes
+ * before sending, and shows them together with the server's.
  */
 import { Dialog, Notification, showDialog } from '@jupyterlab/apputils';
 import { TranslationBundle } from '@jupyterlab/translation';
@@ -11,8 +12,15 @@ import * as React from 'react';
 
 import { WorkbenchClient } from '../api';
 import { asApiError } from '../components/loadable';
-import { IParamSpec, IPromotionPlan, IPromotionResult } from '../tokens';
-import { formFromPlan, IPromoteForm, requestFromForm } from './promote';
+import { IPromotionPlan, IPromotionResult } from '../tokens';
+import {
+  fixableInForm,
+  formFromPlan,
+  groupProblems,
+  IPromoteForm,
+  requestFromForm
+} from './promote';
+import { IPromoteFormProps, PromoteForm } from './PromoteForm';
 
 export interface IPromoteOptions {
   client: WorkbenchClient;
@@ -45,23 +53,44 @@ export async function promoteNotebookFlow(
     });
     return null;
   }
+  // Problems the form can fix (a clash with a stage, a parameter's path) lead on to it.
+  const fixable = !plan.ok && fixableInForm(plan);
   const checks = await showDialog({
     title: trans.__('Promotion checks: %1', notebook),
-    body: new ChecksWidget(plan, trans),
-    buttons: plan.ok
-      ? [
-          Dialog.cancelButton(),
-          Dialog.okButton({ label: trans.__('Continue') })
-        ]
-      : [Dialog.okButton({ label: trans.__('Close') })]
+    body: new ChecksWidget(plan, trans, fixable),
+    buttons:
+      plan.ok || fixable
+        ? [
+            Dialog.cancelButton(),
+            Dialog.okButton({
+              label: plan.ok
+                ? trans.__('Continue')
+                : trans.__('Fix in the form')
+            })
+          ]
+        : [Dialog.okButton({ label: trans.__('Close') })]
   });
-  if (!plan.ok || !checks.button.accept) {
+  if (!(plan.ok || fixable) || !checks.button.accept) {
     return null;
   }
+  const names = plan.parameters.map(spec => spec.name);
   let form = formFromPlan(plan);
-  let problems: string[] = [];
+  let problems = groupProblems(plan.problems, form, names);
+  let taken: string[] = [];
+  try {
+    taken = (await client.listStages()).stages.map(stage => stage.name);
+  } catch {
+    // only for suggesting a free name; the server checks the name anyway
+  }
   for (;;) {
-    const body = new FormWidget({ ...options, plan, form, problems });
+    const body = new FormWidget({
+      ...options,
+      plan,
+      initial: form,
+      problems,
+      taken,
+      onChange: () => undefined
+    });
     const answer = await showDialog({
       title: trans.__('Promote %1 to a pipeline stage', notebook),
       body,
@@ -74,9 +103,16 @@ export async function promoteNotebookFlow(
       return null;
     }
     form = answer.value;
-    const { request, errors } = requestFromForm(notebook, plan, form);
-    if (errors.length) {
-      problems = errors;
+    const { request, fieldErrors } = requestFromForm(notebook, plan, form);
+    if (Object.keys(fieldErrors).length) {
+      // Every problem at once: the server checks what could be sent.
+      let more: string[] = [];
+      try {
+        more = (await client.planPromotion(request)).problems;
+      } catch (reason) {
+        more = [asApiError(reason).message];
+      }
+      problems = groupProblems(more, form, names, fieldErrors);
       continue;
     }
     try {
@@ -95,9 +131,13 @@ export async function promoteNotebookFlow(
       return result;
     } catch (reason) {
       const error = asApiError(reason);
-      problems = Array.isArray(error.details)
-        ? error.details.map(String)
-        : [error.message];
+      problems = groupProblems(
+        Array.isArray(error.details)
+          ? error.details.map(String)
+          : [error.message],
+        form,
+        names
+      );
     }
   }
 }
@@ -126,7 +166,8 @@ function Problems(props: {
 class ChecksWidget extends ReactWidget {
   constructor(
     private readonly _plan: IPromotionPlan,
-    private readonly _trans: TranslationBundle
+    private readonly _trans: TranslationBundle,
+    private readonly _fixable: boolean
   ) {
     super();
     this.addClass('jp-Workbench-promoteDialog');
@@ -136,7 +177,25 @@ class ChecksWidget extends ReactWidget {
     const plan = this._plan;
     const trans = this._trans;
     if (!plan.ok) {
-      return <Problems problems={plan.problems} trans={trans} />;
+      return (
+        <>
+          <Problems problems={plan.problems} trans={trans} />
+          {plan.problems.some(p => p.includes('tagged `parameters`')) && (
+            <p className="jp-Workbench-hint">
+              {trans.__(
+                'Select the cell with the defaults and run "Tag Cell as Parameters" (its context menu, or the command palette).'
+              )}
+            </p>
+          )}
+          {this._fixable && (
+            <p className="jp-Workbench-hint">
+              {trans.__(
+                'Each can be fixed in the next step, where it shows beside its field.'
+              )}
+            </p>
+          )}
+        </>
+      );
     }
     return (
       <div data-testid="workbench-promotion-checks">
@@ -166,16 +225,10 @@ class ChecksWidget extends ReactWidget {
   }
 }
 
-interface IFormOptions extends IPromoteOptions {
-  plan: IPromotionPlan;
-  form: IPromoteForm;
-  problems: string[];
-}
-
 class FormWidget extends ReactWidget {
-  constructor(private readonly _options: IFormOptions) {
+  constructor(private readonly _props: IPromoteFormProps) {
     super();
-    this._form = { ..._options.form, params: { ..._options.form.params } };
+    this._form = { ..._props.initial, params: { ..._props.initial.params } };
     this.addClass('jp-Workbench-promoteDialog');
   }
 
@@ -186,7 +239,7 @@ class FormWidget extends ReactWidget {
   protected render(): JSX.Element {
     return (
       <PromoteForm
-        {...this._options}
+        {...this._props}
         initial={this._form}
         onChange={form => {
           this._form = form;
@@ -196,142 +249,4 @@ class FormWidget extends ReactWidget {
   }
 
   private _form: IPromoteForm;
-}
-
-function PromoteForm(
-  props: IFormOptions & {
-    initial: IPromoteForm;
-    onChange: (form: IPromoteForm) => void;
-  }
-): JSX.Element {
-  const { plan, trans, client, notebook, onChange } = props;
-  const [form, setForm] = React.useState(props.initial);
-  const [problems, setProblems] = React.useState(props.problems);
-  const [checking, setChecking] = React.useState(false);
-
-  const update = (next: IPromoteForm) => {
-    setForm(next);
-    onChange(next);
-  };
-
-  const check = async () => {
-    const { request, errors } = requestFromForm(notebook, plan, form);
-    if (errors.length) {
-      setProblems(errors);
-      return;
-    }
-    setChecking(true);
-    try {
-      const again = await client.planPromotion(request);
-      setProblems(again.problems);
-    } catch (reason) {
-      setProblems([asApiError(reason).message]);
-    } finally {
-      setChecking(false);
-    }
-  };
-
-  return (
-    <div className="jp-Workbench-form" data-testid="workbench-promote-form">
-      {problems.length > 0 && <Problems problems={problems} trans={trans} />}
-      <label className="jp-Workbench-field">
-        <span>{trans.__('Stage name')}</span>
-        <input
-          name="stage"
-          value={form.stage}
-          onChange={e => update({ ...form, stage: e.target.value })}
-        />
-      </label>
-      {plan.parameters.length > 0 && (
-        <fieldset className="jp-Workbench-params">
-          <legend>{trans.__('Parameters (written to params.yaml)')}</legend>
-          {plan.parameters.map(spec => (
-            <ParamInput
-              key={spec.name}
-              spec={spec}
-              text={form.params[spec.name] ?? ''}
-              onChange={text =>
-                update({
-                  ...form,
-                  params: { ...form.params, [spec.name]: text }
-                })
-              }
-            />
-          ))}
-        </fieldset>
-      )}
-      <label className="jp-Workbench-field">
-        <span>
-          {trans.__('Deps: inputs the notebook reads (one per line)')}
-        </span>
-        <textarea
-          name="deps"
-          rows={3}
-          value={form.deps}
-          onChange={e => update({ ...form, deps: e.target.value })}
-        />
-      </label>
-      <label className="jp-Workbench-field">
-        <span>
-          {trans.__(
-            'Outs: files it writes (one per line; the executed notebook is added)'
-          )}
-        </span>
-        <textarea
-          name="outs"
-          rows={3}
-          value={form.outs}
-          onChange={e => update({ ...form, outs: e.target.value })}
-        />
-      </label>
-      <button
-        type="button"
-        className="jp-Workbench-button"
-        onClick={() => void check()}
-        disabled={checking}
-      >
-        {checking ? trans.__('Checking…') : trans.__('Check again')}
-      </button>
-    </div>
-  );
-}
-
-function ParamInput(props: {
-  spec: IParamSpec;
-  text: string;
-  onChange: (text: string) => void;
-}): JSX.Element {
-  const { spec, text, onChange } = props;
-  const label = (
-    <span>
-      {spec.name} <code className="jp-Workbench-muted">{spec.type}</code>
-      {spec.help && <span className="jp-Workbench-muted"> {spec.help}</span>}
-    </span>
-  );
-  if (spec.type === 'bool') {
-    return (
-      <label className="jp-Workbench-field jp-Workbench-check">
-        <input
-          type="checkbox"
-          name={`param-${spec.name}`}
-          checked={text === 'true'}
-          onChange={e => onChange(e.target.checked ? 'true' : 'false')}
-        />
-        {label}
-      </label>
-    );
-  }
-  return (
-    <label className="jp-Workbench-field">
-      {label}
-      <input
-        name={`param-${spec.name}`}
-        inputMode={
-          spec.type === 'int' || spec.type === 'float' ? 'decimal' : undefined
-        }
-        value={text}
-        onChange={e => onChange(e.target.value)}
-      />
-    </label>
-  );
 }

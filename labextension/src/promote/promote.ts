@@ -17,7 +17,19 @@ export interface IPromoteForm {
    */
   deps: string;
   outs: string;
+  /**
+   * Replace a stage of the same name that runs something else (`--force`).
+   */
+  replace?: boolean;
 }
+
+/**
+ * Where a problem shows in the form: beside the stage name, a parameter
+ * (`param:NAME`), the deps or the outs, or above the form (`general`).
+ */
+export type ProblemField = string;
+
+export const GENERAL = 'general';
 
 export function executedNotebook(stage: string): string {
   return `runs/${stage}/${stage}.ipynb`;
@@ -124,13 +136,19 @@ export function requestFromForm(
   notebook: string,
   plan: IPromotionPlan,
   form: IPromoteForm
-): { request: IPromotionRequest; errors: string[] } {
+): {
+  request: IPromotionRequest;
+  errors: string[];
+  fieldErrors: Record<ProblemField, string[]>;
+} {
   const errors: string[] = [];
+  const fieldErrors: Record<ProblemField, string[]> = {};
   const params: Record<string, unknown> = {};
   for (const spec of plan.parameters) {
     const parsed = parseParam(spec, form.params[spec.name] ?? '');
     if (!parsed.ok) {
       errors.push(parsed.error);
+      fieldErrors[`param:${spec.name}`] = [parsed.error];
     } else if (!same(parsed.value, plan.values[spec.name])) {
       params[spec.name] = parsed.value;
     }
@@ -138,6 +156,7 @@ export function requestFromForm(
   const stage = form.stage.trim();
   if (!stage) {
     errors.push('The stage needs a name');
+    fieldErrors.stage = ['The stage needs a name'];
   }
   const request: IPromotionRequest = {
     notebook,
@@ -148,5 +167,120 @@ export function requestFromForm(
   if (Object.keys(params).length) {
     request.params = params;
   }
-  return { request, errors };
+  if (form.replace) {
+    request.force = true;
+  }
+  return { request, errors, fieldErrors };
+}
+
+/**
+ * Whether a server problem is the clash with an existing stage of that name,
+ * which the form solves by replacing it or by choosing another name.
+ */
+export function isStageClash(problem: string): boolean {
+  return /^stage '[^']+' already exists in dvc\.yaml/.test(problem);
+}
+
+/**
+ * The field a promotion problem concerns, read from how the server words it
+ * (workbench.pipelines.promote and param_paths); anything else is `general`.
+ */
+export function problemField(
+  problem: string,
+  form: IPromoteForm,
+  paramNames: string[]
+): ProblemField {
+  const param = /parameter `([^`]+)`/.exec(problem);
+  if (param && paramNames.includes(param[1])) {
+    return `param:${param[1]}`;
+  }
+  if (
+    isStageClash(problem) ||
+    /^invalid stage name|^The stage needs a name/i.test(problem)
+  ) {
+    return 'stage';
+  }
+  if (/^the dep /.test(problem)) {
+    return 'deps';
+  }
+  if (
+    /^the (out|metrics file|plots file) /.test(problem) ||
+    / is already an out of another stage/.test(problem) ||
+    / is both a dep and an out/.test(problem) ||
+    / cannot be written: /.test(problem)
+  ) {
+    return 'outs';
+  }
+  const first = problem.split(/[\s:]/, 1)[0];
+  if (lines(form.deps).includes(first)) {
+    return 'deps';
+  }
+  if (lines(form.outs).includes(first)) {
+    return 'outs';
+  }
+  return GENERAL;
+}
+
+/**
+ * Every problem, grouped by the field it concerns (typing problems found here
+ * and the server's, all at once).
+ */
+export function groupProblems(
+  problems: string[],
+  form: IPromoteForm,
+  paramNames: string[],
+  local: Record<ProblemField, string[]> = {}
+): Record<ProblemField, string[]> {
+  const grouped: Record<ProblemField, string[]> = {};
+  for (const [field, list] of Object.entries(local)) {
+    grouped[field] = [...list];
+  }
+  for (const problem of problems) {
+    const field = problemField(problem, form, paramNames);
+    if (!(grouped[field] ?? []).includes(problem)) {
+      grouped[field] = [...(grouped[field] ?? []), problem];
+    }
+  }
+  return grouped;
+}
+
+/**
+ * The fields in the order the form shows them, for "scroll to the first error".
+ */
+export function fieldOrder(paramNames: string[]): ProblemField[] {
+  return [
+    GENERAL,
+    'stage',
+    ...paramNames.map(name => `param:${name}`),
+    'deps',
+    'outs'
+  ];
+}
+
+/**
+ * A stage name not in `taken`: `NAME-2`, `NAME-3`, ...
+ */
+export function freeStageName(name: string, taken: string[]): string {
+  const base = name.replace(/-\d+$/, '');
+  for (let n = 2; ; n++) {
+    const candidate = `${base}-${n}`.slice(0, 64);
+    if (!taken.includes(candidate)) {
+      return candidate;
+    }
+  }
+}
+
+/**
+ * Whether every problem of a failed check can be fixed in the form (so the
+ * checks dialog offers to go on to it rather than only Close).
+ */
+export function fixableInForm(plan: IPromotionPlan): boolean {
+  const form = formFromPlan(plan);
+  const names = plan.parameters.map(spec => spec.name);
+  return (
+    plan.parameters.length > 0 &&
+    plan.problems.every(
+      problem => problemField(problem, form, names) !== GENERAL
+    )
+  );
 }

@@ -1,5 +1,6 @@
 /**
- * The Audit panel: the chain status badge (verified, or broken at seq N) and the
+ * The Audit panel: the chain status badge (verified, or broken at seq N), a
+ * version's audit report (generated, opened in a tab, downloaded) and the
  * events, newest first, filtered by subject, action and actor.
  */
 import { TranslationBundle } from '@jupyterlab/translation';
@@ -9,6 +10,7 @@ import { IAuditEvent } from '../../tokens';
 import { Chip, Empty, Loaded, SectionHeader, useLoadable } from '../common';
 import { IPanelProps } from '../context';
 import { formatTime } from '../loadable';
+import { AuditReport } from './AuditReport';
 import {
   chainBadge,
   defaultFilters,
@@ -74,6 +76,10 @@ export function AuditPanel(props: IPanelProps): JSX.Element {
           )}
         </Loaded>
       </div>
+      <details className="jp-Workbench-reportSection">
+        <summary>{trans.__('Audit report')}</summary>
+        <AuditReport {...props} />
+      </details>
       <form
         className="jp-Workbench-filters"
         onSubmit={event => {

@@ -7,6 +7,7 @@ import * as React from 'react';
 
 import { WorkbenchApiError } from '../../request';
 import { IReportResponse, IReviewState } from '../../tokens';
+import { GateNotes } from './GateNotes';
 import { ActionButton, Chip, ErrorBox, Loaded, useLoadable } from '../common';
 import { IPanelProps } from '../context';
 import { asApiError, formatNumber, formatTime } from '../loadable';
@@ -272,6 +273,7 @@ function Gate(
           ))}
         </ul>
       )}
+      <GateNotes gate={gate} trans={trans} />
     </details>
   );
 }

@@ -1,12 +1,13 @@
 /**
  * The Pipelines panel: the stages of dvc.yaml with their deps, outs and
- * changed / up-to-date state, a Run button per notebook stage, the runs with
- * status, duration and the failing cell, and the schedules.
+ * changed / up-to-date state, Run and Run with parameters per notebook stage
+ * (through `dvc repro`, which locks the stage), the runs with status, duration
+ * and the failing cell, and the schedules (add, pause, resume, remove).
  */
 import * as React from 'react';
 
 import { WorkbenchApiError } from '../../request';
-import { IRunRecord, ISchedule, IStage } from '../../tokens';
+import { IRunRecord, IStage } from '../../tokens';
 import {
   ActionButton,
   Chip,
@@ -21,12 +22,15 @@ import { IPanelProps } from '../context';
 import { asApiError, formatDuration, formatTime } from '../loadable';
 import {
   failingCell,
+  launchFailure,
   launchOutcome,
   isActiveRun,
   ownPaths,
   runChip,
   stageChip
 } from './pipelines';
+import { RunParameters } from './RunParameters';
+import { Schedules } from './Schedules';
 
 export function PipelinesPanel(props: IPanelProps): JSX.Element {
   const { client, trans } = props;
@@ -42,11 +46,13 @@ export function PipelinesPanel(props: IPanelProps): JSX.Element {
   const [starting, setStarting] = React.useState<string | null>(null);
   const [error, setError] = React.useState<WorkbenchApiError | null>(null);
 
-  const run = async (stage: string) => {
+  const run = async (stage: string, params?: Record<string, unknown>) => {
     setStarting(stage);
     setError(null);
+    let launchId: string | null = null;
     try {
-      const started = await client.startRun(stage);
+      const started = await client.startRun(stage, params);
+      launchId = started.id;
       // The run records itself once its kernel starts; until then the server answers 404
       // with the process still running. Wait for the record (or for the process to die).
       for (let i = 0; i < 120; i++) {
@@ -56,16 +62,43 @@ export function PipelinesPanel(props: IPanelProps): JSX.Element {
         }
         if (outcome.kind === 'gone') {
           setError(new WorkbenchApiError(0, 'RunFailed', outcome.message));
+          launchId = null;
           break;
         }
         await new Promise(resolve => setTimeout(resolve, 500));
       }
     } catch (reason) {
       setError(asApiError(reason));
+      throw reason;
     } finally {
       setStarting(null);
       reloadRuns();
       reloadStages();
+    }
+    if (launchId) {
+      void follow(launchId);
+    }
+  };
+
+  // `dvc repro` writes dvc.lock after the notebook ends: the stage's state is read again then.
+  const follow = async (launchId: string) => {
+    for (let i = 0; i < 3600; i++) {
+      await new Promise(resolve => setTimeout(resolve, 1000));
+      let launch;
+      try {
+        launch = await client.getLaunch(launchId);
+      } catch {
+        return;
+      }
+      if (!launch.running) {
+        const failure = launchFailure(launch);
+        if (failure) {
+          setError(new WorkbenchApiError(0, 'ReproFailed', failure));
+        }
+        reloadRuns();
+        reloadStages();
+        return;
+      }
     }
   };
 
@@ -101,7 +134,7 @@ export function PipelinesPanel(props: IPanelProps): JSX.Element {
                     stage={stage}
                     starting={starting === stage.name}
                     busy={starting !== null}
-                    onRun={() => run(stage.name)}
+                    onRun={params => run(stage.name, params)}
                   />
                 ))}
               </ul>
@@ -127,7 +160,14 @@ export function PipelinesPanel(props: IPanelProps): JSX.Element {
           }
         </Loaded>
       </section>
-      <Schedules {...props} />
+      <Schedules
+        {...props}
+        stages={
+          stages.status === 'ready'
+            ? stages.data.stages.map(stage => stage.name)
+            : []
+        }
+      />
     </>
   );
 }
@@ -137,11 +177,12 @@ function StageRow(
     stage: IStage;
     starting: boolean;
     busy: boolean;
-    onRun: () => void;
+    onRun: (params?: Record<string, unknown>) => Promise<void>;
   }
 ): JSX.Element {
   const { stage, starting, busy, onRun, trans, actions } = props;
   const { deps, outs } = ownPaths(stage);
+  const [editing, setEditing] = React.useState(false);
   return (
     <li className="jp-Workbench-card" data-stage={stage.name}>
       <div className="jp-Workbench-cardHeader">
@@ -176,17 +217,39 @@ function StageRow(
           <dd>{stage.params.join(', ') || '–'}</dd>
         </dl>
       </details>
-      <ActionButton
-        label={starting ? trans.__('Starting…') : trans.__('Run')}
-        testId="workbench-run-stage"
-        disabled={busy || stage.notebook === null}
-        reason={
-          stage.notebook === null
-            ? trans.__('Not a notebook stage: run it with dvc repro.')
-            : ''
-        }
-        onClick={onRun}
-      />
+      <div className="jp-Workbench-toolbar">
+        <ActionButton
+          label={starting ? trans.__('Starting…') : trans.__('Run')}
+          testId="workbench-run-stage"
+          disabled={busy || stage.notebook === null}
+          reason={
+            stage.notebook === null
+              ? trans.__('Not a notebook stage: run it with dvc repro.')
+              : ''
+          }
+          onClick={() => void onRun().catch(() => undefined)}
+        />
+        {stage.notebook !== null && (
+          <button
+            type="button"
+            className="jp-Workbench-linkButton"
+            aria-expanded={editing}
+            data-testid="workbench-run-with-params"
+            onClick={() => setEditing(!editing)}
+          >
+            {trans.__('Run with parameters…')}
+          </button>
+        )}
+      </div>
+      {editing && (
+        <RunParameters
+          {...props}
+          onRun={async params => {
+            await onRun(params);
+            setEditing(false);
+          }}
+        />
+      )}
     </li>
   );
 }
@@ -219,6 +282,16 @@ export function RunList(
               {run.id.slice(0, 8)} · {formatTime(run.started_at)} ·{' '}
               {formatDuration(run.duration_s)} · {run.actor}
             </span>
+            {Object.keys(run.params ?? {}).length > 0 && (
+              <span
+                className="jp-Workbench-muted"
+                data-testid="workbench-run-param-values"
+              >
+                {Object.entries(run.params)
+                  .map(([key, value]) => `${key} = ${JSON.stringify(value)}`)
+                  .join(', ')}
+              </span>
+            )}
             {failure && (
               <div
                 className="jp-Workbench-failure"
@@ -269,73 +342,5 @@ export function RunList(
         );
       })}
     </ul>
-  );
-}
-
-function Schedules(props: IPanelProps): JSX.Element {
-  const { client, trans } = props;
-  const [schedules, reload] = useLoadable(
-    () => client.listSchedules(),
-    [client]
-  );
-  const [error, setError] = React.useState<WorkbenchApiError | null>(null);
-
-  const toggle = async (schedule: ISchedule) => {
-    try {
-      await client.pauseSchedule(schedule.id, !schedule.paused);
-      setError(null);
-    } catch (reason) {
-      setError(asApiError(reason));
-    }
-    reload();
-  };
-
-  return (
-    <section
-      className="jp-Workbench-section"
-      aria-label={trans.__('Schedules')}
-    >
-      <SectionHeader
-        title={trans.__('Schedules')}
-        onRefresh={reload}
-        trans={trans}
-      />
-      {error && <ErrorBox error={error} trans={trans} />}
-      <Loaded state={schedules} trans={trans} onRetry={reload}>
-        {data =>
-          data.schedules.length === 0 ? (
-            <Empty>
-              {trans.__(
-                'No schedules. Add one with `workbench schedule add STAGE "0 6 * * *"`.'
-              )}
-            </Empty>
-          ) : (
-            <ul className="jp-Workbench-list">
-              {data.schedules.map(schedule => (
-                <li key={schedule.id}>
-                  <span className="jp-Workbench-rowTitle">
-                    {schedule.stage}
-                  </span>{' '}
-                  <code>{schedule.cron}</code>{' '}
-                  <span className="jp-Workbench-muted">{schedule.tz}</span>{' '}
-                  <span className="jp-Workbench-muted">
-                    {schedule.paused
-                      ? trans.__('paused')
-                      : trans.__('next %1', formatTime(schedule.next_slot))}
-                  </span>{' '}
-                  <button
-                    type="button"
-                    className="jp-Workbench-linkButton"
-                    onClick={() => toggle(schedule)}
-                  >
-                    {schedule.paused ? trans.__('Resume') : trans.__('Pause')}
-                  </button>
-                </li>
-              ))}
-            </ul>
-          )
-        }
-      </Loaded>
-    </section>
   );
 }

@@ -1,11 +1,18 @@
 /**
  * State logic of the Pipelines and Jobs panels for notebook runs: status chips,
- * the failing cell, and how to read the answer while a just-started run is not
- * recorded yet.
+ * the failing cell, how to read the answer while a just-started run is not
+ * recorded yet (and once its `dvc repro` has ended), and the edited parameters
+ * of a run.
  */
 import { TranslationBundle } from '@jupyterlab/translation';
 
-import { ILaunchInfo, IRunRecord, IStage } from '../../tokens';
+import { paramText, parseParam } from '../../promote/promote';
+import {
+  ILaunchInfo,
+  IRunRecord,
+  IStage,
+  IStageParameters
+} from '../../tokens';
 import { ChipKind, IChip } from '../models/models';
 
 const RUN_KINDS: Record<string, ChipKind> = {
@@ -103,4 +110,51 @@ export function ownPaths(stage: IStage): { deps: string[]; outs: string[] } {
     deps: stage.deps.filter(path => path !== stage.notebook),
     outs: stage.outs.filter(path => path !== executed)
   };
+}
+
+/**
+ * How a launch ended once its process is gone: null while it runs or when
+ * `dvc repro` succeeded (the stage is locked), else why not.
+ */
+export function launchFailure(launch: ILaunchInfo): string | null {
+  if (launch.running || launch.returncode === 0) {
+    return null;
+  }
+  const lines = launch.log_tail.split('\n').filter(line => line.trim());
+  const last = lines.length ? lines[lines.length - 1] : '';
+  return `dvc repro ended with exit code ${launch.returncode}${last ? `: ${last}` : '.'}`;
+}
+
+/**
+ * The inputs' texts for a stage's parameters as params.yaml gives them.
+ */
+export function paramTexts(info: IStageParameters): Record<string, string> {
+  const texts: Record<string, string> = {};
+  for (const spec of info.parameters) {
+    texts[spec.name] = paramText(spec, info.values[spec.name]);
+  }
+  return texts;
+}
+
+/**
+ * The values that differ from params.yaml (what the run request sends), and
+ * the typing problem of each field that holds one.
+ */
+export function changedParams(
+  info: IStageParameters,
+  texts: Record<string, string>
+): { params: Record<string, unknown>; errors: Record<string, string> } {
+  const params: Record<string, unknown> = {};
+  const errors: Record<string, string> = {};
+  for (const spec of info.parameters) {
+    const parsed = parseParam(spec, texts[spec.name] ?? '');
+    if (!parsed.ok) {
+      errors[spec.name] = parsed.error;
+    } else if (
+      JSON.stringify(parsed.value) !== JSON.stringify(info.values[spec.name])
+    ) {
+      params[spec.name] = parsed.value;
+    }
+  }
+  return { params, errors };
 }
