@@ -32,6 +32,7 @@ COMMAND_MODULES = [
     "workbench.cli.governance",
     "workbench.cli.adoption",
     "workbench.cli.scoring",
+    "workbench.cli.outcomes",
     "workbench.cli.features",
 ]
 

@@ -15,6 +15,7 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
+from workbench.cli.outcomes import register_report
 from workbench.cli.output import print_json, print_table
 from workbench.cli.review_queue import register_queue
 
@@ -108,6 +109,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     monitor.add_argument("--limit", type=int, default=20)
     monitor.add_argument("--json", action="store_true")
     monitor.set_defaults(handler=_monitor)
+    register_report(monitor)
 
 
 def _path(value: str) -> str:

@@ -237,6 +237,7 @@ def _execute(workspace: Workspace, job: Job, reporter: _Reporter) -> tuple[Scori
     review_path = review_staging(workspace.project, job.id)
     log_path = decision_log_staging(workspace.project, job.id)
     reporter.on_progress(0)
+    cpu = time.process_time()  # this process's CPU (all its threads); a Dask job's workers are not counted
     if job.engine == "dask":
         from workbench.scoring.dask_engine import score_dask
 
@@ -270,6 +271,7 @@ def _execute(workspace: Workspace, job: Job, reporter: _Reporter) -> tuple[Scori
             on_progress=reporter.on_progress,
             should_stop=reporter.should_stop,
         )
+    outcome.timings["cpu_seconds"] = time.process_time() - cpu
     mark = time.perf_counter()
     drift = job_drift(
         workspace,
@@ -365,7 +367,8 @@ def _succeed(workspace: Workspace, job: Job, outcome: ScoringOutcome, drift: dic
         check_output(workspace.project, tx.conn, target, overwrite=bool(job.options.get("overwrite")))
         target.commit(target.staging(job.id), job.id, bool(job.options.get("overwrite")))
     review_staging(workspace.project, job.id).unlink(missing_ok=True)
-    decision_log_staging(workspace.project, job.id).unlink(missing_ok=True)
+    if outcome.decision_log is not None:
+        outcome.decision_log.unlink(missing_ok=True)
 
 
 def run_job(workspace: Workspace, job_id: str, *, progress: ProgressCallback | None = None) -> Job:

@@ -10,6 +10,7 @@ verb                      role            where
 ``adopt``                 policy-admin    ``workbench policy adopt``, ``roster adopt``
 ``review``                reviewer        review-queue decisions
 ``score-production``      operator        scoring with ``MODEL@production``
+``record-outcomes``       operator        ``workbench outcomes add``, ``wb.outcomes.add``
 ========================  ==============  ==========================================
 
 In a keyed project the actor is the roster person who owns the signing key
@@ -39,6 +40,7 @@ VERB_ROLES = {
     "adopt": "policy-admin",
     "review": "reviewer",
     "score-production": "operator",
+    "record-outcomes": "operator",
 }
 _SIGNED = {"register", "approve", "adopt", "review"}
 _WHAT = {
@@ -47,6 +49,7 @@ _WHAT = {
     "adopt": "adopt a policy or the roster",
     "review": "decide review items",
     "score-production": "score with production",
+    "record-outcomes": "record outcomes (ground truth)",
 }
 
 

@@ -1,0 +1,307 @@
+"""``monitor report``: what a model's decisions did, per version and window.
+
+For each version and window (the trailing ``Nd`` days, or each ``job``) it reads the
+decision logs of the model's succeeded jobs, the current outcomes, the review items'
+decisions and the jobs' own records, and reports:
+
+* rows decided, automation rate (share not sent to a human), review rate, and the
+  override rate (share of decided review items where the reviewer overruled the model's
+  leaning: the reviewers' decisions are outcomes too);
+* with outcomes: outcome coverage, realized AUC, Brier score, expected calibration error
+  with its reliability bins, accuracy of the automatic decisions, and fairness on outcomes
+  per sensitive column (see :mod:`.metrics`; only automatic decisions count there);
+* the newest job's drift verdict (share, drifted columns named);
+* throughput, and per-batch latency p50/p95/p99 (the worst job's in the window);
+* CPU-seconds per 1,000 decisions (the scoring process's own CPU; a Dask job's workers are
+  not counted), and money when the policy's ``monitoring`` sets ``cost_per_cpu_hour`` or
+  ``cost_per_gpu_hour``;
+* staff hours saved: automated rows x the policy's ``minutes_per_manual_review`` / 60.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import polars as pl
+import sqlalchemy as sa
+
+from workbench.core.clock import utcnow
+from workbench.core.errors import NotFound, PermissionDenied, ValidationError
+from workbench.drift.verdict import recorded_verdict
+from workbench.governance.adoption import governing_policy
+from workbench.postmarket.decisions import current_outcomes, load_decisions, require_model
+from workbench.postmarket.metrics import auc, brier, fairness, reliability
+from workbench.project.workspace import Workspace
+from workbench.store.schema import jobs, model_versions, review_items
+
+__all__ = ["MonitoringReport", "WindowStats", "monitoring_report", "parse_window"]
+
+_WINDOW = re.compile(r"^(\d{1,4})d$")
+
+
+def parse_window(window: str) -> timedelta | None:
+    """``Nd`` as a timedelta; ``job`` as None; anything else a ValidationError."""
+    if window == "job":
+        return None
+    match = _WINDOW.match(window or "")
+    if not match or int(match.group(1)) == 0:
+        raise ValidationError(f"Unknown window {window!r}: use 7d, 30d (any number of days) or job.")
+    return timedelta(days=int(match.group(1)))
+
+
+@dataclass(frozen=True)
+class WindowStats:
+    """One version's figures over one window."""
+
+    version: int
+    window: str
+    start: str | None
+    end: str | None
+    jobs: int
+    rows: int
+    automated: int
+    automation_rate: float | None
+    review_rate: float | None
+    reviewed: int
+    overrides: int
+    override_rate: float | None
+    outcomes: int
+    outcome_coverage: float | None
+    auc: float | None
+    brier: float | None
+    calibration_error: float | None
+    automated_accuracy: float | None
+    fairness_gap: float | None
+    drift_share: float | None
+    drifted_columns: tuple[str, ...]
+    rows_per_second: float | None
+    p50_batch_latency_ms: float | None
+    p95_batch_latency_ms: float | None
+    p99_batch_latency_ms: float | None
+    cpu_seconds_per_1k: float | None
+    cost_per_1k: float | None
+    staff_hours_saved: float | None
+    reliability: list[dict[str, Any]] = field(default_factory=list)
+    fairness: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["drifted_columns"] = list(self.drifted_columns)
+        return data
+
+
+@dataclass(frozen=True)
+class MonitoringReport:
+    model: str
+    window: str
+    generated_at: str
+    settings: dict[str, Any]
+    windows: list[WindowStats]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "window": self.window,
+            "generated_at": self.generated_at,
+            "settings": self.settings,
+            "windows": [w.to_dict() for w in self.windows],
+        }
+
+    def frame(self) -> pl.DataFrame:
+        """One row per version and window, the scalar figures only."""
+        rows = [
+            {k: v for k, v in w.to_dict().items() if k not in ("reliability", "fairness", "drifted_columns")}
+            for w in self.windows
+        ]
+        return pl.DataFrame(rows, infer_schema_length=None) if rows else pl.DataFrame()
+
+
+def _settings(workspace: Workspace, name: str) -> dict[str, Any]:
+    try:
+        with workspace.read() as conn:
+            policy = governing_policy(conn, workspace.project, name)
+    except (NotFound, PermissionDenied):
+        return {"min_group_size": 30, "sensitive_note": "no governing policy"}
+    monitoring = policy.monitoring or {}
+    return {
+        "min_group_size": policy.min_group_size,
+        "window": monitoring.get("window"),
+        "minutes_per_manual_review": monitoring.get("minutes_per_manual_review"),
+        "cost_per_cpu_hour": monitoring.get("cost_per_cpu_hour"),
+        "cost_per_gpu_hour": monitoring.get("cost_per_gpu_hour"),
+    }
+
+
+def _jobs(workspace: Workspace, name: str) -> pl.DataFrame:
+    """The model's succeeded jobs with their routing labels and what their records say."""
+    from workbench.scoring.routing import parse_routing
+
+    with workspace.read() as conn:
+        rows = conn.execute(
+            sa.select(jobs.c.id, jobs.c.version, jobs.c.ended_at, jobs.c.options, jobs.c.stats, jobs.c.drift)
+            .where(jobs.c.name == name, jobs.c.status == "succeeded")
+            .order_by(jobs.c.ended_at)
+        ).all()
+        reviewed = {
+            r.job_id: (int(r.decided), int(r.overrides or 0))
+            for r in conn.execute(
+                sa.select(
+                    review_items.c.job_id,
+                    sa.func.count().label("decided"),
+                    sa.func.sum(sa.case((review_items.c.override.is_(True), 1), else_=0)).label("overrides"),
+                )
+                .where(review_items.c.job_id.in_([r.id for r in rows]), review_items.c.status == "decided")
+                .group_by(review_items.c.job_id)
+            )
+        }
+    records = []
+    for r in rows:
+        accept, _, review = parse_routing((r.options or {}).get("routing") or {}).decision_labels
+        stats = r.stats or {}
+        verdict = recorded_verdict(r.drift)
+        records.append(
+            {
+                "job": r.id,
+                "job_version": int(r.version),
+                "ended_at": r.ended_at,
+                "accept_label": accept,
+                "review_label": review,
+                "reviewed": reviewed.get(r.id, (0, 0))[0],
+                "overrides": reviewed.get(r.id, (0, 0))[1],
+                "seconds": float(stats.get("seconds") or 0.0),
+                "cpu_seconds": (stats.get("timings") or {}).get("cpu_seconds"),
+                "device": stats.get("device") or "cpu",
+                "latency": stats.get("batch_latency_ms") or {},
+                "drift_share": None if verdict is None else verdict.share,
+                "drifted": [] if verdict is None else list(verdict.drifted_columns),
+            }
+        )
+    return pl.DataFrame(records, infer_schema_length=None, schema_overrides={"ended_at": pl.Datetime("us", "UTC")})
+
+
+def _latency(job_rows: list[dict[str, Any]], key: str) -> float | None:
+    values = [j["latency"].get(key) for j in job_rows if j["latency"].get(key) is not None]
+    return max(values) if values else None
+
+
+def _ratio(part: float, whole: float) -> float | None:
+    return part / whole if whole else None
+
+
+def _window(
+    version: int,
+    label: str,
+    decided: pl.DataFrame,
+    job_rows: list[dict[str, Any]],
+    outcomes: pl.DataFrame,
+    sensitive: list[str],
+    settings: dict[str, Any],
+) -> WindowStats:
+    rows = decided.height
+    automated = int((~decided.get_column("is_review")).sum()) if rows else 0
+    reviewed = sum(j["reviewed"] for j in job_rows)
+    overrides = sum(j["overrides"] for j in job_rows)
+    joined = decided.join(outcomes.select("row_key", "label"), on="row_key", how="inner")
+    scores = joined.get_column("score").cast(pl.Float64).to_numpy()
+    labels = joined.get_column("label").cast(pl.Int64).to_numpy()
+    ece, bins = reliability(scores, labels)
+    auto = joined.filter(~pl.col("is_review"))
+    accuracy = (
+        float((auto.get_column("selected").cast(pl.Int64) == auto.get_column("label").cast(pl.Int64)).mean())
+        if auto.height
+        else None
+    )
+    fair = fairness(auto, sensitive, int(settings.get("min_group_size") or 30))
+    gaps = [f["fairness_gap"] for f in fair.values() if f["fairness_gap"] is not None]
+    seconds = sum(j["seconds"] for j in job_rows)
+    cpu = [j["cpu_seconds"] for j in job_rows]
+    cpu_total = sum(cpu) if cpu and all(c is not None for c in cpu) else None
+    cost = None
+    cpu_price, gpu_price = settings.get("cost_per_cpu_hour"), settings.get("cost_per_gpu_hour")
+    if cpu_total is not None and (cpu_price is not None or gpu_price is not None):
+        cost = 0.0
+        for j in job_rows:
+            if j["device"] == "cuda" and gpu_price is not None:
+                cost += j["seconds"] / 3600 * float(gpu_price)
+            elif cpu_price is not None:
+                cost += (j["cpu_seconds"] or 0.0) / 3600 * float(cpu_price)
+    minutes = settings.get("minutes_per_manual_review")
+    newest = job_rows[-1] if job_rows else None
+    ended = [j["ended_at"] for j in job_rows if j["ended_at"] is not None]
+    return WindowStats(
+        version=version,
+        window=label,
+        start=min(ended).isoformat() if ended else None,
+        end=max(ended).isoformat() if ended else None,
+        jobs=len(job_rows),
+        rows=rows,
+        automated=automated,
+        automation_rate=_ratio(automated, rows),
+        review_rate=_ratio(rows - automated, rows),
+        reviewed=reviewed,
+        overrides=overrides,
+        override_rate=_ratio(overrides, reviewed),
+        outcomes=joined.height,
+        outcome_coverage=_ratio(joined.height, rows),
+        auc=auc(scores, labels),
+        brier=brier(scores, labels),
+        calibration_error=ece,
+        automated_accuracy=accuracy,
+        fairness_gap=max(gaps) if gaps else None,
+        drift_share=None if newest is None else newest["drift_share"],
+        drifted_columns=tuple(newest["drifted"] if newest else ()),
+        rows_per_second=_ratio(rows, seconds),
+        p50_batch_latency_ms=_latency(job_rows, "p50"),
+        p95_batch_latency_ms=_latency(job_rows, "p95"),
+        p99_batch_latency_ms=_latency(job_rows, "p99"),
+        cpu_seconds_per_1k=None if cpu_total is None or not rows else cpu_total / rows * 1000,
+        cost_per_1k=None if cost is None or not rows else cost / rows * 1000,
+        staff_hours_saved=None if minutes is None else automated * float(minutes) / 60,
+        reliability=bins,
+        fairness=fair,
+    )
+
+
+def monitoring_report(workspace: Workspace, name: str, *, window: str | None = None) -> MonitoringReport:
+    """The figures of ``name`` per version and window (default: the policy's ``monitoring.window``, else 30d)."""
+    with workspace.read() as conn:
+        require_model(conn, name)
+        lineages = [
+            lineage or {}
+            for lineage in conn.execute(
+                sa.select(model_versions.c.lineage).where(model_versions.c.name == name)
+            ).scalars()
+        ]
+    settings = _settings(workspace, name)
+    window = window or settings.get("window") or "30d"
+    span = parse_window(window)
+    sensitive = sorted({c for lineage in lineages for c in lineage.get("sensitive") or ()})
+    job_frame = _jobs(workspace, name)
+    now = utcnow()
+    if span is not None and job_frame.height:
+        job_frame = job_frame.filter(pl.col("ended_at") >= now - span)
+    decided = load_decisions(workspace, name, columns=["score", "decision", *sensitive])
+    if job_frame.height:
+        decided = decided.join(job_frame.select("job", "accept_label", "review_label"), on="job", how="inner")
+    else:
+        decided = decided.head(0).with_columns(pl.lit("").alias("accept_label"), pl.lit("").alias("review_label"))
+    decided = decided.with_columns(
+        (pl.col("decision") == pl.col("review_label")).alias("is_review"),
+        (pl.col("decision") == pl.col("accept_label")).alias("selected"),
+    )
+    outcomes = current_outcomes(workspace, name)
+    job_rows = job_frame.to_dicts()
+    windows: list[WindowStats] = []
+    if span is None:
+        for job in job_rows:
+            part = decided.filter(pl.col("job") == job["job"])
+            windows.append(_window(job["job_version"], job["job"][:8], part, [job], outcomes, sensitive, settings))
+    else:
+        for version in sorted({j["job_version"] for j in job_rows}):
+            mine = [j for j in job_rows if j["job_version"] == version]
+            part = decided.filter(pl.col("version") == version)
+            windows.append(_window(version, window, part, mine, outcomes, sensitive, settings))
+    return MonitoringReport(name, window, now.isoformat(), settings, windows)
