@@ -135,6 +135,15 @@ def test_shape_errors_name_the_file_and_key(tmp_path: Path, text: str, message: 
     assert str(path) in info.value.message
 
 
+def test_shape_errors_name_the_line(tmp_path: Path) -> None:
+    path = _write(tmp_path, "columns:\n  age: {min: 1}\nkeys:\n  - {name: k, dtype: Text}\n")
+    with pytest.raises(ValidationError, match=r"\.yaml:4: `keys\[0\]\.dtype` must be one of"):
+        load_overrides(path)
+    bad = _write(tmp_path, "columns:\n  age: {min: 1}\n  gpa: [\n")
+    with pytest.raises(ValidationError, match=r"is not valid YAML: line \d+:"):
+        load_overrides(bad)
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [

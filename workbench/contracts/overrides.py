@@ -16,11 +16,13 @@ derived contract with a small file checked in next to the notebook::
 
 Overrides only widen: narrowing a range or un-marking nulls is refused, and so is
 turning a model feature into a key (the model would lose an input). Every error
-names the file and the YAML key at fault.
+names the file, the line (when read from a file) and the YAML key at fault.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -30,6 +32,7 @@ import polars as pl
 from workbench.contracts.dtypes import FLOAT_DTYPES, INTEGER_DTYPES, dtype_to_str
 from workbench.contracts.model import DEFAULT_MAX_KEY_BYTES, ColumnSpec, InputContract
 from workbench.core.errors import ValidationError
+from workbench.core.yaml_text import YamlSyntaxError, line_of, parse_yaml, plain
 
 __all__ = ["ColumnOverride", "ContractOverrides", "KeyOverride", "apply_overrides", "load_overrides"]
 
@@ -67,9 +70,15 @@ class ContractOverrides:
     source: str = "<overrides>"
 
     @classmethod
-    def from_dict(cls, data: Any, *, source: str = "<overrides>") -> ContractOverrides:
+    def from_dict(
+        cls, data: Any, *, source: str = "<overrides>", locate: Callable[[str], int | None] | None = None
+    ) -> ContractOverrides:
+        """Shape-check ``data``; ``locate`` gives the line of a key such as ``columns.age.min``."""
+
         def fail(where: str, problem: str) -> ValidationError:
-            return ValidationError(f"Contract override file {source}: `{where}` {problem}.")
+            line = locate(where) if locate is not None else None
+            at = f"{source}:{line}" if line else source
+            return ValidationError(f"Contract override file {at}: `{where}` {problem}.")
 
         if data is None:
             return cls(source=source)
@@ -154,18 +163,22 @@ def _parse_keys(raw: Any, fail: Any) -> tuple[KeyOverride, ...]:
 
 def load_overrides(path: str | Path) -> ContractOverrides:
     """Read and shape-check a YAML contract override file."""
-    import yaml
-
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ValidationError(f"Contract override file {path} does not exist; check the path.") from None
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
+        document = parse_yaml(text, keep_lines=True)
+    except YamlSyntaxError as exc:
         raise ValidationError(f"Contract override file {path} is not valid YAML: {exc}") from None
-    return ContractOverrides.from_dict(data, source=str(path))
+
+    def locate(where: str) -> int | None:
+        # `columns.age.min` or `keys[0].dtype`: names between dots, indices in brackets.
+        steps = [int(part[1:-1]) if part.startswith("[") else part for part in re.findall(r"\[\d+\]|[^.\[]+", where)]
+        return line_of(document, steps)
+
+    return ContractOverrides.from_dict(plain(document), source=str(path), locate=locate)
 
 
 def apply_overrides(

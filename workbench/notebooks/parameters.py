@@ -275,6 +275,8 @@ def parse_cli_value(spec: ParamSpec | None, text: str) -> Any:
     """Turn the text of ``-p key=value`` into a value: YAML for typed parameters, the raw text for strings."""
     if spec is not None and spec.type_name == "str":
         return text
+    # PyYAML (YAML 1.1) on purpose, not workbench.core.yaml_text: `yes` and `1e3` keep the
+    # meaning they have always had on this command line.
     import yaml
 
     try:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.core.errors import ConfigError, NotebookError, NotFound, ValidationError
+from workbench.core.yaml_text import YamlSyntaxError, parse_yaml
 from workbench.processes import workbench_command
 
 __all__ = [
@@ -75,12 +76,9 @@ def read_stages(root: Path) -> dict[str, dict[str, Any]]:
     path = root / "dvc.yaml"
     if not path.is_file():
         return {}
-    import yaml
-
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 - a safe loader
-    except yaml.YAMLError as exc:
+        data = parse_yaml(path.read_text(encoding="utf-8"))
+    except YamlSyntaxError as exc:
         raise ConfigError(f"{path} is not valid YAML ({exc}); fix it or restore it from git.") from exc
     stages = (data or {}).get("stages") or {}
     if not isinstance(stages, dict):

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.core.errors import ConfigError
+from workbench.core.yaml_text import YamlSyntaxError, parse_yaml, plain
 from workbench.notebooks.parameters import ParamSpec
 
 __all__ = ["PARAMS_FILE", "ParamsMerge", "merge_stage_params", "read_stage_params"]
@@ -42,23 +43,6 @@ def _yaml() -> Any:
     yaml.indent(mapping=2, sequence=4, offset=2)
     yaml.width = 4096
     return yaml
-
-
-def _plain(value: Any) -> Any:
-    """ruamel's round-trip nodes as plain Python values."""
-    if isinstance(value, dict):
-        return {str(key): _plain(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(item) for item in value]
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        return float(value)
-    if isinstance(value, str):
-        return str(value)
-    return value
 
 
 def _checked_overrides(specs: list[ParamSpec], overrides: Mapping[str, Any], problems: list[str]) -> dict[str, Any]:
@@ -119,14 +103,14 @@ def merge_stage_params(
             values[spec.name] = value
             if spec.name not in section:
                 added.append(spec.name)
-            elif _plain(section[spec.name]) == value:
+            elif plain(section[spec.name]) == value:
                 continue
             else:
                 updated.append(spec.name)
             section[spec.name] = value
             continue
         if spec.name in section:
-            current = _plain(section[spec.name])
+            current = plain(section[spec.name])
             try:
                 values[spec.name] = spec.check(current)
             except TypeError as exc:
@@ -150,12 +134,9 @@ def read_stage_params(root: Path, stage: str) -> dict[str, Any]:
     path = root / PARAMS_FILE
     if not path.is_file():
         return {}
-    import yaml
-
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 - a safe loader
-    except yaml.YAMLError as exc:
+        data = parse_yaml(path.read_text(encoding="utf-8"))
+    except YamlSyntaxError as exc:
         raise ConfigError(f"{path} is not valid YAML ({exc}); fix it or restore it from git.") from exc
     section = (data or {}).get(stage) if isinstance(data, dict) else None
     if section is None:

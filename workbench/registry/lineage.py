@@ -18,6 +18,7 @@ import polars as pl
 
 from workbench.core.clock import isoformat, utcnow
 from workbench.core.hashing import sha256_bytes
+from workbench.core.yaml_text import parse_yaml
 from workbench.project.config import AUDIT_HEAD_FILE, STATE_DIR, Project
 
 __all__ = ["capture_lineage", "frame_sha256", "git_state"]
@@ -62,9 +63,7 @@ def _dvc_lock_deps(root: Path, stage: str | None) -> dict[str, Any]:
     lock = root / "dvc.lock"
     if not lock.is_file():
         return {}
-    import yaml
-
-    data = yaml.safe_load(lock.read_text(encoding="utf-8")) or {}
+    data = parse_yaml(lock.read_text(encoding="utf-8")) or {}
     entry = (data.get("stages") or {}).get(stage) or {}
     return {dep["path"]: dep.get("md5") or dep.get("hash") for dep in entry.get("deps", []) if "path" in dep}
 
