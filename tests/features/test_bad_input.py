@@ -103,7 +103,7 @@ def test_a_feature_expression_that_fails_on_the_data(workspace: Workspace) -> No
     _module(workspace.project.root, features='pl.col("note").cast(pl.Int64, strict=True)')
     frame = pl.DataFrame({"customer": [1], "time": [T0], "note": ["not a number"]})
     _orders(workspace.project.root, frame)
-    with pytest.raises(FeatureError, match=r"Computing feature set 'spend' failed"):
+    with pytest.raises(FeatureError, match=r"Computing the source .orders. of feature set .spend. failed"):
         training_set(workspace.project, "spend", _entities())
 
 

@@ -38,17 +38,42 @@ class OnlineState:
     schema: dict[str, pl.DataType]
 
 
-def online_state(workspace: Workspace, name: str) -> OnlineState:
-    with workspace.read() as conn:
-        row = conn.execute(
-            sa.select(feature_materializations).where(feature_materializations.c.feature_set == name)
-        ).one_or_none()
+def _state(conn: sa.Connection, name: str) -> OnlineState:
+    row = conn.execute(
+        sa.select(feature_materializations).where(feature_materializations.c.feature_set == name)
+    ).one_or_none()
     if row is None:
         raise NotFound(
             f"The online store holds no values of feature set {name!r}; run `workbench features materialize {name}`."
         )
     schema = {column: decode_dtype(dtype) for column, dtype in row.schema.items()}
     return OnlineState(name, row.id, row.version, row.until, row.entities, schema)
+
+
+def online_state(workspace: Workspace, name: str) -> OnlineState:
+    with workspace.read() as conn:
+        return _state(conn, name)
+
+
+def _fetch(conn: sa.Connection, name: str, keys: list[str]) -> dict[str, str]:
+    """``entity_key -> values`` for ``keys``: straight through the driver on SQLite, where
+    SQLAlchemy's per-row processing cost more than the query (1,000 keys: ~20 ms → ~2 ms)."""
+    found: dict[str, str] = {}
+    for start in range(0, len(keys), _KEYS_PER_QUERY):
+        chunk = keys[start : start + _KEYS_PER_QUERY]
+        if conn.dialect.name == "sqlite":
+            marks = ", ".join("?" * len(chunk))
+            # Only the "?" placeholders are formatted in; every value is bound.
+            sql = f'SELECT entity_key, "values" FROM feature_values WHERE feature_set = ? AND entity_key IN ({marks})'  # noqa: S608
+            found.update(conn.exec_driver_sql(sql, (name, *chunk)).fetchall())
+        else:
+            rows = conn.execute(
+                sa.select(feature_values.c.entity_key, feature_values.c["values"]).where(
+                    feature_values.c.feature_set == name, feature_values.c.entity_key.in_(chunk)
+                )
+            ).fetchall()
+            found.update((key, text) for key, text in rows)
+    return found
 
 
 def lookup(
@@ -58,28 +83,19 @@ def lookup(
 
     With ``version``, refuses a store that a different definition of the feature set wrote.
     """
-    state = online_state(workspace, name)
-    if version is not None and state.version != version:
-        raise FeatureDefinitionChanged(
-            f"The online store of feature set {name!r} was materialized with definition {state.version[:12]}, not "
-            f"{version[:12]}; materialize it again with that definition (`workbench features materialize {name}`).",
-            details={"feature_set": name, "stored": state.version, "expected": version},
-        )
-    entity, *features = state.schema
-    key_series = pl.Series(entity, keys).cast(state.schema[entity])
-    texts = key_series.cast(pl.String).to_list()
-    found: dict[str, str] = {}
-    wanted = sorted({t for t in texts if t is not None})
     with workspace.read() as conn:
-        for start in range(0, len(wanted), _KEYS_PER_QUERY):
-            chunk = wanted[start : start + _KEYS_PER_QUERY]
-            rows = conn.execute(
-                sa.select(feature_values.c.entity_key, feature_values.c["values"]).where(
-                    feature_values.c.feature_set == name, feature_values.c.entity_key.in_(chunk)
-                )
+        state = _state(conn, name)
+        if version is not None and state.version != version:
+            raise FeatureDefinitionChanged(
+                f"The online store of feature set {name!r} was materialized with definition {state.version[:12]}, "
+                f"not {version[:12]}; materialize it again with that definition "
+                f"(`workbench features materialize {name}`).",
+                details={"feature_set": name, "stored": state.version, "expected": version},
             )
-            found.update((key, text) for key, text in rows)
-    values = decode_values(
-        [found.get(t) if t is not None else None for t in texts], {f: state.schema[f] for f in features}
-    )
+        entity, *features = state.schema
+        key_series = pl.Series(entity, keys).cast(state.schema[entity])
+        texts = key_series.cast(pl.String).to_list()
+        found = _fetch(conn, name, sorted({t for t in texts if t is not None}))
+    texts_found = [found.get(t) if t is not None else None for t in texts]
+    values = decode_values(texts_found, {f: state.schema[f] for f in features})
     return values.insert_column(0, key_series)

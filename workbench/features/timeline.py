@@ -21,7 +21,7 @@ from workbench.features.errors import FeatureError
 from workbench.project.config import Project
 from workbench.project.paths import is_url, resolve_location
 
-__all__ = ["check_timeline", "feature_names", "scan_source", "timeline"]
+__all__ = ["check_timeline", "collect_timeline", "feature_names", "scan_source", "timeline"]
 
 
 def _where(feature_set: FeatureSet, source: Source) -> str:
@@ -104,6 +104,17 @@ def timeline(project: Project, feature_set: FeatureSet, source: Source) -> pl.La
                 details={"source": source.name, "feature": name},
             ) from exc
     return ordered.select(entity, time, *(expr.over(entity).alias(name) for name, expr in source.features.items()))
+
+
+def collect_timeline(frame: pl.LazyFrame, feature_set: FeatureSet, source: Source) -> pl.DataFrame:
+    """The timeline in memory; a failing expression or transform becomes an error naming the source."""
+    try:
+        return frame.collect()
+    except pl.exceptions.PolarsError as exc:
+        raise FeatureError(
+            f"Computing the {_where(feature_set, source)} failed ({type(exc).__name__}: {_first_line(exc)}); a "
+            "feature expression or transform fails on the data. Fix it in the feature module."
+        ) from exc
 
 
 def check_timeline(frame: pl.LazyFrame, feature_set: FeatureSet, source: Source) -> None:
