@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from workbench import api_features as features
 from workbench import api_outcomes as outcomes
 from workbench.core.errors import WorkbenchError
 from workbench.core.refs import ModelRef, parse_ref
@@ -32,6 +33,7 @@ __all__ = [
     "check",
     "context",
     "decide",
+    "features",
     "get",
     "load",
     "models",
@@ -93,6 +95,7 @@ def register(
     intended_use: str = "",
     keys: list[str] | tuple[str, ...] = (),
     features: list[str] | None = None,
+    feature_set: str | None = None,
     contract: str | Path | None = None,
     alias: str | None = None,
     monitor: list[str] | tuple[str, ...] = (),
@@ -117,6 +120,7 @@ def register(
         intended_use=intended_use,
         keys=keys,
         features=features,
+        feature_set=feature_set,
         contract_file=_here(contract) if contract is not None else None,
         monitor=monitor,
         options=RegisterOptions(explain=explain, evidently_report=evidently_report),
