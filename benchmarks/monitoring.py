@@ -111,7 +111,7 @@ def bench_log(made: dict[str, Any], args: argparse.Namespace, folder: Path) -> l
     for round_ in range(args.repeats):
         order = (True, False) if round_ % 2 == 0 else (False, True)
         for log in order:
-            spec = {**made, "output": str(folder / f"out-{log}.parquet"), "log": log}
+            spec = {**made, "output": str(Path(made["root"]) / "out" / f"out-{log}.parquet"), "log": log}
             (with_log if log else without).append(run_child("score", spec))
     on = float(np.median([r["seconds"] for r in with_log]))
     off = float(np.median([r["seconds"] for r in without]))
