@@ -34,6 +34,7 @@ COMMAND_MODULES = [
     "workbench.cli.scoring",
     "workbench.cli.outcomes",
     "workbench.cli.features",
+    "workbench.cli.serve",
 ]
 
 

@@ -21,6 +21,7 @@ A policy is YAML (see docs/governance.md for the full schema)::
     routing: {...}                    # used by scoring, validated there
     monitoring: {drift_share_limit: 0.5, retrain_stage: train}
     review: {visible: [personal_statement_summary]}   # input columns reviewers see beside the features
+    rollout: {mode: canary, share: 0.05, guards: {override_rate: 0.2}}  # docs/rollout.md
 
 Validation errors name the file, the line and the key. The policy's identity is the
 sha256 of the file's bytes: checks and approvals record it.
@@ -58,9 +59,12 @@ _THRESHOLD = re.compile(
 )
 _TOP_KEYS = (
     "policy", "description", "models", "protects", "adoption", "checks", "approvals", "routing", "monitoring",
-    "review",
+    "review", "rollout",
 )  # fmt: skip
 _CHECK_KEYS = ("metrics", "fairness", "min_group_size", "drift", "contract_required")
+_ROLLOUT_KEYS = ("mode", "challenger", "share", "guards", "salt")
+#: Rollout guards: each a limit on the canary arm, checked by workbench.serving.rollout.
+ROLLOUT_GUARDS = ("error_rate", "override_rate", "review_rate", "drift_share", "auc_drop", "min_decisions")
 _APPROVAL_KEYS = ("required", "roles", "users", "allow_self_approval")
 _MONITOR_KEYS = (
     "drift_share_limit",
@@ -128,6 +132,7 @@ class Policy:
     description: str = ""
     adoption_required: int = 1  # policy-admin signatures a new revision of this policy needs
     reviewer_visible: tuple[str, ...] = ()  # input columns a reviewer sees beside the model's features
+    rollout: dict[str, Any] = field(default_factory=dict)  # shadow or canary (docs/rollout.md); {} for none
 
     def governs(self, model: str) -> bool:
         return not self.models or model in self.models
@@ -154,6 +159,7 @@ class Policy:
             "monitoring": self.monitoring,
             "adoption_required": self.adoption_required,
             "reviewer_visible": list(self.reviewer_visible),
+            "rollout": self.rollout,
         }
 
 
@@ -306,8 +312,10 @@ def _parse_policy(source: Path, raw: bytes) -> Policy:
     adoption_required = adoption.get("required", 1)
     if isinstance(adoption_required, bool) or not isinstance(adoption_required, int) or adoption_required < 1:
         raise reader.fail(adoption, "required", "must be a whole number of policy-admin signatures (1 or more).")
-    # `production` is protected whatever a policy says; a policy may protect more aliases.
-    protects = tuple(dict.fromkeys(("production", *reader.names(data.get("protects"), "protects", data))))
+    rollout = _parse_rollout(reader, reader.mapping(data.get("rollout"), "rollout", data))
+    # `production` is protected whatever a policy says; a policy may protect more aliases (a canary: `canary`).
+    protected = ("production", *reader.names(data.get("protects"), "protects", data))
+    protects = tuple(dict.fromkeys((*protected, *(("canary",) if rollout.get("mode") == "canary" else ()))))
     return Policy(
         path=source,
         sha256=sha256_bytes(raw),
@@ -328,7 +336,37 @@ def _parse_policy(source: Path, raw: bytes) -> Policy:
         description=str(data.get("description") or ""),
         adoption_required=adoption_required,
         reviewer_visible=reader.names(review.get("visible"), "visible", review),
+        rollout=rollout,
     )
+
+
+def _parse_rollout(reader: _Reader, node: dict[str, Any]) -> dict[str, Any]:
+    """The ``rollout:`` section: shadow (a challenger reference, scored beside every decision) or canary
+    (the version on the protected ``canary`` alias decides a ``share`` of keys), with guards."""
+    if not node:
+        return {}
+    reader.unknown(node, _ROLLOUT_KEYS, "rollout")
+    mode = node.get("mode")
+    if mode not in ("shadow", "canary"):
+        raise reader.fail(node, "mode", "must be shadow or canary.")
+    challenger = node.get("challenger")
+    if mode == "shadow" and (not isinstance(challenger, str) or not challenger):
+        raise reader.fail(node, "mode", "shadow needs `challenger: NAME:VERSION` (the version to score beside).")
+    if challenger is not None and not isinstance(challenger, str):
+        raise reader.fail(node, "challenger", "must be a model reference such as admissions:3.")
+    share = reader.number(node.get("share", 0.05), "share", node, minimum=0)
+    if mode == "canary" and not 0 < share < 1:
+        raise reader.fail(node, "share", "must be a fraction between 0 and 1 (0.05 is 5% of keys).")
+    guards = reader.mapping(node.get("guards"), "guards", node)
+    reader.unknown(guards, ROLLOUT_GUARDS, "rollout.guards")
+    limits = {str(k): reader.number(v, str(k), guards, minimum=0) for k, v in guards.items()}
+    return {
+        "mode": mode,
+        "challenger": challenger,
+        "share": share,
+        "guards": limits,
+        "salt": str(node.get("salt") or ""),
+    }
 
 
 def _plain(value: Any) -> Any:

@@ -354,3 +354,54 @@ feature_materializations = sa.Table(
     sa.Column("offline", sa.Text),
     sa.Column("actor", sa.String(200), nullable=False),
 )
+
+# workbench serve (0007): bearer tokens (only each token's sha256 is kept), the requests it
+# acknowledged (an Idempotency-Key's first answer) and one durable row per decision it returned,
+# champion or canary, with the shadow's would-be decision beside it (workbench.serving).
+serve_tokens = sa.Table(
+    "serve_tokens",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("name", sa.String(100), nullable=False, unique=True),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("models", sa.JSON, nullable=False),
+    sa.Column("created_at", UTC_TS, nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+    sa.Column("revoked_at", UTC_TS),
+)
+
+online_requests = sa.Table(
+    "online_requests",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("token_id", sa.String(32), nullable=False),
+    sa.Column("idempotency_key", sa.String(200)),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("rows", sa.Integer, nullable=False),
+    sa.Column("response", sa.JSON),
+    sa.Column("created_at", UTC_TS, nullable=False),
+    sa.UniqueConstraint("token_id", "idempotency_key", name="uq_online_requests_idempotency"),
+)
+
+online_decisions = sa.Table(
+    "online_decisions",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("request_id", sa.String(32), nullable=False),
+    sa.Column("row", sa.Integer, nullable=False),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("arm", sa.String(10), nullable=False),
+    sa.Column("served_by", sa.String(32), nullable=False),
+    sa.Column("row_key", sa.Text, nullable=False),
+    sa.Column("score", sa.Float, nullable=False),
+    sa.Column("decision", sa.String(100), nullable=False),
+    sa.Column("route", sa.String(120), nullable=False),
+    sa.Column("rule", sa.String(100)),
+    sa.Column("reasons", sa.JSON),
+    sa.Column("shadow", sa.JSON),
+    sa.Column("input", sa.JSON),
+    sa.Column("created_at", UTC_TS, nullable=False),
+    sa.Index("ix_online_decisions_model", "name", "version", "created_at"),
+    sa.Index("ix_online_decisions_request", "request_id"),
+)

@@ -1,0 +1,133 @@
+"""workbench serve against a real uvicorn on loopback: each endpoint and status, idempotency, reload."""
+
+from __future__ import annotations
+
+import threading
+
+import httpx
+import polars as pl
+import sqlalchemy as sa
+
+from tests.serving.conftest import Server, place
+from tests.support.governed import ANALYST, open_as
+from tests.support.scoring import applicants
+from tests.support.versions import register_copies
+from workbench.jobs.score import score
+from workbench.serving.tokens import create_token, revoke_token
+from workbench.store.schema import online_decisions, online_requests, review_items
+
+
+def rows(n: int, seed: int = 3) -> list[dict[str, object]]:
+    return applicants(n, seed=seed).drop("admit").to_dicts()
+
+
+def test_decides_like_the_batch_job_and_logs_every_decision(server: Server) -> None:
+    batch = rows(200)
+    answer = server.post({"rows": batch})
+    assert answer.status_code == 200, answer.text
+    decisions = answer.json()["decisions"]
+    assert len(decisions) == 200 and {d["version"] for d in decisions} == {1}
+    assert all(d["arm"] == "champion" and len(d["decision_id"]) == 32 for d in decisions)
+    # The same rows through a batch job: identical scores, decisions and routes.
+    analyst = open_as(server.root, ANALYST)
+    pl.DataFrame(batch).write_parquet(server.root / "in.parquet")
+    score(analyst, "admissions@production", "in.parquet", "out.parquet")
+    out = pl.read_parquet(server.root / "out.parquet")
+    by_key = {str(r["applicant_id"]): r for r in out.to_dicts()}
+    for d in decisions:
+        expected = by_key[d["key"]]
+        assert abs(d["score"] - expected["score"]) < 1e-6
+        assert (d["decision"], d["route"]) == (expected["decision"], expected["route"])
+    with analyst.read() as conn:
+        logged = conn.execute(sa.select(online_decisions.c.id, online_decisions.c.route)).all()
+        items = conn.execute(sa.select(review_items.c.detail)).all()
+    assert {r.id for r in logged} == {d["decision_id"] for d in decisions}
+    human = [d for d in decisions if d["decision"] == "review"]
+    assert human and len(items) >= len(human)
+
+
+def test_single_row_reasons_health_ready_metrics_openapi(server: Server) -> None:
+    one = server.post(rows(1)[0], params={"reasons": "true"})
+    assert one.status_code == 200, one.text
+    decision = one.json()["decisions"][0]
+    assert len(decision["reasons"]) == 3 and {"feature", "contribution"} <= set(decision["reasons"][0])
+    assert httpx.get(f"{server.url}/healthz").json()["status"] == "ok"
+    ready = httpx.get(f"{server.url}/readyz").json()
+    assert ready["ready"] is True and ready["models"]["admissions"]["version"] == 1
+    metrics = httpx.get(f"{server.url}/metrics").text
+    assert 'workbench_serve_requests_total{model="admissions",status="200"}' in metrics
+    assert "workbench_serve_decision_seconds_bucket" in metrics and "workbench_serve_decisions_total" in metrics
+    spec = httpx.get(f"{server.url}/openapi.json").json()
+    assert "/v1/models/{name}/decide" in spec["paths"]
+
+
+def test_statuses_401_403_413_400_422(server: Server) -> None:
+    assert server.post(rows(1), token="wbs_nonsense").status_code == 401
+    assert httpx.post(f"{server.url}/v1/models/admissions/decide", json=rows(1)).status_code == 401
+    analyst = open_as(server.root, ANALYST)
+    _, other = create_token(analyst, "other", ["tickets"])
+    assert server.post(rows(1), token=other).status_code == 403
+    assert server.post(rows(501)).status_code == 413  # --max-rows 500
+    assert server.post([{"gpa": "x" * 100}] * 3000).status_code == 413  # --max-body-bytes 200000
+    bad = httpx.post(
+        f"{server.url}/v1/models/admissions/decide",
+        content=b"{not json",
+        headers={"Authorization": f"Bearer {server.token}", "Content-Type": "application/json"},
+    )
+    assert bad.status_code == 400 and bad.json()["error"] == "ValidationError"
+    wrong = rows(2)
+    wrong[0]["gpa"] = "high"
+    answer = server.post(wrong)
+    assert answer.status_code == 422 and "gpa" in answer.json()["message"] and "high" not in answer.text
+    missing = [{k: v for k, v in r.items() if k != "test_score"} for r in rows(2)]
+    answer = server.post(missing)
+    assert answer.status_code == 422 and "test_score" in answer.json()["message"]
+    with analyst.read() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(online_decisions)).scalar() == 0
+    revoke_token(analyst, "portal")
+    assert server.post(rows(1)).status_code == 401
+
+
+def test_idempotency_key_returns_the_first_decision(server: Server) -> None:
+    first = server.post(rows(3), headers={"Idempotency-Key": "app-42"})
+    again = server.post(rows(3, seed=9), headers={"Idempotency-Key": "app-42"})
+    assert first.status_code == again.status_code == 200
+    assert again.json()["decisions"] == first.json()["decisions"] and again.json()["replayed"] is True
+    analyst = open_as(server.root, ANALYST)
+    with analyst.read() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(online_decisions)).scalar() == 3
+        assert conn.execute(sa.select(sa.func.count()).select_from(online_requests)).scalar() == 1
+
+
+def test_alias_move_reloads_without_a_failed_request(server: Server) -> None:
+    analyst = open_as(server.root, ANALYST)
+    register_copies(analyst, 1)  # admissions:2
+    failures: list[int] = []
+    versions: set[int] = set()
+    stop = threading.Event()
+
+    def load() -> None:
+        while not stop.is_set():
+            answer = server.post(rows(1))
+            if answer.status_code != 200:
+                failures.append(answer.status_code)
+            else:
+                versions.add(answer.json()["decisions"][0]["version"])
+
+    clients = [threading.Thread(target=load) for _ in range(3)]
+    for c in clients:
+        c.start()
+    import time
+
+    time.sleep(0.5)
+    place(server.root, "admissions:2", "production")
+    moved = time.monotonic()
+    while time.monotonic() - moved < 5 and 2 not in versions:
+        time.sleep(0.05)
+    reloaded_after = time.monotonic() - moved
+    time.sleep(0.3)
+    stop.set()
+    for c in clients:
+        c.join()
+    assert failures == [] and versions == {1, 2}
+    assert reloaded_after < 1.0

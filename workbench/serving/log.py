@@ -1,0 +1,162 @@
+"""Durable online decisions: nothing is acknowledged before its records are committed.
+
+Each request's records (one ``online_decisions`` row per row it decided, its review items,
+and its ``online_requests`` row) are handed to :class:`DecisionWriter`, whose one thread
+commits whatever requests are waiting in one transaction (group commit: under load many
+requests share one commit, alone a request waits for its own) and only then resolves the
+request's future, so a 200 leaves only after the commit. A crash before the commit loses
+the request and its answer together; the client saw no 200 and retries.
+
+An ``Idempotency-Key`` (per token) is unique in ``online_requests``: a retry finds the
+first answer there and gets it back (:meth:`DecisionWriter.first_answer`); two copies in
+flight at once meet at the unique constraint, and the second gets the first's answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from workbench.core.clock import utcnow
+from workbench.project.workspace import Workspace
+from workbench.store.schema import online_decisions, online_requests, review_items
+
+__all__ = ["DecisionWriter", "Pending"]
+
+_GROUP = 64
+
+
+@dataclass
+class Pending:
+    """One request's records waiting for the writer."""
+
+    request_id: str
+    token_id: str
+    idempotency_key: str | None
+    name: str
+    response: dict[str, Any]
+    records: list[dict[str, Any]]
+    reviews: list[tuple[str, list[dict[str, Any]]]] = field(default_factory=list)
+    future: asyncio.Future[dict[str, Any]] | None = None
+    loop: asyncio.AbstractEventLoop | None = None
+
+
+def _stored(conn: Any, token_id: str, key: str) -> dict[str, Any] | None:
+    row = conn.execute(
+        sa.select(online_requests.c.response).where(
+            online_requests.c.token_id == token_id, online_requests.c.idempotency_key == key
+        )
+    ).first()
+    return None if row is None else dict(row.response or {})
+
+
+class DecisionWriter:
+    """The service's one writer of decision records (one per worker process)."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+        self._queue: queue.Queue[Pending | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="workbench-decision-writer", daemon=True)
+        self.commits = 0
+        self._thread.start()
+
+    def first_answer(self, token_id: str, key: str) -> dict[str, Any] | None:
+        with self.workspace.read() as conn:
+            return _stored(conn, token_id, key)
+
+    async def write(self, pending: Pending) -> dict[str, Any]:
+        """Commit ``pending``'s records; returns the answer to send (the first one, for a repeated key)."""
+        loop = asyncio.get_running_loop()
+        pending.loop, pending.future = loop, loop.create_future()
+        self._queue.put(pending)
+        return await pending.future
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            group = [first]
+            while len(group) < _GROUP:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    self._queue.put(None)
+                    break
+                group.append(more)
+            self._commit_group(group)
+
+    def _commit_group(self, group: list[Pending]) -> None:
+        try:
+            answers = self._commit(group)
+        except Exception as exc:
+            if len(group) == 1:
+                _resolve(group[0], error=exc)
+                return
+            for pending in group:  # one bad apple (a duplicate key raced in): each on its own
+                self._commit_group([pending])
+            return
+        for pending, answer in zip(group, answers, strict=True):
+            _resolve(pending, answer=answer)
+
+    def _commit(self, group: list[Pending]) -> list[dict[str, Any]]:
+        now = utcnow()
+        answers: list[dict[str, Any]] = []
+        with self.workspace.transaction() as tx:
+            conn = tx.conn
+            requests, decisions, reviews = [], [], []
+            for pending in group:
+                if pending.idempotency_key is not None:
+                    first = _stored(conn, pending.token_id, pending.idempotency_key)
+                    if first is not None:
+                        answers.append({**first, "replayed": True})
+                        continue
+                answers.append(pending.response)
+                requests.append(
+                    {
+                        "id": pending.request_id,
+                        "token_id": pending.token_id,
+                        "idempotency_key": pending.idempotency_key,
+                        "name": pending.name,
+                        "rows": len(pending.records),
+                        "response": pending.response if pending.idempotency_key is not None else None,
+                        "created_at": now,
+                    }
+                )
+                decisions += [{**r, "request_id": pending.request_id, "created_at": now} for r in pending.records]
+                reviews += [{**item, "created_at": now} for _, items in pending.reviews for item in items]
+            if requests:
+                conn.execute(online_requests.insert(), requests)
+            if decisions:
+                conn.execute(online_decisions.insert(), decisions)
+            if reviews:
+                conn.execute(review_items.insert(), reviews)
+        self.commits += 1
+        return answers
+
+
+def _resolve(pending: Pending, *, answer: dict[str, Any] | None = None, error: BaseException | None = None) -> None:
+    future, loop = pending.future, pending.loop
+    if future is None or loop is None:
+        return
+
+    def settle() -> None:
+        if future.done():
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(answer or {})
+
+    loop.call_soon_threadsafe(settle)

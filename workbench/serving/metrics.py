@@ -1,0 +1,53 @@
+"""Prometheus metrics of one worker: requests, errors, latency per model and route, the decision mix."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["ServeMetrics"]
+
+_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+
+
+class ServeMetrics:
+    def __init__(self) -> None:
+        from prometheus_client import CollectorRegistry, Counter, Histogram
+
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "workbench_serve_requests", "Decide requests by model and HTTP status", ["model", "status"],
+            registry=self.registry,
+        )  # fmt: skip
+        self.errors = Counter("workbench_serve_errors", "Decide requests answered 4xx/5xx", ["model", "status"],
+                              registry=self.registry)  # fmt: skip
+        self.latency = Histogram(
+            "workbench_serve_request_seconds", "Decide latency by model", ["model"], buckets=_BUCKETS,
+            registry=self.registry,
+        )  # fmt: skip
+        self.route_latency = Histogram(
+            "workbench_serve_decision_seconds", "Decide latency by model and route of each decided row",
+            ["model", "route"], buckets=_BUCKETS, registry=self.registry,
+        )  # fmt: skip
+        self.decisions = Counter(
+            "workbench_serve_decisions", "Decisions by model, arm, version, decision and route",
+            ["model", "arm", "version", "decision", "route"], registry=self.registry,
+        )  # fmt: skip
+        self._routes: dict[str, list[str]] = {}
+
+    def decided(self, model: str, answers: list[dict[str, Any]]) -> None:
+        for a in answers:
+            self.decisions.labels(model, a["arm"], str(a["version"]), a["decision"], a["route"]).inc()
+
+    def request(self, model: str, status: int, seconds: float, routes: list[str] | None = None) -> None:
+        self.requests.labels(model, str(status)).inc()
+        if status >= 400:
+            self.errors.labels(model, str(status)).inc()
+            return
+        self.latency.labels(model).observe(seconds)
+        for route in routes or ():
+            self.route_latency.labels(model, route).observe(seconds)
+
+    def render(self) -> tuple[bytes, str]:
+        from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+        return generate_latest(self.registry), CONTENT_TYPE_LATEST

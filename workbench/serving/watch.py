@@ -1,0 +1,115 @@
+"""The served models of one worker, kept current: reload on an alias or policy move, guard the canary.
+
+:class:`ServedModels` loads every configured model at start and then polls
+:func:`~workbench.serving.served.serving_key` (the protected aliases, the governing
+policy's hash, the newest rollout event) every ``poll_s`` (0.25 s by default). When the
+key changes it loads and verifies the new state beside the old one and swaps the
+reference in one assignment: requests in flight finish with the arms they started with,
+the next ones get the new arms, and none waits or fails. A version that cannot be loaded
+keeps the previous one serving, and ``/readyz`` names the problem.
+
+Every ``guard_s`` it checks the canary's guards; on a breach it records
+``rollout.rollback`` (once, whichever replica sees it first) and the reload that follows
+drops the canary everywhere.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from workbench.core.errors import WorkbenchError
+from workbench.project.workspace import Workspace
+from workbench.serving.rollout import check_guards, end_rollout
+from workbench.serving.served import ServedModel, load_served, serving_key
+
+__all__ = ["ServedModels"]
+
+log = logging.getLogger("workbench.serve")
+
+
+class ServedModels:
+    def __init__(self, workspace: Workspace, names: list[str], *, poll_s: float = 0.25, guard_s: float = 2.0) -> None:
+        self.workspace = workspace
+        self.names = list(names)
+        self.poll_s = poll_s
+        self.guard_s = guard_s
+        self.models: dict[str, ServedModel] = {}
+        self.problems: dict[str, str] = {}
+        self.reloads = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def get(self, name: str) -> ServedModel | None:
+        return self.models.get(name)
+
+    @property
+    def ready(self) -> bool:
+        return bool(self.names) and all(n in self.models for n in self.names)
+
+    def load_all(self) -> None:
+        for name in self.names:
+            self._load(name)
+
+    def _load(self, name: str) -> None:
+        try:
+            self.models[name] = load_served(self.workspace, name)
+            self.problems.pop(name, None)
+        except WorkbenchError as exc:
+            self.problems[name] = exc.message
+            log.warning("workbench serve: %s not loaded: %s", name, type(exc).__name__)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="workbench-serve-watch", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        guarded = time.monotonic()
+        while not self._stop.wait(self.poll_s):
+            for name in self.names:
+                try:
+                    self._refresh(name)
+                except Exception as exc:  # the watcher must outlive a bad moment of the store
+                    self.problems[name] = f"{type(exc).__name__}: {exc}"
+            if time.monotonic() - guarded >= self.guard_s:
+                guarded = time.monotonic()
+                for name in self.names:
+                    self.guard(name)
+
+    def _refresh(self, name: str) -> None:
+        current = self.models.get(name)
+        if current is None or serving_key(self.workspace, name) != current.key:
+            self._load(name)
+            if self.models.get(name) is not current:
+                self.reloads += 1
+
+    def guard(self, name: str) -> dict[str, Any] | None:
+        """Check ``name``'s canary guards now; roll back on a breach. Returns the breach recorded, if any."""
+        served = self.models.get(name)
+        if served is None or served.challenger is None or served.rollout is None or served.rollout.mode != "canary":
+            return None
+        canary = served.challenger
+        breach = check_guards(
+            self.workspace, name, canary.version, served.rollout, canary.scorer.routing.label("review")
+        )
+        if breach is None:
+            return None
+        payload = {
+            "guard": breach.guard,
+            "observed": round(breach.observed, 6),
+            "limit": breach.limit,
+            "evidence": breach.evidence,
+            "automatic": True,
+        }
+        if end_rollout(self.workspace, name, canary.version, "rollout.rollback", payload):
+            log.warning("workbench serve: %s:%s rolled back (%s)", name, canary.version, breach.guard)
+            self._refresh(name)
+            return payload
+        return None
