@@ -19,7 +19,7 @@ PG_URL_ENV = "WORKBENCH_TEST_PG_URL"
 pytest_plugins = (
     # jp_fetch, jp_serverapp and friends for the server extension tests (tests/server/).
     "pytest_jupyter.jupyter_server",
-    # A governed project with one registered version (registry, governance, reports, widgets).
+    # Governed projects (one registered version; the scoring project) and a Dask cluster.
     "tests.governed",
 )
 

@@ -1,31 +1,18 @@
-"""Fixtures (a pytest plugin): a project with a policy, an approver role and one registered version."""
+"""Fixtures (a pytest plugin, see tests/conftest.py) for governed projects used across folders:
+``governed`` (a policy, an approver role and one registered version), ``scoring_ws`` and
+``slow_ws`` (the scoring project of tests/jobs), their trained models, and a Dask cluster.
+Helpers live in tests/support."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.registry.conftest import Trained, train_model
-from workbench.core.models import Identity
-from workbench.project.config import load_project
+from tests.support.governed import ANALYST, GOVERNED_POLICY, SCORING_POLICY, configure, open_as, write_policy
+from tests.support.training import Trained, register_admissions, train_model
 from workbench.project.workspace import Workspace
-from workbench.registry.register import RegisterOptions, register
-
-POLICY = """\
-policy: admissions
-models: [admissions]
-protects: [production]
-checks:
-  metrics: ["auc >= 0.6"]
-  fairness:
-    gender: {demographic_parity_difference: 0.9}
-  drift: {max_share: 0.9}
-  contract_required: true
-approvals:
-  required: 2
-  roles: [approver]
-"""
 
 ROLES = """
 [tool.workbench.roles]
@@ -38,6 +25,12 @@ def trained_small() -> Trained:
     return train_model(rows=1500, rounds=15)
 
 
+@pytest.fixture(scope="session")
+def trained_slow() -> Trained:
+    """Deep trees: exact reasons run at a few hundred rows/s, so a job lasts long enough to cancel or kill."""
+    return train_model(rows=2000, rounds=300, max_depth=8, eta=0.05)
+
+
 @pytest.fixture
 def governed(project_dir: Path, trained_small: Trained) -> Workspace:
     config = project_dir / "workbench.toml"
@@ -45,24 +38,44 @@ def governed(project_dir: Path, trained_small: Trained) -> Workspace:
         "[tool.workbench.roles]\n# Users allowed to approve model versions, by role.\napprover = []\n", ""
     )
     config.write_text(text + ROLES)
-    (project_dir / "pipelines" / "admissions").mkdir(parents=True)
-    (project_dir / "pipelines" / "admissions" / "policy.yaml").write_text(POLICY)
-    project = load_project(project_dir)
-    author = Workspace(project, Identity("analyst@example.org", "env", project.roles_of("analyst@example.org")))
-    register(
-        author,
-        trained_small.booster,
-        name="admissions",
-        train=trained_small.train,
-        valid=trained_small.valid,
-        target="admit",
-        sensitive=["gender"],
-        keys=["applicant_id"],
-        description="Admissions <script>alert('x')</script> triage",
-        options=RegisterOptions(evidently_report=False, explain_rows=200, local_rows=20),
-    )
+    write_policy(project_dir, GOVERNED_POLICY)
+    author = open_as(project_dir, ANALYST)
+    register_admissions(author, trained_small, description="Admissions <script>alert('x')</script> triage")
     return author
 
 
-def as_user(workspace: Workspace, name: str) -> Workspace:
-    return workspace.with_identity(Identity(name, "env", workspace.project.roles_of(name)))
+def _scoring_project(root: Path, trained: Trained) -> Workspace:
+    configure(root)
+    write_policy(root, SCORING_POLICY)
+    workspace = open_as(root, ANALYST)
+    register_admissions(workspace, trained)
+    return workspace
+
+
+@pytest.fixture
+def scoring_ws(project_dir: Path, trained_small: Trained) -> Workspace:
+    """The project as the analyst who registered admissions:1 (not approved for scoring yet)."""
+    return _scoring_project(project_dir, trained_small)
+
+
+@pytest.fixture
+def slow_ws(project_dir: Path, trained_slow: Trained) -> Workspace:
+    return _scoring_project(project_dir, trained_slow)
+
+
+@pytest.fixture(scope="session")
+def dask_scheduler() -> Iterator[str]:
+    """A real LocalCluster of two worker processes, shared by every Dask test of the session."""
+    import logging
+
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        scheduler_kwargs={"dashboard": False, "dashboard_address": ":0"},  # 8787 may be taken
+        silence_logs=logging.ERROR,
+    ) as cluster:
+        yield cluster.scheduler_address

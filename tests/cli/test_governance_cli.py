@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.governed import as_user
+from tests.support.governed import as_user
 from workbench.cli.main import main
 from workbench.core.errors import PromotionBlocked
 from workbench.governance.approvals import approve

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.governed import POLICY
+from tests.support.governed import GOVERNED_POLICY
 from tests.support.keyed import ADMIN, add_people, make_keyed
 from workbench.cli.main import main
 from workbench.core.errors import AuditChainBroken, Conflict, PermissionDenied, PolicyError, PromotionBlocked
@@ -31,7 +31,7 @@ from workbench.project.workspace import Workspace
 from workbench.registry.versions import get_version
 from workbench.store.audit import list_events
 
-LAX = POLICY.replace("required: 2", "required: 0").replace("protects: [production]", "protects: [staging]")
+LAX = GOVERNED_POLICY.replace("required: 2", "required: 0").replace("protects: [production]", "protects: [staging]")
 
 
 @pytest.fixture
@@ -113,7 +113,7 @@ def test_a_policy_needing_two_admins_is_adopted_by_the_second(
 ) -> None:
     workspace, keys = keyed
     policy_file = workspace.project.root / "pipelines" / "admissions" / "policy.yaml"
-    policy_file.write_text(POLICY + "adoption: {required: 2}\n")
+    policy_file.write_text(GOVERNED_POLICY + "adoption: {required: 2}\n")
     # the revision in force needs one signature, so this one is adopted by one admin
     assert adopt_policy(workspace, policy_file, key=keys[ADMIN]).adopted
     policy_file.write_text(LAX + "adoption: {required: 2}\n")

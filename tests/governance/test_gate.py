@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.governed import as_user
+from tests.support.governed import as_user
 from workbench.core.errors import Conflict, NotFound, PermissionDenied, PolicyError, PromotionBlocked, ValidationError
 from workbench.governance.aliases import set_alias
 from workbench.governance.approvals import approve, reject

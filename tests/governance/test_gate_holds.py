@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import workbench
-from tests.governed import as_user
+from tests.support.governed import as_user
 from workbench.core.errors import AuditChainBroken, PermissionDenied, PromotionBlocked
 from workbench.governance.approvals import approve
 from workbench.governance.checks import run_checks

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.governed import as_user
+from tests.support.governed import as_user
 from tests.support.keyed import make_keyed
 from workbench.core.errors import ConfigError, Conflict, PermissionDenied, PromotionBlocked
 from workbench.core.statements import SignedStatement

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.governed import as_user
+from tests.support.governed import as_user
 from tests.support.versions import register_copies
 from workbench.governance.aliases import set_alias
 from workbench.governance.approvals import approve, reject

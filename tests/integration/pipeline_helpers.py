@@ -11,23 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import nbformat
-
 from workbench.project.init import init_project
-
-
-def write_notebook(path: Path, cells: list[str], *, parameters: int | tuple[int, ...] | None = 0) -> Path:
-    notebook = nbformat.v4.new_notebook()
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    tagged = (parameters,) if isinstance(parameters, int) else parameters or ()
-    for index, source in enumerate(cells):
-        cell = nbformat.v4.new_code_cell(source)
-        if index in tagged:
-            cell.metadata["tags"] = ["parameters"]
-        notebook.cells.append(cell)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(notebook, path)
-    return path
 
 
 def bin_folder(scratch: Path) -> Path:

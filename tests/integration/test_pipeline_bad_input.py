@@ -13,8 +13,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pipeline_helpers import bin_folder, commit, new_project, process_env, sh, write_notebook
+from pipeline_helpers import bin_folder, commit, new_project, process_env, sh
 
+from tests.support.notebooks import write_notebook
 from workbench.cli.main import main
 from workbench.pipelines.promote import promote
 from workbench.pipelines.runs import list_runs

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pipeline_helpers import bin_folder, commit, new_project, process_env, sh, workbench, write_notebook
+from pipeline_helpers import bin_folder, commit, new_project, process_env, sh, workbench
 
+from tests.support.notebooks import write_notebook
 from workbench.pipelines.runs import list_runs
 from workbench.pipelines.stages import stage_statuses
 from workbench.project.workspace import open_workspace

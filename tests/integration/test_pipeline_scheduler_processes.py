@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from pipeline_helpers import bin_folder, new_project, process_env, write_notebook
+from pipeline_helpers import bin_folder, new_project, process_env
 
+from tests.support.notebooks import write_notebook
 from workbench.core.clock import isoformat
 from workbench.pipelines.promote import promote
 from workbench.pipelines.runs import list_runs

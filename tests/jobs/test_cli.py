@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tests.jobs.conftest import write_input
+from tests.support.scoring import write_input
 from workbench.cli.main import main
 from workbench.core.errors import Conflict, ContractViolation, DeviceUnavailable, NotFound, ValidationError
 from workbench.project.workspace import Workspace

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from tests.jobs.conftest import write_input
+from tests.support.scoring import write_input
 from workbench.core.errors import JobError
 from workbench.jobs import list_jobs, score
 from workbench.project.workspace import Workspace

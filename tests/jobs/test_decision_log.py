@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 import sqlalchemy as sa
 
-from tests.jobs.conftest import write_input
+from tests.support.scoring import write_input
 from workbench.core.errors import ArtifactIntegrityError, ContractViolation
 from workbench.jobs import score
 from workbench.jobs.decision_log import decision_log_staging, decision_logs_of, read_decision_log

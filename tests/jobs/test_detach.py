@@ -11,7 +11,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.jobs.conftest import write_input
+from tests.support.scoring import write_input
 from workbench.jobs import cancel_job, get_job, list_review_items, score
 from workbench.jobs.models import Job
 from workbench.project.workspace import Workspace

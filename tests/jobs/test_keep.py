@@ -5,8 +5,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from tests.jobs.conftest import write_input
-from tests.scoring.conftest import applicants, write
+from tests.support.scoring import applicants, write, write_input
 from workbench.cli.main import main
 from workbench.core.errors import ValidationError
 from workbench.jobs import list_jobs, score

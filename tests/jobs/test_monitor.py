@@ -10,8 +10,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from tests.jobs.conftest import POLICY, as_user, write_input
-from tests.scoring.conftest import applicants, write
+from tests.support.governed import SCORING_POLICY, open_as
+from tests.support.scoring import applicants, write, write_input
 from workbench.core.errors import WorkbenchError
 from workbench.jobs import list_jobs, monitor, score
 from workbench.jobs.monitor import retrain_command
@@ -82,9 +82,9 @@ def test_monitor_act_runs_dvc_repro_once_per_drift(scoring_ws: Workspace, fake_d
 def test_retrain_mode_run_calls_workbench_run_and_reports_failure(scoring_ws: Workspace) -> None:
     root = scoring_ws.project.root
     (root / "pipelines" / "admissions" / "policy.yaml").write_text(
-        POLICY.replace("retrain_mode: repro", "retrain_mode: run")
+        SCORING_POLICY.replace("retrain_mode: repro", "retrain_mode: run")
     )
-    analyst = as_user(root, "analyst@example.org")
+    analyst = open_as(root, "analyst@example.org")
     drifted_job(analyst)
     report = monitor(analyst, act=True)
     [action] = report.actions
@@ -96,8 +96,9 @@ def test_retrain_mode_run_calls_workbench_run_and_reports_failure(scoring_ws: Wo
 
 def test_without_a_retrain_stage_nothing_runs_and_the_drift_stays_unhandled(scoring_ws: Workspace) -> None:
     root = scoring_ws.project.root
-    (root / "pipelines" / "admissions" / "policy.yaml").write_text(POLICY.replace("  retrain_stage: train\n", ""))
-    analyst = as_user(root, "analyst@example.org")
+    policy = SCORING_POLICY.replace("  retrain_stage: train\n", "")
+    (root / "pipelines" / "admissions" / "policy.yaml").write_text(policy)
+    analyst = open_as(root, "analyst@example.org")
     drifted_job(analyst)
     [action] = monitor(analyst, act=True).actions
     assert action.skipped is not None and "names no monitoring.retrain_stage" in action.skipped
@@ -126,13 +127,14 @@ def test_the_audit_report_shows_the_scoring_job(scoring_ws: Workspace) -> None:
 
 def test_monitored_columns_are_compared_too(project_dir: Path, trained_small: object) -> None:
     """`register(monitor=["region"])` keeps a non-feature in the reference; a new region is caught."""
-    from tests.jobs.conftest import FAST, configure
+    from tests.support.governed import configure
+    from tests.support.training import FAST
     from workbench.project.workspace import open_workspace
     from workbench.registry.register import register
 
     configure(project_dir)
     (project_dir / "pipelines" / "admissions").mkdir(parents=True)
-    (project_dir / "pipelines" / "admissions" / "policy.yaml").write_text(POLICY)
+    (project_dir / "pipelines" / "admissions" / "policy.yaml").write_text(SCORING_POLICY)
     workspace = open_workspace(project_dir)
     register(
         workspace,

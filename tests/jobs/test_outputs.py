@@ -17,7 +17,7 @@ import polars as pl
 import pytest
 import sqlalchemy as sa
 
-from tests.jobs.conftest import write_input
+from tests.support.scoring import write_input
 from workbench.core.errors import Conflict, ContractViolation, ValidationError
 from workbench.jobs import score
 from workbench.project.workspace import Workspace

@@ -15,9 +15,9 @@ import polars as pl
 import pytest
 import sqlalchemy as sa
 
-from tests.jobs.conftest import POLICY, as_user, configure
-from tests.registry.conftest import FEATURES
-from tests.scoring.conftest import applicants, write
+from tests.support.governed import SCORING_POLICY, configure, open_as
+from tests.support.scoring import applicants, write
+from tests.support.training import FEATURES
 from workbench.contracts import InputContract
 from workbench.core.errors import ContractViolation
 from workbench.jobs import list_jobs, list_review_items, score
@@ -31,7 +31,7 @@ GUARD = "rule:outside_training_range"
 
 def set_policy(workspace: Workspace, guard: str = "", rules: str = "") -> None:
     """The conftest policy with ``guard`` as ``routing.outside_training_range`` and ``rules`` added."""
-    text = POLICY
+    text = SCORING_POLICY
     if guard:
         text = text.replace("routing:\n", f"routing:\n  outside_training_range: {guard}\n")
     if rules:
@@ -194,15 +194,15 @@ def categorical_ws(project_dir: Path) -> Workspace:
     """admissions:1 reads ``region`` (a string category) besides the numeric features."""
     import xgboost as xgb
 
-    from tests.jobs.conftest import FAST
+    from tests.support.training import FAST
     from workbench.contracts import derive_contract, feature_matrix
     from workbench.examples.admissions import split
     from workbench.registry.register import register
 
     configure(project_dir)
     (project_dir / "pipelines" / "admissions").mkdir(parents=True)
-    (project_dir / "pipelines" / "admissions" / "policy.yaml").write_text(POLICY)
-    workspace = as_user(project_dir, "analyst@example.org")
+    (project_dir / "pipelines" / "admissions" / "policy.yaml").write_text(SCORING_POLICY)
+    workspace = open_as(project_dir, "analyst@example.org")
     features = [*FEATURES, "region"]
     train, valid = split(applicants(1_500, seed=0), seed=0)
     contract = derive_contract(train, target="admit", keys=["applicant_id"], features=features)
@@ -300,7 +300,7 @@ def test_queue_show_and_list_name_the_columns(scoring_ws: Workspace, capsys: pyt
 def test_the_detail_is_stored_on_postgresql(
     project_dir: Path, trained_small: Any, pg_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tests.jobs.conftest import on_postgres
+    from tests.support.governed import on_postgres
 
     workspace = on_postgres(project_dir, trained_small, pg_url, monkeypatch)
     frame = plant(in_range(workspace), "gpa", {0: 100.0, 1: float("-inf")})

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.jobs.conftest import on_postgres, write_input
-from tests.registry.conftest import Trained
+from tests.support.governed import on_postgres
+from tests.support.scoring import write_input
+from tests.support.training import Trained
 from workbench.jobs import decide_review_item, get_job, list_review_items, monitor, score
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.jobs.conftest import write_input
+from tests.support.scoring import write_input
 from workbench.core.errors import NotFound
 from workbench.jobs.request import ScoreRequest
 from workbench.project.workspace import Workspace

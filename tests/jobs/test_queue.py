@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.jobs.conftest import as_user, configure, write_input
+from tests.support.governed import configure, open_as
+from tests.support.scoring import write_input
 from workbench.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from workbench.jobs import decide_review_item, get_job, list_review_items, score
 from workbench.jobs.models import Job, ReviewItem
@@ -76,6 +77,6 @@ def test_only_reviewers_decide_when_the_project_names_them(scoring_ws: Workspace
     _job, items = scored(scoring_ws)
     configure(root, reviewers=["reviewer-b"])
     with pytest.raises(PermissionDenied, match="analyst@example.org may not decide review items"):
-        decide_review_item(as_user(root, "analyst@example.org"), items[0].id, items[0].leaning)
-    decided = decide_review_item(as_user(root, "reviewer-b"), items[0].id, items[0].leaning)
+        decide_review_item(open_as(root, "analyst@example.org"), items[0].id, items[0].leaning)
+    decided = decide_review_item(open_as(root, "reviewer-b"), items[0].id, items[0].leaning)
     assert decided.decided_by == "reviewer-b"

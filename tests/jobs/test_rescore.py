@@ -7,7 +7,7 @@ import warnings
 
 import pytest
 
-from tests.jobs.conftest import write_input
+from tests.support.scoring import write_input
 from workbench.cli.main import main
 from workbench.core.errors import Conflict
 from workbench.jobs import decide_review_item, list_review_items, score

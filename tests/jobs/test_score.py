@@ -8,7 +8,8 @@ import polars as pl
 import pytest
 import sqlalchemy as sa
 
-from tests.jobs.conftest import as_user, configure, read_output, write_input
+from tests.support.governed import configure, open_as
+from tests.support.scoring import read_output, write_input
 from workbench.core.errors import (
     Conflict,
     ContractViolation,
@@ -87,13 +88,13 @@ def test_require_approved_refuses_unapproved_versions_and_allows_production(scor
     root = scoring_ws.project.root
     write_input(root, n=500)
     configure(root, require_approved=True)
-    analyst = as_user(root, "analyst@example.org")
+    analyst = open_as(root, "analyst@example.org")
     with pytest.raises(PermissionDenied, match=r"Scoring admissions:1 is refused.*require_approved_for_scoring = true"):
         score(analyst, "admissions:1", "data/applicants.parquet", "out.parquet")
     assert count(analyst, jobs) == 0
     run_checks(analyst, "admissions:1")
-    approve(as_user(root, "reviewer-a"), "admissions:1", "fine")
-    promote(as_user(root, "reviewer-a"), "admissions:1", "production")
+    approve(open_as(root, "reviewer-a"), "admissions:1", "fine")
+    promote(open_as(root, "reviewer-a"), "admissions:1", "production")
     job = score(analyst, "admissions@production", "data/applicants.parquet", "out.parquet")
     assert job.status == "succeeded" and job.model_ref == "admissions:1" and job.warnings == []
     assert "protected alias 'production'" in job.options["approval"]

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.jobs.conftest import as_user
 from tests.jobs.test_queue import scored
+from tests.support.governed import open_as
 from tests.support.keyed import make_keyed
 from workbench.core.errors import PermissionDenied
 from workbench.core.statements import SignedStatement
@@ -29,7 +29,7 @@ def test_review_decisions_are_signed_by_a_roster_reviewer(
     # the claimed name changes nothing: the key decides who acts
     monkeypatch.setenv("WORKBENCH_KEY", str(keys["otto"].path))
     with pytest.raises(PermissionDenied, match="otto may not decide review items: that needs the `reviewer` role"):
-        decide_review_item(as_user(workspace.project.root, "rita"), items[0].id, items[0].leaning)
+        decide_review_item(open_as(workspace.project.root, "rita"), items[0].id, items[0].leaning)
     with pytest.raises(PermissionDenied, match="the server signs nothing"):
         decide_review_item(workspace, items[0].id, items[0].leaning, may_load_key=False)
     decided = decide_review_item(workspace, items[0].id, items[0].leaning, "as the model leaned", key=keys["rita"])

@@ -8,29 +8,14 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-import nbformat
 import pytest
 
+from tests.support.notebooks import write_notebook
 from workbench.project.init import init_project
 from workbench.project.workspace import Workspace, open_workspace
 from workbench.store.engine import open_store
 
 NotebookFactory = Callable[..., Path]
-
-
-def write_notebook(path: Path, cells: list[str], *, parameters: int | tuple[int, ...] | None = 0) -> Path:
-    """A v4 notebook whose ``cells`` are code cells; ``parameters`` says which are tagged."""
-    notebook = nbformat.v4.new_notebook()
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    tagged = (parameters,) if isinstance(parameters, int) else parameters or ()
-    for index, source in enumerate(cells):
-        cell = nbformat.v4.new_code_cell(source)
-        if index in tagged:
-            cell.metadata["tags"] = ["parameters"]
-        notebook.cells.append(cell)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(notebook, path)
-    return path
 
 
 @pytest.fixture(scope="session")

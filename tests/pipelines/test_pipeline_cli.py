@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.pipelines.conftest import write_notebook
+from tests.support.notebooks import write_notebook
 from workbench.cli.main import main
 from workbench.core.clock import utcnow
 from workbench.core.errors import NotebookError

@@ -228,7 +228,7 @@ def test_an_unusable_project_file_is_a_problem_of_the_plan(
 
 
 def test_a_project_without_dvc_is_a_problem_of_the_plan(workspace: Workspace, project_dir: Path) -> None:
-    from tests.pipelines.conftest import write_notebook
+    from tests.support.notebooks import write_notebook
 
     write_notebook(project_dir / "good.ipynb", ["x = 1"])
     plan = check_promotion(workspace.project, "good.ipynb")

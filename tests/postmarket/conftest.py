@@ -7,12 +7,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from tests.jobs.conftest import dask_scheduler, register_model, scoring_ws, trained_small, write_input
-from tests.registry.conftest import Trained
+from tests.support.scoring import write_input
+from tests.support.training import Trained, register_admissions
 from workbench.jobs import score
 from workbench.project.workspace import Workspace
-
-__all__ = ["dask_scheduler", "scoring_ws", "trained_small", "two_versions"]
 
 
 @pytest.fixture
@@ -23,7 +21,7 @@ def two_versions(scoring_ws: Workspace, trained_small: Trained) -> tuple[Workspa
     frame.head(1_200).write_parquet(root / "data" / "first.parquet")
     frame.slice(1_000).write_parquet(root / "data" / "second.parquet")
     score(scoring_ws, "admissions:1", "data/first.parquet", "out/first.parquet")
-    register_model(scoring_ws, trained_small)
+    register_admissions(scoring_ws, trained_small)
     score(scoring_ws, "admissions:2", "data/second.parquet", "out/second.parquet")
     truth = frame.select("applicant_id", pl.col("admit").alias("enrolled"))
     truth = pl.concat(

@@ -30,7 +30,8 @@ def test_outcomes_and_monitoring_from_a_notebook(two_versions: tuple[Workspace, 
 def test_outcomes_and_the_report_on_postgresql(
     project_dir: Path, trained_small: object, pg_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tests.jobs.conftest import on_postgres, write_input
+    from tests.support.governed import on_postgres
+    from tests.support.scoring import write_input
     from workbench.jobs import score
     from workbench.postmarket import add_outcomes
     from workbench.postmarket.report import monitoring_report

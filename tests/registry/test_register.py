@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 import sqlalchemy as sa
 
-from tests.registry.conftest import Trained
+from tests.support.training import Trained
 from workbench.core.errors import ArtifactIntegrityError, NotFound, ValidationError
 from workbench.project.workspace import Workspace
 from workbench.registry.register import RegisterOptions, register

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.slow
 
 SCRIPT = """
 import sys
-from tests.registry.conftest import train_model
+from tests.support.training import train_model
 from workbench.project.workspace import open_workspace
 from workbench.registry.register import RegisterOptions, register
 

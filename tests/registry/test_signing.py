@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 
-from tests.registry.conftest import Trained
 from tests.support.keyed import make_keyed
+from tests.support.training import Trained, register_admissions
 from workbench.core.errors import ArtifactIntegrityError, ConfigError, PermissionDenied
 from workbench.project.keys import SigningKey, init_key
 from workbench.project.workspace import Workspace
 from workbench.registry.models import ModelVersion
-from workbench.registry.register import RegisterOptions, register
+from workbench.registry.register import RegisterOptions
 from workbench.registry.signing import SIGNATURE, bundle_manifest, verify_version
 from workbench.registry.versions import get_version, load_model
 
@@ -26,19 +26,7 @@ FAST = RegisterOptions(evidently_report=False, explain_rows=100, local_rows=5)
 
 
 def _register(workspace: Workspace, trained: Trained, key: SigningKey | None) -> str:
-    version = register(
-        workspace,
-        trained.booster,
-        name="admissions",
-        train=trained.train,
-        valid=trained.valid,
-        target="admit",
-        sensitive=["gender"],
-        keys=["applicant_id"],
-        options=FAST,
-        key=key,
-    )
-    return version.ref
+    return register_admissions(workspace, trained, options=FAST, key=key).ref
 
 
 @pytest.fixture

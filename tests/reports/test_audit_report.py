@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.governed import as_user
+from tests.support.governed import as_user
 from workbench.governance.approvals import approve
 from workbench.governance.checks import run_checks
 from workbench.project.workspace import Workspace
@@ -17,7 +17,8 @@ from workbench.registry.register import RegisterOptions, register
 from workbench.reports.audit_report import SECTIONS, offline, render_report, write_report
 from workbench.store.audit import list_events
 
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+# The report as a browser shows and prints it, for people to look at (git-ignored, as build/ is).
+OUTPUT = Path(__file__).resolve().parents[2] / "build" / "test-output"
 
 
 def _external_urls(text: str) -> list[str]:
@@ -90,8 +91,8 @@ def test_report_renders_in_headless_chromium(governed: Workspace, project_dir: P
         pytest.skip("Browser render skipped: Debian's chromium is not installed (`make test` installs it).")
     run_checks(governed, "admissions:1")
     target = write_report(governed, "admissions:1", project_dir / "report.html")
-    ARTIFACTS.mkdir(exist_ok=True)
-    screenshot = ARTIFACTS / "audit-report.png"
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    screenshot = OUTPUT / "audit-report.png"
     screenshot.unlink(missing_ok=True)
     profile = project_dir / ".chromium-profile"
     subprocess.run(
@@ -115,7 +116,7 @@ def test_report_renders_in_headless_chromium(governed: Workspace, project_dir: P
         timeout=120,
     )
     assert screenshot.exists() and screenshot.stat().st_size > 20_000
-    pdf = ARTIFACTS / "audit-report.pdf"
+    pdf = OUTPUT / "audit-report.pdf"
     subprocess.run(
         [
             chromium,
@@ -137,7 +138,7 @@ def test_report_renders_in_headless_chromium(governed: Workspace, project_dir: P
 
 
 def test_scored_data_shows_the_job_and_its_batch_drift_checks(governed: Workspace) -> None:
-    from tests.scoring.conftest import applicants, write
+    from tests.support.scoring import applicants, write
     from workbench.jobs import score
 
     root = governed.project.root

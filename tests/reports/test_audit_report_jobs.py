@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.scoring.conftest import applicants, write
+from tests.support.scoring import applicants, write
 from workbench.core.clock import utcnow
 from workbench.core.errors import ContractViolation
 from workbench.project.workspace import Workspace

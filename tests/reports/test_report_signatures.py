@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.registry.conftest import Trained
 from tests.registry.test_signing import _register
 from tests.support.keyed import make_keyed
+from tests.support.training import Trained
 from workbench.governance.approvals import approve
 from workbench.governance.checks import run_checks
 from workbench.governance.gate import promote

@@ -7,8 +7,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from tests.scoring.conftest import SmallModel, applicants, write
 from tests.scoring.test_local_engine import run as run_local
+from tests.support.scoring import SmallModel, applicants, write
 from workbench.core.errors import ContractViolation, JobError
 from workbench.scoring.dask_engine import score_dask
 from workbench.scoring.sinks import MANIFEST, open_output

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.scoring.conftest import SmallModel, applicants, write
+from tests.support.scoring import SmallModel, applicants, write
 from workbench.core.errors import DeviceUnavailable
 from workbench.explain import device as device_module
 from workbench.scoring.device import load_booster, resolve_device

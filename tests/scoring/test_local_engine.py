@@ -11,7 +11,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from tests.scoring.conftest import SmallModel, applicants, write
+from tests.support.scoring import SmallModel, applicants, write
 from workbench.contracts import InputContract, feature_matrix
 from workbench.core.errors import ContractViolation
 from workbench.scoring.local import score_local

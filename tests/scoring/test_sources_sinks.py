@@ -8,7 +8,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from tests.scoring.conftest import applicants, write
+from tests.support.scoring import applicants, write
 from workbench.core.errors import Conflict, NotFound, ValidationError
 from workbench.scoring.sinks import MANIFEST, open_output
 from workbench.scoring.sources import open_input

@@ -12,9 +12,8 @@ import pytest
 from jupyter_server.auth.identity import IdentityProvider, User
 from jupyter_server.serverapp import ServerApp
 
+from tests.support.governed import ANALYST, SERVER_POLICY, SERVER_USER, open_as, write_policy
 from workbench.project.init import init_project
-
-SERVER_USER = "reviewer@example.org"
 
 
 class NamedUserIdentityProvider(IdentityProvider):
@@ -105,52 +104,26 @@ def api_schema() -> Callable[[Any, str], None]:
 
 # --- a governed project: a policy and one registered version by the analyst -------------
 
-ANALYST = "analyst@example.org"
-SERVER_POLICY = """\
-policy: admissions
-models: [admissions]
-protects: [production]
-checks:
-  metrics: ["auc >= 0.6"]
-approvals:
-  required: 1
-  roles: [approver]
-routing:
-  thresholds: {accept: 0.7, decline: 0.3}
-  rules:
-    - name: missing_transcript
-      when: "transcript_complete = 0"
-"""
-
 
 @pytest.fixture(scope="session")
 def governed_template(tmp_path_factory: pytest.TempPathFactory, trained_small: Any) -> Path:
     """A project with the policy, ``admissions:1`` (with its Evidently drift report) and a
     scoring input ``data/applicants.parquet``, built once."""
-    from tests.scoring.conftest import applicants, write
-    from workbench.core.models import Identity
-    from workbench.project.config import load_project
-    from workbench.project.workspace import Workspace
-    from workbench.registry.register import RegisterOptions, register
+    from tests.support.scoring import write_input
+    from tests.support.training import register_admissions
+    from workbench.registry.register import RegisterOptions
 
     root = make_project(tmp_path_factory.mktemp("governed") / "project", approvers=(SERVER_USER,))
-    (root / "pipelines" / "admissions").mkdir(parents=True)
-    (root / "pipelines" / "admissions" / "policy.yaml").write_text(SERVER_POLICY, encoding="utf-8")
-    project = load_project(root)
-    author = Workspace(project, Identity(ANALYST, "env", project.roles_of(ANALYST)))
-    register(
+    write_policy(root, SERVER_POLICY)
+    author = open_as(root, ANALYST)
+    project = author.project
+    register_admissions(
         author,
-        trained_small.booster,
-        name="admissions",
-        train=trained_small.train,
-        valid=trained_small.valid,
-        target="admit",
-        sensitive=["gender"],
-        keys=["applicant_id"],
+        trained_small,
         description="Admissions triage",
         options=RegisterOptions(explain_rows=200, local_rows=10, drift_report_rows=2000),
     )
-    write(applicants(400), root / "data" / "applicants.parquet")
+    write_input(root, n=400)
     from workbench.store import engine as store_engine
 
     # The copies get their own engines; this one must not hold the template's file open.
@@ -171,22 +144,6 @@ def governed_root(tmp_path: Path, governed_template: Path) -> Path:
 
 
 # --- a git + DVC project for the pipeline endpoints ----------------------------------------
-
-
-def write_notebook(path: Path, cells: list[str], *, parameters: int | None = 0) -> Path:
-    """A v4 notebook of code ``cells``; the one at index ``parameters`` is tagged ``parameters``."""
-    import nbformat
-
-    notebook = nbformat.v4.new_notebook()
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    for index, source in enumerate(cells):
-        cell = nbformat.v4.new_code_cell(source)
-        if index == parameters:
-            cell.metadata["tags"] = ["parameters"]
-        notebook.cells.append(cell)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(notebook, path)
-    return path
 
 
 @pytest.fixture(scope="session")

@@ -36,8 +36,8 @@ def _report_row(page: str, job_id: str) -> list[str]:
 async def test_one_drift_verdict_on_every_face(
     jp_fetch: Any, jp_root_dir: Path, api_schema: Any, capsys: pytest.CaptureFixture[str], monkeypatch: Any
 ) -> None:
-    from tests.scoring.conftest import applicants, write
-    from tests.server.conftest import ANALYST
+    from tests.support.governed import ANALYST
+    from tests.support.scoring import applicants, write
     from workbench.cli.main import main
     from workbench.core.models import Identity
     from workbench.drift.verdict import recorded_verdict

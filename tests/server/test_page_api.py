@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from tornado.httpclient import HTTPClientError
 
-from tests.server.conftest import ANALYST, SERVER_USER
+from tests.support.governed import ANALYST, SERVER_USER
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import pytest
 import yaml
 from tornado.httpclient import HTTPClientError
 
-from tests.server.conftest import write_notebook
+from tests.support.notebooks import write_notebook
 
 SCORE_CELLS = [
     'threshold = 0.5\nlabel = "demo"\nrows = 3',

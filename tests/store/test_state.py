@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.governed import as_user
+from tests.support.governed import as_user
 from workbench.governance.approvals import approve
 from workbench.governance.checks import run_checks
 from workbench.governance.gate import promote
@@ -96,7 +96,7 @@ def test_a_version_pointed_at_other_bytes_is_named(promoted: Workspace, project_
 
 
 def test_scoring_refuses_while_the_rows_differ_from_the_chain(promoted: Workspace, project_dir: Path) -> None:
-    from tests.jobs.conftest import write_input
+    from tests.support.scoring import write_input
     from workbench.core.errors import AuditChainBroken
     from workbench.jobs import score
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from tests.jobs.conftest import as_user, on_postgres
-from tests.registry.conftest import Trained
+from tests.support.governed import on_postgres, open_as
+from tests.support.training import Trained
 from workbench.core.errors import AuditChainBroken
 from workbench.governance.approvals import approve
 from workbench.governance.checks import run_checks
@@ -21,7 +21,7 @@ def test_edited_rows_are_named_and_refused_on_postgresql(
 ) -> None:
     author = on_postgres(project_dir, trained_small, pg_url, monkeypatch)
     run_checks(author, "admissions:1")
-    approve(as_user(project_dir, "reviewer-a"), "admissions:1", "ok")
+    approve(open_as(project_dir, "reviewer-a"), "admissions:1", "ok")
     assert author.verify_state().ok and author.verify_audit().ok
     engine = sa.create_engine(pg_url)
     with engine.begin() as conn:  # a plain database client, not workbench
@@ -35,7 +35,7 @@ def test_edited_rows_are_named_and_refused_on_postgresql(
     report = author.verify_state("admissions")
     assert [str(p) for p in report.problems] == ["aliases admissions@production: no alias move in the chain created it"]
     with pytest.raises(AuditChainBroken, match="differ from the audit chain"):
-        promote(as_user(project_dir, "reviewer-a"), "admissions:1", "production")
+        promote(open_as(project_dir, "reviewer-a"), "admissions:1", "production")
 
 
 @pytest.mark.postgres
@@ -55,10 +55,10 @@ def test_keyed_governance_holds_on_postgresql(
     workspace, keys = make_keyed(author, tmp_path / "keys", {"reviewer-a": ["approver"], "ana": ["author"]})
     monkeypatch.setenv("WORKBENCH_KEY", str(keys["reviewer-a"].path))
     run_checks(workspace, "admissions:1")
-    decision = approve(as_user(project_dir, "reviewer-b"), "admissions:1", "signed")
+    decision = approve(open_as(project_dir, "reviewer-b"), "admissions:1", "signed")
     assert decision.actor == "reviewer-a"
     with pytest.raises(Conflict):
-        approve(as_user(project_dir, "someone-else"), "admissions:1", "again")
+        approve(open_as(project_dir, "someone-else"), "admissions:1", "again")
     required = gate_status(workspace, "admissions:1").approvals_required
 
     # a second folder on the same database, with a policy that asks for nothing

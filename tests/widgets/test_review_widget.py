@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.governed import as_user
+from tests.support.governed import as_user
 from workbench.governance.checks import run_checks
 from workbench.project.workspace import Workspace
 from workbench.registry.versions import get_version
