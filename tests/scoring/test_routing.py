@@ -8,7 +8,7 @@ import pytest
 
 from workbench.contracts.training_range import TrainingRange
 from workbench.core.errors import PolicyError, ValidationError
-from workbench.scoring.routing import DEFAULT_LABELS, GUARD_RULE, Routing, parse_routing
+from workbench.scoring.routing import DEFAULT_LABELS, GUARD_RULE, LEANINGS, Routing, parse_routing
 
 FRAME = pl.DataFrame(
     {
@@ -26,8 +26,23 @@ POLICY = {
 }
 
 
+def route(routing: Routing, frame: pl.DataFrame, score: pl.Series, outside: np.ndarray | None = None) -> pl.DataFrame:
+    """:meth:`Routing.codes` for ``frame`` scored ``score``, as the labels the codes index."""
+    codes = routing.codes(score.to_numpy(), frame if routing.rules else None, outside)
+    rules = [*routing.rule_names, None]
+    return pl.DataFrame(
+        {
+            "decision": [routing.decision_labels[c] for c in codes.decision],
+            "route": [routing.route_labels[c] for c in codes.route],
+            "rule": [rules[c] for c in codes.rule],
+            "leaning": [LEANINGS[c] for c in codes.leaning],
+        },
+        schema=dict.fromkeys(("decision", "route", "rule", "leaning"), pl.String),
+    )
+
+
 def test_every_route_and_decision() -> None:
-    routed = parse_routing(POLICY, "policy.yaml").apply(FRAME, SCORES)
+    routed = route(parse_routing(POLICY, "policy.yaml"), FRAME, SCORES)
     assert routed.columns == ["decision", "route", "rule", "leaning"]
     assert routed["decision"].to_list() == [
         "auto_accept",  # above accept: the model decides
@@ -66,23 +81,23 @@ def test_rules_may_decide_and_labels_may_be_renamed() -> None:
             "rules": [{"name": "incomplete", "when": "transcript_complete = 0", "decision": "decline"}],
         }
     )
-    routed = routing.apply(FRAME, SCORES)
+    routed = route(routing, FRAME, SCORES)
     assert routed["decision"].to_list() == ["admit", "reject", "refer", "reject", "refer", "reject", "reject"]
     assert routed["route"][3] == "rule:incomplete" and routed["route"][2] == "human"
     assert routed["leaning"][2] == "decline"  # 0.5 is below the explicit lean of 0.6
 
 
 def test_one_threshold_sends_the_rest_to_review() -> None:
-    only_accept = parse_routing({"thresholds": {"accept": 0.7}}).apply(FRAME, SCORES)
+    only_accept = route(parse_routing({"thresholds": {"accept": 0.7}}), FRAME, SCORES)
     assert only_accept["decision"].to_list()[:3] == ["auto_accept", "review", "review"]
-    only_decline = parse_routing({"thresholds": {"decline": 0.3}}).apply(FRAME, SCORES)
+    only_decline = route(parse_routing({"thresholds": {"decline": 0.3}}), FRAME, SCORES)
     assert only_decline["decision"].to_list()[:3] == ["review", "auto_decline", "review"]
 
 
 def test_without_a_routing_section_the_model_decides_at_one_half() -> None:
     routing = parse_routing(None)
     assert routing == Routing() and routing.labels == DEFAULT_LABELS
-    routed = routing.apply(FRAME, SCORES)
+    routed = route(routing, FRAME, SCORES)
     assert routed["decision"].to_list()[:3] == ["auto_accept", "auto_decline", "auto_accept"]
     assert set(routed["route"].to_list()[:6]) == {"model"}
     assert routed["decision"][6] == "review"  # a NaN score is nobody's decision
@@ -90,8 +105,10 @@ def test_without_a_routing_section_the_model_decides_at_one_half() -> None:
 
 def test_a_rule_that_is_null_does_not_fire() -> None:
     frame = pl.DataFrame({"transcript_complete": [None, 1]}, schema={"transcript_complete": pl.Int8})
-    routed = parse_routing({"rules": [{"name": "t", "when": "transcript_complete = 0"}]}).apply(
-        frame, pl.Series("score", [0.9, 0.9], dtype=pl.Float32)
+    routed = route(
+        parse_routing({"rules": [{"name": "t", "when": "transcript_complete = 0"}]}),
+        frame,
+        pl.Series("score", [0.9, 0.9], dtype=pl.Float32),
     )
     assert routed["route"].to_list() == ["model", "model"]
 
@@ -143,10 +160,10 @@ def test_a_rule_must_be_a_row_wise_condition() -> None:
     frame = pl.DataFrame({"gpa": [3.0, 2.0]})
     not_boolean = parse_routing({"rules": [{"name": "sum", "when": "gpa + 1"}]})
     with pytest.raises(ValidationError, match="not a true/false value"):
-        not_boolean.apply(frame, scores)
+        route(not_boolean, frame, scores)
     aggregate = parse_routing({"rules": [{"name": "avg", "when": "AVG(gpa) > 1"}]})
     with pytest.raises(ValidationError, match="row-wise"):
-        aggregate.apply(frame, scores)
+        route(aggregate, frame, scores)
 
 
 def test_a_rule_may_read_only_the_score() -> None:
@@ -154,7 +171,7 @@ def test_a_rule_may_read_only_the_score() -> None:
         {"thresholds": {"accept": 0.7, "decline": 0.3}, "rules": [{"name": "sure", "when": "score > 0.85"}]}
     )
     assert routing.columns == ()
-    routed = routing.apply(FRAME, SCORES)
+    routed = route(routing, FRAME, SCORES)
     fired = (SCORES > 0.85).to_list()  # polars orders NaN above every number
     assert routed["rule"].to_list() == ["sure" if f else None for f in fired]
     assert [d for d, f in zip(routed["decision"].to_list(), fired, strict=True) if f] == ["review"] * sum(fired)
@@ -171,7 +188,7 @@ def test_the_guard_overrides_thresholds_and_every_rule() -> None:
         }
     )
     outside = np.array([True, True, False, False, False, False, True])
-    routed = routing.apply(FRAME, SCORES, outside)
+    routed = route(routing, FRAME, SCORES, outside)
     assert routed["decision"].to_list() == ["review", "review", *["auto_accept"] * 4, "review"]
     assert routed["route"].to_list() == [
         "rule:outside_training_range",

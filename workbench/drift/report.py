@@ -99,9 +99,6 @@ class DriftReport:
         """The kind each tested column was given; pass it on to pin Evidently's types."""
         return {result.column: result.column_type for result in self.columns}
 
-    def verdicts(self) -> dict[str, bool]:
-        return {result.column: result.drifted for result in self.columns}
-
     def __getitem__(self, column: str) -> ColumnDrift:
         for result in self.columns:
             if result.column == column:

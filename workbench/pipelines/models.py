@@ -15,7 +15,6 @@ from workbench.notebooks.execute import CellTiming
 from workbench.notebooks.parameters import ParamSpec
 
 __all__ = [
-    "RUN_STATUSES",
     "PromotionPlan",
     "PromotionResult",
     "RunRecord",
@@ -24,8 +23,6 @@ __all__ = [
     "StageInfo",
     "StageStatus",
 ]
-
-RUN_STATUSES = ("running", "succeeded", "failed", "timed-out", "cancelled")
 
 
 def _time(value: datetime | None) -> str | None:
@@ -57,10 +54,6 @@ class PromotionPlan:
     @property
     def ok(self) -> bool:
         return not self.problems
-
-    @property
-    def executed_notebook(self) -> str:
-        return self.outs[-1]
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -128,22 +128,6 @@ class RoutedCodes:
     rule: np.ndarray
     leaning: np.ndarray
 
-    def labelled(self, routing: Routing) -> pl.DataFrame:
-        """The codes as the ``decision``, ``route``, ``rule`` and ``leaning`` string columns."""
-        decisions = np.asarray(routing.decision_labels, dtype=object)
-        routes = np.asarray(routing.route_labels, dtype=object)
-        rules = np.asarray([*routing.rule_names, None], dtype=object)
-        leanings = np.asarray(LEANINGS, dtype=object)
-        return pl.DataFrame(
-            {
-                "decision": decisions[self.decision].tolist(),
-                "route": routes[self.route].tolist(),
-                "rule": rules[self.rule].tolist(),
-                "leaning": leanings[self.leaning].tolist(),
-            },
-            schema={"decision": pl.String, "route": pl.String, "rule": pl.String, "leaning": pl.String},
-        )
-
 
 @dataclass(frozen=True)
 class Routing:
@@ -254,16 +238,6 @@ class Routing:
         nan = np.isnan(score) if score.dtype.kind == "f" else np.zeros(n, dtype=bool)
         leaning = np.where(nan, 2, np.where(score >= self.lean, 0, 1)).astype(np.int8)
         return RoutedCodes(decision, route, rule, leaning)
-
-    def apply(self, frame: pl.DataFrame, score: pl.Series, outside: np.ndarray | None = None) -> pl.DataFrame:
-        """``decision``, ``route``, ``rule`` and ``leaning`` for each row of ``frame`` scored ``score``.
-
-        ``frame`` holds at least :attr:`columns`; ``rule`` is the name of the rule that
-        fired (null when none did) and ``leaning`` is ``accept``, ``decline`` or ``none``
-        (a NaN score). The same as :meth:`codes`, as strings.
-        """
-        routed = self.codes(score.to_numpy(), frame if self.rules else None, outside)
-        return routed.labelled(self)
 
     def _rule_masks(self, data: pl.DataFrame) -> pl.DataFrame:
         exprs = [rule.expr for rule in self.rules]

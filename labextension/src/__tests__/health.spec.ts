@@ -1,9 +1,10 @@
 /**
- * State logic of the health view.
+ * The health view's lines, and the loading state every view shares.
  */
 import { nullTranslator } from '@jupyterlab/translation';
 
-import { asApiError, healthRows, loadHealth } from '../components/health';
+import { healthRows } from '../components/health';
+import { asApiError, load } from '../components/loadable';
 import { WorkbenchApiError } from '../request';
 import { IHealthResponse } from '../tokens';
 
@@ -20,11 +21,11 @@ const inProject: IHealthResponse = {
   scheduler: false
 };
 
-describe('loadHealth', () => {
+describe('load', () => {
   it('is ready with the answer', async () => {
-    const state = await loadHealth(() => Promise.resolve(inProject));
+    const state = await load(() => Promise.resolve(inProject));
 
-    expect(state).toEqual({ status: 'ready', health: inProject });
+    expect(state).toEqual({ status: 'ready', data: inProject });
   });
 
   it('keeps the server error', async () => {
@@ -34,13 +35,13 @@ describe('loadHealth', () => {
       'Not a database.'
     );
 
-    const state = await loadHealth(() => Promise.reject(failure));
+    const state = await load(() => Promise.reject(failure));
 
     expect(state).toEqual({ status: 'error', error: failure });
   });
 
   it('wraps anything else thrown', async () => {
-    const state = await loadHealth(() => Promise.reject(new Error('boom')));
+    const state = await load(() => Promise.reject(new Error('boom')));
 
     expect(state.status).toBe('error');
     if (state.status === 'error') {

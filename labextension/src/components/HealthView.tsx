@@ -6,19 +6,21 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import { refreshIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import { HealthState, healthRows } from './health';
+import { IHealthResponse } from '../tokens';
+import { healthRows } from './health';
+import { Loadable } from './loadable';
 
 export interface IHealthViewProps {
   /**
    * Fetch the health answer and return the next state; must not reject.
    */
-  load: () => Promise<HealthState>;
+  load: () => Promise<Loadable<IHealthResponse>>;
   trans: TranslationBundle;
 }
 
 export function HealthView(props: IHealthViewProps): JSX.Element {
   const { load, trans } = props;
-  const [state, setState] = React.useState<HealthState>({
+  const [state, setState] = React.useState<Loadable<IHealthResponse>>({
     status: 'loading'
   });
   const mounted = React.useRef(true);
@@ -64,7 +66,7 @@ export function HealthView(props: IHealthViewProps): JSX.Element {
 }
 
 function HealthBody(props: {
-  state: HealthState;
+  state: Loadable<IHealthResponse>;
   trans: TranslationBundle;
 }): JSX.Element {
   const { state, trans } = props;
@@ -79,7 +81,7 @@ function HealthBody(props: {
       </div>
     );
   }
-  const { health } = state;
+  const health = state.data;
   return (
     <>
       <dl className="jp-Workbench-facts">

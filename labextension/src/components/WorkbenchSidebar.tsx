@@ -26,9 +26,9 @@ import {
   TabId,
   TABS
 } from './context';
-import { fetchHealth, loadHealth } from './health';
 import { HealthView } from './HealthView';
 import { JobsPanel } from './jobs/JobsPanel';
+import { load } from './loadable';
 import { ModelsPanel } from './models/ModelsPanel';
 import { PipelinesPanel } from './pipelines/PipelinesPanel';
 import { ReviewPanel } from './review/ReviewPanel';
@@ -60,7 +60,6 @@ export class WorkbenchSidebar extends ReactWidget {
   constructor(options: IWorkbenchSidebarOptions) {
     super();
     this._trans = options.trans;
-    this._serverSettings = options.serverSettings;
     this._client = new WorkbenchClient(options.serverSettings);
     this._actions = options.actions ?? noActions;
     this.navigation = options.navigation ?? new NavigationModel();
@@ -95,11 +94,9 @@ export class WorkbenchSidebar extends ReactWidget {
   }
 
   // Stable across renders, so HealthView loads once per mount, not per render.
-  private readonly _loadHealth = () =>
-    loadHealth(() => fetchHealth(this._serverSettings));
+  private readonly _loadHealth = () => load(() => this._client.health());
 
   private readonly _trans: TranslationBundle;
-  private readonly _serverSettings?: ServerConnection.ISettings;
   private readonly _client: WorkbenchClient;
   private readonly _actions: IWorkbenchActions;
 }

@@ -1,17 +1,10 @@
 /**
- * State logic of the health view, kept apart from React so it is unit tested
- * without rendering.
+ * The lines of the health view, kept apart from React so they are unit tested
+ * without rendering. Its loading state is a `Loadable` like every panel's.
  */
-import { ServerConnection } from '@jupyterlab/services';
 import { TranslationBundle } from '@jupyterlab/translation';
 
-import { requestAPI, WorkbenchApiError } from '../request';
 import { IHealthResponse } from '../tokens';
-
-export type HealthState =
-  | { status: 'loading' }
-  | { status: 'ready'; health: IHealthResponse }
-  | { status: 'error'; error: WorkbenchApiError };
 
 /**
  * One labelled line of the view.
@@ -19,36 +12,6 @@ export type HealthState =
 export interface IHealthRow {
   label: string;
   value: string;
-}
-
-export function fetchHealth(
-  settings?: ServerConnection.ISettings
-): Promise<IHealthResponse> {
-  return requestAPI<IHealthResponse>('health', { method: 'GET' }, settings);
-}
-
-/**
- * Any thrown value as a WorkbenchApiError, so the view has one error shape.
- */
-export function asApiError(reason: unknown): WorkbenchApiError {
-  if (reason instanceof WorkbenchApiError) {
-    return reason;
-  }
-  const message = reason instanceof Error ? reason.message : String(reason);
-  return new WorkbenchApiError(0, 'ClientError', message);
-}
-
-/**
- * Run `fetch` and turn its outcome into the next state; never rejects.
- */
-export async function loadHealth(
-  fetch: () => Promise<IHealthResponse>
-): Promise<HealthState> {
-  try {
-    return { status: 'ready', health: await fetch() };
-  } catch (reason) {
-    return { status: 'error', error: asApiError(reason) };
-  }
 }
 
 /**

@@ -4,12 +4,22 @@
  * panels' state logic is unit tested without rendering.
  */
 import { WorkbenchApiError } from '../request';
-import { asApiError } from './health';
 
 export type Loadable<T> =
   | { status: 'loading' }
   | { status: 'ready'; data: T }
   | { status: 'error'; error: WorkbenchApiError };
+
+/**
+ * Any thrown value as a WorkbenchApiError, so every view has one error shape.
+ */
+export function asApiError(reason: unknown): WorkbenchApiError {
+  if (reason instanceof WorkbenchApiError) {
+    return reason;
+  }
+  const message = reason instanceof Error ? reason.message : String(reason);
+  return new WorkbenchApiError(0, 'ClientError', message);
+}
 
 /**
  * Run `fetch` and turn its outcome into a `Loadable`; never rejects.
@@ -95,4 +105,4 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
 /**
  * Re-export, so panels import their error helper from one place.
  */
-export { asApiError, WorkbenchApiError };
+export { WorkbenchApiError };
