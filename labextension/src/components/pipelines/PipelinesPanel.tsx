@@ -283,14 +283,14 @@ export function RunList(
               {formatDuration(run.duration_s)} · {run.actor}
             </span>
             {Object.keys(run.params ?? {}).length > 0 && (
-              <span
+              <div
                 className="jp-Workbench-muted"
                 data-testid="workbench-run-param-values"
               >
                 {Object.entries(run.params)
                   .map(([key, value]) => `${key} = ${JSON.stringify(value)}`)
                   .join(', ')}
-              </span>
+              </div>
             )}
             {failure && (
               <div
