@@ -105,7 +105,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "monitor", help="drift per scoring job and retrain flags; --act runs the policy's retrain stage"
     )
     monitor.add_argument("--model")
-    monitor.add_argument("--act", action="store_true", help="run the retrain stage for flagged versions")
+    monitor.add_argument(
+        "--act",
+        action="store_true",
+        help="run the retrain stage for versions flagged by drift or an accuracy/fairness SLO breach",
+    )
     monitor.add_argument("--limit", type=int, default=20)
     monitor.add_argument("--json", action="store_true")
     monitor.set_defaults(handler=_monitor)
@@ -301,10 +305,10 @@ def _jobs_run(args: argparse.Namespace) -> int:
 
 
 def _monitor(args: argparse.Namespace) -> int:
-    from workbench.jobs.monitor import monitor
+    from workbench.postmarket.act import monitor_and_act
     from workbench.project.workspace import open_workspace
 
-    report = monitor(open_workspace(), model=args.model, act=args.act, limit=args.limit)
+    report = monitor_and_act(open_workspace(), model=args.model, act=args.act, limit=args.limit)
     if args.json:
         print_json(report.to_dict())
         return 0 if report.ok else 1

@@ -102,12 +102,14 @@ def load_decisions(
     return pl.concat(frames, how="diagonal_relaxed")
 
 
-OUTCOME_SCHEMA = {
-    "row_key": pl.String,
-    "label": pl.Int8,
-    "observed_at": pl.Datetime("us", "UTC"),
-    "revision": pl.Int32,
-}
+OUTCOME_SCHEMA = pl.Schema(
+    {
+        "row_key": pl.String(),
+        "label": pl.Int8(),
+        "observed_at": pl.Datetime("us", "UTC"),
+        "revision": pl.Int32(),
+    }
+)
 
 
 def current_outcomes(workspace: Workspace, name: str, conn: Any = None) -> pl.DataFrame:
@@ -127,7 +129,7 @@ def current_outcomes(workspace: Workspace, name: str, conn: Any = None) -> pl.Da
     frames = [
         pl.read_parquet(io.BytesIO(workspace.artifacts.get_bytes(r.digest, name=f"outcomes {name} #{r.seq}")))
         .select(list(OUTCOME_SCHEMA))
-        .cast(OUTCOME_SCHEMA)  # type: ignore[arg-type]
+        .cast(OUTCOME_SCHEMA)
         .with_columns(pl.lit(r.seq).alias("_seq"))
         for r in rows
     ]

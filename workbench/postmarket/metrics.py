@@ -88,7 +88,8 @@ def fairness(frame: pl.DataFrame, columns: list[str], min_group_size: int) -> di
         gaps = {}
         for metric in ("selection_rate", "tpr", "fpr"):
             values = counted.get_column(metric).drop_nulls()
-            gaps[metric] = round(float(values.max() - values.min()), 4) if values.len() >= 2 else None  # type: ignore[operator]
+            spread = values.cast(pl.Float64).to_numpy()
+            gaps[metric] = round(float(spread.max() - spread.min()), 4) if spread.size >= 2 else None
         known = [g for g in gaps.values() if g is not None]
         result[column] = {
             "groups": groups.to_dicts(),

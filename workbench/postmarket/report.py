@@ -86,10 +86,12 @@ class WindowStats:
     staff_hours_saved: float | None
     reliability: list[dict[str, Any]] = field(default_factory=list)
     fairness: dict[str, Any] = field(default_factory=dict)
+    job_ids: tuple[str, ...] = ()  # the jobs whose decisions these figures read (SLO evidence)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["drifted_columns"] = list(self.drifted_columns)
+        data["job_ids"] = list(self.job_ids)
         return data
 
 
@@ -113,7 +115,7 @@ class MonitoringReport:
     def frame(self) -> pl.DataFrame:
         """One row per version and window, the scalar figures only."""
         rows = [
-            {k: v for k, v in w.to_dict().items() if k not in ("reliability", "fairness", "drifted_columns")}
+            {k: v for k, v in w.to_dict().items() if k not in ("reliability", "fairness", "drifted_columns", "job_ids")}
             for w in self.windows
         ]
         return pl.DataFrame(rows, infer_schema_length=None) if rows else pl.DataFrame()
@@ -210,7 +212,12 @@ def _window(
     ece, bins = reliability(scores, labels)
     auto = joined.filter(~pl.col("is_review"))
     accuracy = (
-        float((auto.get_column("selected").cast(pl.Int64) == auto.get_column("label").cast(pl.Int64)).mean())
+        float(
+            (auto.get_column("selected").cast(pl.Int64) == auto.get_column("label").cast(pl.Int64))
+            .cast(pl.Float64)
+            .to_numpy()
+            .mean()
+        )
         if auto.height
         else None
     )
@@ -262,6 +269,7 @@ def _window(
         staff_hours_saved=None if minutes is None else automated * float(minutes) / 60,
         reliability=bins,
         fairness=fair,
+        job_ids=tuple(j["job"] for j in job_rows),
     )
 
 
