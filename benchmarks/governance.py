@@ -37,8 +37,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from workbench.artifacts.store import ArtifactStore
 from workbench.core.clock import isoformat
 from workbench.core.hashing import canonical_json
-from workbench.core.models import Identity
 from workbench.core.statements import Statement, verify
+from workbench.core.values import Identity
 from workbench.governance.adoption import adopt_policy, adopt_roster, governing_policy
 from workbench.project.adopted import roster_state
 from workbench.project.config import load_project

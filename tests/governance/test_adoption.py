@@ -17,7 +17,7 @@ from tests.support.governed import GOVERNED_POLICY
 from tests.support.keyed import ADMIN, add_people, make_keyed
 from workbench.cli.main import main
 from workbench.core.errors import AuditChainBroken, Conflict, PermissionDenied, PolicyError, PromotionBlocked
-from workbench.core.models import Identity
+from workbench.core.values import Identity
 from workbench.governance.adoption import adopt_policy, adopt_roster, governing_policy, policy_status
 from workbench.governance.approvals import approve
 from workbench.governance.checks import run_checks

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from workbench.core.errors import DatabaseCorrupt, PermissionDenied
-from workbench.core.models import Identity
+from workbench.core.values import Identity
 from workbench.project.checkpoints import (
     CHECKPOINTS_FILE,
     NEW_STORE,

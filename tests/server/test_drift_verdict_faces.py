@@ -39,7 +39,7 @@ async def test_one_drift_verdict_on_every_face(
     from tests.support.governed import ANALYST
     from tests.support.scoring import applicants, write
     from workbench.cli.main import main
-    from workbench.core.models import Identity
+    from workbench.core.values import Identity
     from workbench.drift.verdict import recorded_verdict
     from workbench.jobs import score
     from workbench.project.config import load_project

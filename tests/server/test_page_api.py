@@ -27,7 +27,7 @@ async def _call(jp_fetch: Any, *path: str, **kwargs: Any) -> tuple[int, Any]:
 
 
 def _scored(root: Path, actor: str = ANALYST) -> Any:
-    from workbench.core.models import Identity
+    from workbench.core.values import Identity
     from workbench.jobs import score
     from workbench.project.config import load_project
     from workbench.project.workspace import Workspace
@@ -173,7 +173,7 @@ async def test_a_decision_is_undone_once_as_an_audited_reversal(
 
 def test_undo_is_refused_to_others_and_after_the_window(governed_root: Path) -> None:
     from workbench.core.errors import Conflict, PermissionDenied
-    from workbench.core.models import Identity
+    from workbench.core.values import Identity
     from workbench.jobs import decide_review_item, list_review_items
     from workbench.jobs.undo import undo_review_decision
     from workbench.project.config import load_project

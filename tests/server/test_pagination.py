@@ -16,7 +16,7 @@ import pytest
 from tornado.httpclient import HTTPClientError
 
 from tests.support.versions import register_copies
-from workbench.core.models import Identity
+from workbench.core.values import Identity
 from workbench.project.config import load_project
 from workbench.project.workspace import Workspace
 from workbench.server.cursors import encode_cursor

@@ -17,7 +17,7 @@ def jp_root_dir(governed_root: Path) -> Path:
 
 async def test_the_review_item_json_carries_the_detail(jp_fetch: Any, jp_root_dir: Path, api_schema: Any) -> None:
     from tests.support.governed import ANALYST
-    from workbench.core.models import Identity
+    from workbench.core.values import Identity
     from workbench.jobs import score
     from workbench.project.config import load_project
     from workbench.project.workspace import Workspace

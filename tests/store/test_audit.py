@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from workbench.core.clock import isoformat
 from workbench.core.hashing import canonical_json
-from workbench.core.models import ChainReport
+from workbench.core.values import ChainReport
 from workbench.store import audit
 from workbench.store.engine import open_store
 from workbench.store.schema import audit_events

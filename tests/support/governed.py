@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.training import Trained, register_admissions
-from workbench.core.models import Identity
+from workbench.core.values import Identity
 from workbench.project.config import load_project
 from workbench.project.workspace import Workspace
 

@@ -22,9 +22,9 @@ from sqlalchemy.engine import Connection
 
 from workbench.core.clock import isoformat, utcnow
 from workbench.core.errors import Conflict, PermissionDenied, ValidationError
-from workbench.core.models import Identity
 from workbench.core.refs import ModelRef
 from workbench.core.statements import Statement
+from workbench.core.values import Identity
 from workbench.governance.adoption import governing_policy
 from workbench.governance.policy import Policy
 from workbench.project.adopted import roster_state

@@ -19,9 +19,9 @@ from sqlalchemy.engine import Connection
 
 from workbench.core.clock import isoformat, utcnow
 from workbench.core.errors import AuditChainBroken, NotFound, PermissionDenied, PromotionBlocked, ValidationError
-from workbench.core.models import Identity
 from workbench.core.refs import ModelRef, check_alias
 from workbench.core.statements import SignedStatement, Statement
+from workbench.core.values import Identity
 from workbench.governance.adoption import PolicyStatus, governing_policy, policy_status
 from workbench.governance.approvals import checks_current, is_approver, signing_identity
 from workbench.governance.policy import Policy

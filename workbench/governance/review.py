@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from workbench.core.errors import ConfigError, NotFound, PermissionDenied, WorkbenchError
-from workbench.core.models import Identity
 from workbench.core.refs import ModelRef
+from workbench.core.values import Identity
 from workbench.governance.adoption import governing_policy
 from workbench.governance.approvals import approver_problem, signing_identity
 from workbench.governance.gate import gate_status_in

@@ -13,7 +13,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from workbench.core.models import Identity
+from workbench.core.values import Identity
 from workbench.project.config import Project
 
 __all__ = ["current_identity", "git_user_email", "server_identity"]

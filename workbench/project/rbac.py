@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from workbench.core.errors import PermissionDenied
-from workbench.core.models import Identity
+from workbench.core.values import Identity
 from workbench.project.adopted import roster_state
 from workbench.project.keys import SigningKey, load_signing_key
 from workbench.project.roster import Roster

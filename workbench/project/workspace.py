@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 
 from workbench.artifacts.store import ArtifactStore, open_artifacts
 from workbench.core.errors import AuditChainBroken
-from workbench.core.models import AuditEvent, ChainReport, Identity
+from workbench.core.values import AuditEvent, ChainReport, Identity
 from workbench.project.checkpoints import refuse_recreated_store
 from workbench.project.config import Project, load_project
 from workbench.project.identity import current_identity

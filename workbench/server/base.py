@@ -39,7 +39,7 @@ from tornado.web import HTTPError
 
 from workbench.core.clock import isoformat
 from workbench.core.errors import ValidationError, WorkbenchError
-from workbench.core.models import Identity
+from workbench.core.values import Identity
 from workbench.project.config import Project
 from workbench.project.workspace import Workspace
 from workbench.server.cursors import MAX_CURSOR_LENGTH, decode_cursor

@@ -17,7 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from workbench.core.errors import NotAProjectError
-from workbench.core.models import Identity
+from workbench.core.values import Identity
 from workbench.project.config import Project, find_project
 from workbench.project.identity import current_identity, server_identity
 from workbench.project.workspace import Workspace

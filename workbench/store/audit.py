@@ -28,7 +28,7 @@ from sqlalchemy.engine import Connection, Row
 
 from workbench.core.clock import isoformat, utcnow
 from workbench.core.hashing import canonical_json, sha256_bytes
-from workbench.core.models import AuditEvent, ChainReport
+from workbench.core.values import AuditEvent, ChainReport
 from workbench.store.files import atomic_write_text
 from workbench.store.schema import audit_events, audit_head
 
