@@ -1,9 +1,8 @@
 """Handlers for pipelines: stages, runs, notebook promotion and schedules.
 
 Stages come from ``dvc.yaml`` (``list_stages``) with their ``dvc status``; runs from
-the run history (``list_runs``, ``get_run``). Starting a run answers ``202`` with
-the run id at once: ``workbench run STAGE --run-id ID`` runs as a child process
-(:mod:`workbench.server.launcher`) and records itself. Promotion is first a dry run
+the run history (``list_runs``, ``get_run``). Starting a run (through ``dvc repro``)
+and a stage's parameters are in :mod:`workbench.server.stage_handlers`. Promotion is first a dry run
 (``check_promotion``: the plan and every problem), then ``promote``.
 Notebook paths arrive as JupyterLab paths (relative to the server's root folder) and
 must lie inside the project; other paths are relative to the project root.
@@ -18,10 +17,8 @@ import tornado.web
 from jupyter_server.auth.decorator import authorized
 
 from workbench.core.errors import NotFound, ValidationError
-from workbench.pipelines.dvc import stage_notebook
 from workbench.pipelines.models import RunRecord
 from workbench.pipelines.promote import PromotionOptions, check_promotion, promote
-from workbench.pipelines.run import new_run_id
 from workbench.pipelines.runs import cancel_run, get_run, list_runs
 from workbench.pipelines.schedules import (
     add_schedule,
@@ -32,10 +29,9 @@ from workbench.pipelines.schedules import (
     resume_schedule,
 )
 from workbench.pipelines.stages import list_stages, stage_statuses
-from workbench.processes import workbench_command
 from workbench.project.workspace import Workspace
 from workbench.server.base import WorkbenchHandler
-from workbench.server.models import LaunchInfo, LogResponse, RunStarted
+from workbench.server.models import LaunchInfo, LogResponse
 
 __all__ = ["pipeline_routes"]
 
@@ -66,38 +62,6 @@ class StagesHandler(WorkbenchHandler):
             }
 
         await self.reply(load)
-
-
-class StageRunsHandler(WorkbenchHandler):
-    """``POST /workbench/api/pipelines/stages/{stage}/runs``: start a run; ``202`` with its id."""
-
-    auth_resource = "workbench:pipelines"
-
-    @tornado.web.authenticated
-    @authorized
-    async def post(self, stage: str) -> None:
-        self.json_body()
-
-        def prepare() -> Workspace:
-            workspace = self.workspace()
-            stage_notebook(workspace.project.root, stage)  # 404/400 before any process starts
-            (workspace.project.state_dir / "server").mkdir(parents=True, exist_ok=True)
-            return workspace
-
-        workspace = await self.run_blocking(prepare)
-        root = workspace.project.root
-        run_id = new_run_id()
-        command = [*workbench_command(), "run", stage, "--run-id", run_id, "--trigger", "jupyterlab", "--quiet"]
-        launch = await self.services.launcher.start(
-            "run",
-            run_id,
-            command,
-            cwd=root,
-            env={"WORKBENCH_USER": workspace.actor, "WORKBENCH_TRIGGER": "jupyterlab"},
-            log_path=workspace.project.state_dir / "server" / f"run-{run_id}.log",
-        )
-        body = RunStarted(run_id, "run", stage, launch.pid, launch.to_dict()["started_at"])
-        self.write_json(body.to_dict(), status=202)
 
 
 class RunsHandler(WorkbenchHandler):
@@ -305,7 +269,6 @@ def pipeline_routes(prefix: str) -> list[tuple[str, type[WorkbenchHandler]]]:
     base = f"{prefix}/pipelines"
     return [
         (rf"{base}/stages", StagesHandler),
-        (rf"{base}/stages/([^/]+)/runs", StageRunsHandler),
         (rf"{base}/runs", RunsHandler),
         (rf"{base}/runs/([0-9a-fA-F]{{4,32}})", RunHandler),
         (rf"{base}/runs/([0-9a-fA-F]{{4,32}})/log", RunLogHandler),
