@@ -224,7 +224,7 @@ def score(ref: str, input: str | Path, output: str | Path, **options: Any) -> An
 
     ``options`` are those of :func:`workbench.jobs.score` (a :class:`~workbench.jobs.request.ScoreRequest`'s
     fields by name, e.g. ``explain="exact"``, ``keep=["applicant_id"]``) and ``detach``.
-    Returns the finished :class:`~workbench.jobs.models.Job`.
+    Returns the finished :class:`~workbench.jobs.values.Job`.
     """
     from workbench.jobs.request import ScoreRequest
     from workbench.widgets.progress import score_with_progress

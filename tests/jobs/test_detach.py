@@ -13,7 +13,7 @@ import pytest
 
 from tests.support.scoring import write_input
 from workbench.jobs import cancel_job, get_job, list_review_items, score
-from workbench.jobs.models import Job
+from workbench.jobs.values import Job
 from workbench.project.workspace import Workspace
 from workbench.store.audit import list_events
 

@@ -8,7 +8,7 @@ from tests.support.governed import configure, open_as
 from tests.support.scoring import write_input
 from workbench.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from workbench.jobs import decide_review_item, get_job, list_review_items, score
-from workbench.jobs.models import Job, ReviewItem
+from workbench.jobs.values import Job, ReviewItem
 from workbench.project.workspace import Workspace
 from workbench.store.audit import list_events
 

@@ -24,13 +24,13 @@ from workbench.jobs.cancel import cancel_job
 from workbench.jobs.decide import decide_review_item
 from workbench.jobs.execute import run_job
 from workbench.jobs.listing import get_job, list_jobs
-from workbench.jobs.models import Job, ReviewItem
 from workbench.jobs.monitor import MonitorReport, monitor
 from workbench.jobs.queue import list_review_items
 from workbench.jobs.reap import reap_dead_jobs
 from workbench.jobs.request import ScoreRequest
 from workbench.jobs.score import score
 from workbench.jobs.submit import submit_score_job
+from workbench.jobs.values import Job, ReviewItem
 
 __all__ = [
     "Job",

@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from workbench.core.clock import utcnow
 from workbench.core.errors import Conflict
 from workbench.jobs.listing import find_job_id, read_job
-from workbench.jobs.models import Job
 from workbench.jobs.reap import discard_leftovers, reap_dead_jobs
+from workbench.jobs.values import Job
 from workbench.processes import JOB_LIFECYCLE, transition
 from workbench.project.workspace import Workspace
 from workbench.store.schema import jobs

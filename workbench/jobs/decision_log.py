@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from workbench.artifacts.store import ArtifactRef
 from workbench.core.clock import utcnow
 from workbench.core.errors import NotFound
-from workbench.jobs.models import Job, job_dir
+from workbench.jobs.values import Job, job_dir
 from workbench.project.config import Project
 from workbench.project.workspace import Workspace
 from workbench.store.schema import decision_logs

@@ -32,10 +32,10 @@ from workbench.jobs.decision_log import (
 )
 from workbench.jobs.drift_check import MonitoringSettings, job_drift, reference_bytes
 from workbench.jobs.listing import find_job_id, read_job
-from workbench.jobs.models import Job, ProgressCallback, review_staging
 from workbench.jobs.outputs import check_output
 from workbench.jobs.reap import discard_leftovers
 from workbench.jobs.supersede import supersede_open_items
+from workbench.jobs.values import Job, ProgressCallback, review_staging
 from workbench.processes import JOB_LIFECYCLE, this_host, transition
 from workbench.project.workspace import Workspace
 from workbench.registry.signing import verify_version

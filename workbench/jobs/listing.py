@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from workbench.core.errors import NotFound, ValidationError
-from workbench.jobs.models import Job
+from workbench.jobs.values import Job
 from workbench.processes import JOB_LIFECYCLE, find_id
 from workbench.project.workspace import Workspace
 from workbench.store.schema import jobs

@@ -27,7 +27,7 @@ from workbench.core.clock import isoformat, utcnow
 from workbench.core.errors import NotFound, PermissionDenied
 from workbench.governance.adoption import governing_policy
 from workbench.jobs.drift_check import monitoring_settings
-from workbench.jobs.models import as_utc
+from workbench.jobs.values import as_utc
 from workbench.project.workspace import Workspace
 from workbench.store.schema import jobs, model_versions
 

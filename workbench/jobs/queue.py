@@ -20,8 +20,8 @@ from sqlalchemy.engine import Connection
 
 from workbench.core.errors import NotFound, ValidationError
 from workbench.jobs.listing import find_job_id
-from workbench.jobs.models import ReviewItem
 from workbench.jobs.supersede import SUPERSEDED
+from workbench.jobs.values import ReviewItem
 from workbench.project.workspace import Workspace
 from workbench.store.schema import jobs, review_items
 

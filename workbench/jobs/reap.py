@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from workbench.core.clock import utcnow
 from workbench.jobs.decision_log import decision_log_staging
-from workbench.jobs.models import Job, review_staging
+from workbench.jobs.values import Job, review_staging
 from workbench.processes import JOB_LIFECYCLE, this_host, transition, vanished
 from workbench.project.workspace import Workspace
 from workbench.scoring.sinks import open_output

@@ -14,9 +14,9 @@ from typing import Any
 from workbench.core.clock import utcnow
 from workbench.jobs.execute import run_job
 from workbench.jobs.listing import read_job
-from workbench.jobs.models import Job, ProgressCallback, job_dir
 from workbench.jobs.request import ScoreRequest
 from workbench.jobs.submit import submit_score_job
+from workbench.jobs.values import Job, ProgressCallback, job_dir
 from workbench.processes import start_detached, this_host, workbench_command
 from workbench.project.workspace import Workspace
 from workbench.store.schema import jobs

@@ -24,9 +24,9 @@ from workbench.core.errors import ValidationError
 from workbench.jobs.approval import check_scoring_approval
 from workbench.jobs.drift_check import monitoring_settings
 from workbench.jobs.listing import read_job
-from workbench.jobs.models import Job
 from workbench.jobs.outputs import check_output
 from workbench.jobs.request import ScoreRequest
+from workbench.jobs.values import Job
 from workbench.project import paths
 from workbench.project.rbac import authorize
 from workbench.project.workspace import Workspace
@@ -74,7 +74,7 @@ def _features(
     import json
 
     from workbench.features.recorded import featurize_input
-    from workbench.jobs.models import job_dir
+    from workbench.jobs.values import job_dir
 
     artifact = version.artifact("feature_set")
     record = json.loads(workspace.artifacts.get_bytes(artifact.digest, name=f"{version.ref} feature set"))

@@ -19,7 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from workbench.jobs.models import Job
+from workbench.jobs.values import Job
 from workbench.store.schema import jobs, review_items
 
 __all__ = ["SUPERSEDED", "supersede_open_items"]

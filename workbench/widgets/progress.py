@@ -17,9 +17,9 @@ import ipywidgets as widgets
 
 from workbench.core.errors import WorkbenchError
 from workbench.jobs.listing import get_job
-from workbench.jobs.models import Job
 from workbench.jobs.request import ScoreRequest
 from workbench.jobs.score import score_request
+from workbench.jobs.values import Job
 from workbench.project.workspace import Workspace
 
 __all__ = ["JobProgressBar", "score_with_progress"]
