@@ -45,7 +45,8 @@ def two_proportion(x1: int, n1: int, x2: int, n2: int) -> dict[str, float]:
     return {"difference": diff, "low": diff - Z * se, "high": diff + Z * se, "significant": abs(diff) > Z * se > 0}
 
 
-def _frame(workspace: Workspace, name: str, since: Any = None) -> pl.DataFrame:
+def _frame(workspace: Workspace, name: str) -> tuple[pl.DataFrame, list[dict[str, Any] | None]]:
+    """The model's online decisions, and each one's shadow record (None without one)."""
     query = sa.select(
         online_decisions.c.arm,
         online_decisions.c.version,
@@ -56,12 +57,12 @@ def _frame(workspace: Workspace, name: str, since: Any = None) -> pl.DataFrame:
     ).where(online_decisions.c.name == name)
     with workspace.read() as conn:
         rows = conn.execute(query).all()
-    return pl.DataFrame(
-        [tuple(r) for r in rows],
-        schema={"arm": pl.String, "version": pl.Int64, "score": pl.Float64, "decision": pl.String,
-                "route": pl.String, "shadow": pl.Object},
+    frame = pl.DataFrame(
+        [tuple(r)[:5] for r in rows],
+        schema={"arm": pl.String, "version": pl.Int64, "score": pl.Float64, "decision": pl.String, "route": pl.String},
         orient="row",
-    )  # fmt: skip
+    )
+    return frame, [r.shadow for r in rows]
 
 
 def _arm(frame: pl.DataFrame, review: str) -> dict[str, Any]:
@@ -78,7 +79,7 @@ def _arm(frame: pl.DataFrame, review: str) -> dict[str, Any]:
 
 
 def rollout_report(workspace: Workspace, name: str, *, review_label: str = "review") -> dict[str, Any]:
-    frame = _frame(workspace, name)
+    frame, shadows = _frame(workspace, name)
     with workspace.read() as conn:
         state = rollout_state(conn, name)
     report: dict[str, Any] = {"model": name, "events": list(state.events)}
@@ -91,11 +92,12 @@ def rollout_report(workspace: Workspace, name: str, *, review_label: str = "revi
         report["review_rate_difference"] = two_proportion(a["reviews"], a["decisions"], b["reviews"], b["decisions"])
         report["share"] = b["decisions"] / max(1, a["decisions"] + b["decisions"])
         return report
-    shadowed = frame.filter(pl.col("shadow").map_elements(lambda s: s is not None, return_dtype=pl.Boolean))
+    present = [s is not None for s in shadows]
+    shadowed = frame.filter(pl.Series(present, dtype=pl.Boolean))
     if not shadowed.height:
         report["mode"] = None
         return report
-    shadow = pl.DataFrame([s for s in shadowed["shadow"].to_list()])
+    shadow = pl.DataFrame([s for s in shadows if s is not None])
     agree = int((shadowed["decision"] == shadow["decision"]).sum())
     diff = shadow["score"].to_numpy() - shadowed["score"].to_numpy()
     n = len(diff)
