@@ -13,8 +13,8 @@ import sqlalchemy as sa
 
 from workbench.core.clock import utcnow
 from workbench.pipelines import scheduler
-from workbench.pipelines.models import SlotOutcome
 from workbench.pipelines.scheduler import claim_due, run_due, scheduler_loop
+from workbench.pipelines.values import SlotOutcome
 from workbench.project.workspace import Workspace, open_workspace
 from workbench.store.audit import list_events
 from workbench.store.schema import schedule_slots, schedules

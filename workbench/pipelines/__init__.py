@@ -11,5 +11,5 @@ One module per verb, each a typed function that every face calls:
 - :mod:`~workbench.pipelines.scheduler`: ``run_due``, ``scheduler_loop``;
 - :mod:`~workbench.pipelines.context`: ``context()`` for code inside a run.
 
-Values handed to the faces are in :mod:`~workbench.pipelines.models`.
+Values handed to the faces are in :mod:`~workbench.pipelines.values`.
 """

@@ -25,10 +25,10 @@ from workbench.core.hashing import sha256_bytes
 from workbench.notebooks.checks import check_notebook
 from workbench.pipelines._files import FileSnapshot, atomic_write_text
 from workbench.pipelines.dvc import check_stage_name, read_stages, run_dvc, stage_command
-from workbench.pipelines.models import PromotionPlan, PromotionResult
 from workbench.pipelines.param_paths import ParameterPaths, parameter_paths
 from workbench.pipelines.params_file import PARAMS_FILE, ParamsMerge, merge_stage_params
 from workbench.pipelines.stages import stage_paths
+from workbench.pipelines.values import PromotionPlan, PromotionResult
 from workbench.project.config import Project
 
 if TYPE_CHECKING:

@@ -34,10 +34,10 @@ from workbench.notebooks.parameters import read_parameters, resolve_values
 from workbench.notebooks.reading import load_notebook
 from workbench.pipelines._files import move_into_place
 from workbench.pipelines.dvc import check_stage_name, stage_notebook
-from workbench.pipelines.models import RunRecord
 from workbench.pipelines.params_file import read_stage_params
 from workbench.pipelines.promote import executed_notebook_path
 from workbench.pipelines.reproduce import launched_run_id
+from workbench.pipelines.values import RunRecord
 from workbench.project.config import Project
 
 if TYPE_CHECKING:

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Row
 from workbench.core.clock import utcnow
 from workbench.core.errors import Conflict, ValidationError
 from workbench.notebooks.execute import CellTiming
-from workbench.pipelines.models import RunRecord
+from workbench.pipelines.values import RunRecord
 from workbench.processes import RUN_LIFECYCLE, find_id, stop_process, this_host, transition, vanished
 from workbench.project.workspace import Workspace
 from workbench.store.schema import runs

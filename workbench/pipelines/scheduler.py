@@ -36,9 +36,9 @@ import sqlalchemy as sa
 from workbench.core.clock import as_utc, isoformat, utcnow
 from workbench.core.errors import StoreError, WorkbenchError
 from workbench.pipelines.dvc import dvc_command, workbench_command
-from workbench.pipelines.models import SlotOutcome
 from workbench.pipelines.run import new_run_id
 from workbench.pipelines.schedules import slots_between
+from workbench.pipelines.values import SlotOutcome
 from workbench.project.workspace import Workspace
 from workbench.store.schema import schedule_slots, schedules
 

@@ -18,8 +18,8 @@ from sqlalchemy.engine import Row
 
 from workbench.core.clock import as_utc, utcnow
 from workbench.core.errors import NotFound, ValidationError
-from workbench.pipelines.models import Schedule
 from workbench.pipelines.stages import get_stage
+from workbench.pipelines.values import Schedule
 from workbench.project.workspace import Workspace
 from workbench.store.schema import schedules
 

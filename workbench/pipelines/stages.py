@@ -1,4 +1,4 @@
-"""The stages of ``dvc.yaml`` as :class:`~workbench.pipelines.models.StageInfo` values.
+"""The stages of ``dvc.yaml`` as :class:`~workbench.pipelines.values.StageInfo` values.
 
 DVC owns the file; this reads it for the faces (the sidebar's Pipelines panel,
 ``workbench schedule add``) and never writes it. :func:`stage_status` asks DVC
@@ -13,7 +13,7 @@ from typing import Any
 
 from workbench.core.errors import NotFound, WorkbenchError
 from workbench.pipelines.dvc import notebook_of_cmd, read_stages, run_dvc
-from workbench.pipelines.models import StageInfo, StageStatus
+from workbench.pipelines.values import StageInfo, StageStatus
 from workbench.project.config import Project
 
 __all__ = ["get_stage", "list_stages", "stage_paths", "stage_statuses"]

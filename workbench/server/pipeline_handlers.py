@@ -17,7 +17,6 @@ import tornado.web
 from jupyter_server.auth.decorator import authorized
 
 from workbench.core.errors import NotFound, ValidationError
-from workbench.pipelines.models import RunRecord
 from workbench.pipelines.promote import PromotionOptions, check_promotion, promote
 from workbench.pipelines.runs import cancel_run, get_run, list_runs
 from workbench.pipelines.schedules import (
@@ -29,6 +28,7 @@ from workbench.pipelines.schedules import (
     resume_schedule,
 )
 from workbench.pipelines.stages import list_stages, stage_statuses
+from workbench.pipelines.values import RunRecord
 from workbench.project.workspace import Workspace
 from workbench.server.base import WorkbenchHandler
 from workbench.server.models import LaunchInfo, LogResponse

@@ -16,8 +16,8 @@ import contextlib
 import logging
 from typing import Any
 
-from workbench.pipelines.models import SlotOutcome
 from workbench.pipelines.scheduler import scheduler_loop
+from workbench.pipelines.values import SlotOutcome
 from workbench.project.identity import current_identity
 from workbench.project.workspace import Workspace
 from workbench.server.workspaces import WorkspaceProvider
