@@ -244,12 +244,12 @@ def queue(
 ) -> Any:
     """The human review queue (open items by default) as a polars DataFrame, filtered by ``job``
     (id or prefix), ``model`` and ``version``. When ``limit`` leaves items out, a warning gives
-    the true total (``workbench.jobs.queue.count_review_items`` counts it alone)."""
+    the true total (``workbench.jobs.review_queue.count_review_items`` counts it alone)."""
     import warnings
 
     import polars as pl
 
-    from workbench.jobs.queue import ReviewFilters, count_review_items, list_review_items
+    from workbench.jobs.review_queue import ReviewFilters, count_review_items, list_review_items
 
     ws = workspace()
     filters: ReviewFilters = {"job": job, "status": status, "model": model, "version": version}

@@ -21,7 +21,7 @@ from tests.support.training import FEATURES
 from workbench.contracts import InputContract
 from workbench.core.errors import ContractViolation
 from workbench.jobs import list_jobs, list_review_items, score
-from workbench.jobs.queue import get_review_item
+from workbench.jobs.review_queue import get_review_item
 from workbench.project.workspace import Workspace
 from workbench.registry.versions import get_version
 from workbench.store.schema import review_items

@@ -11,7 +11,7 @@ from tests.support.scoring import write_input
 from workbench.cli.main import main
 from workbench.core.errors import Conflict
 from workbench.jobs import decide_review_item, list_review_items, score
-from workbench.jobs.queue import count_review_items, review_page
+from workbench.jobs.review_queue import count_review_items, review_page
 from workbench.project.workspace import Workspace
 from workbench.store.audit import list_events
 

@@ -39,7 +39,7 @@ def register_queue(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _queue_list(args: argparse.Namespace) -> int:
-    from workbench.jobs.queue import ReviewFilters, count_review_items, list_review_items
+    from workbench.jobs.review_queue import ReviewFilters, count_review_items, list_review_items
     from workbench.project.workspace import open_workspace
 
     workspace = open_workspace()
@@ -95,7 +95,7 @@ def _outside(item: Any) -> str:
 
 
 def _queue_show(args: argparse.Namespace) -> int:
-    from workbench.jobs.queue import get_review_item
+    from workbench.jobs.review_queue import get_review_item
     from workbench.project.workspace import open_workspace
 
     item = get_review_item(open_workspace(), args.item)

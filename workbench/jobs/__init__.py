@@ -25,9 +25,9 @@ from workbench.jobs.decide import decide_review_item
 from workbench.jobs.execute import run_job
 from workbench.jobs.listing import get_job, list_jobs
 from workbench.jobs.monitor import MonitorReport, monitor
-from workbench.jobs.queue import list_review_items
 from workbench.jobs.reap import reap_dead_jobs
 from workbench.jobs.request import ScoreRequest
+from workbench.jobs.review_queue import list_review_items
 from workbench.jobs.score import score
 from workbench.jobs.submit import submit_score_job
 from workbench.jobs.values import Job, ReviewItem

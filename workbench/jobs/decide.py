@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from workbench.core.clock import isoformat, utcnow
 from workbench.core.errors import Conflict, NotFound, ValidationError
 from workbench.core.statements import Statement
-from workbench.jobs.queue import get_review_item
+from workbench.jobs.review_queue import get_review_item
 from workbench.jobs.supersede import SUPERSEDED
 from workbench.jobs.values import ReviewItem
 from workbench.project.keys import SigningKey

@@ -15,7 +15,7 @@ from typing import Any
 
 from workbench.core.errors import Conflict, NotFound, WorkbenchError
 from workbench.jobs.listing import get_job
-from workbench.jobs.queue import get_review_item
+from workbench.jobs.review_queue import get_review_item
 from workbench.project.workspace import Workspace
 from workbench.registry.versions import get_version
 

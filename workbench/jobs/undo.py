@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from workbench.core.clock import utcnow
 from workbench.core.errors import Conflict, NotFound, PermissionDenied
-from workbench.jobs.queue import get_review_item
+from workbench.jobs.review_queue import get_review_item
 from workbench.jobs.values import ReviewItem, as_utc
 from workbench.project.workspace import Workspace
 from workbench.store.schema import audit_events, jobs, review_items

@@ -16,8 +16,8 @@ from jupyter_server.auth.decorator import authorized
 
 from workbench.core.errors import ValidationError
 from workbench.jobs import cancel_job, decide_review_item, get_job, list_jobs, list_review_items
-from workbench.jobs.queue import ReviewFilters, ReviewPage, count_review_items, review_page
 from workbench.jobs.request import ScoreRequest
+from workbench.jobs.review_queue import ReviewFilters, ReviewPage, count_review_items, review_page
 from workbench.jobs.score import score_request
 from workbench.project.workspace import Workspace
 from workbench.server.base import WorkbenchHandler
