@@ -24,7 +24,7 @@ from workbench.server.base import SERVICES_SETTING, WORKSPACES_SETTING
 from workbench.server.executor import DEFAULT_WORKER_THREADS, WorkerPool
 from workbench.server.handlers import default_handlers
 from workbench.server.launcher import ProcessLauncher
-from workbench.server.scheduling import ServerScheduler
+from workbench.server.scheduler import ServerScheduler
 from workbench.server.workspaces import WorkspaceProvider
 
 __all__ = ["Services", "WorkbenchApp"]
