@@ -20,6 +20,7 @@ import { addCommands, CommandIDs, openHtmlTab } from './commands';
 // The sidebar is added at start-up, so its module is needed at once.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { WorkbenchSidebar } from './components/WorkbenchSidebar';
+import { runInKernel } from './kernelSign';
 
 export { CommandIDs };
 
@@ -65,7 +66,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
             name,
             version
           }),
-        openHtml: tab => openHtmlTab({ app, client }, tab)
+        openHtml: tab => openHtmlTab({ app, client }, tab),
+        signInKernel: request =>
+          runInKernel(app.serviceManager.kernels, request)
       }
     });
     app.shell.add(sidebar, 'left', { rank: 900 });

@@ -202,6 +202,8 @@ export interface IReviewState {
   version: IModelVersion;
   alias: string;
   user: string;
+  /** declared (open project), key, or kernel: the panel signs in a kernel of the user's own. */
+  signing: 'declared' | 'key' | 'kernel';
   policy: { [key: string]: unknown } | null;
   gate: IGateStatus | null;
   actions: IReviewActions;

@@ -152,8 +152,9 @@ def test_a_promotion_is_signed_and_checkpointed(
     signed = SignedStatement.from_dict(event.payload["statement"])
     assert workspace.project.config.roster.verified_signer(signed).name == "reviewer-b"
     assert signed.statement.claims["version"] == "admissions:1" and event.actor == "reviewer-b"
-    [checkpoint] = read_checkpoints(workspace.project)
-    assert checkpoint.statement.claims["seq"] == event.seq and anchors.ok
+    *adoptions, checkpoint = read_checkpoints(workspace.project)  # the adoptions were checkpointed too
+    assert checkpoint.statement.claims["seq"] == event.seq and checkpoint.statement.signer == "reviewer-b"
+    assert len(adoptions) == 2 and anchors.ok
 
 
 def test_the_review_state_says_who_would_sign_and_why_not(
@@ -165,8 +166,9 @@ def test_the_review_state_says_who_would_sign_and_why_not(
     monkeypatch.setenv("WORKBENCH_KEY", str(keys["reviewer-a"].path))
     state = review_state(as_user(workspace, "not-on-the-roster"), "admissions:1")
     assert state.user == "reviewer-a" and state.can_approve and state.approve_reason == ""
+    # the server signs nothing: it offers the act, and the panel runs it in the user's kernel
     server = review_state(as_user(workspace, "reviewer-a"), "admissions:1", may_load_key=False)
-    assert not server.can_approve and "signs nothing" in server.approve_reason
+    assert server.signing == "kernel" and server.can_approve and state.signing == "key"
     monkeypatch.setenv("WORKBENCH_KEY", str(tmp_path / "missing"))
     keyless = review_state(as_user(workspace, "reviewer-a"), "admissions:1")
     assert not keyless.can_approve and "No signing key" in keyless.approve_reason

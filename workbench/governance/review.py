@@ -14,8 +14,9 @@ from workbench.core.errors import ConfigError, NotFound, PermissionDenied, Workb
 from workbench.core.refs import ModelRef
 from workbench.core.values import Identity
 from workbench.governance.adoption import governing_policy
-from workbench.governance.approvals import approver_problem, signing_identity
+from workbench.governance.approvals import approver_problem, checks_current, signing_identity
 from workbench.governance.gate import gate_status_in
+from workbench.project.adopted import roster_state
 from workbench.project.workspace import Workspace
 from workbench.registry.models import ModelVersion
 from workbench.registry.versions import get_version_in
@@ -36,12 +37,16 @@ class ReviewState:
     reject_reason: str
     can_promote: bool
     promote_reason: str
+    #: how an act would be signed: "declared" (an open project: nothing is signed), "key" (this
+    #: process holds the user's key), "kernel" (the server signs nothing: the panel asks a kernel)
+    signing: str = "declared"
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "version": self.version.to_dict(),
             "alias": self.alias,
             "user": self.user,
+            "signing": self.signing,
             "policy": self.policy,
             "gate": self.gate,
             "actions": {
@@ -67,16 +72,34 @@ def review_state(
     """What the acting user may do with ``ref`` now, each refusal with its reason. In a project with
     a roster the acting user is the owner of their signing key; ``may_load_key`` False (the server,
     which signs nothing) gives the reason to act from a kernel or a terminal instead."""
-    signer, sign_problem = _signer_problem(workspace, may_load_key)
+    with workspace.read() as conn:
+        keyed = roster_state(conn, workspace.project).mode != "open"
+    signing = "declared" if not keyed else ("key" if may_load_key else "kernel")
+    if signing == "kernel":
+        # The server cannot know whose key a kernel holds: the acts are offered, the kernel's
+        # signature decides who acts and whether they may (its refusal is shown as the error).
+        signer, sign_problem = workspace.identity, None
+    else:
+        signer, sign_problem = _signer_problem(workspace, may_load_key)
     with workspace.read() as conn:
         version = get_version_in(conn, ref)
         try:
             policy = governing_policy(conn, workspace.project, version.name)
         except (NotFound, PermissionDenied) as exc:
             reason = exc.message
-            return ReviewState(version, alias, workspace.actor, None, None, False, reason, False, reason, False, reason)
-        problem = sign_problem or approver_problem(conn, version, policy, signer)
-        reject_problem = sign_problem or approver_problem(conn, version, policy, signer, "reject")
+            return ReviewState(
+                version, alias, workspace.actor, None, None, False, reason, False, reason, False, reason, signing
+            )
+        if signing == "kernel":
+            problem = (
+                None
+                if checks_current(conn, version, policy)
+                else (f"Checks have not been run for {version.ref} under the adopted policy; run them first.")
+            )
+            reject_problem = None
+        else:
+            problem = sign_problem or approver_problem(conn, version, policy, signer)
+            reject_problem = sign_problem or approver_problem(conn, version, policy, signer, "reject")
         try:
             gate = gate_status_in(conn, workspace, version, alias, policy) if alias in policy.protects else None
         except WorkbenchError:
@@ -99,4 +122,5 @@ def review_state(
         reject_reason=reject_problem or "",
         can_promote=can_promote,
         promote_reason=promote_reason,
+        signing=signing,
     )

@@ -88,8 +88,9 @@ def establish(
         if not may_load_key:
             raise PermissionDenied(
                 f"In this project each person signs with their own key to {_WHAT[verb]}, and the server signs "
-                "nothing on anyone's behalf. Act from your kernel (the `wb` API or its widgets) or a terminal "
-                "(`workbench ...`), where your key is."
+                "nothing on anyone's behalf. Act from your kernel (the `wb` API or its widgets, or the panels, "
+                "which ask a kernel) or a terminal (`workbench ...`), where your key is.",
+                details={"signing": "kernel"},
             )
         key = load_signing_key(workspace.project.root)
     person = roster.by_fingerprint(key.fingerprint)

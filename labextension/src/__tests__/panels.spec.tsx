@@ -30,7 +30,8 @@ describe('panels', () => {
     openDriftReport: jest.fn(),
     openUrl: jest.fn(),
     openModelPage: jest.fn(),
-    openHtml: jest.fn()
+    openHtml: jest.fn(),
+    signInKernel: jest.fn()
   };
 
   afterEach(() => {

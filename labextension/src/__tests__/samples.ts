@@ -235,6 +235,7 @@ export const reviewState: IReviewState = {
   },
   alias: 'production',
   user: 'reviewer-a',
+  signing: 'declared',
   policy: {
     path: 'pipelines/admissions/policy.yaml',
     name: 'admissions',

@@ -53,7 +53,9 @@ const noActions: IWorkbenchActions = {
   openDriftReport: () => undefined,
   openUrl: () => undefined,
   openModelPage: () => undefined,
-  openHtml: () => undefined
+  openHtml: () => undefined,
+  signInKernel: () =>
+    Promise.reject(new Error('No kernel is available to sign with here.'))
 };
 
 export class WorkbenchSidebar extends ReactWidget {

@@ -7,6 +7,7 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { WorkbenchClient } from '../api';
+import { KernelRequest } from '../kernelSign';
 
 export interface IWorkbenchActions {
   /**
@@ -29,6 +30,11 @@ export interface IWorkbenchActions {
    * Open HTML from the API (a report, an executed notebook) in a sandboxed tab.
    */
   openHtml(tab: IHtmlTab): void;
+  /**
+   * Run a signed act in a short-lived kernel of the user's own (keyed projects: the
+   * server signs nothing); resolves with the act's result as the REST API gives it.
+   */
+  signInKernel(request: KernelRequest): Promise<unknown>;
 }
 
 export interface IHtmlTab {

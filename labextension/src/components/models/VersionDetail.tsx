@@ -75,6 +75,25 @@ function ReviewView(
     }
   };
 
+  // In a keyed project the server signs nothing: the acts run in a kernel of the user's own.
+  const inKernel = review.signing === 'kernel';
+  const decideVersion = (decision: 'approve' | 'reject') =>
+    inKernel
+      ? actions.signInKernel({
+          verb: decision,
+          ref: `${name}:${version}`,
+          comment
+        })
+      : client.decide(name, version, decision, comment);
+  const promoteVersion = () =>
+    inKernel
+      ? actions.signInKernel({
+          verb: 'promote',
+          ref: `${name}:${version}`,
+          alias,
+          reason: comment
+        })
+      : client.promote(name, version, alias, comment);
   const approve = buttonState(review.actions.approve);
   const reject = buttonState(review.actions.reject);
   const promote = buttonState(review.actions.promote);
@@ -113,9 +132,7 @@ function ReviewView(
           testId="workbench-approve"
           disabled={busy || approve.disabled}
           reason={approve.reason}
-          onClick={() =>
-            act(() => client.decide(name, version, 'approve', comment))
-          }
+          onClick={() => act(() => decideVersion('approve'))}
         />
         <ActionButton
           label={trans.__('Reject')}
@@ -125,9 +142,7 @@ function ReviewView(
             reject.reason ||
             (rejectNeedsComment ? trans.__('Write a comment saying why.') : '')
           }
-          onClick={() =>
-            act(() => client.decide(name, version, 'reject', comment))
-          }
+          onClick={() => act(() => decideVersion('reject'))}
         />
         <div className="jp-Workbench-promote">
           {aliases.length > 1 && (
@@ -148,9 +163,7 @@ function ReviewView(
             testId="workbench-promote"
             disabled={busy || promote.disabled}
             reason={promote.reason}
-            onClick={() =>
-              act(() => client.promote(name, version, alias, comment))
-            }
+            onClick={() => act(() => promoteVersion())}
           />
         </div>
         <ActionButton
@@ -160,6 +173,13 @@ function ReviewView(
           onClick={() => act(() => client.runChecks(name, version))}
         />
       </div>
+      {inKernel && (
+        <p className="jp-Workbench-muted" data-testid="workbench-signing-note">
+          {trans.__(
+            'Signed with your own key in a Python kernel (the server signs nothing).'
+          )}
+        </p>
+      )}
       {error && <ErrorBox error={error} trans={trans} />}
 
       <div className="jp-Workbench-toolbar">

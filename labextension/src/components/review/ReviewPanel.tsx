@@ -9,6 +9,7 @@ import { IReviewItem, IReviewRow } from '../../tokens';
 import { Chip, Empty, ErrorBox, Loading, SectionHeader } from '../common';
 import { IPanelProps } from '../context';
 import { asApiError, formatNumber } from '../loadable';
+import { decideOrSign } from '../signing';
 import {
   canUndo,
   currentItem,
@@ -22,7 +23,7 @@ import {
 } from './review';
 
 export function ReviewPanel(props: IPanelProps): JSX.Element {
-  const { client, trans } = props;
+  const { client, trans, actions } = props;
   const [state, dispatch] = React.useReducer(queueReducer, emptyQueue);
   const [loading, setLoading] = React.useState(true);
   const panel = React.useRef<HTMLElement>(null);
@@ -105,10 +106,15 @@ export function ReviewPanel(props: IPanelProps): JSX.Element {
     }
     dispatch({ type: 'deciding' });
     try {
-      const decided = await client.decideReviewItem(
-        item.id,
-        decision,
-        state.comment
+      const decided = await decideOrSign(
+        () => client.decideReviewItem(item.id, decision, state.comment),
+        () =>
+          actions.signInKernel({
+            verb: 'decide',
+            item: item.id,
+            decision,
+            comment: state.comment
+          }) as Promise<IReviewItem>
       );
       dispatch({ type: 'decided', item: decided, at: Date.now() });
       panel.current?.focus();
