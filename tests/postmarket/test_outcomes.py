@@ -125,13 +125,15 @@ def test_an_unknown_model_and_a_missing_file_are_refused(two_versions: tuple[Wor
     with pytest.raises(NotFound, match="No model named 'nope'"):
         add_outcomes(workspace, "nope", truth, keys=["applicant_id"], label="enrolled")
     with pytest.raises(ValidationError, match="does not exist"):
-        add_outcomes(workspace, "admissions", tmp_path / "gone.csv", keys=["applicant_id"], label="enrolled")
+        add_outcomes(workspace, "admissions", "data/gone.csv", keys=["applicant_id"], label="enrolled")
+    with pytest.raises(ValidationError, match="is outside the project"):
+        add_outcomes(workspace, "admissions", tmp_path / "elsewhere.csv", keys=["applicant_id"], label="enrolled")
     assert _batches(workspace) == 0
 
 
-def test_observed_at_and_csv_input(two_versions: tuple[Workspace, Path], tmp_path: Path) -> None:
+def test_observed_at_and_csv_input(two_versions: tuple[Workspace, Path]) -> None:
     workspace, truth = two_versions
-    path = tmp_path / "truth.csv"
+    path = truth.parent / "truth.csv"
     pl.read_parquet(truth).head(5).with_columns(pl.lit("2026-09-01").alias("seen")).write_csv(path)
     added = add_outcomes(workspace, "admissions", path, keys=["applicant_id"], label="enrolled", observed_at="seen")
     assert added.added == 5

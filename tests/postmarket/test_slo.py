@@ -129,3 +129,21 @@ def test_monitor_act_retrains_once_per_accuracy_breach(two_versions: tuple[Works
         retrains = audit.list_events(conn, action="monitor.retrain")
     assert {e.payload["trigger"] for e in retrains} == {"slo"}
     assert retrains[0].payload["objectives"] == ["realized_auc >= 0.999"]
+
+
+def test_metrics_textfile_through_the_cli(two_versions: tuple[Workspace, Path], tmp_path: Path) -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    workspace, truth = two_versions
+    _with_slos(workspace)
+    add_outcomes(workspace, "admissions", truth, keys=["applicant_id"], label="enrolled")
+    root = workspace.project.root
+    assert main(["metrics", "--textfile", "metrics/workbench.prom"]) == 0
+    text = (root / "metrics" / "workbench.prom").read_text()
+    families = {f.name: f for f in text_string_to_metric_families(text)}
+    assert {s.labels["version"] for s in families["workbench_rows_scored"].samples} == {"1", "2"}
+    breached = [s for s in families["workbench_slo_status"].samples if s.labels["status"] == "breached" and s.value]
+    assert {s.labels["objective"] for s in breached} == {"realized_auc >= 0.999"}
+    assert sorted(p.name for p in (root / "metrics").iterdir()) == ["workbench.prom"]  # no temporary left
+    assert main(["metrics", "--textfile", str(tmp_path / "outside.prom")]) == 2
+    assert not (tmp_path / "outside.prom").exists()

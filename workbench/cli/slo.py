@@ -1,4 +1,4 @@
-"""``workbench slo check [MODEL]`` (docs/monitoring.md)."""
+"""``workbench slo check [MODEL]`` and ``workbench metrics --textfile PATH`` (docs/monitoring.md)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     check.add_argument("--window", help="7d, 30d (any Nd) or job (default: the policy's monitoring.window, else 30d)")
     check.add_argument("--json", action="store_true")
     check.set_defaults(handler=_check)
+    metrics = subparsers.add_parser(
+        "metrics",
+        help="Prometheus metrics (jobs, rows, latency, review queue, drift, SLOs) for node_exporter",
+        description="Write the metrics the server serves at /workbench/metrics to PATH for node_exporter's "
+        "textfile collector (written beside PATH and renamed, so the collector never reads half a file).",
+    )
+    metrics.add_argument("--textfile", required=True, metavar="PATH", help="where to write, e.g. workbench.prom")
+    metrics.set_defaults(handler=_metrics)
 
 
 def _value(value: float | None) -> str:
@@ -52,3 +60,12 @@ def _check(args: argparse.Namespace) -> int:
     if breached:
         print(f"{breached} breach(es) recorded in the audit log (action slo.breach).")
     return 0 if breached == 0 else 1
+
+
+def _metrics(args: argparse.Namespace) -> int:
+    from workbench.postmarket.prometheus import write_textfile
+    from workbench.project.workspace import open_workspace
+
+    path = write_textfile(open_workspace(), args.textfile)
+    print(f"Wrote {path}.")
+    return 0

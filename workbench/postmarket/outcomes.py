@@ -185,6 +185,9 @@ def add_outcomes(
     with workspace.read() as conn:
         require_model(conn, model)
         expected = model_keys(conn, model)
+    if not isinstance(source, pl.DataFrame):
+        # Relative to the project, as every path argument is, and confined to it (or an allowed folder).
+        source = workspace.project.resolve_inside(source, "outcome file")
     frame, source_name, source_digest = _read(source)
     incoming = _checked(frame, model, keys, expected, label, observed_at)
     decided = load_decisions(workspace, model, columns=[]).get_column("row_key").unique()

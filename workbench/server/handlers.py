@@ -21,6 +21,7 @@ from workbench.core.errors import NotFound
 from workbench.server.audit_handlers import audit_routes
 from workbench.server.base import WorkbenchHandler
 from workbench.server.job_handlers import job_routes
+from workbench.server.metrics_handlers import metrics_routes
 from workbench.server.model_handlers import model_routes
 from workbench.server.models import HealthResponse
 from workbench.server.page_handlers import page_routes
@@ -123,4 +124,5 @@ default_handlers: list[tuple[str, type[WorkbenchHandler]]] = [
     *page_routes(API_PREFIX),
     *review_routes(API_PREFIX),
     (rf"{API_PREFIX}/(.*)", UnknownEndpointHandler),
+    *metrics_routes(),
 ]
