@@ -21,6 +21,7 @@ from workbench.project.workspace import Workspace
 from workbench.registry.aliases import alias_history_of
 from workbench.registry.models import ModelVersion
 from workbench.registry.versions import get_version
+from workbench.reports.monitoring_section import monitoring_section
 from workbench.reports.operations import report_jobs
 from workbench.reports.scored_drift import scored_drift
 from workbench.reports.signatures import collect_signatures, signatures_json
@@ -38,7 +39,8 @@ SECTIONS = (
     ("drift", "6. Drift"),
     ("oversight", "7. Human oversight"),
     ("aliases", "8. Change history of aliases"),
-    ("audit", "9. Audit trail"),
+    ("monitoring", "9. Post-market monitoring"),
+    ("audit", "10. Audit trail"),
 )
 
 
@@ -94,6 +96,7 @@ def build_context(workspace: Workspace, ref: str | ModelRef) -> dict[str, Any]:
         ]
         operations = report_jobs(conn, version.name, version.version)
     scored = scored_drift(workspace, version)
+    monitoring = monitoring_section(workspace, version, policy_info)
     signatures = collect_signatures(workspace, version, policy_info["name"] if policy_info else None)
     return {
         "v": version,
@@ -110,6 +113,7 @@ def build_context(workspace: Workspace, ref: str | ModelRef) -> dict[str, Any]:
         "evidently": _evidently_html(workspace, version),
         "operations": operations,
         "scored": scored,
+        "monitoring": monitoring,
         "project": workspace.project.root.name,
         "signatures": signatures,
         "signatures_json": signatures_json(signatures),
