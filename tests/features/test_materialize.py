@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import textwrap
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,7 +16,9 @@ from workbench.features.errors import FeatureDefinitionChanged, FeatureError
 from workbench.features.materialize import MANIFEST, materialize
 from workbench.features.online import lookup
 from workbench.features.service import training_set
+from workbench.project.init import init_project
 from workbench.project.workspace import open_workspace
+from workbench.store import engine as store_engine
 from workbench.store.audit import list_events
 
 T0 = datetime(2026, 3, 1)
@@ -144,3 +147,21 @@ def test_materialize_refuses_to_replace_a_folder_it_did_not_write(store_project:
     with pytest.raises(FeatureError, match="not an offline store"):
         materialize(open_workspace(store_project), "accounts")
     assert (store_project / "data" / "features" / "accounts" / "mine.csv").exists()
+
+
+def test_lookups_follow_a_database_replaced_at_its_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The SQLite reader keeps its connection between lookups; a new file at the path is reopened.
+    monkeypatch.delenv("WORKBENCH_DB_URL", raising=False)
+    for amount in (10.5, 42.0):
+        root = tmp_path / "project"
+        if root.exists():
+            shutil.rmtree(root)
+            monkeypatch.setattr(store_engine, "_cache", {})  # workbench itself caches one Store per URL
+        init_project(root, git=False, dvc=False)
+        _project(root)
+        pl.DataFrame({"account": ["a"], "time": [T0], "amount": [amount]}).write_parquet(
+            root / "data" / "balances.parquet"
+        )
+        workspace = open_workspace(root)
+        materialize(workspace, "accounts", until=datetime(2026, 3, 5, tzinfo=UTC))
+        assert lookup(workspace, "accounts", ["a"])["balance"].to_list() == [amount]

@@ -1,8 +1,7 @@
-"""Feature values as JSON text in the online store, and their polars schema as plain JSON.
+"""The polars schema of the online store's values, recorded as plain JSON.
 
-Polars encodes a row's features (``struct.json_encode``) and decodes them with the recorded
-dtypes (``str.json_decode``), which round-trips floats, datetimes and nulls exactly. A dtype
-is recorded as a small JSON object read back through a fixed table, so nothing is evaluated.
+A dtype is recorded as a small JSON object read back through a fixed table, so nothing is
+evaluated. The values themselves are packed rows (:mod:`workbench.features.packed`).
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ import polars as pl
 
 from workbench.features.errors import FeatureError
 
-__all__ = ["decode_dtype", "decode_values", "encode_dtype", "encode_values"]
+__all__ = ["decode_dtype", "encode_dtype"]
 
 _SIMPLE: dict[str, type[pl.DataType]] = {
     cls.__name__: cls
@@ -58,14 +57,3 @@ def decode_dtype(record: dict[str, Any]) -> pl.DataType:
     if kind in _SIMPLE:
         return _SIMPLE[kind]()
     raise FeatureError(f"The online store records an unknown feature type {record!r}; materialize it again.")
-
-
-def encode_values(frame: pl.DataFrame, columns: list[str]) -> pl.Series:
-    """One JSON object per row holding ``columns``."""
-    return frame.select(pl.struct(columns).struct.json_encode().alias("values")).to_series()
-
-
-def decode_values(texts: list[str | None], schema: dict[str, pl.DataType]) -> pl.DataFrame:
-    """The rows back as columns of ``schema``; a missing row (None) is all nulls."""
-    series = pl.Series("values", texts, dtype=pl.String)
-    return series.str.json_decode(pl.Struct(schema)).struct.unnest()

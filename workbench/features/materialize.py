@@ -25,9 +25,10 @@ import sqlalchemy as sa
 
 from workbench.core.clock import utcnow
 from workbench.features.catalog import get_feature_set
-from workbench.features.codec import encode_dtype, encode_values
+from workbench.features.codec import encode_dtype
 from workbench.features.definition import FeatureSet, Source
 from workbench.features.errors import FeatureError
+from workbench.features.packed import encode_rows
 from workbench.features.timeline import check_timeline, feature_names, timeline
 from workbench.project.paths import is_url
 from workbench.project.workspace import Workspace
@@ -160,7 +161,7 @@ def _upsert(conn: sa.Connection, name: str, run_id: str, frame: pl.DataFrame, en
         {
             "feature_set": pl.Series([name] * frame.height, dtype=pl.String),
             "entity_key": frame[entity].cast(pl.String),
-            "values": encode_values(frame, features),
+            "values": encode_rows(frame, features),
             "event_time": frame["__wb_time"],
             "materialization": pl.Series([run_id] * frame.height, dtype=pl.String),
         }
