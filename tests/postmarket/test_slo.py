@@ -14,7 +14,6 @@ from sklearn.metrics import roc_auc_score
 from tests.support.governed import SCORING_POLICY, write_policy
 from workbench.cli.main import main
 from workbench.core.errors import PolicyError
-from workbench.governance import policy as policy_module
 from workbench.postmarket import add_outcomes, load_decisions
 from workbench.postmarket.act import act_on_breaches
 from workbench.postmarket.slo import check_slos, evaluate_slos, parse_objectives
@@ -28,13 +27,6 @@ SLOS = """\
     - override_rate <= 0.1
     - fairness_gap <= 1
 """
-
-
-@pytest.fixture(autouse=True)
-def _policy_admits_slos(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Until governance/policy.py lists `slos` among the monitoring keys (a pending one-word edit).
-    if "slos" not in policy_module._MONITOR_KEYS:
-        monkeypatch.setattr(policy_module, "_MONITOR_KEYS", (*policy_module._MONITOR_KEYS, "slos"))
 
 
 def _with_slos(workspace: Workspace, slos: str = SLOS) -> None:

@@ -12,20 +12,12 @@ import pytest
 
 from tests.support.governed import SCORING_POLICY, write_policy
 from tests.support.scoring import write_input
-from workbench.governance import policy as policy_module
 from workbench.jobs import score
 from workbench.postmarket import add_outcomes
 from workbench.postmarket.slo import check_slos
 from workbench.project.workspace import Workspace
 from workbench.reports.audit_report import render_report
 from workbench.reports.svg import line_chart
-
-
-@pytest.fixture(autouse=True)
-def _policy_admits_slos(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Until governance/policy.py lists `slos` among the monitoring keys (a pending one-word edit).
-    if "slos" not in policy_module._MONITOR_KEYS:
-        monkeypatch.setattr(policy_module, "_MONITOR_KEYS", (*policy_module._MONITOR_KEYS, "slos"))
 
 
 @pytest.fixture

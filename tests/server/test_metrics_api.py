@@ -11,16 +11,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from tornado.httpclient import HTTPClientError
 
 from tests.support.governed import ANALYST, SERVER_POLICY, open_as, write_policy
-from workbench.governance import policy as policy_module
 from workbench.jobs import list_review_items, score
 from workbench.postmarket import add_outcomes
-
-
-@pytest.fixture(autouse=True)
-def _policy_admits_slos(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Until governance/policy.py lists `slos` among the monitoring keys (a pending one-word edit).
-    if "slos" not in policy_module._MONITOR_KEYS:
-        monkeypatch.setattr(policy_module, "_MONITOR_KEYS", (*policy_module._MONITOR_KEYS, "slos"))
 
 
 @pytest.fixture

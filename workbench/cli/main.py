@@ -33,6 +33,7 @@ COMMAND_MODULES = [
     "workbench.cli.adoption",
     "workbench.cli.scoring",
     "workbench.cli.outcomes",
+    "workbench.cli.slo",
     "workbench.cli.features",
     "workbench.cli.serve",
 ]

@@ -10,10 +10,6 @@ __all__ = ["register", "register_report"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    # `slo` and `metrics` ride here until workbench.cli.slo joins COMMAND_MODULES in main.py.
-    from workbench.cli import slo
-
-    slo.register(subparsers)
     outcomes = subparsers.add_parser("outcomes", help="ground truth for a model's decisions")
     osub = outcomes.add_subparsers(dest="outcomes_command", metavar="{add}", required=True)
     add = osub.add_parser(

@@ -75,6 +75,8 @@ _MONITOR_KEYS = (
     "minutes_per_manual_review",
     "cost_per_cpu_hour",
     "cost_per_gpu_hour",
+    # Service levels, read by workbench.postmarket.slo (`workbench slo check`, docs/monitoring.md).
+    "slos",
 )
 
 
