@@ -5,7 +5,10 @@
   without its decision log, alternately, each run in a fresh child process; the ratio of
   the medians is the log's cost;
 * ``monitor report`` on ``--decisions`` logged decisions and ``--outcomes`` outcomes
-  (skipped with ``--skip report``).
+  (skipped with ``--skip report``);
+* ``/workbench/metrics``: the text the endpoint serves (``metrics_text``, the handler's whole work
+  apart from the HTTP round trip) with ``--metrics-jobs`` jobs on record, first and repeated
+  scrapes, p50/p99 (skipped with ``--skip metrics``; alone with ``--skip log --skip report``).
 
 Usage::
 
@@ -126,12 +129,68 @@ def bench_log(made: dict[str, Any], args: argparse.Namespace, folder: Path) -> l
     ]
 
 
+def bench_metrics(folder: Path, jobs: int, scrapes: int = 50) -> list[str]:
+    """Scrape timings with ``jobs`` succeeded and failed scoring jobs on record (rows written directly)."""
+    import datetime as dt
+
+    from workbench.postmarket.prometheus import metrics_text
+    from workbench.project.init import init_project
+    from workbench.project.workspace import open_workspace
+    from workbench.store.schema import jobs as jobs_table
+
+    root = folder / "metrics-project"
+    root.mkdir()
+    (root / "workbench.toml").write_text("[tool.workbench]\n", encoding="utf-8")
+    init_project(root, git=False, dvc=False)
+    os.chdir(root)
+    workspace = open_workspace()
+    now = dt.datetime.now(dt.UTC)
+    stats = {
+        "rows": 100_000,
+        "batches": 2,
+        "routes": {"model": 70_000, "human": 25_000, "rule:missing_transcript": 5_000},
+        "seconds": 1.2,
+        "batch_latency_ms": {"p50": 510.0, "p95": 590.0, "p99": 600.0, "max": 601.0},
+    }
+    rows = [
+        {
+            "id": f"{i:032x}",
+            "kind": "score",
+            "name": f"model{i % 10}",
+            "version": 1 + i % 3,
+            "options": {},
+            "status": "succeeded" if i % 20 else "failed",
+            "rows_done": 100_000,
+            "created_at": now - dt.timedelta(minutes=i),
+            "ended_at": now - dt.timedelta(minutes=i),
+            "actor": "bench",
+            "stats": stats,
+            "drift": {"summary": {"drift_share": 0.1}},
+        }
+        for i in range(jobs)
+    ]
+    with workspace.transaction() as tx:
+        tx.conn.execute(jobs_table.insert(), rows)
+    timings = []
+    for _ in range(scrapes):
+        started = time.perf_counter()
+        text = metrics_text(workspace)
+        timings.append(time.perf_counter() - started)
+    p50, p99 = np.percentile(timings[1:], [50, 99])
+    return [
+        f"| /workbench/metrics, first scrape | {jobs:,} jobs | {timings[0]:.3f} | {len(text):,} bytes |",
+        f"| /workbench/metrics, p50 of {scrapes - 1} | {jobs:,} jobs | {p50:.3f} | |",
+        f"| /workbench/metrics, p99 of {scrapes - 1} | {jobs:,} jobs | {p99:.3f} | |",
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--train-rows", type=int, default=100_000)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--skip", action="append", default=[], choices=["log", "report"])
+    parser.add_argument("--skip", action="append", default=[], choices=["log", "report", "metrics"])
+    parser.add_argument("--metrics-jobs", type=int, default=10_000)
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--spec", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -141,9 +200,12 @@ def main() -> None:
         return
     folder = Path(tempfile.mkdtemp(prefix="wb-bench-monitoring-"))
     lines = ["| what | rows | seconds | note |", "| --- | --- | --- | --- |"]
-    made = setup(folder, args)
-    if "log" not in args.skip:
-        lines += bench_log(made, args, folder)
+    if not {"log", "report"} <= set(args.skip):
+        made = setup(folder, args)
+        if "log" not in args.skip:
+            lines += bench_log(made, args, folder)
+    if "metrics" not in args.skip:
+        lines += bench_metrics(folder, args.metrics_jobs)
     print(
         f"\nMachine: {os.cpu_count()} logical CPUs, {platform.machine()}, Python {platform.python_version()}; "
         f"load average {os.getloadavg()[0]:.1f} at the end.\n"
