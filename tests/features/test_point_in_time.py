@@ -126,6 +126,19 @@ def test_training_set_matches_brute_force_reference(workspace: Workspace) -> Non
     assert result["last_amount"].null_count() > 0 and result["last_amount"].drop_nulls().len() > 0
 
 
+def test_a_source_of_plain_columns_matches_the_reference_too(workspace: Workspace) -> None:
+    # With only plain columns, the payments timeline is sorted by (time, customer), not (customer, time).
+    root = workspace.project.root
+    _write_project(root)
+    module = root / "features" / "history.py"
+    module.write_text(module.read_text().replace(', "paid_so_far": pl.col("amount").cum_sum()', ""))
+    entities = _entities(root)
+    result = training_set(workspace.project, "history", entities)
+    assert isinstance(result, pl.DataFrame)
+    assert result.columns == ["customer", "decision_time", "last_amount", "visits"]
+    assert result.rows() == [row[:3] + row[4:] for row in _reference(root, entities)]
+
+
 def test_training_set_is_lazy_until_collected(workspace: Workspace) -> None:
     root = workspace.project.root
     _write_project(root)
