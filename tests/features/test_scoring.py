@@ -88,10 +88,11 @@ def trained(workspace: Workspace) -> tuple[Workspace, pl.DataFrame]:
         workspace,
         model,
         name="adm",
-        train=train.drop("decision_time"),
-        valid=valid.drop("decision_time"),
+        train=train,
+        valid=valid,
         target="admitted",
         keys=["applicant"],
+        features=["best_score", "attempts", "gpa"],
         feature_set="applicants",
         options=RegisterOptions(explain="approx", explain_rows=100, evidently_report=False),
     )
@@ -131,6 +132,7 @@ def test_keys_only_are_looked_up_in_the_online_store(trained: tuple[Workspace, p
     entities.head(20).select("applicant").write_parquet(root / "data" / "keys.parquet")
     job = score(workspace, "adm:1", "data/keys.parquet", "data/scored_keys.parquet")
     assert job.options["features"]["mode"] == "online"
+    assert job.stats["feature_skew"]["status"] == "match"  # the sources are here, so the check runs
     assert pl.read_parquet(root / "data" / "scored_keys.parquet").height == 20
     pl.DataFrame({"applicant": [10_000]}).write_parquet(root / "data" / "unknown.parquet")
     with pytest.raises(FeatureError, match=r"1 key\(s\) of the input are not in the online store.*10000"):
@@ -181,3 +183,60 @@ def test_register_names_the_keyword_for_a_feature_set(trained: tuple[Workspace, 
             feature_set="applicants",
             options=RegisterOptions(explain="approx", evidently_report=False),
         )
+
+
+def test_the_skew_check_recomputes_training_rows_and_records_the_result(
+    trained: tuple[Workspace, pl.DataFrame],
+) -> None:
+    workspace, entities = trained
+    root = workspace.project.root
+    entities.tail(30).drop("admitted").write_parquet(root / "data" / "to_score.parquet")
+    job = score(workspace, "adm:1", "data/to_score.parquet", "data/scored.parquet")
+    skew = job.stats["feature_skew"]
+    assert skew == {"status": "match", "rows": 200, "mismatched_rows": 0, "columns": {}, "examples": []}
+    assert "skew" not in job.options["features"]
+
+    # A source's past rewritten after training (a grade corrected in place): the same definition now
+    # computes other values for training rows, and the job's stats say which and how many.
+    grades = pl.read_parquet(root / "data" / "grades.parquet")
+    grades.with_columns(pl.col("grade") + 0.5).write_parquet(root / "data" / "grades.parquet")
+    job = score(workspace, "adm:1", "data/to_score.parquet", "data/scored_again.parquet")
+    skew = job.stats["feature_skew"]
+    assert skew["status"] == "skew" and skew["rows"] == 200 and set(skew["columns"]) == {"gpa"}
+    assert 0 < skew["mismatched_rows"] == skew["columns"]["gpa"] <= 200
+    example = skew["examples"][0]
+    assert example["feature"] == "gpa" and float(example["now"]) > float(example["training"])
+
+    # The audit report (one offline file) shows both jobs' results in its drift section.
+    from workbench.reports.audit_report import render_report
+
+    html = render_report(workspace, "adm:1")
+    section = html[html.index('id="feature-skew"') : html.index("</section>", html.index('id="feature-skew"'))]
+    assert "Feature set <code>applicants</code>" in section
+    assert section.count('class="pass">match</td>') == 1 and section.count('class="fail">skew</td>') == 1
+    assert f"gpa ({skew['columns']['gpa']})" in section
+
+
+def test_a_version_registered_without_row_times_says_the_skew_check_did_not_run(workspace: Workspace) -> None:
+    import xgboost as xgb
+
+    entities = _project(workspace.project.root)
+    frame = training_set(workspace.project, "applicants", entities)
+    assert isinstance(frame, pl.DataFrame)
+    features = ["best_score", "attempts", "gpa"]
+    model = xgb.XGBClassifier(n_estimators=5, max_depth=2).fit(frame.select(features).to_pandas(), frame["admitted"])
+    register(
+        workspace,
+        model,
+        name="adm",
+        train=frame.drop("decision_time"),
+        valid=frame.drop("decision_time"),
+        target="admitted",
+        keys=["applicant"],
+        feature_set="applicants",
+        options=RegisterOptions(explain="approx", explain_rows=50, evidently_report=False),
+    )
+    entities.head(10).drop("admitted").write_parquet(workspace.project.root / "data" / "to_score.parquet")
+    job = score(workspace, "adm:1", "data/to_score.parquet", "data/scored.parquet")
+    assert job.stats["feature_skew"]["status"] == "not checked"
+    assert "decision_time" in job.stats["feature_skew"]["reason"]

@@ -10,6 +10,7 @@ when the input holds entity rows with their time (the feature set's ``at`` colum
 the online store when it holds keys only. It refuses a current definition whose hash differs
 from the recorded one unless the job asks for the recorded definition, which is then rebuilt
 from the record (possible for expression-only sets; polars deserializes JSON, nothing runs).
+It also runs the skew check (:mod:`~workbench.features.skew`) on the training rows the record keeps.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from workbench.features.definition import FeatureSet, rebuild
 from workbench.features.errors import FeatureDefinitionChanged, FeatureError, UnknownFeatureSet
 from workbench.features.online import lookup
 from workbench.features.pit import point_in_time
+from workbench.features.skew import check_skew, skew_sample
 from workbench.features.timeline import feature_names, timeline
 from workbench.project.config import Project
 from workbench.project.workspace import Workspace
@@ -44,9 +46,14 @@ def _outputs(project: Project, feature_set: FeatureSet) -> list[str]:
     return names
 
 
-def record_feature_set(project: Project, name: str, columns: Sequence[str]) -> dict[str, Any]:
-    """The ``feature_set`` artifact of a version trained on ``columns`` (the training frame's)."""
+def record_feature_set(project: Project, name: str, train: pl.DataFrame | Sequence[str]) -> dict[str, Any]:
+    """The ``feature_set`` artifact of a version trained on ``train`` (a frame, or its column names).
+
+    A training frame that holds the entity key and the ``at`` time also gives the skew check its
+    sample of training rows (:func:`~workbench.features.skew.skew_sample`).
+    """
     feature_set = get_feature_set(project, name)
+    columns = train.columns if isinstance(train, pl.DataFrame) else list(train)
     outputs = _outputs(project, feature_set)
     missing = [c for c in outputs if c not in columns]
     if missing:
@@ -62,6 +69,7 @@ def record_feature_set(project: Project, name: str, columns: Sequence[str]) -> d
         "at": feature_set.at,
         "features": outputs,
         "definition": feature_set.definition(),
+        "skew_sample": skew_sample(train, feature_set, outputs) if isinstance(train, pl.DataFrame) else None,
     }
 
 
@@ -150,4 +158,5 @@ def featurize_input(
         "mode": mode,
         "raw_input": input_location,
         "computed": str(staged),
+        "skew": check_skew(workspace.project, feature_set, record.get("skew_sample")),
     }

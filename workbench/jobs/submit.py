@@ -98,6 +98,7 @@ def submit_score_job(workspace: Workspace, request: ScoreRequest) -> Job:
     output_location = resolve_location(workspace, request.output, "output")
     job_id = uuid.uuid4().hex
     features = _features(workspace, version, input_location, job_id, request.feature_definition)
+    skew = features.pop("skew", None) if features else None  # the skew check's result goes to the stats
     source = open_input(features["computed"] if features else input_location)
     contract = InputContract.from_dict(version.contract)
     empty = pl.from_arrow(source.schema.empty_table())
@@ -159,7 +160,7 @@ def submit_score_job(workspace: Workspace, request: ScoreRequest) -> Job:
         "rows_total": source.rows,
         "created_at": now,
         "actor": workspace.actor,
-        "stats": {"warnings": warnings, "approved": approval.approved},
+        "stats": {"warnings": warnings, "approved": approval.approved, **({"feature_skew": skew} if skew else {})},
     }
     with workspace.transaction() as tx:
         tx.conn.execute(jobs.insert().values(**values))

@@ -178,7 +178,7 @@ def register(
     if feature_set is not None:
         from workbench.features.recorded import record_feature_set
 
-        feature_record = record_feature_set(workspace.project, feature_set, train.columns)
+        feature_record = record_feature_set(workspace.project, feature_set, train)
 
     contract = derive_contract(train, target=target, keys=keys, features=feature_names)
     if contract_file is not None:

@@ -21,6 +21,7 @@ from workbench.project.workspace import Workspace
 from workbench.registry.aliases import alias_history_of
 from workbench.registry.models import ModelVersion
 from workbench.registry.versions import get_version
+from workbench.reports.feature_skew import feature_skew
 from workbench.reports.monitoring_section import monitoring_section
 from workbench.reports.operations import report_jobs
 from workbench.reports.scored_drift import scored_drift
@@ -95,6 +96,7 @@ def build_context(workspace: Workspace, ref: str | ModelRef) -> dict[str, Any]:
             if e.subject in (f"model:{version.ref}",) or e.subject.startswith(f"model:{version.name}@")
         ]
         operations = report_jobs(conn, version.name, version.version)
+        skew = feature_skew(conn, version.name, version.version, version.lineage)
     scored = scored_drift(workspace, version)
     monitoring = monitoring_section(workspace, version, policy_info)
     signatures = collect_signatures(workspace, version, policy_info["name"] if policy_info else None)
@@ -113,6 +115,7 @@ def build_context(workspace: Workspace, ref: str | ModelRef) -> dict[str, Any]:
         "evidently": _evidently_html(workspace, version),
         "operations": operations,
         "scored": scored,
+        "feature_skew": skew,
         "monitoring": monitoring,
         "project": workspace.project.root.name,
         "signatures": signatures,
