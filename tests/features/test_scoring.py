@@ -240,3 +240,21 @@ def test_a_version_registered_without_row_times_says_the_skew_check_did_not_run(
     job = score(workspace, "adm:1", "data/to_score.parquet", "data/scored.parquet")
     assert job.stats["feature_skew"]["status"] == "not checked"
     assert "decision_time" in job.stats["feature_skew"]["reason"]
+
+
+def test_workbench_score_takes_feature_definition(
+    trained: tuple[Workspace, pl.DataFrame], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from workbench.cli.main import main
+
+    workspace, entities = trained
+    root = workspace.project.root
+    entities.head(20).drop("admitted").write_parquet(root / "data" / "to_score.parquet")
+    module = root / "features" / "applicants.py"
+    module.write_text(module.read_text().replace("days=400", "days=30"))
+    assert main(["score", "adm:1", "data/to_score.parquet", "-o", "data/cli.parquet", "--quiet"]) != 0
+    assert "--feature-definition recorded" in capsys.readouterr().err
+    argv = ["score", "adm:1", "data/to_score.parquet", "-o", "data/cli.parquet", "--json"]
+    assert main([*argv, "--feature-definition", "recorded"]) == 0
+    job = json.loads(capsys.readouterr().out)
+    assert job["options"]["features"]["definition"] == "recorded" and job["stats"]["feature_skew"]["status"] == "match"

@@ -34,6 +34,7 @@ _SCORE_OPTIONS = (
     "batch_drift_rows",
     "overwrite",
     "keep",
+    "feature_definition",
 )
 
 
@@ -73,6 +74,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="input columns to carry through to the output beside the keys (e.g. --keep applicant_id region)",
     )
     score.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists")
+    score.add_argument(
+        "--feature-definition",
+        choices=("current", "recorded"),
+        help="for a version with a feature set: compute its features with the project's current definition "
+        "(the default; refused if it changed since registration) or the one the version recorded",
+    )
     score.add_argument("--detach", action="store_true", help="run in the background; follow with `workbench jobs`")
     score.add_argument("--quiet", action="store_true", help="no progress bar")
     score.add_argument("--json", action="store_true", help="print the job as JSON")
