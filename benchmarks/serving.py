@@ -1,16 +1,21 @@
 """workbench serve under closed-loop load on loopback (issue 18), bounded in time.
 
 One model (200 trees of depth 6 on 33 features) registered, checked, approved and promoted in a
-throw-away project; ``workbench serve`` runs it in one uvicorn worker; N client threads each send
-one request, wait for the answer, and send the next, for ``--seconds`` per point. Reported: p50,
-p95, p99 and requests/s at 1, 8 and 32 clients for single rows, 1,000-row batches, and single rows
-with a shadow on. The load generator shares the machine's cores with the service.
+throw-away project. In one run, each for ``--seconds`` per point: ``workbench serve`` (uvicorn,
+``--workers`` processes), MLflow's scoring server on the same booster (``mlflow models serve
+--env-manager local``, the same worker count; MLflow lives only in a throw-away virtualenv made
+here, never in the project's environment), and ``workbench serve`` with a shadow challenger.
+The load generator is closed-loop: N keep-alive connections on one asyncio loop in this process
+(raw HTTP/1.1, so the generator's own cost stays small), each sending a request, reading the
+whole answer and sending the next. Reported: p50, p95, p99 and requests/s at 1, 8 and 32 clients
+for single rows and at 1 and 8 for 1,000-row batches, with the 1-minute load average before and
+after each point: the generator shares the machine's cores with the servers, and so does
+whatever else runs on the machine. A plain in-process loop of single-row
+``Booster.inplace_predict`` calls on the same booster is the floor (no HTTP, contract, routing
+or log).
 
-The baseline is a plain in-process loop of single-row ``Booster.inplace_predict`` calls on the
-same booster (no HTTP, no contract, no routing, no log): MLflow's scoring server is not measured
-here, because installing MLflow into a throw-away virtualenv did not fit this run's time budget.
-
-    .venv/bin/python benchmarks/serving.py [--seconds 5] [--clients 1 8 32]
+    .venv/bin/python benchmarks/serving.py [--seconds 5] [--clients 1 8 32] [--workers 1]
+        [--mlflow-venv PATH (reused when it already has mlflow)] [--no-mlflow]
 """
 
 from __future__ import annotations
@@ -18,12 +23,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
+import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import orjson
 import polars as pl
 
 FEATURES = [f"f{i:02d}" for i in range(33)]
@@ -89,74 +97,166 @@ def build_project(root: Path) -> tuple[str, object]:
     return token, booster
 
 
-def _closed_loop(url: str, token: str, bodies: list[bytes], clients: int, seconds: float) -> dict[str, float]:
-    import httpx
+async def _client(
+    host: str, port: int, head: bytes, bodies: list[bytes], k: int, step: int, stop: float, out: list[float]
+) -> int:
+    """One closed-loop connection: send, read the whole answer, send the next; returns its errors."""
+    import asyncio
 
+    reader, writer = await asyncio.open_connection(host, port)
+    errors, i = 0, k
+    try:
+        while time.monotonic() < stop:
+            body = bodies[i % len(bodies)]
+            started = time.perf_counter()
+            writer.write(head % len(body) + body)
+            status = int((await reader.readline()).split()[1])
+            length, chunked = 0, False
+            while (line := await reader.readline()) not in (b"\r\n", b""):
+                name, _, value = line.partition(b":")
+                if name.lower() == b"content-length":
+                    length = int(value)
+                elif name.lower() == b"transfer-encoding" and b"chunked" in value.lower():
+                    chunked = True
+            if chunked:
+                while (size := int((await reader.readline()).strip(), 16)) > 0:
+                    await reader.readexactly(size + 2)
+                await reader.readline()
+            else:
+                await reader.readexactly(length)
+            out.append(time.perf_counter() - started)
+            errors += status != 200
+            i += step
+    finally:
+        writer.close()
+    return errors
+
+
+def _closed_loop(url: str, path: str, headers: dict[str, str], bodies: list[bytes], clients: int, seconds: float):
+    """``clients`` keep-alive connections on one asyncio loop (a light load generator: raw HTTP/1.1)."""
+    import asyncio
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    host, port = parts.hostname or "127.0.0.1", int(parts.port or 80)
+    lines = [f"POST {path} HTTP/1.1", f"Host: {host}:{port}", *(f"{k}: {v}" for k, v in headers.items())]
+    head = ("\r\n".join(lines) + "\r\nContent-Length: %d\r\n\r\n").encode()
     latencies: list[float] = []
-    errors = [0]
-    lock = threading.Lock()
-    stop = time.monotonic() + seconds
 
-    def client(k: int) -> None:
-        mine: list[float] = []
-        with httpx.Client(
-            timeout=30, headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-        ) as http:
-            i = k
-            while time.monotonic() < stop:
-                started = time.perf_counter()
-                answer = http.post(f"{url}/v1/models/bench/decide", content=bodies[i % len(bodies)])
-                mine.append(time.perf_counter() - started)
-                if answer.status_code != 200:
-                    errors[0] += 1
-                i += clients
-        with lock:
-            latencies.extend(mine)
+    async def run() -> int:
+        stop = time.monotonic() + seconds
+        done = await asyncio.gather(
+            *(_client(host, port, head, bodies, k, clients, stop, latencies) for k in range(clients))
+        )
+        return sum(done)
 
-    threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
+    load_before = os.getloadavg()[0]
     began = time.monotonic()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    errors = asyncio.run(run())
     wall = time.monotonic() - began
     ms = np.asarray(latencies) * 1000
     return {
         "clients": clients,
         "requests": len(latencies),
-        "errors": errors[0],
+        "errors": errors,
         "rps": round(len(latencies) / wall, 1),
         "p50_ms": round(float(np.percentile(ms, 50)), 2),
         "p95_ms": round(float(np.percentile(ms, 95)), 2),
         "p99_ms": round(float(np.percentile(ms, 99)), 2),
+        "load1": [round(load_before, 2), round(os.getloadavg()[0], 2)],
     }
 
 
-def _serve(root: Path, env: dict[str, str]) -> tuple[str, object]:
-    import socket
-    import subprocess
-    import sys
+def _check_again(root: Path) -> None:
+    from workbench.core.values import Identity
+    from workbench.governance.checks import run_checks
+    from workbench.project.config import load_project
+    from workbench.project.workspace import Workspace
 
-    import httpx
+    project = load_project(root)
+    run_checks(Workspace(project, Identity("analyst", "env", project.roles_of("analyst"))), "bench:2")
+
+
+def _port() -> int:
+    import socket
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "workbench.cli.main", "serve", "--models", "bench", "--port", str(port)],
-        cwd=root,
-        env={**os.environ, **env},
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
+        return int(s.getsockname()[1])
+
+
+def _wait_ready(url: str, process: subprocess.Popen[bytes], what: str, seconds: float = 120) -> None:
+    import httpx
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"{what} exited with {process.returncode}")
         try:
-            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                return url, process
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
     process.kill()
-    raise SystemExit("workbench serve did not become ready")
+    raise SystemExit(f"{what} did not become ready in {seconds:g} s")
+
+
+def _serve(root: Path, workers: int) -> tuple[str, subprocess.Popen[bytes]]:
+    port = _port()
+    command = [sys.executable, "-m", "workbench.cli.main", "serve", "--models", "bench", "--port", str(port),
+               "--workers", str(workers)]  # fmt: skip
+    process = subprocess.Popen(command, cwd=root, env=dict(os.environ))
+    url = f"http://127.0.0.1:{port}"
+    _wait_ready(f"{url}/readyz", process, "workbench serve")
+    return url, process
+
+
+def mlflow_env(venv: Path) -> Path:
+    """A virtualenv with MLflow and this XGBoost (never the project's own environment)."""
+    import xgboost
+
+    python = venv / "bin" / "python"
+    if (
+        python.exists()
+        and subprocess.run([str(python), "-c", "import mlflow"], check=False, capture_output=True).returncode == 0
+    ):
+        return venv
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", "mlflow==3.*", f"xgboost=={xgboost.__version__}"], check=True
+    )
+    return venv
+
+
+def _mlflow_model(venv: Path, booster_path: Path, out: Path) -> Path:
+    """The same booster saved as an MLflow model (the xgboost flavor), by MLflow itself."""
+    script = (
+        "import sys, xgboost, mlflow.xgboost\n"
+        "b = xgboost.Booster(); b.load_model(sys.argv[1])\n"
+        "mlflow.xgboost.save_model(b, sys.argv[2])\n"
+    )
+    subprocess.run([str(venv / "bin" / "python"), "-c", script, str(booster_path), str(out)], check=True)
+    return out
+
+
+def _serve_mlflow(venv: Path, model: Path, workers: int) -> tuple[str, subprocess.Popen[bytes]]:
+    port = _port()
+    command = [str(venv / "bin" / "mlflow"), "models", "serve", "-m", str(model), "--env-manager", "local",
+               "-h", "127.0.0.1", "-p", str(port), "-w", str(workers)]  # fmt: skip
+    process = subprocess.Popen(command, cwd=model.parent, env={**os.environ, "MLFLOW_TRACKING_URI": str(model.parent)})
+    url = f"http://127.0.0.1:{port}"
+    _wait_ready(f"{url}/ping", process, "mlflow models serve")
+    return url, process
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def _predict_loop(booster: object, rows: np.ndarray, seconds: float) -> dict[str, float]:
@@ -173,39 +273,58 @@ def _predict_loop(booster: object, rows: np.ndarray, seconds: float) -> dict[str
     return {"clients": 1, "requests": i, "rps": round(i / seconds, 1), "p50_ms": p50, "p99_ms": p99}
 
 
+def _points(url: str, path: str, headers: dict[str, str], singles: list[bytes], batches: list[bytes], args: Any):
+    out = {"single": [_closed_loop(url, path, headers, singles, c, args.seconds) for c in args.clients]}
+    if batches:
+        out["batch_1000"] = [_closed_loop(url, path, headers, batches, c, args.seconds) for c in args.batch_clients]
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 8, 32])
+    parser.add_argument("--batch-clients", type=int, nargs="+", default=[1, 8])
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn workers of both servers")
+    parser.add_argument("--mlflow-venv", type=Path, help="reuse this MLflow virtualenv (made when missing)")
+    parser.add_argument("--no-mlflow", action="store_true")
     args = parser.parse_args()
-    results: dict[str, object] = {}
+    results: dict[str, Any] = {"cpus": os.cpu_count(), "load_start": os.getloadavg(), "workers": args.workers}
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "bench"
         token, booster = build_project(root)
         pool = _frame(5_000, 3).drop("y")
-        singles = [json.dumps(r).encode() for r in pool.to_dicts()]
-        batches = [json.dumps({"rows": pool.slice(i * 1000, 1000).to_dicts()}).encode() for i in range(5)]
+        singles = [orjson.dumps(r) for r in pool.to_dicts()]
+        batches = [orjson.dumps({"rows": pool.slice(i * 1000, 1000).to_dicts()}) for i in range(5)]
         results["predict_loop"] = _predict_loop(booster, pool.select(FEATURES).to_numpy(), args.seconds)
-        for shadow in (False, True):
-            if shadow:
-                policy = root / "policies" / "bench.yaml"
-                policy.write_text(POLICY + "rollout:\n  mode: shadow\n  challenger: bench:2\n")
-                from workbench.core.values import Identity
-                from workbench.governance.checks import run_checks
-                from workbench.project.config import load_project
-                from workbench.project.workspace import Workspace
-
-                project = load_project(root)
-                run_checks(Workspace(project, Identity("analyst", "env", project.roles_of("analyst"))), "bench:2")
-            url, process = _serve(root, {})
+        ours = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        url, process = _serve(root, args.workers)
+        try:
+            results["workbench"] = _points(url, "/v1/models/bench/decide", ours, singles, batches, args)
+        finally:
+            _stop(process)
+        if not args.no_mlflow:
+            venv = mlflow_env(args.mlflow_venv or Path(tmp) / "mlflow-venv")
+            booster.save_model(str(root / "bench.ubj"))  # type: ignore[attr-defined]
+            model = _mlflow_model(venv, root / "bench.ubj", Path(tmp) / "mlflow-model")
+            split = [orjson.dumps({"dataframe_split": {"columns": FEATURES, "data": [[r[f] for f in FEATURES]]}})
+                     for r in pool.to_dicts()]  # fmt: skip
+            frames = [pool.slice(i * 1000, 1000).select(FEATURES) for i in range(5)]
+            big = [orjson.dumps({"dataframe_split": {"columns": FEATURES, "data": f.rows()}}) for f in frames]
+            url, process = _serve_mlflow(venv, model, args.workers)
             try:
-                label = "shadow" if shadow else "single"
-                results[label] = [_closed_loop(url, token, singles, c, args.seconds) for c in args.clients]
-                if not shadow:
-                    results["batch_1000"] = [_closed_loop(url, token, batches, c, args.seconds) for c in (1, 8)]
+                results["mlflow"] = _points(url, "/invocations", {"Content-Type": "application/json"}, split, big, args)
             finally:
-                process.terminate()  # type: ignore[attr-defined]
-                process.wait()  # type: ignore[attr-defined]
+                _stop(process)
+        policy = root / "policies" / "bench.yaml"
+        policy.write_text(POLICY + "rollout:\n  mode: shadow\n  challenger: bench:2\n")
+        _check_again(root)  # a shadow needs its checks passed under the policy now governing
+        url, process = _serve(root, args.workers)
+        try:
+            results["workbench_shadow"] = _points(url, "/v1/models/bench/decide", ours, singles, [], args)
+        finally:
+            _stop(process)
+    results["load_end"] = os.getloadavg()
     print(json.dumps(results, indent=2))
 
 

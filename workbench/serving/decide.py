@@ -48,6 +48,12 @@ def row_keys_of(table: Any, keys: tuple[str, ...]) -> list[str]:
     """Each row's key as review items and the decision log write it (``row:<i>`` without keys)."""
     if not keys or not all(k in table.column_names for k in keys):
         return [f"row:{i}" for i in range(table.num_rows)]
+    if len(keys) == 1 and table.column(keys[0]).null_count == 0:
+        import pyarrow as pa
+
+        column = table.column(keys[0])
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            return [str(v) for v in column.to_pylist()]  # the text itself, as polars gives it
     frame = pl.from_arrow(table.select(list(keys)))
     assert isinstance(frame, pl.DataFrame)
     if len(keys) == 1:

@@ -15,18 +15,22 @@ flight at once meet at the unique constraint, and the second gets the first's an
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import queue
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from workbench.core.clock import utcnow
+from workbench.core.errors import DatabaseUnavailable
 from workbench.project.workspace import Workspace
 from workbench.store.schema import online_decisions, online_requests, review_items
 
-__all__ = ["DecisionWriter", "Pending"]
+__all__ = ["DecisionWriter", "Pending", "settle"]
 
 _GROUP = 64
 
@@ -60,6 +64,7 @@ class DecisionWriter:
 
     def __init__(self, workspace: Workspace) -> None:
         self.workspace = workspace
+        self._conn: Connection | None = None  # the writer thread's own, kept open between commits
         self._queue: queue.Queue[Pending | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="workbench-decision-writer", daemon=True)
         self.commits = 0
@@ -75,6 +80,10 @@ class DecisionWriter:
         pending.loop, pending.future = loop, loop.create_future()
         self._queue.put(pending)
         return await pending.future
+
+    def put(self, pending: Pending) -> None:
+        """Queue ``pending``, whose future and loop are set, from any thread."""
+        self._queue.put(pending)
 
     def close(self) -> None:
         self._queue.put(None)
@@ -96,11 +105,14 @@ class DecisionWriter:
                     break
                 group.append(more)
             self._commit_group(group)
+        if self._conn is not None:
+            self._conn.close()
 
     def _commit_group(self, group: list[Pending]) -> None:
         try:
             answers = self._commit(group)
         except Exception as exc:
+            self._close_connection()  # a fresh connection for the next group, whatever broke
             if len(group) == 1:
                 _resolve(group[0], error=exc)
                 return
@@ -113,8 +125,10 @@ class DecisionWriter:
     def _commit(self, group: list[Pending]) -> list[dict[str, Any]]:
         now = utcnow()
         answers: list[dict[str, Any]] = []
-        with self.workspace.transaction() as tx:
-            conn = tx.conn
+        if self._conn is None:
+            self._conn = self.workspace.store.engine.connect()
+        conn = self._conn
+        with _translated(), conn.begin():  # BEGIN IMMEDIATE on SQLite, as every write transaction
             requests, decisions, reviews = [], [], []
             for pending in group:
                 if pending.idempotency_key is not None:
@@ -145,13 +159,39 @@ class DecisionWriter:
         self.commits += 1
         return answers
 
+    def _close_connection(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                conn.close()
+
+
+@contextlib.contextmanager
+def _translated() -> Iterator[None]:
+    try:
+        yield
+    except sa.exc.OperationalError as exc:
+        raise DatabaseUnavailable(
+            f"The decision log could not be written ({str(exc.orig).strip()[:200]}); the request was not "
+            "acknowledged. Retry it (with its Idempotency-Key)."
+        ) from exc
+
 
 def _resolve(pending: Pending, *, answer: dict[str, Any] | None = None, error: BaseException | None = None) -> None:
-    future, loop = pending.future, pending.loop
-    if future is None or loop is None:
-        return
+    if pending.future is not None and pending.loop is not None:
+        settle(pending.future, pending.loop, answer=answer, error=error)
 
-    def settle() -> None:
+
+def settle(
+    future: asyncio.Future[dict[str, Any]],
+    loop: asyncio.AbstractEventLoop,
+    *,
+    answer: dict[str, Any] | None = None,
+    error: BaseException | None = None,
+) -> None:
+    """Resolve ``future`` on its loop from any thread (once)."""
+
+    def done() -> None:
         if future.done():
             return
         if error is not None:
@@ -159,4 +199,4 @@ def _resolve(pending: Pending, *, answer: dict[str, Any] | None = None, error: B
         else:
             future.set_result(answer or {})
 
-    loop.call_soon_threadsafe(settle)
+    loop.call_soon_threadsafe(done)

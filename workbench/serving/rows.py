@@ -18,7 +18,18 @@ import polars as pl
 from workbench.contracts import InputContract
 from workbench.core.errors import ContractViolation, ValidationError, WorkbenchError
 
-__all__ = ["ARROW_STREAM", "Limits", "ParsedRows", "TooLarge", "parse_arrow", "parse_json"]
+__all__ = [
+    "ARROW_STREAM",
+    "Limits",
+    "ParsedRows",
+    "TooLarge",
+    "load_rows",
+    "parse_arrow",
+    "parse_json",
+    "present_columns",
+    "rows_frame",
+    "rows_table",
+]
 
 ARROW_STREAM = "application/vnd.apache.arrow.stream"
 
@@ -73,8 +84,8 @@ def _column(name: str, values: list[Any], dtype: pl.DataType | None) -> pl.Serie
         ) from None
 
 
-def parse_json(body: bytes, contract: InputContract, wanted: list[str], limits: Limits) -> ParsedRows:
-    """Rows from a JSON body; ``wanted`` are the input columns the scorer reads (others are dropped)."""
+def load_rows(body: bytes, limits: Limits) -> tuple[list[dict[str, Any]], bool]:
+    """The rows of a JSON body (within the row limit) and whether it asks for reasons."""
     import orjson
 
     try:
@@ -89,13 +100,43 @@ def parse_json(body: bytes, contract: InputContract, wanted: list[str], limits: 
     limits.check_rows(len(rows))
     if not all(isinstance(row, dict) for row in rows):
         raise ValidationError("Each row must be a JSON object of column names to values.")
+    return rows, reasons
+
+
+def present_columns(rows: list[dict[str, Any]], wanted: list[str]) -> tuple[str, ...]:
+    """The ``wanted`` columns any row carries, in ``wanted``'s order."""
+    if len(rows) == 1:
+        row = rows[0]
+        return tuple(c for c in wanted if c in row)
     present = dict.fromkeys(name for row in rows for name in row)
-    names = [c for c in wanted if c in present]
+    return tuple(c for c in wanted if c in present)
+
+
+def rows_frame(rows: list[dict[str, Any]], contract: InputContract, names: tuple[str, ...]) -> pl.DataFrame:
+    """The rows as a polars frame: contract columns with the contract's dtypes (strict), others inferred."""
     columns = []
     for name in names:
         spec = contract.column(name) if name in contract.names else None
         columns.append(_column(name, [row.get(name) for row in rows], _dtype(spec.dtype) if spec else None))
-    return ParsedRows(pl.DataFrame(columns, height=len(rows)), len(rows), reasons)
+    return pl.DataFrame(columns, height=len(rows))
+
+
+def rows_table(rows: list[dict[str, Any]], contract: InputContract, names: tuple[str, ...]) -> Any:
+    """The rows as the Arrow table :func:`rows_frame` would give, built without polars when every value
+    already has its column's exact Python type (:mod:`.fast_rows`); otherwise through :func:`rows_frame`,
+    whose strict conversion names the column that does not fit."""
+    from workbench.serving.fast_rows import arrow_rows
+
+    table = arrow_rows(rows, contract, names)
+    if table is not None:
+        return table
+    return rows_frame(rows, contract, names).to_arrow(compat_level=pl.CompatLevel.oldest())
+
+
+def parse_json(body: bytes, contract: InputContract, wanted: list[str], limits: Limits) -> ParsedRows:
+    """Rows from a JSON body; ``wanted`` are the input columns the scorer reads (others are dropped)."""
+    rows, reasons = load_rows(body, limits)
+    return ParsedRows(rows_table(rows, contract, present_columns(rows, wanted)), len(rows), reasons)
 
 
 def parse_arrow(body: bytes, limits: Limits, *, reasons: bool = False) -> ParsedRows:

@@ -2,8 +2,9 @@
 
 ``create_token`` prints nothing: it returns the token, which the CLI shows once; the store
 keeps its sha256 (a token is 32 random bytes, so a plain hash is enough: nothing to guess).
-The service looks the hash up on every request, so a revocation holds from the next request
-on, in every replica. Creating and revoking tokens is an operator's act
+The service looks the hash up in the store and keeps a live token for ``ttl_s`` (1 s by
+default, :class:`TokenCache`), so a revocation holds within a second in every replica.
+Creating and revoking tokens is an operator's act
 (:func:`workbench.project.rbac.authorize`, verb ``score-production``) and an audit event.
 """
 
@@ -11,6 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +26,15 @@ from workbench.project.rbac import authorize
 from workbench.project.workspace import Workspace
 from workbench.store.schema import serve_tokens
 
-__all__ = ["ServeToken", "create_token", "find_token", "list_tokens", "revoke_token", "token_hash"]
+__all__ = [
+    "ServeToken",
+    "TokenCache",
+    "create_token",
+    "find_token",
+    "list_tokens",
+    "revoke_token",
+    "token_hash",
+]
 
 PREFIX = "wbs_"
 
@@ -104,3 +115,35 @@ def find_token(workspace: Workspace, secret: str) -> ServeToken | None:
             )
         ).first()
     return None if row is None else _row(row)
+
+
+class TokenCache:
+    """Live tokens by hash for ``ttl_s`` seconds, so a request does not read the store for its token.
+
+    Only live tokens are kept (an unknown or revoked one is looked up every time); an entry
+    is dropped when its time is up, so a revocation reaches every replica within ``ttl_s``.
+    """
+
+    def __init__(self, workspace: Workspace, ttl_s: float = 1.0, *, size: int = 1024) -> None:
+        self.workspace = workspace
+        self.ttl_s = ttl_s
+        self.size = size
+        self._live: dict[str, tuple[float, ServeToken]] = {}
+        self._lock = threading.Lock()
+
+    def cached(self, secret: str) -> ServeToken | None:
+        """The token if it was found live less than ``ttl_s`` ago; None means: look it up."""
+        entry = self._live.get(token_hash(secret))
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
+    def find(self, secret: str) -> ServeToken | None:
+        """Look the token up in the store (and keep it, when live)."""
+        token = find_token(self.workspace, secret)
+        if token is not None and self.ttl_s > 0:
+            with self._lock:
+                if len(self._live) >= self.size:
+                    self._live.clear()
+                self._live[token_hash(secret)] = (time.monotonic() + self.ttl_s, token)
+        return token

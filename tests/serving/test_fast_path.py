@@ -1,0 +1,101 @@
+"""The service's fast paths give what the general paths give: Arrow rows, small-batch prediction, micro-batches."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.support.scoring import ROUTING, SmallModel, applicants
+from tests.support.training import FEATURES, train_model
+from workbench.contracts import InputContract, derive_contract
+from workbench.contracts.arrow import ArrowContract
+from workbench.core.errors import ContractViolation
+from workbench.scoring.batch import BatchScorer
+from workbench.scoring.device import DENSE_BELOW, predict
+from workbench.scoring.values import ScoreOptions
+from workbench.serving.batcher import _split
+from workbench.serving.decide import Decided
+from workbench.serving.fast_rows import arrow_rows
+from workbench.serving.rows import present_columns, rows_frame, rows_table
+
+
+@pytest.fixture(scope="module")
+def small() -> SmallModel:
+    trained = train_model(rows=1500, rounds=15)
+    contract = derive_contract(trained.train, target="admit", keys=["applicant_id"], features=FEATURES)
+    return SmallModel(trained.booster, contract, bytes(trained.booster.save_raw(raw_format="ubj")))
+
+
+def _rows(n: int) -> list[dict[str, object]]:
+    return applicants(n, seed=5).drop("admit").to_dicts()
+
+
+def _wanted(contract: InputContract, rows: list[dict[str, object]]) -> tuple[str, ...]:
+    return present_columns(rows, list(dict.fromkeys([*contract.names, "first_generation", "transcript_complete"])))
+
+
+def test_arrow_rows_equal_the_polars_frame(small: SmallModel) -> None:
+    for rows in (_rows(1), _rows(40)):
+        names = _wanted(small.contract, rows)
+        fast = arrow_rows(rows, small.contract, names)
+        assert fast is not None
+        assert fast.equals(rows_frame(rows, small.contract, names).to_arrow(compat_level=_oldest()))
+    rows = _rows(3)
+    rows[1]["gpa"] = None
+    names = _wanted(small.contract, rows)
+    assert arrow_rows(rows, small.contract, names).equals(  # type: ignore[union-attr]
+        rows_frame(rows, small.contract, names).to_arrow(compat_level=_oldest())
+    )
+
+
+def test_values_of_another_type_take_the_polars_path(small: SmallModel) -> None:
+    data = small.contract.to_dict()
+    for column in data["columns"]:
+        if column["name"] == "extracurricular_count":
+            column["dtype"] = "Int64"
+    contract = InputContract.from_dict(data)
+    rows = [{**r, "extracurricular_count": int(r["extracurricular_count"])} for r in _rows(3)]  # type: ignore[call-overload]
+    names = _wanted(contract, rows)
+    assert arrow_rows(rows, contract, names).equals(  # type: ignore[union-attr]
+        rows_frame(rows, contract, names).to_arrow(compat_level=_oldest())
+    )
+    for column, value in (("extracurricular_count", 3.0), ("extracurricular_count", True), ("gpa", "high"),
+                          ("extracurricular_count", 2**70), ("first_generation", "yes")):  # fmt: skip
+        odd = [dict(r) for r in rows]
+        odd[0][column] = value
+        assert arrow_rows(odd, contract, names) is None, (column, value)
+    odd = [dict(r) for r in rows]
+    odd[0]["gpa"] = "high"
+    with pytest.raises(ContractViolation, match="gpa"):  # rows_table falls back: polars names the column (422)
+        rows_table(odd, contract, names)
+
+
+def test_small_batches_predict_exactly_as_arrow_columns(small: SmallModel) -> None:
+    scorer = BatchScorer(small.bundle(ROUTING), ScoreOptions(drift_rows=0, batch_drift_rows=0), device="cpu",
+                         total_rows=0, nthread=1)  # fmt: skip
+    rows = _rows(500)
+    table = rows_table(rows, small.contract, _wanted(small.contract, rows))
+    prepared = scorer.prepare(table, context="test")
+    columnar = predict(scorer.booster, prepared.features, "cpu")  # 500 rows: the Arrow columns
+    assert prepared.features.num_rows >= DENSE_BELOW
+    dense = predict(scorer.booster, ArrowContract.matrix(prepared.features), "cpu")
+    one_by_one = np.concatenate([predict(scorer.booster, prepared.features.slice(i, 1), "cpu") for i in range(500)])
+    assert np.array_equal(columnar, dense) and np.array_equal(columnar, one_by_one)
+
+
+def test_a_merged_batch_splits_back_into_each_requests_share() -> None:
+    answers = [{"decision_id": str(i)} for i in range(5)]
+    records = [{"id": str(i), "row": i} for i in range(5)]
+    reviews = [("job", [{"row_index": 1, "detail": {}}, {"row_index": 3, "detail": {}}])]
+    decided = Decided(answers, records, reviews)
+    mine_answers, mine_records, mine_reviews = _split(decided, 2, 5)
+    assert [a["decision_id"] for a in mine_answers] == ["2", "3", "4"]
+    assert [r["row"] for r in mine_records] == [0, 1, 2]
+    assert mine_reviews == [("job", [{"row_index": 1, "detail": {}}])]
+    assert _split(decided, 0, 1)[2] == []
+
+
+def _oldest() -> object:
+    import polars as pl
+
+    return pl.CompatLevel.oldest()

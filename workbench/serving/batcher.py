@@ -1,0 +1,162 @@
+"""Micro-batching: concurrent JSON requests decided together, each answered as if alone.
+
+Under load many requests wait while one is decided. :class:`MicroBatcher`'s thread takes
+every request waiting (up to ``max_rows`` rows), and decides those that agree on what
+shapes a batch (the same served arms, the same columns present, the same ``reasons``
+flag) as one batch through :func:`~workbench.serving.decide.decide_rows`: one contract
+check, one ``inplace_predict``, one routing pass. Every step of that path is row by row
+(the contract's checks, the training-range guard, the prediction, the rules, the canary's
+hash of the key), so a row's decision does not depend on its neighbours; when a merged
+batch fails at all (a contract violation, a bad value), each request is decided again on
+its own, so an error reaches only the request that caused it, word for word as before.
+
+Each request's share (its answers, records and review items, row indexes its own) goes to
+the :class:`~workbench.serving.log.DecisionWriter` as one pending request; the writer
+commits it and only then resolves the request's future. Alone, a request waits for
+nothing: the batch is simply one request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from workbench.contracts import InputContract
+from workbench.core.errors import WorkbenchError
+from workbench.serving.decide import Decided, decide_rows
+from workbench.serving.log import DecisionWriter, Pending, settle
+from workbench.serving.rows import rows_table
+from workbench.serving.served import ServedModel
+
+__all__ = ["Incoming", "MicroBatcher"]
+
+log = logging.getLogger("workbench.serve")
+
+
+@dataclass
+class Incoming:
+    """One authenticated JSON request waiting to be decided."""
+
+    token_id: str
+    idempotency_key: str | None
+    served: ServedModel
+    rows: list[dict[str, Any]]
+    columns: tuple[str, ...]
+    reasons: bool
+    future: asyncio.Future[dict[str, Any]]
+    loop: asyncio.AbstractEventLoop
+
+    @property
+    def shape(self) -> tuple[int, tuple[str, ...], bool]:
+        return (id(self.served), self.columns, self.reasons)
+
+
+def _split(decided: Decided, start: int, stop: int) -> tuple[list[Any], list[Any], list[tuple[str, list[Any]]]]:
+    """Rows ``start:stop`` of a merged batch, with row indexes counted from the request's first row."""
+    records = [{**r, "row": r["row"] - start} for r in decided.records[start:stop]]
+    reviews = []
+    for job_id, items in decided.reviews:
+        mine = [{**i, "row_index": i["row_index"] - start} for i in items if start <= i["row_index"] < stop]
+        if mine:
+            reviews.append((job_id, mine))
+    return decided.answers[start:stop], records, reviews
+
+
+class MicroBatcher:
+    """The worker's one decider thread for JSON requests."""
+
+    def __init__(
+        self,
+        writer: DecisionWriter,
+        *,
+        max_rows: int = 512,
+        on_decided: Callable[[str, list[dict[str, Any]]], None] | None = None,
+    ) -> None:
+        self.writer = writer
+        self.max_rows = max_rows
+        self.on_decided = on_decided
+        self.batches = 0
+        self._queue: queue.Queue[Incoming | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="workbench-micro-batcher", daemon=True)
+        self._thread.start()
+
+    async def decide(self, item: Incoming) -> dict[str, Any]:
+        """Decide ``item`` (with whatever else is waiting) and return its answer once committed."""
+        self._queue.put(item)
+        return await item.future
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            waiting, rows = [first], len(first.rows)
+            while rows < self.max_rows:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    self._queue.put(None)
+                    break
+                waiting.append(more)
+                rows += len(more.rows)
+            groups: dict[tuple[int, tuple[str, ...], bool], list[Incoming]] = {}
+            for item in waiting:
+                groups.setdefault(item.shape, []).append(item)
+            for group in groups.values():
+                self._decide_group(group)
+
+    def _decide_group(self, group: list[Incoming]) -> None:
+        if len(group) > 1:
+            try:
+                decided = self._decide([row for item in group for row in item.rows], group[0])
+            except Exception:  # the merged batch failed: each request on its own, so only its cause fails
+                decided = None
+            if decided is not None:
+                start = 0
+                for item in group:
+                    self._hand_over(item, *_split(decided, start, start + len(item.rows)))
+                    start += len(item.rows)
+                return
+        for item in group:
+            try:
+                decided = self._decide(item.rows, item)
+            except WorkbenchError as exc:
+                settle(item.future, item.loop, error=exc)
+            except Exception as exc:  # answered 500 by the app; the worker keeps serving
+                log.exception("workbench serve: deciding a request failed")
+                settle(item.future, item.loop, error=exc)
+            else:
+                self._hand_over(item, decided.answers, decided.records, decided.reviews)
+
+    def _decide(self, rows: list[dict[str, Any]], like: Incoming) -> Decided:
+        contract: InputContract = like.served.champion.contract
+        self.batches += 1  # batches decided (a merged batch that failed counts, and so does each retry)
+        return decide_rows(like.served, rows_table(rows, contract, like.columns), reasons=like.reasons)
+
+    def _hand_over(
+        self,
+        item: Incoming,
+        answers: list[dict[str, Any]],
+        records: list[dict[str, Any]],
+        reviews: list[tuple[str, list[dict[str, Any]]]],
+    ) -> None:
+        name = item.served.name
+        if self.on_decided is not None:
+            self.on_decided(name, answers)
+        request_id = uuid.uuid4().hex
+        response = {"model": name, "request_id": request_id, "decisions": answers}
+        pending = Pending(request_id, item.token_id, item.idempotency_key, name, response, records, reviews)
+        pending.future, pending.loop = item.future, item.loop
+        self.writer.put(pending)

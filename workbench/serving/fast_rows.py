@@ -1,0 +1,96 @@
+"""JSON rows straight to Arrow when nothing about them needs judging: the service's fast path.
+
+:func:`~workbench.serving.rows.rows_frame` builds a polars series per column with the
+contract's dtype (strict) and converts the frame to Arrow; for a single row most of that
+time is set-up. :func:`arrow_rows` builds the same Arrow table (the same column types,
+taken from polars once per dtype) directly with ``pyarrow.array``, but only when every
+value already has its column's exact Python type: ``int`` for integer columns, ``int`` or
+``float`` for float columns, ``str`` for string-like columns, ``bool`` for boolean ones,
+``None`` anywhere; columns outside the contract must hold one of those types throughout.
+Anything else (a float in an integer column, a date, an overflow) returns None, and the
+caller takes the polars path, whose strict conversion accepts or names the column exactly
+as before. What the scorer then checks and decides does not change.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from workbench.contracts import InputContract
+from workbench.contracts.dtypes import dtype_kind
+
+__all__ = ["arrow_rows"]
+
+_ALLOWED: dict[str, tuple[type, ...]] = {
+    "integer": (int,),
+    "float": (int, float),
+    "categorical": (str,),
+    "boolean": (bool,),
+}
+_INFERRED = {int: "Int64", float: "Float64", str: "String", bool: "Boolean"}
+
+
+@cache
+def _arrow_type(dtype: str) -> Any:
+    """The Arrow type polars gives a column of contract dtype ``dtype`` (as ``rows_frame`` builds it)."""
+    import polars as pl
+
+    from workbench.serving.rows import _dtype
+
+    polars_type = _dtype(dtype)
+    if polars_type is None:
+        return None
+    frame = pl.DataFrame(schema={"c": polars_type})
+    return frame.to_arrow(compat_level=pl.CompatLevel.oldest()).schema.field("c").type
+
+
+def _kind(dtype: str) -> str | None:
+    kind = dtype_kind(dtype)
+    return kind if kind in _ALLOWED else None  # "other" (dates, times): the polars path judges them
+
+
+def _inferred(values: list[Any]) -> str | None:
+    """The contract-style dtype polars infers for ``values`` when they share one plain type."""
+    seen = {type(v) for v in values if v is not None}
+    if not seen:
+        return "Null"
+    if len(seen) != 1:
+        return None
+    return _INFERRED.get(seen.pop())
+
+
+def arrow_rows(rows: list[dict[str, Any]], contract: InputContract, names: tuple[str, ...]) -> Any:
+    """An Arrow table of ``names`` for ``rows``, or None when the polars path must judge them."""
+    import pyarrow as pa
+
+    if not names:
+        return None
+    arrays = []
+    contract_names = contract.names
+    for name in names:
+        values = [row.get(name) for row in rows]
+        if name in contract_names:
+            dtype = contract.column(name).dtype
+            kind = _kind(dtype)
+            if kind is None:
+                return None
+            allowed = _ALLOWED[kind]
+            if not all(v is None or (type(v) in allowed) for v in values):
+                return None  # bool is not int here: type(), not isinstance()
+        else:
+            inferred = _inferred(values)
+            if inferred is None:
+                return None
+            if inferred == "Null":
+                arrays.append(pa.nulls(len(values)))
+                continue
+            dtype = inferred
+        arrow_type = _arrow_type(dtype)
+        if arrow_type is None:
+            return None
+        try:
+            arrays.append(pa.array(values, type=arrow_type))
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+            return None
+    return pa.Table.from_arrays(arrays, names=list(names))
