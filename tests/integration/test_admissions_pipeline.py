@@ -1,5 +1,6 @@
 """The reference automation, fast variant: the repository's own dvc.yaml, params.yaml,
-notebooks and policy, run by a real `dvc repro` on 2k applicants in a fresh git repo."""
+notebooks, feature set and policy, run by a real `dvc repro` (prepare -> features -> train ->
+check -> score -> report) on 2k applicants' raw records in a fresh git repo."""
 
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("admissions")
     for item in ("dvc.yaml", "params.yaml", ".dvcignore"):
         shutil.copy(REPO / item, root / item)
-    for folder in ("notebooks/admissions", "pipelines/admissions"):
+    for folder in ("notebooks/admissions", "pipelines/admissions", "features"):
         shutil.copytree(REPO / folder, root / folder)
     (root / "workbench.toml").write_text('[tool.workbench.roles]\napprover = ["reviewer-a", "reviewer-b"]\n')
     yaml = YAML()
@@ -78,6 +79,27 @@ def test_the_pipeline_registers_checks_routes_and_reports(pipeline: Path) -> Non
     for section_id, title in SECTIONS:
         assert f'<section id="{section_id}">' in html and title in html
     assert "approvals 0/2" in html and "chain verified" in html
+
+
+def test_the_features_stage_derives_inputs_point_in_time_and_scoring_recomputes_them(pipeline: Path) -> None:
+    workspace = open_workspace(pipeline)
+    version = get_version(workspace, "admissions@candidate")
+    assert version.lineage["feature_set"]["name"] == "admissions"
+    training = pl.read_parquet(pipeline / "data/admissions/training.parquet")
+    assert training.height == 2000 and {"gpa", "test_score", "transcript_complete"} <= set(training.columns)
+    # Retakes after the decision exist in the raw records, and no training row uses one.
+    attempts = pl.read_parquet(pipeline / "data/admissions/raw/test_attempts.parquet")
+    known = (
+        training.select("applicant_id", "decision_time", "test_score")
+        .join(attempts, on="applicant_id")
+        .with_columns(before=pl.col("recorded_at") < pl.col("decision_time"))
+    )
+    assert known.filter(~pl.col("before")).height > 0
+    best = known.filter("before").group_by("applicant_id").agg(pl.col("score").max(), pl.col("test_score").first())
+    assert best.filter(pl.col("score") != pl.col("test_score")).height == 0
+    # Scoring computed the incoming cohort's features from the same records and passed the skew check.
+    html = (pipeline / "reports/admissions-audit.html").read_text(encoding="utf-8")
+    assert 'id="feature-skew"' in html and 'class="pass">match</td>' in html
     assert workspace.verify_audit().ok
 
 

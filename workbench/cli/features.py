@@ -1,4 +1,4 @@
-"""``workbench features list|show|materialize``: the project's feature sets (docs/features.md)."""
+"""``workbench features list|show|training-set|materialize``: the project's feature sets (docs/features.md)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ __all__ = ["register"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    features = subparsers.add_parser("features", help="feature sets declared in features/: list, show, materialize")
+    features = subparsers.add_parser(
+        "features", help="feature sets declared in features/: list, show, training-set, materialize"
+    )
     sub = features.add_subparsers(dest="features_command", metavar="ACTION", required=True)
 
     listing = sub.add_parser("list", help="the project's feature sets with their versions")
@@ -21,6 +23,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     show.add_argument("name")
     show.add_argument("--json", action="store_true")
     show.set_defaults(handler=_show)
+
+    training = sub.add_parser(
+        "training-set",
+        help="the point-in-time training set of an entity file (entity key + time per row), as Parquet",
+    )
+    training.add_argument("name")
+    training.add_argument("entities", help="a Parquet file or folder of entity rows")
+    training.add_argument("--output", "-o", metavar="FILE", required=True)
+    training.add_argument("--at", metavar="COLUMN", help="the entity rows' time column (default: the set's `at`)")
+    training.add_argument("--json", action="store_true")
+    training.set_defaults(handler=_training_set)
 
     materialize = sub.add_parser(
         "materialize",
@@ -72,6 +85,21 @@ def _show(args: argparse.Namespace) -> int:
             print(f"    transform {source['transform']}")
         for feature in source["features"]:
             print(f"    - {feature}")
+    return 0
+
+
+def _training_set(args: argparse.Namespace) -> int:
+    from workbench.features.service import write_training_set
+    from workbench.project.config import load_project
+
+    result = write_training_set(load_project(), args.name, args.entities, args.output, at=args.at)
+    if args.json:
+        print_json(result)
+        return 0
+    print(
+        f"Wrote {result['output']}: {result['rows']:,} rows with feature set {result['name']} "
+        f"(version {result['version'][:12]}), as of strictly before each row's time."
+    )
     return 0
 
 

@@ -1,4 +1,5 @@
-"""The verbs the faces call: describe, list and get feature sets, and build training sets."""
+"""The verbs the faces call: describe, list and get feature sets, and build training sets (in memory,
+or from an entity file to a Parquet file for a pipeline stage)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from workbench.features.errors import FeatureError
 from workbench.features.pit import point_in_time
 from workbench.project.config import Project
 
-__all__ = ["collect", "describe", "list_feature_sets", "training_set"]
+__all__ = ["collect", "describe", "list_feature_sets", "training_set", "write_training_set"]
 
 
 def describe(feature_set: FeatureSet, module: str | None = None) -> dict[str, Any]:
@@ -67,3 +68,27 @@ def collect(frame: pl.LazyFrame, feature_set: FeatureSet) -> pl.DataFrame:
             f"{str(exc).strip().splitlines()[0] if str(exc).strip() else ''}); a feature expression or transform "
             "fails on the data. Fix it in the feature module."
         ) from exc
+
+
+def write_training_set(
+    project: Project, name: str, entities: str, output: str, *, at: str | None = None
+) -> dict[str, Any]:
+    """``workbench features training-set``: the training set of the entity rows in ``entities`` (Parquet),
+    written to ``output`` through a temporary file renamed into place (a clean DVC out)."""
+    from workbench.project.paths import resolve_location
+
+    feature_set = get_feature_set(project, name)
+    source = resolve_location(project, entities, "entity frame")
+    target = project.resolve_inside(output, "training set")
+    frame = collect(point_in_time(project, feature_set, pl.scan_parquet(source), at=at), feature_set)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = target.with_name(f".{target.name}.tmp")
+    frame.write_parquet(staging)
+    staging.replace(target)
+    return {
+        "name": feature_set.name,
+        "version": feature_set.version,
+        "rows": frame.height,
+        "columns": frame.columns,
+        "output": project.relative(target),
+    }
