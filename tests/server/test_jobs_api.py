@@ -3,30 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from tornado.httpclient import HTTPClientError
+
+from tests.support.rest import call, post
 
 
 @pytest.fixture
 def jp_root_dir(governed_root: Path) -> Path:
     return governed_root
-
-
-async def _call(jp_fetch: Any, *path: str, **kwargs: Any) -> tuple[int, Any]:
-    try:
-        response = await jp_fetch("workbench", "api", *path, **kwargs)
-    except HTTPClientError as exc:
-        return exc.code, json.loads(exc.response.body)
-    return response.code, json.loads(response.body) if response.body else None
-
-
-def _post(body: Any) -> dict[str, Any]:
-    return {"method": "POST", "body": json.dumps(body)}
 
 
 SUBMIT = {"model": "admissions:1", "input": "data/applicants.parquet", "output": "scores/applicants.parquet"}
@@ -35,7 +23,7 @@ SUBMIT = {"model": "admissions:1", "input": "data/applicants.parquet", "output":
 async def _wait_for_job(jp_fetch: Any, job_id: str, timeout_s: float = 180) -> dict[str, Any]:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        code, job = await _call(jp_fetch, "jobs", job_id)
+        code, job = await call(jp_fetch, "jobs", job_id)
         assert code == 200, job
         if job["status"] in ("succeeded", "failed", "cancelled"):
             return job
@@ -48,7 +36,7 @@ async def test_a_job_runs_detached_then_its_review_items_are_decided(
     jp_fetch, jp_root_dir: Path, api_schema, server_user: str
 ) -> None:
     started = time.monotonic()
-    code, job = await _call(jp_fetch, "jobs", **_post(SUBMIT))
+    code, job = await call(jp_fetch, "jobs", **post(SUBMIT))
     assert code == 202, job
     assert time.monotonic() - started < 10
     api_schema(job, "Job")
@@ -59,32 +47,32 @@ async def test_a_job_runs_detached_then_its_review_items_are_decided(
     assert done["status"] == "succeeded", done["error"]
     assert done["rows_done"] == done["rows_total"] == 400
     assert (jp_root_dir / "scores" / "applicants.parquet").is_file()
-    code, listing = await _call(jp_fetch, "jobs")
+    code, listing = await call(jp_fetch, "jobs")
     api_schema(listing, "JobList")
-    code, log = await _call(jp_fetch, "jobs", job["id"][:8], "log")
+    code, log = await call(jp_fetch, "jobs", job["id"][:8], "log")
     api_schema(log, "LogResponse")
     assert log["path"].startswith(".workbench/jobs/")
 
-    code, queue = await _call(jp_fetch, "review", "items", params={"job": job["id"]})
+    code, queue = await call(jp_fetch, "review", "items", params={"job": job["id"]})
     api_schema(queue, "ReviewItemList")
     assert queue["items"], "the routing thresholds send some rows to review"
     item = queue["items"][0]
     agree = item["leaning"] if item["leaning"] in ("accept", "decline") else "accept"
-    code, decided = await _call(jp_fetch, "review", "items", str(item["id"]), "decisions", **_post({"decision": agree}))
+    code, decided = await call(jp_fetch, "review", "items", str(item["id"]), "decisions", **post({"decision": agree}))
     assert code == 201, decided
     api_schema(decided, "ReviewItem")
     assert (decided["status"], decided["decided_by"], decided["override"]) == ("decided", server_user, False)
 
-    code, again = await _call(jp_fetch, "review", "items", str(item["id"]), "decisions", **_post({"decision": agree}))
+    code, again = await call(jp_fetch, "review", "items", str(item["id"]), "decisions", **post({"decision": agree}))
     assert (code, again["error"]) == (409, "Conflict")
-    code, cancel = await _call(jp_fetch, "jobs", job["id"], method="PATCH", body='{"status": "cancelled"}')
+    code, cancel = await call(jp_fetch, "jobs", job["id"], method="PATCH", body='{"status": "cancelled"}')
     assert (code, cancel["error"]) == (409, "Conflict")
 
     leaning = [i for i in queue["items"][1:] if i["leaning"] in ("accept", "decline")]
     if leaning:
         other = "decline" if leaning[0]["leaning"] == "accept" else "accept"
-        code, refused = await _call(
-            jp_fetch, "review", "items", str(leaning[0]["id"]), "decisions", **_post({"decision": other})
+        code, refused = await call(
+            jp_fetch, "review", "items", str(leaning[0]["id"]), "decisions", **post({"decision": other})
         )
         assert (code, refused["error"]) == (400, "ValidationError")
         assert "overrides the model" in refused["message"]
@@ -92,10 +80,10 @@ async def test_a_job_runs_detached_then_its_review_items_are_decided(
 
 @pytest.mark.slow
 async def test_a_submitted_job_can_be_cancelled(jp_fetch, api_schema) -> None:
-    code, job = await _call(jp_fetch, "jobs", **_post({**SUBMIT, "output": "scores/cancelled.parquet"}))
+    code, job = await call(jp_fetch, "jobs", **post({**SUBMIT, "output": "scores/cancelled.parquet"}))
     assert code == 202
 
-    code, cancelled = await _call(jp_fetch, "jobs", job["id"], method="PATCH", body='{"status": "cancelled"}')
+    code, cancelled = await call(jp_fetch, "jobs", job["id"], method="PATCH", body='{"status": "cancelled"}')
 
     assert code == 202, cancelled
     api_schema(cancelled, "Job")
@@ -117,7 +105,7 @@ async def test_a_submitted_job_can_be_cancelled(jp_fetch, api_schema) -> None:
     ids=["unknown-model", "traversal", "engine", "missing-paths", "wrong-type"],
 )
 async def test_bad_submissions(jp_fetch, body: dict[str, Any], status: int, error: str) -> None:
-    code, answer = await _call(jp_fetch, "jobs", **_post(body))
+    code, answer = await call(jp_fetch, "jobs", **post(body))
 
     assert (code, answer["error"]) == (status, error)
 
@@ -128,18 +116,18 @@ async def test_bad_submissions(jp_fetch, body: dict[str, Any], status: int, erro
         (("jobs", "abcdef12"), {}, 404, "NotFound"),
         (("jobs",), {"params": {"status": "exploded"}}, 400, "ValidationError"),
         (("review", "items"), {"params": {"status": "maybe"}}, 400, "ValidationError"),
-        (("review", "items", "999", "decisions"), _post({"decision": "accept"}), 404, "NotFound"),
-        (("review", "items", "1", "decisions"), _post({"decision": "maybe"}), 400, "ValidationError"),
+        (("review", "items", "999", "decisions"), post({"decision": "accept"}), 404, "NotFound"),
+        (("review", "items", "1", "decisions"), post({"decision": "maybe"}), 400, "ValidationError"),
     ],
 )
 async def test_lookup_errors(jp_fetch, path: tuple[str, ...], kwargs: dict, status: int, error: str) -> None:
-    code, body = await _call(jp_fetch, *path, **kwargs)
+    code, body = await call(jp_fetch, *path, **kwargs)
 
     assert (code, body["error"]) == (status, error)
 
 
 async def test_an_empty_queue_is_an_empty_list(jp_fetch, api_schema) -> None:
-    code, body = await _call(jp_fetch, "review", "items")
+    code, body = await call(jp_fetch, "review", "items")
 
     assert (code, body) == (200, {"items": [], "next_cursor": None, "total": 0})
 
@@ -147,8 +135,8 @@ async def test_an_empty_queue_is_an_empty_list(jp_fetch, api_schema) -> None:
 async def test_a_job_body_with_keep_names_the_missing_columns(jp_fetch, api_schema) -> None:
     body = {**SUBMIT, "keep": ["region", "no_such_column"]}
     api_schema(body, "JobRequest")
-    code, error = await _call(jp_fetch, "jobs", **_post(body))
+    code, error = await call(jp_fetch, "jobs", **post(body))
     assert code == 400, error
     assert "--keep names column(s) ['no_such_column'] that the input" in error["message"]
-    code, error = await _call(jp_fetch, "jobs", **_post({**SUBMIT, "keep": "region"}))
+    code, error = await call(jp_fetch, "jobs", **post({**SUBMIT, "keep": "region"}))
     assert code == 400 and "`keep` must be a list of strings" in error["message"]

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from tornado.httpclient import HTTPClientError
 
 from tests.support.notebooks import write_notebook
+from tests.support.rest import call, post
 
 SCORE_CELLS = [
     'threshold = 0.5\nlabel = "demo"\nrows = 3',
@@ -28,21 +27,9 @@ def jp_root_dir(dvc_root: Path) -> Path:
     return dvc_root
 
 
-async def _call(jp_fetch: Any, *path: str, **kwargs: Any) -> tuple[int, Any]:
-    try:
-        response = await jp_fetch("workbench", "api", *path, **kwargs)
-    except HTTPClientError as exc:
-        return exc.code, json.loads(exc.response.body)
-    return response.code, json.loads(response.body) if response.body else None
-
-
-def _post(body: Any) -> dict[str, Any]:
-    return {"method": "POST", "body": json.dumps(body)}
-
-
 async def _promote(jp_fetch: Any, **extra: Any) -> tuple[int, Any]:
     body = {"notebook": "notebooks/score.ipynb", "stage": "score", "outs": ["outputs/score.json"], **extra}
-    return await _call(jp_fetch, "pipelines", "promotions", **_post(body))
+    return await call(jp_fetch, "pipelines", "promotions", **post(body))
 
 
 async def test_promotion_dry_run_shows_the_plan_and_changes_nothing(jp_fetch, jp_root_dir: Path, api_schema) -> None:
@@ -63,14 +50,14 @@ async def test_promotion_dry_run_shows_the_plan_and_changes_nothing(jp_fetch, jp
 async def test_promotion_lists_every_problem(jp_fetch, jp_root_dir: Path) -> None:
     write_notebook(jp_root_dir / "notebooks" / "bare.ipynb", ["x = 1"], parameters=None)
 
-    code, plan = await _call(
-        jp_fetch, "pipelines", "promotions", **_post({"notebook": "notebooks/bare.ipynb", "dry_run": True})
+    code, plan = await call(
+        jp_fetch, "pipelines", "promotions", **post({"notebook": "notebooks/bare.ipynb", "dry_run": True})
     )
     assert code == 200
     assert plan["ok"] is False
     assert any("parameters" in problem for problem in plan["problems"])
 
-    code, error = await _call(jp_fetch, "pipelines", "promotions", **_post({"notebook": "notebooks/bare.ipynb"}))
+    code, error = await call(jp_fetch, "pipelines", "promotions", **post({"notebook": "notebooks/bare.ipynb"}))
     assert (code, error["error"]) == (400, "NotebookError")
     assert error["details"] == plan["problems"]
 
@@ -87,7 +74,7 @@ async def test_promote_with_edited_params_then_the_stage_is_listed(jp_fetch, jp_
         "label": "demo",
         "rows": 5,
     }
-    code, stages = await _call(jp_fetch, "pipelines", "stages")
+    code, stages = await call(jp_fetch, "pipelines", "stages")
     assert code == 200
     api_schema(stages, "StageList")
     (stage,) = stages["stages"]
@@ -113,7 +100,7 @@ async def test_a_mistyped_param_is_refused_before_anything_changes(jp_fetch, jp_
     "notebook", ["../../etc/passwd.ipynb", "/etc/passwd.ipynb", "notebooks/../../x.ipynb", "../../etc/passwd"]
 )
 async def test_path_traversal_in_the_notebook_path_is_400(jp_fetch, notebook: str) -> None:
-    code, error = await _call(jp_fetch, "pipelines", "promotions", **_post({"notebook": notebook, "dry_run": True}))
+    code, error = await call(jp_fetch, "pipelines", "promotions", **post({"notebook": notebook, "dry_run": True}))
 
     assert (code, error["error"]) == (400, "ValidationError")
 
@@ -130,7 +117,7 @@ async def test_path_traversal_in_the_notebook_path_is_400(jp_fetch, notebook: st
     ids=["malformed", "array", "unknown-field", "wrong-type", "oversized"],
 )
 async def test_bad_bodies_are_400(jp_fetch, body: bytes, message: str) -> None:
-    code, error = await _call(jp_fetch, "pipelines", "promotions", method="POST", body=body)
+    code, error = await call(jp_fetch, "pipelines", "promotions", method="POST", body=body)
 
     assert (code, error["error"]) == (400, "ValidationError")
     assert message in error["message"]
@@ -139,12 +126,12 @@ async def test_bad_bodies_are_400(jp_fetch, body: bytes, message: str) -> None:
 async def _wait_for_run(jp_fetch: Any, run_id: str, statuses: set[str], timeout_s: float = 120) -> dict[str, Any]:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        code, body = await _call(jp_fetch, "pipelines", "runs", run_id)
+        code, body = await call(jp_fetch, "pipelines", "runs", run_id)
         if code == 200 and body["status"] in statuses:
             return body
         if code == 404:
             # Not recorded yet: the launch says whether its process still starts.
-            code, launch = await _call(jp_fetch, "pipelines", "launches", run_id)
+            code, launch = await call(jp_fetch, "pipelines", "launches", run_id)
             assert code == 200, launch
             assert launch["running"] or launch["recorded"], launch["log_tail"]
         await asyncio.sleep(0.5)
@@ -156,7 +143,7 @@ async def test_a_run_answers_at_once_and_succeeds(jp_fetch, jp_root_dir: Path, a
     await _promote(jp_fetch)
 
     started = time.monotonic()
-    code, launch = await _call(jp_fetch, "pipelines", "stages", "score", "runs", method="POST", body="")
+    code, launch = await call(jp_fetch, "pipelines", "stages", "score", "runs", method="POST", body="")
     assert code == 202
     assert time.monotonic() - started < 3
     api_schema(launch, "RunStarted")
@@ -171,16 +158,16 @@ async def test_a_run_answers_at_once_and_succeeds(jp_fetch, jp_root_dir: Path, a
     assert (run["actor"], run["trigger"], run["stage"]) == (server_user, "jupyterlab", "score")
     assert run["output_lab_path"] == "runs/score/score.ipynb"
     assert (jp_root_dir / "outputs" / "score.json").is_file()
-    code, runs = await _call(jp_fetch, "pipelines", "runs", params={"stage": "score"})
+    code, runs = await call(jp_fetch, "pipelines", "runs", params={"stage": "score"})
     api_schema(runs, "RunList")
     assert [r["id"] for r in runs["runs"]] == [launch["id"]]
-    code, started = await _call(jp_fetch, "pipelines", "launches", launch["id"])
+    code, started = await call(jp_fetch, "pipelines", "launches", launch["id"])
     api_schema(started, "LaunchInfo")
     assert (started["recorded"], started["log_tail"]) == (True, "")
-    code, log = await _call(jp_fetch, "pipelines", "runs", launch["id"][:8], "log")
+    code, log = await call(jp_fetch, "pipelines", "runs", launch["id"][:8], "log")
     api_schema(log, "LogResponse")
     assert log["id"] == launch["id"]
-    code, error = await _call(
+    code, error = await call(
         jp_fetch, "pipelines", "runs", launch["id"], method="PATCH", **{"body": '{"status": "cancelled"}'}
     )
     assert (code, error["error"]) == (409, "Conflict")
@@ -189,12 +176,12 @@ async def test_a_run_answers_at_once_and_succeeds(jp_fetch, jp_root_dir: Path, a
 @pytest.mark.slow
 async def test_a_running_run_can_be_cancelled(jp_fetch, jp_root_dir: Path) -> None:
     write_notebook(jp_root_dir / "notebooks" / "slow.ipynb", ["seconds = 120", "import time\ntime.sleep(seconds)"])
-    code, _ = await _call(jp_fetch, "pipelines", "promotions", **_post({"notebook": "notebooks/slow.ipynb"}))
+    code, _ = await call(jp_fetch, "pipelines", "promotions", **post({"notebook": "notebooks/slow.ipynb"}))
     assert code == 201
-    code, launch = await _call(jp_fetch, "pipelines", "stages", "slow", "runs", method="POST", body="")
+    code, launch = await call(jp_fetch, "pipelines", "stages", "slow", "runs", method="POST", body="")
 
     await _wait_for_run(jp_fetch, launch["id"], {"running"})
-    code, _body = await _call(
+    code, _body = await call(
         jp_fetch, "pipelines", "runs", launch["id"], method="PATCH", body='{"status": "cancelled"}'
     )
     assert code == 202
@@ -215,7 +202,7 @@ async def test_a_running_run_can_be_cancelled(jp_fetch, jp_root_dir: Path) -> No
     ],
 )
 async def test_run_errors(jp_fetch, path: tuple[str, ...], kwargs: dict, status: int, error: str) -> None:
-    code, body = await _call(jp_fetch, "pipelines", *path, **kwargs)
+    code, body = await call(jp_fetch, "pipelines", *path, **kwargs)
 
     assert (code, body["error"]) == (status, error)
 
@@ -223,30 +210,30 @@ async def test_run_errors(jp_fetch, path: tuple[str, ...], kwargs: dict, status:
 async def test_schedules_add_pause_resume_remove(jp_fetch, api_schema, server_user: str) -> None:
     await _promote(jp_fetch)
 
-    code, schedule = await _call(jp_fetch, "pipelines", "schedules", **_post({"stage": "score", "cron": "0 6 * * *"}))
+    code, schedule = await call(jp_fetch, "pipelines", "schedules", **post({"stage": "score", "cron": "0 6 * * *"}))
     assert code == 201
     api_schema(schedule, "Schedule")
     assert (schedule["created_by"], schedule["paused"]) == (server_user, False)
     sid = str(schedule["id"])
 
-    code, paused = await _call(jp_fetch, "pipelines", "schedules", sid, method="PATCH", body='{"paused": true}')
+    code, paused = await call(jp_fetch, "pipelines", "schedules", sid, method="PATCH", body='{"paused": true}')
     assert (code, paused["paused"], paused["next_slot"]) == (200, True, None)
-    code, resumed = await _call(jp_fetch, "pipelines", "schedules", sid, method="PATCH", body='{"paused": false}')
+    code, resumed = await call(jp_fetch, "pipelines", "schedules", sid, method="PATCH", body='{"paused": false}')
     assert resumed["paused"] is False
-    code, listing = await _call(jp_fetch, "pipelines", "schedules")
+    code, listing = await call(jp_fetch, "pipelines", "schedules")
     api_schema(listing, "ScheduleList")
     assert [s["id"] for s in listing["schedules"]] == [schedule["id"]]
 
     response = await jp_fetch("workbench", "api", "pipelines", "schedules", sid, method="DELETE")
     assert response.code == 204
-    code, gone = await _call(jp_fetch, "pipelines", "schedules", sid)
+    code, gone = await call(jp_fetch, "pipelines", "schedules", sid)
     assert (code, gone["error"]) == (404, "NotFound")
 
 
 async def test_a_bad_cron_is_400(jp_fetch) -> None:
     await _promote(jp_fetch)
 
-    code, error = await _call(jp_fetch, "pipelines", "schedules", **_post({"stage": "score", "cron": "every day"}))
+    code, error = await call(jp_fetch, "pipelines", "schedules", **post({"stage": "score", "cron": "every day"}))
 
     assert (code, error["error"]) == (400, "ValidationError")
     assert "five fields" in error["message"]

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 import yaml
-from tornado.httpclient import HTTPClientError
 
 from tests.support.notebooks import write_notebook
+from tests.support.rest import call, post
 
 SCORE_CELLS = [
     'threshold = 0.5\nlabel = "demo"\nrows = 3',
@@ -28,21 +28,9 @@ def jp_root_dir(dvc_root: Path) -> Path:
     return dvc_root
 
 
-async def _call(jp_fetch: Any, *path: str, **kwargs: Any) -> tuple[int, Any]:
-    try:
-        response = await jp_fetch("workbench", "api", *path, **kwargs)
-    except HTTPClientError as exc:
-        return exc.code, json.loads(exc.response.body)
-    return response.code, json.loads(response.body) if response.body else None
-
-
-def _post(body: Any) -> dict[str, Any]:
-    return {"method": "POST", "body": json.dumps(body)}
-
-
 async def _promoted(jp_fetch: Any) -> None:
     body = {"notebook": "notebooks/score.ipynb", "stage": "score", "outs": ["outputs/score.json"]}
-    code, result = await _call(jp_fetch, "pipelines", "promotions", **_post(body))
+    code, result = await call(jp_fetch, "pipelines", "promotions", **post(body))
     assert code == 201, result
 
 
@@ -54,7 +42,7 @@ async def test_a_stage_answers_its_parameters_with_the_values_of_params_yaml(
     params["score"]["rows"] = 9
     (jp_root_dir / "params.yaml").write_text(yaml.safe_dump(params))
 
-    code, body = await _call(jp_fetch, "pipelines", "stages", "score", "parameters")
+    code, body = await call(jp_fetch, "pipelines", "stages", "score", "parameters")
 
     assert code == 200
     api_schema(body, "StageParameters")
@@ -68,8 +56,8 @@ async def test_a_mistyped_value_is_400_and_changes_nothing(jp_fetch, jp_root_dir
     await _promoted(jp_fetch)
     before = (jp_root_dir / "params.yaml").read_text()
 
-    code, error = await _call(
-        jp_fetch, "pipelines", "stages", "score", "runs", **_post({"params": {"rows": "many", "nosuch": 1}})
+    code, error = await call(
+        jp_fetch, "pipelines", "stages", "score", "runs", **post({"params": {"rows": "many", "nosuch": 1}})
     )
 
     assert (code, error["error"]) == (400, "ValidationError")
@@ -77,7 +65,7 @@ async def test_a_mistyped_value_is_400_and_changes_nothing(jp_fetch, jp_root_dir
     assert any("rows" in line for line in error["details"])
     assert any("nosuch" in line for line in error["details"])
     assert (jp_root_dir / "params.yaml").read_text() == before
-    code, runs = await _call(jp_fetch, "pipelines", "runs")
+    code, runs = await call(jp_fetch, "pipelines", "runs")
     assert runs["runs"] == []
 
 
@@ -85,15 +73,15 @@ async def test_a_mistyped_value_is_400_and_changes_nothing(jp_fetch, jp_root_dir
     ("path", "kwargs", "status", "error"),
     [
         (("nosuch", "parameters"), {}, 404, "NotFound"),
-        (("nosuch", "runs"), _post({"params": {"rows": 1}}), 404, "NotFound"),
-        (("score", "runs"), _post({"params": [1]}), 400, "ValidationError"),
-        (("score", "runs"), _post({"param": {}}), 400, "ValidationError"),
+        (("nosuch", "runs"), post({"params": {"rows": 1}}), 404, "NotFound"),
+        (("score", "runs"), post({"params": [1]}), 400, "ValidationError"),
+        (("score", "runs"), post({"param": {}}), 400, "ValidationError"),
     ],
 )
 async def test_stage_errors(jp_fetch, path: tuple[str, ...], kwargs: dict, status: int, error: str) -> None:
     await _promoted(jp_fetch)
 
-    code, body = await _call(jp_fetch, "pipelines", "stages", *path, **kwargs)
+    code, body = await call(jp_fetch, "pipelines", "stages", *path, **kwargs)
 
     assert (code, body["error"]) == (status, error)
 
@@ -101,7 +89,7 @@ async def test_stage_errors(jp_fetch, path: tuple[str, ...], kwargs: dict, statu
 async def _wait_for_launch_end(jp_fetch: Any, launch_id: str, timeout_s: float = 180) -> dict[str, Any]:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        code, launch = await _call(jp_fetch, "pipelines", "launches", launch_id)
+        code, launch = await call(jp_fetch, "pipelines", "launches", launch_id)
         assert code == 200, launch
         if not launch["running"]:
             return launch
@@ -114,26 +102,26 @@ async def test_a_run_with_edited_params_goes_through_dvc_repro_and_locks_the_sta
     jp_fetch, jp_root_dir: Path, api_schema, server_user: str
 ) -> None:
     await _promoted(jp_fetch)
-    code, stages = await _call(jp_fetch, "pipelines", "stages")
+    code, stages = await call(jp_fetch, "pipelines", "stages")
     assert stages["stages"][0]["status"]["state"] == "changed"
 
-    code, started = await _call(jp_fetch, "pipelines", "stages", "score", "runs", **_post({"params": {"rows": 7}}))
+    code, started = await call(jp_fetch, "pipelines", "stages", "score", "runs", **post({"params": {"rows": 7}}))
 
     assert code == 202
     api_schema(started, "RunStarted")
     assert yaml.safe_load((jp_root_dir / "params.yaml").read_text())["score"]["rows"] == 7
     launch = await _wait_for_launch_end(jp_fetch, started["id"])
     assert (launch["returncode"], launch["recorded"]) == (0, True), launch
-    code, run = await _call(jp_fetch, "pipelines", "runs", started["id"])
+    code, run = await call(jp_fetch, "pipelines", "runs", started["id"])
     assert run["status"] == "succeeded", run["error_message"]
     assert (run["actor"], run["trigger"], run["params"]["rows"]) == (server_user, "jupyterlab", 7)
     assert json.loads((jp_root_dir / "outputs" / "score.json").read_text())["rows"] == 7
     # DVC ran it and wrote the lock: the stage is up to date, with the edited value locked.
-    code, stages = await _call(jp_fetch, "pipelines", "stages")
+    code, stages = await call(jp_fetch, "pipelines", "stages")
     assert stages["stages"][0]["status"] == {"state": "up-to-date", "changes": [], "message": ""}
     lock = yaml.safe_load((jp_root_dir / "dvc.lock").read_text())
     assert lock["stages"]["score"]["params"]["params.yaml"]["score"]["rows"] == 7
-    code, events = await _call(jp_fetch, "audit", "events", params={"action": "pipeline.params"})
+    code, events = await call(jp_fetch, "audit", "events", params={"action": "pipeline.params"})
     [event] = events["events"]
     assert (event["actor"], event["subject"]) == (server_user, "stage:score")
     assert event["payload"]["values"] == {"rows": 7}
