@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, Unpack
 
 from workbench.core.errors import ConfigError, NotebookError, NotFound, ValidationError
 from workbench.core.hashing import sha256_bytes
@@ -282,29 +282,14 @@ def promote(
     workspace: Workspace,
     notebook: str | os.PathLike[str],
     *,
-    stage: str | None = None,
-    deps: Sequence[str] = (),
-    outs: Sequence[str] = (),
-    metrics: Sequence[str] = (),
-    plots: Sequence[str] = (),
-    force: bool = False,
     base_dir: Path | None = None,
     values: Mapping[str, Any] | None = None,
+    **options: Unpack[PromotionOptions],
 ) -> PromotionResult:
-    """Promote ``notebook`` to a DVC stage; raises :class:`NotebookError` listing every problem."""
+    """Promote ``notebook`` to a DVC stage planned by :func:`check_promotion` (which takes the same
+    options); raises :class:`NotebookError` listing every problem."""
     project = workspace.project
-    plan = check_promotion(
-        project,
-        notebook,
-        stage=stage,
-        deps=deps,
-        outs=outs,
-        metrics=metrics,
-        plots=plots,
-        force=force,
-        base_dir=base_dir,
-        values=values,
-    )
+    plan = check_promotion(project, notebook, base_dir=base_dir, values=values, **options)
     if not plan.ok:
         count = len(plan.problems)
         raise NotebookError(

@@ -258,6 +258,7 @@ def score_dask(
                     if log_writer is not None and result["log"] is not None:
                         log_writer.write(result["log"])
                     if result["drift"] is not None:
+                        # An Arrow table comes back as a DataFrame (only an array becomes a Series).
                         drift.append(pl.from_arrow(result["drift"]))  # type: ignore[arg-type]
                 if on_progress is not None:
                     on_progress(tally.rows)
