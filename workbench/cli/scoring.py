@@ -34,6 +34,7 @@ _SCORE_OPTIONS = (
     "batch_drift_rows",
     "overwrite",
     "keep",
+    "shadow",
     "feature_definition",
 )
 
@@ -79,6 +80,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         choices=("current", "recorded"),
         help="for a version with a feature set: compute its features with the project's current definition "
         "(the default; refused if it changed since registration) or the one the version recorded",
+    )
+    score.add_argument(
+        "--shadow",
+        metavar="REF",
+        help="a challenger version that scores every row beside REF and decides nothing; its scores and would-be "
+        "decisions go into the decision log (needs its checks passed; docs/rollout.md)",
     )
     score.add_argument("--detach", action="store_true", help="run in the background; follow with `workbench jobs`")
     score.add_argument("--quiet", action="store_true", help="no progress bar")

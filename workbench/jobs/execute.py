@@ -34,6 +34,7 @@ from workbench.jobs.drift_check import MonitoringSettings, job_drift, reference_
 from workbench.jobs.listing import find_job_id, read_job
 from workbench.jobs.outputs import check_output
 from workbench.jobs.reap import discard_leftovers
+from workbench.jobs.shadow import add_shadow
 from workbench.jobs.supersede import supersede_open_items
 from workbench.jobs.values import Job, ProgressCallback, review_staging
 from workbench.processes import JOB_LIFECYCLE, this_host, transition
@@ -272,6 +273,10 @@ def _execute(workspace: Workspace, job: Job, reporter: _Reporter) -> tuple[Scori
             should_stop=reporter.should_stop,
         )
     outcome.timings["cpu_seconds"] = time.process_time() - cpu
+    if job.options.get("shadow") and outcome.decision_log is not None:
+        mark = time.perf_counter()
+        outcome.shadow = add_shadow(workspace, job, outcome.decision_log)
+        outcome.timings["shadow"] = time.perf_counter() - mark
     mark = time.perf_counter()
     drift = job_drift(
         workspace,
@@ -360,6 +365,7 @@ def _succeed(workspace: Workspace, job: Job, outcome: ScoringOutcome, drift: dic
                 "drift": drift.get("summary", {}),
                 "output": job.output,
                 "decision_log": None if log is None else {"digest": log.digest, "rows": log.rows},
+                **({"shadow": outcome.shadow} if outcome.shadow else {}),
             },
         )
         # Last, inside the transaction: if the rename fails nothing above is committed. What is

@@ -29,7 +29,8 @@ class ScoreRequest:
     ``engine`` is ``local`` or ``dask`` (with ``scheduler``, an address, or a LocalCluster
     of ``workers``); ``overwrite`` lets the job replace a previous scoring output.
     ``feature_definition`` (``current`` or ``recorded``) says which definition computes the
-    features of a version registered with a feature set (docs/features.md).
+    features of a version registered with a feature set (docs/features.md). ``shadow``
+    names a challenger that scores every row beside it and decides nothing (docs/rollout.md).
     """
 
     ref: str
@@ -42,6 +43,7 @@ class ScoreRequest:
     connect_timeout_s: float = 10.0
     overwrite: bool = False
     feature_definition: str = "current"
+    shadow: str | None = None
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:

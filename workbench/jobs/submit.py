@@ -26,6 +26,7 @@ from workbench.jobs.drift_check import monitoring_settings
 from workbench.jobs.listing import read_job
 from workbench.jobs.outputs import check_output
 from workbench.jobs.request import ScoreRequest
+from workbench.jobs.shadow import shadow_of
 from workbench.jobs.values import Job
 from workbench.project import paths
 from workbench.project.rbac import authorize
@@ -112,6 +113,10 @@ def submit_score_job(workspace: Workspace, request: ScoreRequest) -> Job:
             f"{', '.join(OUTPUT_COLUMNS)}; rename them in the training data and register a new version."
         )
     check_keep(options.keep, source.column_names, source.location)
+    shadow = shadow_of(workspace, version, request.shadow, approval.policy) if request.shadow else None
+    if shadow is not None:  # the challenger's contract judges the input too, before anything is recorded
+        shadow_contract = InputContract.from_dict(get_version(workspace, shadow["ref"]).contract)
+        enforce(empty, shadow_contract, context=f"the input {source.location} (for the shadow {shadow['ref']})")
     target = open_output(output_location, folder=True if engine == "dask" else None)
     with workspace.read() as conn:
         check_output(workspace.project, conn, target, overwrite=request.overwrite, input=input_location)
@@ -142,6 +147,7 @@ def submit_score_job(workspace: Workspace, request: ScoreRequest) -> Job:
         "approved": approval.approved,
         "approval": approval.reason,
         **({"features": features} if features else {}),
+        **({"shadow": shadow} if shadow else {}),
     }
     values: dict[str, Any] = {
         "id": job_id,
@@ -180,6 +186,7 @@ def submit_score_job(workspace: Workspace, request: ScoreRequest) -> Job:
                 "rows_total": source.rows,
                 "approved": approval.approved,
                 **({"features": features} if features else {}),
+                **({"shadow": shadow} if shadow else {}),
             },
         )
     with workspace.read() as conn:

@@ -282,6 +282,8 @@ class ScoringOutcome:
     drift_baseline: Any = None
     #: The staged decision log (Parquet), or None when the job was asked not to keep one.
     decision_log: Path | None = None
+    #: A shadow challenger's summary (``workbench.jobs.shadow``), or None.
+    shadow: dict[str, Any] | None = None
 
     def stats(self) -> dict[str, Any]:
         tally = self.tally
@@ -298,4 +300,5 @@ class ScoringOutcome:
             "drift_sample_rows": 0 if self.drift_sample is None else int(self.drift_sample.height),
             "batch_drift": tally.drift_summary(self.drift_limit),
             "timings": {k: round(v, 4) for k, v in self.timings.items()},
+            **({"shadow": self.shadow} if self.shadow else {}),
         }
