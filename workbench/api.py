@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from workbench.governance.approvals import Decision
     from workbench.governance.checks import CheckReport
     from workbench.registry.aliases import AliasMove
-    from workbench.registry.models import ModelVersion
+    from workbench.registry.model_version import ModelVersion
 
 __all__ = [
     "ModelRef",

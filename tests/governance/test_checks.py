@@ -9,7 +9,7 @@ import pytest
 
 from workbench.governance.checks import evaluate
 from workbench.governance.policy import load_policy
-from workbench.registry.models import ModelVersion
+from workbench.registry.model_version import ModelVersion
 
 POLICY = """\
 checks:

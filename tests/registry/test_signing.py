@@ -17,7 +17,7 @@ from tests.support.training import Trained, register_admissions
 from workbench.core.errors import ArtifactIntegrityError, ConfigError, PermissionDenied
 from workbench.project.keys import SigningKey, init_key
 from workbench.project.workspace import Workspace
-from workbench.registry.models import ModelVersion
+from workbench.registry.model_version import ModelVersion
 from workbench.registry.register import RegisterOptions
 from workbench.registry.signing import SIGNATURE, bundle_manifest, verify_version
 from workbench.registry.versions import get_version, load_model

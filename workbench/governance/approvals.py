@@ -31,7 +31,7 @@ from workbench.project.adopted import roster_state
 from workbench.project.keys import SigningKey
 from workbench.project.rbac import establish
 from workbench.project.workspace import Workspace
-from workbench.registry.models import ModelVersion
+from workbench.registry.model_version import ModelVersion
 from workbench.registry.versions import get_version_in
 from workbench.store.schema import check_results, decisions
 

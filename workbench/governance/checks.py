@@ -17,7 +17,7 @@ from workbench.core.refs import ModelRef
 from workbench.governance.adoption import governing_policy
 from workbench.governance.policy import Policy
 from workbench.project.workspace import Workspace
-from workbench.registry.models import ModelVersion
+from workbench.registry.model_version import ModelVersion
 from workbench.registry.versions import get_version_in
 from workbench.store.schema import check_results
 

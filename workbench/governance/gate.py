@@ -32,7 +32,7 @@ from workbench.project.keys import SigningKey
 from workbench.project.roster import Roster
 from workbench.project.workspace import Tx, Workspace
 from workbench.registry.aliases import AliasMove
-from workbench.registry.models import ModelVersion
+from workbench.registry.model_version import ModelVersion
 from workbench.registry.versions import get_version_in
 from workbench.store.schema import alias_history, aliases, check_results
 from workbench.store.state import verify_state

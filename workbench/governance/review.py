@@ -18,7 +18,7 @@ from workbench.governance.approvals import approver_problem, checks_current, sig
 from workbench.governance.gate import gate_status_in
 from workbench.project.adopted import roster_state
 from workbench.project.workspace import Workspace
-from workbench.registry.models import ModelVersion
+from workbench.registry.model_version import ModelVersion
 from workbench.registry.versions import get_version_in
 
 __all__ = ["ReviewState", "review_state"]

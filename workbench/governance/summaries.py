@@ -261,7 +261,7 @@ def _read_page(
 
 def _latest_evaluation(newest_first: list[Any]) -> list[Any]:
     """The check results of the version's most recent evaluation, whatever its policy, in stored order
-    (as :attr:`ModelVersion.checks <workbench.registry.models.ModelVersion.checks>` holds them)."""
+    (as :attr:`ModelVersion.checks <workbench.registry.model_version.ModelVersion.checks>` holds them)."""
     if not newest_first:
         return []
     newest = newest_first[0].evaluated_at

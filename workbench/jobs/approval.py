@@ -15,7 +15,7 @@ from workbench.governance.adoption import governing_policy
 from workbench.governance.gate import gate_status
 from workbench.governance.policy import Policy
 from workbench.project.workspace import Workspace
-from workbench.registry.models import ModelVersion
+from workbench.registry.model_version import ModelVersion
 
 __all__ = ["Approval", "check_scoring_approval", "scoring_approval"]
 

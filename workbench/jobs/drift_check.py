@@ -19,7 +19,7 @@ import polars as pl
 from workbench.core.errors import PolicyError, WorkbenchError
 from workbench.governance.policy import Policy
 from workbench.project.workspace import Workspace
-from workbench.registry.models import ModelVersion
+from workbench.registry.model_version import ModelVersion
 
 __all__ = ["RETRAIN_MODES", "MonitoringSettings", "job_drift", "monitoring_settings", "reference_bytes"]
 

@@ -27,7 +27,7 @@ from workbench.project.workspace import Workspace
 from workbench.registry.lineage import capture_lineage
 from workbench.registry.metrics import classification_metrics, merge_user_metrics, regression_metrics
 from workbench.registry.model_io import as_booster, booster_to_bytes, task_of
-from workbench.registry.models import ModelVersion
+from workbench.registry.model_version import ModelVersion
 from workbench.registry.signing import MEDIA_TYPE, SIGNATURE, sign_artifacts
 from workbench.registry.store_version import insert_version
 

@@ -35,7 +35,7 @@ from workbench.core.statements import fingerprint, parse_public_key
 from workbench.project.adopted import adoption_history
 from workbench.project.keys import SigningKey
 from workbench.project.workspace import Workspace
-from workbench.registry.models import ModelVersion
+from workbench.registry.model_version import ModelVersion
 
 __all__ = [
     "MEDIA_TYPE",

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from workbench.core.clock import utcnow
 from workbench.project.workspace import Workspace
-from workbench.registry.models import ModelVersion
+from workbench.registry.model_version import ModelVersion
 from workbench.registry.versions import get_version_in
 from workbench.store.schema import model_versions, models
 

@@ -12,7 +12,7 @@ from workbench.core.errors import NotFound
 from workbench.core.refs import ModelRef, parse_ref
 from workbench.project.workspace import Workspace
 from workbench.registry.model_io import booster_from_bytes
-from workbench.registry.models import ModelSummary, ModelVersion
+from workbench.registry.model_version import ModelSummary, ModelVersion
 from workbench.registry.signing import verify_version
 from workbench.store.schema import aliases, check_results, decisions, model_versions, models
 

@@ -19,7 +19,7 @@ from workbench.core.errors import NotFound
 from workbench.core.refs import ModelRef
 from workbench.project.workspace import Workspace
 from workbench.registry.aliases import alias_history_of
-from workbench.registry.models import ModelVersion
+from workbench.registry.model_version import ModelVersion
 from workbench.registry.versions import get_version
 from workbench.reports.feature_skew import feature_skew
 from workbench.reports.monitoring_section import monitoring_section

@@ -17,7 +17,7 @@ from workbench.postmarket.decisions import load_decisions
 from workbench.postmarket.report import WindowStats, monitoring_report
 from workbench.postmarket.slo import evaluate_slos
 from workbench.project.workspace import Workspace
-from workbench.registry.models import ModelVersion
+from workbench.registry.model_version import ModelVersion
 from workbench.reports.svg import line_chart
 from workbench.store.audit import list_events
 

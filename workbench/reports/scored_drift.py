@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from workbench.core.clock import as_utc, isoformat
 from workbench.drift.verdict import DriftVerdict, recorded_verdict
 from workbench.project.workspace import Workspace
-from workbench.registry.models import ModelVersion
+from workbench.registry.model_version import ModelVersion
 from workbench.store.schema import jobs
 
 __all__ = ["JobVerdict", "ScoredDrift", "scored_drift"]

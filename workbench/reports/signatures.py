@@ -23,7 +23,7 @@ from workbench.core.statements import SignedStatement, parse_public_key, verify
 from workbench.project.adopted import adoption_history, latest_adoption
 from workbench.project.roster import Roster
 from workbench.project.workspace import Workspace
-from workbench.registry.models import ModelVersion
+from workbench.registry.model_version import ModelVersion
 from workbench.store.audit import list_events
 
 __all__ = ["SignatureEntry", "collect_signatures", "signatures_json"]
