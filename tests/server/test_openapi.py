@@ -4,7 +4,7 @@
   verb its handler implements (and no operation without a handler), carrying the
   handler's authorization resource;
 - every schema has a TypeScript interface ``I<Name>`` in ``tokens.ts`` with the same fields;
-- the API's own response models (``workbench/server/models.py``) have the schema's fields.
+- the API's own response models (``workbench/server/schemas.py``) have the schema's fields.
 
 The handler tests validate real answers against these schemas (``api_schema`` fixture),
 which keeps the services' ``to_dict()`` in step too.
@@ -20,7 +20,7 @@ import pytest
 import tornado.web
 import yaml
 
-from workbench.server import models
+from workbench.server import schemas
 from workbench.server.handlers import API_PREFIX, default_handlers
 
 REPO = Path(__file__).resolve().parents[2]
@@ -31,13 +31,13 @@ VERBS = ("get", "post", "put", "patch", "delete")
 
 # The API's own response models: schema name -> Python dataclass.
 PY_MODELS = {
-    "HealthResponse": models.HealthResponse,
-    "ErrorBody": models.ErrorBody,
-    "VersionSummary": models.VersionSummary,
-    "RunStarted": models.RunStarted,
-    "ReportResponse": models.ReportResponse,
-    "LogResponse": models.LogResponse,
-    "LaunchInfo": models.LaunchInfo,
+    "HealthResponse": schemas.HealthResponse,
+    "ErrorBody": schemas.ErrorBody,
+    "VersionSummary": schemas.VersionSummary,
+    "RunStarted": schemas.RunStarted,
+    "ReportResponse": schemas.ReportResponse,
+    "LogResponse": schemas.LogResponse,
+    "LaunchInfo": schemas.LaunchInfo,
 }
 
 
