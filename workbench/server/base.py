@@ -43,8 +43,8 @@ from workbench.core.values import Identity
 from workbench.project.config import Project
 from workbench.project.workspace import Workspace
 from workbench.server.cursors import MAX_CURSOR_LENGTH, decode_cursor
-from workbench.server.models import ErrorBody
 from workbench.server.requests import JsonBody, parse_body
+from workbench.server.schemas import ErrorBody
 from workbench.server.workspaces import WorkspaceProvider
 
 __all__ = ["SERVICES_SETTING", "WORKSPACES_SETTING", "WorkbenchHandler", "encode_json", "error_body"]

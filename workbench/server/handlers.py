@@ -2,7 +2,7 @@
 
 Each handler reads its services from ``self.settings`` (through
 :class:`~workbench.server.base.WorkbenchHandler`), calls one service function and
-writes a response model from :mod:`workbench.server.models` or the service value's
+writes a response model from :mod:`workbench.server.schemas` or the service value's
 own ``to_dict()``. No logic lives here that the CLI or the kernel API would also need.
 The areas have a module each: ``model_handlers`` (models, governance, reports),
 ``pipeline_handlers`` (stages, runs, promotion, schedules), ``stage_handlers`` (a stage's
@@ -23,10 +23,10 @@ from workbench.server.base import WorkbenchHandler
 from workbench.server.job_handlers import job_routes
 from workbench.server.metrics_handlers import metrics_routes
 from workbench.server.model_handlers import model_routes
-from workbench.server.models import HealthResponse
 from workbench.server.page_handlers import page_routes
 from workbench.server.pipeline_handlers import pipeline_routes
 from workbench.server.review_handlers import review_routes
+from workbench.server.schemas import HealthResponse
 from workbench.server.stage_handlers import stage_routes
 from workbench.store.engine import open_store
 

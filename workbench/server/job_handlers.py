@@ -22,7 +22,7 @@ from workbench.jobs.score import score_request
 from workbench.project.workspace import Workspace
 from workbench.server.base import WorkbenchHandler
 from workbench.server.cursors import encode_cursor
-from workbench.server.models import LogResponse
+from workbench.server.schemas import LogResponse
 
 __all__ = ["job_routes"]
 

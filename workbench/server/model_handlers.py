@@ -26,7 +26,7 @@ from workbench.reports.audit_report import write_report
 from workbench.reports.scored_drift import scored_drift
 from workbench.server.base import WorkbenchHandler
 from workbench.server.cursors import encode_cursor
-from workbench.server.models import ReportResponse, VersionSummary
+from workbench.server.schemas import ReportResponse, VersionSummary
 
 __all__ = [
     "AliasHandler",

@@ -31,7 +31,7 @@ from workbench.pipelines.stages import list_stages, stage_statuses
 from workbench.pipelines.values import RunRecord
 from workbench.project.workspace import Workspace
 from workbench.server.base import WorkbenchHandler
-from workbench.server.models import LaunchInfo, LogResponse
+from workbench.server.schemas import LaunchInfo, LogResponse
 
 __all__ = ["pipeline_routes"]
 

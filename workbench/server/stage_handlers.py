@@ -18,7 +18,7 @@ from workbench.pipelines.reproduce import repro_command, set_stage_params, stage
 from workbench.pipelines.run import new_run_id
 from workbench.project.workspace import Workspace
 from workbench.server.base import WorkbenchHandler
-from workbench.server.models import RunStarted
+from workbench.server.schemas import RunStarted
 
 __all__ = ["stage_routes"]
 
