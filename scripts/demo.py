@@ -8,7 +8,10 @@ analyst's key (a policy admin there); it does nothing when they are already in f
 checks, routing counts, drift on the incoming cohort, the report) and what to do next.
 ``python scripts/demo.py approve`` is ``make demo-approve``: two demo reviewers approve
 the candidate, it is promoted to production through the gate, the incoming cohort is
-scored with ``@production``, and the audit report is regenerated. Every step goes
+scored with ``@production``, the first-year results of the applicants it admitted come
+back (``workbench.examples.admissions_outcomes``, seeded) and are recorded as outcomes,
+the service levels are checked, the monitoring report's headline is printed, and the
+audit report is regenerated. Every step goes
 through the same service functions as the CLI and the JupyterLab panels, so each one
 lands in the audit trail.
 """
@@ -19,12 +22,20 @@ import json
 import sys
 from pathlib import Path
 
+import polars as pl
+import yaml
+
 from workbench.core.errors import Conflict
+from workbench.examples import admissions
+from workbench.examples.admissions_outcomes import LABEL, OBSERVED_AT, first_year_outcomes
 from workbench.examples.demo_keys import DEMO_AUTHOR, DEMO_PEOPLE, demo_key
 from workbench.governance.adoption import adopt_policy, adopt_roster
 from workbench.governance.approvals import approve
 from workbench.governance.gate import gate_status, promote
 from workbench.jobs.score import score
+from workbench.postmarket.outcomes import add_outcomes
+from workbench.postmarket.report import monitoring_report
+from workbench.postmarket.slo import check_slos
 from workbench.project.workspace import Workspace, open_workspace
 from workbench.registry.versions import get_version
 from workbench.reports.audit_report import write_report
@@ -36,6 +47,10 @@ TICKETS_POLICY = "pipelines/tickets/policy.yaml"  # the ticket pipeline's (pipel
 REPORT = ROOT / "reports" / "admissions-audit.html"
 # The pipeline's report is a DVC output (`dvc repro` would restore it); the approved one is written beside it.
 APPROVED_REPORT = ROOT / "reports" / "admissions-audit-production.html"
+SCORED_PRODUCTION = "data/admissions/scored-production.parquet"
+OUTCOMES = "data/admissions/first-year-outcomes.parquet"
+#: Review-routed applicants the admissions committee admits: the upper part of the band between the thresholds.
+COMMITTEE_ADMITS_FROM = 0.4
 REVIEWERS = DEMO_PEOPLE  # signed with their demo keys (pyproject.toml's roster marks them demo = true)
 
 
@@ -103,13 +118,65 @@ def approve_and_promote(workspace: Workspace) -> None:
         workspace,
         f"{MODEL}@production",
         "data/admissions/incoming.parquet",
-        "data/admissions/scored-production.parquet",
+        SCORED_PRODUCTION,
         explain="approx",
         overwrite=True,
     )
     print(f"scored {job.rows_done} rows with {MODEL}@production: {job.stats.get('decisions', {})}")
+    record_outcomes(workspace)
+    monitor(workspace)
     write_report(workspace, f"{MODEL}@production", APPROVED_REPORT)
     print(f"report regenerated for production: {APPROVED_REPORT.relative_to(ROOT)}")
+
+
+def record_outcomes(workspace: Workspace) -> None:
+    """A year on: the first-year results of the applicants admitted from the scored cohort, recorded as outcomes."""
+    prepare = yaml.safe_load((ROOT / "params.yaml").read_text())["prepare"]
+    # The incoming cohort as prepare.ipynb drew it (seeded), with the academic record the truth depends on.
+    cohort = admissions.generate_applicants(
+        prepare["n_incoming"],
+        seed=prepare["seed"] + 1,
+        year=prepare["year"] + 1,
+        bias=prepare["bias"],
+        drift=prepare["drift"],
+        start_id=prepare["n_applicants"] + 1,
+    )
+    scored = pl.read_parquet(ROOT / SCORED_PRODUCTION, columns=[admissions.KEY, "score", "decision"])
+    admitted = scored.filter(
+        (pl.col("decision") == "auto_accept")
+        | ((pl.col("decision") == "review") & (pl.col("score") >= COMMITTEE_ADMITS_FROM))
+    ).get_column(admissions.KEY)
+    results = first_year_outcomes(cohort, admitted, seed=prepare["seed"] + 1, drift=prepare["drift"])
+    admissions.write_parquet_atomic(results, ROOT / OUTCOMES)
+    added = add_outcomes(workspace, MODEL, OUTCOMES, keys=[admissions.KEY], label=LABEL, observed_at=OBSERVED_AT)
+    print(
+        f"first-year results of {results.height} admitted applicants ({results.get_column(LABEL).mean():.1%} passed): "
+        f"{added.added} added, {added.revised} revised, {added.unchanged} unchanged ({OUTCOMES})"
+    )
+
+
+def monitor(workspace: Workspace) -> None:
+    """Check the policy's service levels (a breach is an audit event) and print the monitoring headline."""
+    production = get_version(workspace, f"{MODEL}@production").version
+    report = monitoring_report(workspace, MODEL)
+    for w in (w for w in report.windows if w.version == production):
+
+        def fmt(value: float | None, spec: str) -> str:
+            return "-" if value is None else format(value, spec)
+
+        print(
+            f"monitor report {MODEL}:{w.version} ({w.window}): {w.rows:,} decided, automation "
+            f"{fmt(w.automation_rate, '.1%')}, outcomes for {fmt(w.outcome_coverage, '.1%')}, realized AUC "
+            f"{fmt(w.auc, '.3f')}, Brier {fmt(w.brier, '.3f')}, calibration error {fmt(w.calibration_error, '.3f')}, "
+            f"automatic decisions right {fmt(w.automated_accuracy, '.1%')}, drift share {fmt(w.drift_share, '.2f')}, "
+            f"staff hours saved {fmt(w.staff_hours_saved, '.1f')}"
+        )
+    for check in check_slos(workspace, MODEL):
+        for status in (s for s in check.statuses if s.version == production):
+            observed = "-" if status.observed is None else f"{status.observed:.4g}"
+            print(f"  SLO {status.objective}: {status.status.replace('_', ' ')} (observed {observed})")
+        if check.breaches:
+            print(f"  {len(check.breaches)} breach(es) recorded: workbench audit log --action slo.breach")
 
 
 def adopt(workspace: Workspace) -> None:
