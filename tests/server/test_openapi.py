@@ -21,7 +21,7 @@ import tornado.web
 import yaml
 
 from workbench.server import schemas
-from workbench.server.handlers import API_PREFIX, default_handlers
+from workbench.server.routes import API_PREFIX, default_handlers
 
 REPO = Path(__file__).resolve().parents[2]
 SPEC = yaml.safe_load((REPO / "workbench" / "server" / "openapi.yaml").read_text(encoding="utf-8"))

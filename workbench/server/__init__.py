@@ -3,7 +3,7 @@
 ``workbench._jupyter_server_extension_points`` names this module; Jupyter Server
 calls :func:`_load_jupyter_server_extension` here, which hands over to
 :class:`~workbench.server.extension.WorkbenchApp`. That class wires the services
-once; handlers (``workbench.server.handlers``) read them from ``self.settings``.
+once; handlers (``workbench.server.routes``) read them from ``self.settings``.
 
 This face never imports ipywidgets; the kernel API never imports this package.
 """

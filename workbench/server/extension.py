@@ -22,8 +22,8 @@ from traitlets import Int, Type, Unicode
 from workbench._version import __version__
 from workbench.server.base import SERVICES_SETTING, WORKSPACES_SETTING
 from workbench.server.executor import DEFAULT_WORKER_THREADS, WorkerPool
-from workbench.server.handlers import default_handlers
 from workbench.server.launcher import ProcessLauncher
+from workbench.server.routes import default_handlers
 from workbench.server.scheduler import ServerScheduler
 from workbench.server.workspaces import WorkspaceProvider
 

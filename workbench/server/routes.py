@@ -1,4 +1,4 @@
-"""REST handlers under ``/workbench/api/``, and the route table.
+"""The route table of ``/workbench/api/``, with the health check and the JSON 404 for the rest.
 
 Each handler reads its services from ``self.settings`` (through
 :class:`~workbench.server.base.WorkbenchHandler`), calls one service function and
@@ -7,8 +7,7 @@ own ``to_dict()``. No logic lives here that the CLI or the kernel API would also
 The areas have a module each: ``model_handlers`` (models, governance, reports),
 ``pipeline_handlers`` (stages, runs, promotion, schedules), ``stage_handlers`` (a stage's
 parameters, and running it through ``dvc repro``), ``job_handlers``
-(scoring jobs and the review queue) and ``audit_handlers``; this one has the health
-check and the JSON 404 for everything else.
+(scoring jobs and the review queue) and ``audit_handlers``.
 """
 
 from __future__ import annotations
