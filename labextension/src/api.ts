@@ -24,6 +24,7 @@ import {
   ILogResponse,
   IModelList,
   IModelMetrics,
+  IModelMonitoring,
   IPromotionPlan,
   IPromotionRequest,
   IPromotionResult,
@@ -183,6 +184,10 @@ export class WorkbenchClient {
 
   modelMetrics(name: string): Promise<IModelMetrics> {
     return this.get(`models/${segment(name)}/metrics`);
+  }
+
+  monitoring(name: string, window?: string): Promise<IModelMonitoring> {
+    return this.get(`models/${segment(name)}/monitoring`, { window });
   }
 
   charts(name: string, version: number): Promise<IChartSpecs> {

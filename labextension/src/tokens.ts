@@ -527,6 +527,77 @@ export interface IModelMetrics {
   versions: IVersionMetrics[];
 }
 
+/**
+ * One version's monitoring figures over a window (the monitoring report's row).
+ */
+export interface IMonitoringWindow {
+  version: number;
+  window: string;
+  start: string | null;
+  end: string | null;
+  jobs: number;
+  rows: number;
+  automated: number;
+  automation_rate: number | null;
+  review_rate: number | null;
+  reviewed: number;
+  overrides: number;
+  override_rate: number | null;
+  outcomes: number;
+  outcome_coverage: number | null;
+  auc: number | null;
+  brier: number | null;
+  calibration_error: number | null;
+  automated_accuracy: number | null;
+  fairness_gap: number | null;
+  drift_share: number | null;
+  drifted_columns: string[];
+  rows_per_second: number | null;
+  p50_batch_latency_ms: number | null;
+  p95_batch_latency_ms: number | null;
+  p99_batch_latency_ms: number | null;
+  cpu_seconds_per_1k: number | null;
+  cost_per_1k: number | null;
+  staff_hours_saved: number | null;
+  reliability: { [key: string]: unknown }[];
+  fairness: { [key: string]: unknown };
+  job_ids: string[];
+}
+
+export type SloState = 'met' | 'breached' | 'no_data';
+
+/**
+ * One service-level objective on one version over the window.
+ */
+export interface ISloStatus {
+  model: string;
+  version: number;
+  objective: string;
+  metric: string;
+  op: '>=' | '<=';
+  target: number;
+  status: SloState;
+  observed: number | null;
+  window: string;
+  start: string | null;
+  end: string | null;
+  evidence: { [key: string]: unknown };
+  kind: 'accuracy' | 'fairness' | 'service';
+}
+
+/**
+ * GET models/{name}/monitoring: the report's rows and the SLOs on them.
+ */
+export interface IModelMonitoring {
+  model: string;
+  window: string;
+  generated_at: string;
+  policy: string | null;
+  breached: number;
+  rows: IMonitoringWindow[];
+  slos: ISloStatus[];
+}
+
 export interface IFileList {
   files: string[];
   truncated: boolean;

@@ -22,6 +22,7 @@ from workbench.server.base import WorkbenchHandler
 from workbench.server.job_handlers import job_routes
 from workbench.server.metrics_handlers import metrics_routes
 from workbench.server.model_handlers import model_routes
+from workbench.server.monitoring_handlers import monitoring_routes
 from workbench.server.page_handlers import page_routes
 from workbench.server.pipeline_handlers import pipeline_routes
 from workbench.server.review_handlers import review_routes
@@ -122,6 +123,7 @@ default_handlers: list[tuple[str, type[WorkbenchHandler]]] = [
     *audit_routes(API_PREFIX),
     *page_routes(API_PREFIX),
     *review_routes(API_PREFIX),
+    *monitoring_routes(API_PREFIX),
     (rf"{API_PREFIX}/(.*)", UnknownEndpointHandler),
     *metrics_routes(),
 ]

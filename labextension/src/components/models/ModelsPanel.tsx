@@ -32,6 +32,7 @@ function keyMetricOf(
   return version =>
     state.status === 'ready' ? keyMetricLabel(state.data, version) : null;
 }
+import { MonitoringSection, SloBreachBadge } from './MonitoringSection';
 import { VersionDetail } from './VersionDetail';
 
 export interface IModelsPanelProps extends IPanelProps {
@@ -101,6 +102,13 @@ export function ModelsPanel(props: IModelsPanelProps): JSX.Element {
                       model={model}
                       onOpen={() => setSelected(model.name)}
                       trans={trans}
+                      badge={
+                        <SloBreachBadge
+                          client={client}
+                          trans={trans}
+                          model={model}
+                        />
+                      }
                     />
                   ))}
               </ul>
@@ -134,8 +142,9 @@ function ModelRow(props: {
   model: IModelSummary;
   onOpen: () => void;
   trans: TranslationBundle;
+  badge?: React.ReactNode;
 }): JSX.Element {
-  const { model, onOpen, trans } = props;
+  const { model, onOpen, trans, badge } = props;
   return (
     <li>
       <button
@@ -164,6 +173,7 @@ function ModelRow(props: {
             }}
           />
         ))}
+        {badge}
       </button>
     </li>
   );
@@ -244,6 +254,12 @@ function ModelVersions(
             older.cursor === undefined ? data.next_cursor : older.cursor;
           return (
             <>
+              <MonitoringSection
+                key={serial}
+                client={client}
+                trans={trans}
+                name={name}
+              />
               <SearchBox
                 value={query}
                 onChange={setQuery}

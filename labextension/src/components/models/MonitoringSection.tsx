@@ -1,0 +1,133 @@
+/**
+ * The Models panel's Monitoring section for one model: the policy's SLOs as
+ * chips (met, breached, no data) with their evidence, and the monitoring
+ * report's figures per version over a chosen window. Reading it records
+ * nothing; `workbench slo check` records breaches.
+ */
+import { TranslationBundle } from '@jupyterlab/translation';
+import * as React from 'react';
+
+import { WorkbenchClient } from '../../api';
+import { IModelSummary } from '../../tokens';
+import { Chip, Empty, Loaded, useLoadable } from '../common';
+import {
+  breachBadge,
+  newestStatuses,
+  sloChips,
+  windowFigures
+} from './monitoring';
+
+const WINDOWS = ['30d', '7d', '90d', 'job'];
+
+export function MonitoringSection(props: {
+  client: WorkbenchClient;
+  trans: TranslationBundle;
+  name: string;
+}): JSX.Element {
+  const { client, trans, name } = props;
+  const [window, setWindow] = React.useState('30d');
+  const [monitoring, reload] = useLoadable(
+    () => client.monitoring(name, window),
+    [client, name, window]
+  );
+  return (
+    <section
+      className="jp-Workbench-monitoring"
+      aria-label={trans.__('Monitoring')}
+      data-testid="workbench-monitoring"
+    >
+      <div className="jp-Workbench-monitoringHeader">
+        <h3 className="jp-Workbench-sectionTitle">{trans.__('Monitoring')}</h3>
+        <label className="jp-Workbench-muted">
+          {trans.__('Window')}{' '}
+          <select
+            value={window}
+            aria-label={trans.__('Monitoring window')}
+            onChange={event => setWindow(event.target.value)}
+          >
+            {WINDOWS.map(w => (
+              <option key={w} value={w}>
+                {w === 'job' ? trans.__('per job') : w}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      <Loaded state={monitoring} trans={trans} onRetry={reload}>
+        {data => (
+          <>
+            {data.slos.length > 0 ? (
+              <div className="jp-Workbench-chips" data-testid="workbench-slos">
+                {sloChips(newestStatuses(data), trans).map(chip => (
+                  <Chip key={chip.label} chip={chip} />
+                ))}
+              </div>
+            ) : (
+              <p className="jp-Workbench-muted">
+                {trans.__(
+                  'The policy sets no service levels (monitoring.slos).'
+                )}
+              </p>
+            )}
+            {data.rows.length === 0 ? (
+              <Empty>
+                {trans.__(
+                  'No logged decisions in this window. Score with the model, then record outcomes with workbench outcomes add.'
+                )}
+              </Empty>
+            ) : (
+              data.rows.map(row => (
+                <div
+                  key={`${row.version}:${row.window}`}
+                  className="jp-Workbench-monitoringRow"
+                >
+                  <div className="jp-Workbench-rowTitle">
+                    {trans.__('v%1 · %2', row.version, row.window)}
+                  </div>
+                  <dl className="jp-Workbench-figures">
+                    {windowFigures(row, trans).map(f => (
+                      <React.Fragment key={f.label}>
+                        <dt>{f.label}</dt>
+                        <dd>{f.value}</dd>
+                      </React.Fragment>
+                    ))}
+                  </dl>
+                  {row.drifted_columns.length > 0 && (
+                    <p className="jp-Workbench-muted">
+                      {trans.__('Drifted: %1', row.drifted_columns.join(', '))}
+                    </p>
+                  )}
+                </div>
+              ))
+            )}
+          </>
+        )}
+      </Loaded>
+    </section>
+  );
+}
+
+/**
+ * The Models list's badge: how many objectives are breached, nothing when none
+ * (or when monitoring cannot be read: the row stays as it was).
+ */
+export function SloBreachBadge(props: {
+  client: WorkbenchClient;
+  trans: TranslationBundle;
+  model: IModelSummary;
+}): JSX.Element | null {
+  const { client, trans, model } = props;
+  const [monitoring] = useLoadable(
+    () => client.monitoring(model.name),
+    [client, model.name]
+  );
+  if (monitoring.status !== 'ready') {
+    return null;
+  }
+  const chip = breachBadge(monitoring.data, trans);
+  return chip ? (
+    <span data-testid="workbench-slo-badge">
+      <Chip chip={chip} />
+    </span>
+  ) : null;
+}

@@ -1,0 +1,140 @@
+/**
+ * State logic of the Monitoring section: SLO chips and the figures of a
+ * monitoring row, read from `GET models/{name}/monitoring`.
+ */
+import { TranslationBundle } from '@jupyterlab/translation';
+
+import { IModelMonitoring, IMonitoringWindow, ISloStatus } from '../../tokens';
+import { IChip } from './models';
+
+/**
+ * One chip per objective of the newest version: met (ok), breached (error), no data (neutral).
+ * The title carries the observed value and the evidence read.
+ */
+export function sloChips(
+  statuses: ISloStatus[],
+  trans: TranslationBundle
+): IChip[] {
+  return statuses.map(s => {
+    const observed =
+      s.observed === null ? trans.__('no data') : formatFigure(s.observed);
+    const evidence = Object.entries(s.evidence)
+      .map(([key, value]) => `${key}: ${evidenceText(value)}`)
+      .join('; ');
+    const state =
+      s.status === 'met'
+        ? trans.__('met')
+        : s.status === 'breached'
+          ? trans.__('breached')
+          : trans.__('no data');
+    return {
+      label: `${s.objective}: ${state}`,
+      kind:
+        s.status === 'met'
+          ? 'ok'
+          : s.status === 'breached'
+            ? 'error'
+            : 'neutral',
+      title: trans.__(
+        'v%1 over %2: observed %3. Evidence: %4',
+        s.version,
+        s.window,
+        observed,
+        evidence
+      )
+    };
+  });
+}
+
+/**
+ * The Models panel's badge on a model with breached objectives (null when none).
+ */
+export function breachBadge(
+  monitoring: IModelMonitoring,
+  trans: TranslationBundle
+): IChip | null {
+  if (monitoring.breached === 0) {
+    return null;
+  }
+  const breached = monitoring.slos
+    .filter(s => s.status === 'breached')
+    .map(s => `v${s.version} ${s.objective}`);
+  return {
+    label: trans._n(
+      '%1 SLO breached',
+      '%1 SLOs breached',
+      monitoring.breached,
+      monitoring.breached
+    ),
+    kind: 'error',
+    title: breached.join('\n')
+  };
+}
+
+/**
+ * The statuses of the newest version in the report (the one the chips show).
+ */
+export function newestStatuses(monitoring: IModelMonitoring): ISloStatus[] {
+  const newest = Math.max(...monitoring.slos.map(s => s.version));
+  return monitoring.slos.filter(s => s.version === newest);
+}
+
+export interface IFigure {
+  label: string;
+  value: string;
+}
+
+/**
+ * The figures of one monitoring row, formatted, in reading order.
+ */
+export function windowFigures(
+  row: IMonitoringWindow,
+  trans: TranslationBundle
+): IFigure[] {
+  const pct = (v: number | null) =>
+    v === null ? '–' : `${(v * 100).toFixed(1)}%`;
+  const num = (v: number | null, digits = 3) =>
+    v === null ? '–' : v.toFixed(digits);
+  return [
+    { label: trans.__('decisions'), value: row.rows.toLocaleString('en') },
+    { label: trans.__('automation'), value: pct(row.automation_rate) },
+    { label: trans.__('review'), value: pct(row.review_rate) },
+    { label: trans.__('override'), value: pct(row.override_rate) },
+    { label: trans.__('outcome coverage'), value: pct(row.outcome_coverage) },
+    { label: trans.__('realized AUC'), value: num(row.auc) },
+    { label: trans.__('Brier'), value: num(row.brier) },
+    { label: trans.__('calibration error'), value: num(row.calibration_error) },
+    {
+      label: trans.__('automatic decisions right'),
+      value: pct(row.automated_accuracy)
+    },
+    { label: trans.__('fairness gap'), value: num(row.fairness_gap) },
+    { label: trans.__('drift share'), value: num(row.drift_share, 2) },
+    {
+      label: trans.__('p99 batch latency'),
+      value:
+        row.p99_batch_latency_ms === null
+          ? '–'
+          : `${row.p99_batch_latency_ms.toFixed(1)} ms`
+    },
+    {
+      label: trans.__('staff hours saved'),
+      value: num(row.staff_hours_saved, 1)
+    }
+  ];
+}
+
+function formatFigure(value: number): string {
+  return Number.isInteger(value) ? String(value) : value.toPrecision(4);
+}
+
+function evidenceText(value: unknown): string {
+  if (Array.isArray(value)) {
+    return value.length > 3
+      ? `${value.slice(0, 3).join(', ')} … (${value.length})`
+      : value.join(', ');
+  }
+  return typeof value === 'object' && value !== null
+    ? JSON.stringify(value)
+    : String(value);
+}

@@ -1,0 +1,59 @@
+"""A model's monitoring at a glance: the report's rows beside its service levels, for the panels.
+
+:func:`monitoring_status` reads the monitoring report once and evaluates the governing policy's
+objectives on it (as ``workbench slo check`` does, but recording nothing: looking is not checking).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from workbench.postmarket.decisions import require_model
+from workbench.postmarket.report import monitoring_report
+from workbench.postmarket.slo import SloStatus, objectives_of, policy_of, statuses_of
+from workbench.project.workspace import Workspace
+
+__all__ = ["MonitoringStatus", "monitoring_status"]
+
+
+@dataclass(frozen=True)
+class MonitoringStatus:
+    model: str
+    window: str
+    generated_at: str
+    policy: str | None  # the governing policy's sha256
+    rows: list[dict[str, Any]]  # WindowStats.to_dict() per version (and job, with window=job)
+    slos: tuple[SloStatus, ...]
+
+    @property
+    def breached(self) -> int:
+        return sum(1 for s in self.slos if s.status == "breached")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "window": self.window,
+            "generated_at": self.generated_at,
+            "policy": self.policy,
+            "breached": self.breached,
+            "rows": self.rows,
+            "slos": [s.to_dict() for s in self.slos],
+        }
+
+
+def monitoring_status(workspace: Workspace, name: str, *, window: str | None = None) -> MonitoringStatus:
+    """``name``'s monitoring report rows and each objective's status on them (``window`` as in the report)."""
+    with workspace.read() as conn:
+        require_model(conn, name)
+    report = monitoring_report(workspace, name, window=window)
+    policy = policy_of(workspace, name)
+    objectives = objectives_of(policy, workspace.project.relative(policy.path)) if policy else ()
+    return MonitoringStatus(
+        model=name,
+        window=report.window,
+        generated_at=report.generated_at,
+        policy=policy.sha256 if policy else None,
+        rows=[w.to_dict() for w in report.windows],
+        slos=tuple(statuses_of(name, report, objectives)),
+    )
