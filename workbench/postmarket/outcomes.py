@@ -32,6 +32,7 @@ from workbench.core.errors import Conflict, ValidationError
 from workbench.postmarket.decisions import current_outcomes, load_decisions, model_keys, require_model, row_key
 from workbench.project.rbac import authorize
 from workbench.project.workspace import Workspace
+from workbench.serving.online_log import online_row_keys
 from workbench.store.schema import models, outcome_batches
 
 __all__ = ["OutcomesAdded", "add_outcomes"]
@@ -190,7 +191,8 @@ def add_outcomes(
         source = workspace.project.resolve_inside(source, "outcome file")
     frame, source_name, source_digest = _read(source)
     incoming = _checked(frame, model, keys, expected, label, observed_at)
-    decided = load_decisions(workspace, model, columns=[]).get_column("row_key").unique()
+    batch = load_decisions(workspace, model, columns=[]).get_column("row_key")
+    decided = pl.concat([batch, online_row_keys(workspace, model)]).unique()  # batch jobs' and the service's
     matched_mask = incoming.get_column("row_key").is_in(decided.implode())
     unmatched_keys = tuple(incoming.get_column("row_key").filter(~matched_mask).head(_SHOWN).to_list())
     with workspace.transaction() as tx:

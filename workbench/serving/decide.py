@@ -70,8 +70,17 @@ def _score(arm: Arm, table: Any, rows: np.ndarray | None, reasons: bool) -> Any:
         scorer.routing.check_columns(part.column_names)
     except ValidationError as exc:
         raise ContractViolation(exc.message, details=exc.details) from None
-    with arm.lock:  # a scorer rebinds to each batch's schema: one batch at a time per arm
-        return scorer.score(part, first_row=0, context="the request")
+    if arm.role != "canary":
+        with arm.lock:  # a scorer rebinds to each batch's schema: one batch at a time per arm
+            return scorer.score(part, first_row=0, context="the request")
+    try:  # the canary's guards count its failures and keep a window of its inputs (docs/rollout.md)
+        with arm.lock:
+            result = scorer.score(part, first_row=0, context="the request")
+    except Exception:
+        arm.health.record(part.num_rows, ok=False)
+        raise
+    arm.health.record(part.num_rows, ok=True, table=part.select(scorer.columns(part.column_names)))
+    return result
 
 
 def _columns(result: Any) -> dict[str, list[Any]]:

@@ -8,7 +8,7 @@ applicant always meets one version and every replica agrees without sharing stat
 
 A rollout ends by an audited event on the subject ``rollout:<model>``: ``rollout.stop``
 and ``rollout.promote`` by hand (``workbench rollout stop|promote``), ``rollout.rollback``
-when a guard is breached (:func:`check_guards`, run by the service). The service reads the
+when a guard is breached (:mod:`.guards`, checked by the service). The service reads the
 events (:func:`rollout_state`): a challenger whose version an event ended is not served,
 so every replica drops it at its next reload, and nothing but the chain says so.
 """
@@ -25,14 +25,12 @@ import sqlalchemy as sa
 from workbench.core.errors import Conflict, PermissionDenied
 from workbench.project.workspace import Workspace
 from workbench.store.audit import list_events
-from workbench.store.schema import check_results, jobs, online_decisions, review_items
+from workbench.store.schema import check_results
 
 __all__ = [
-    "GuardBreach",
     "RolloutSpec",
     "RolloutState",
     "canary_mask",
-    "check_guards",
     "end_rollout",
     "require_checks",
     "rollout_state",
@@ -113,57 +111,6 @@ def require_checks(workspace: Workspace, version: Any, policy: Any) -> None:
             f"{version.ref} cannot shadow: its checks under the governing policy have "
             f"{'not run' if not rows else 'failed'}. Run `workbench check {version.ref}` first."
         )
-
-
-@dataclass(frozen=True)
-class GuardBreach:
-    guard: str
-    observed: float
-    limit: float
-    evidence: dict[str, Any]
-
-
-def _canary_evidence(conn: Any, name: str, version: int, review_label: str) -> dict[str, Any]:
-    counts = dict(
-        conn.execute(
-            sa.select(online_decisions.c.decision, sa.func.count())
-            .where(
-                online_decisions.c.name == name,
-                online_decisions.c.version == version,
-                online_decisions.c.arm == "canary",
-            )
-            .group_by(online_decisions.c.decision)
-        ).all()
-    )
-    decided = conn.execute(
-        sa.select(sa.func.count(), sa.func.sum(sa.case((review_items.c.override.is_(True), 1), else_=0)))
-        .select_from(review_items.join(jobs, jobs.c.id == review_items.c.job_id))
-        .where(jobs.c.kind == "serve", jobs.c.name == name, jobs.c.version == version)
-        .where(review_items.c.status == "decided")
-    ).one()
-    total = int(sum(counts.values()))
-    return {
-        "decisions": total,
-        "decision_mix": {str(k): int(v) for k, v in counts.items()},
-        "review_rate": (counts.get(review_label, 0) / total) if total else 0.0,
-        "reviews_decided": int(decided[0] or 0),
-        "override_rate": (int(decided[1] or 0) / int(decided[0])) if decided[0] else 0.0,
-    }
-
-
-def check_guards(
-    workspace: Workspace, name: str, version: int, spec: RolloutSpec, review_label: str
-) -> GuardBreach | None:
-    """The first guard the canary breaches, with the evidence, or None (also below ``min_decisions``)."""
-    with workspace.read() as conn:
-        evidence = _canary_evidence(conn, name, version, review_label)
-    if evidence["decisions"] < spec.guards.get("min_decisions", 100):
-        return None
-    for guard in ("review_rate", "override_rate"):
-        limit = spec.guards.get(guard)
-        if limit is not None and evidence[guard] > limit:
-            return GuardBreach(guard, float(evidence[guard]), float(limit), evidence)
-    return None
 
 
 def end_rollout(workspace: Workspace, name: str, version: int, action: str, payload: dict[str, Any]) -> bool:

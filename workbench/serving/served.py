@@ -26,6 +26,7 @@ from workbench.core.clock import utcnow
 from workbench.core.errors import NotFound, PermissionDenied
 from workbench.governance.adoption import governing_policy
 from workbench.jobs.decision_log import logged_columns
+from workbench.jobs.drift_check import reference_bytes
 from workbench.processes import this_host
 from workbench.project.workspace import Workspace
 from workbench.registry.signing import verify_version
@@ -33,6 +34,7 @@ from workbench.registry.versions import get_version_in
 from workbench.scoring.batch import BatchScorer
 from workbench.scoring.routing import parse_routing
 from workbench.scoring.values import ModelBundle, ScoreOptions
+from workbench.serving.guards import ArmHealth
 from workbench.serving.rollout import RolloutSpec, rollout_state
 from workbench.store.schema import aliases, jobs
 
@@ -51,6 +53,7 @@ class Arm:
     bundle: ModelBundle
     scorer: BatchScorer
     lock: threading.Lock = field(default_factory=threading.Lock)
+    health: ArmHealth = field(default_factory=ArmHealth)  # this replica's tries, failures, recent inputs
     _explaining: BatchScorer | None = None
 
     @property
@@ -84,10 +87,11 @@ class ServedModel:
         return [self.champion, *([self.challenger] if self.challenger else [])]
 
 
-def _options(explain: str = "none") -> ScoreOptions:
+def _options(explain: str = "none", drift_rows: int = 0) -> ScoreOptions:
     # Online rows are checked by the contract and the training-range guard; drift is judged on the
     # decision log by monitoring, not per request (a 2,000-row sample of one row means nothing).
-    return ScoreOptions(explain=explain, drift_rows=0, batch_drift_rows=0, device="cpu")
+    # A canary's drift_share guard compares its recent inputs with a drift_rows sample of its reference.
+    return ScoreOptions(explain=explain, drift_rows=drift_rows, batch_drift_rows=0, device="cpu")
 
 
 def serving_key(workspace: Workspace, name: str) -> tuple[Any, ...]:
@@ -150,8 +154,10 @@ def _arm(workspace: Workspace, version: Any, role: str, routing: dict[str, Any])
         job_id=job_id,
         monitor=tuple(version.lineage.get("monitor") or ()),
         logged=logged_columns(version.lineage),
+        reference=reference_bytes(workspace, version) if role == "canary" else None,
     )
-    scorer = BatchScorer(bundle, _options(), device="cpu", total_rows=0, nthread=1)
+    scorer = BatchScorer(bundle, _options(drift_rows=2_000 if role == "canary" else 0), device="cpu", total_rows=0,
+                         nthread=1)  # fmt: skip
     return Arm(role, version.name, version.version, job_id, scorer.contract, bundle, scorer)
 
 

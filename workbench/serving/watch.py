@@ -22,7 +22,8 @@ from typing import Any
 
 from workbench.core.errors import WorkbenchError
 from workbench.project.workspace import Workspace
-from workbench.serving.rollout import check_guards, end_rollout
+from workbench.serving.guards import check_guards
+from workbench.serving.rollout import end_rollout
 from workbench.serving.served import ServedModel, load_served, serving_key
 
 __all__ = ["ServedModels"]
@@ -96,9 +97,7 @@ class ServedModels:
         if served is None or served.challenger is None or served.rollout is None or served.rollout.mode != "canary":
             return None
         canary = served.challenger
-        breach = check_guards(
-            self.workspace, name, canary.version, served.rollout, canary.scorer.routing.label("review")
-        )
+        breach = check_guards(self.workspace, name, canary, served.rollout, champion_version=served.champion.version)
         if breach is None:
             return None
         payload = {
