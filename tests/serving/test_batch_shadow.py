@@ -17,6 +17,7 @@ from workbench.core.errors import PermissionDenied, ValidationError
 from workbench.governance.checks import run_checks
 from workbench.jobs.decision_log import read_decision_log
 from workbench.jobs.score import score
+from workbench.serving.report import rollout_report
 from workbench.store.schema import review_items
 
 
@@ -63,6 +64,10 @@ def test_a_shadow_decides_nothing_and_is_logged_beside(project_dir: Path, traine
     _, plain_log = read_decision_log(analyst, plain.id)
     assert "shadow_score" not in pq.read_table(pa_buffer(plain_log)).column_names
     assert alone.id != shadowed.id
+    # The rollout report reads the batch job's shadow beside any online one.
+    report = rollout_report(analyst, "admissions")
+    assert report["mode"] == "shadow" and report["sources"] == {"batch": 800} and report["rows"] == 800
+    assert report["agreement"]["rate"] == agree / 800
 
 
 def test_a_shadow_needs_passed_checks_and_the_same_model(project_dir: Path, trained_serving: Trained) -> None:

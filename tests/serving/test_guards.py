@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 import polars as pl
+from sklearn.metrics import roc_auc_score
 
 from tests.serving.conftest import Server, governed, place, start_server, stop_server
 from tests.support.governed import SCORING_POLICY, write_policy
@@ -13,9 +14,11 @@ from tests.support.scoring import applicants
 from tests.support.training import Trained
 from tests.support.versions import register_copies
 from workbench.postmarket import add_outcomes
+from workbench.scoring.routing import parse_routing
 from workbench.serving.decide import decide_rows
 from workbench.serving.guards import check_guards
 from workbench.serving.log import DecisionWriter, Pending
+from workbench.serving.report import format_report, rollout_report
 from workbench.serving.rollout import RolloutSpec
 from workbench.serving.served import load_served
 from workbench.serving.tokens import create_token
@@ -95,3 +98,22 @@ def test_auc_drop_on_outcomes_rolls_the_canary_back(project_dir: Path, trained_s
     realized = payload["evidence"]["realized"]
     assert realized["champion"]["auc"] > 0.9 and realized["canary"]["auc"] < 0.1
     assert abs(payload["observed"] - (realized["champion"]["auc"] - realized["canary"]["auc"])) < 1e-6
+    # The rollout report against a hand computation: realized AUC and selection rate per group, per arm.
+    sent = applicants(400, seed=8).select("applicant_id", "gender")
+    hand = pl.DataFrame(decisions).join(truth, left_on="key", right_on="applicant_id")
+    hand = hand.join(sent, left_on="key", right_on="applicant_id")
+    accept = parse_routing({}).label("accept")
+    report = rollout_report(analyst, "admissions")
+    outcomes = report["with_outcomes"]
+    for arm in ("champion", "canary"):
+        rows = hand.filter(pl.col("arm") == arm)
+        stats = outcomes["arms"][arm]
+        assert stats["with_outcomes"] == rows.height
+        assert abs(stats["auc"] - roc_auc_score(rows["admit"].to_numpy(), rows["score"].to_numpy())) < 1e-12
+        for group in stats["selection"]["gender"]["groups"]:
+            mine = rows.filter(pl.col("gender") == group["group"])
+            assert group["rows"] == mine.height
+            assert abs(group["selection_rate"] - float((mine["decision"] == accept).mean())) < 1e-12  # type: ignore[arg-type]
+    difference = outcomes["auc_difference"]
+    assert difference["difference"] < -0.8 and difference["significant"] and difference["interval"][1] < 0
+    assert "realized AUC" in format_report(report)

@@ -1,13 +1,16 @@
 """``workbench rollout report``: the arms compared, with intervals that say what is more than noise.
 
-From ``online_decisions`` of the running (or last) rollout's challenger version:
+From all of a model's online decisions (``online_decisions``) and, for a shadow, the batch
+jobs' decision logs that carry a shadow's columns (``workbench score --shadow``):
 
 * canary: per arm (champion rows decided beside it, canary rows) the decision and route
   mix, review rate and mean score; the review-rate difference with a two-proportion 95%
-  interval (normal approximation), and the canary's override rate from its review items;
+  interval (normal approximation);
 * shadow: on the same rows, the agreement rate of the decisions (95% Wilson interval),
   the score difference (challenger - champion: mean with a 95% interval, quantiles), and
-  both decision mixes.
+  both decision mixes;
+* with outcomes (:mod:`.arm_outcomes`): per arm the realized AUC and the selection rate per
+  sensitive group, with intervals for the differences.
 """
 
 from __future__ import annotations
@@ -17,52 +20,72 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-import sqlalchemy as sa
 
 from workbench.project.workspace import Workspace
+from workbench.serving.intervals import Z, two_proportion, wilson
 from workbench.serving.rollout import rollout_state
-from workbench.store.schema import online_decisions
 
 __all__ = ["format_report", "rollout_report", "two_proportion", "wilson"]
 
-Z = 1.959963984540054
 
+def _context(workspace: Workspace, name: str) -> tuple[str, str, list[str]]:
+    """The governing routing's review and accept labels, and the production version's sensitive columns."""
+    from workbench.core.errors import NotFound
+    from workbench.governance.adoption import governing_policy
+    from workbench.registry.versions import get_version_in
+    from workbench.scoring.routing import parse_routing
 
-def wilson(successes: int, n: int) -> tuple[float, float]:
-    if n == 0:
-        return (0.0, 1.0)
-    p = successes / n
-    centre = (p + Z * Z / (2 * n)) / (1 + Z * Z / n)
-    half = Z * math.sqrt(p * (1 - p) / n + Z * Z / (4 * n * n)) / (1 + Z * Z / n)
-    return (centre - half, centre + half)
-
-
-def two_proportion(x1: int, n1: int, x2: int, n2: int) -> dict[str, float]:
-    """p2 - p1 with its 95% (unpooled, normal) interval."""
-    p1, p2 = (x1 / n1 if n1 else 0.0), (x2 / n2 if n2 else 0.0)
-    se = math.sqrt((p1 * (1 - p1) / n1 if n1 else 0.0) + (p2 * (1 - p2) / n2 if n2 else 0.0))
-    diff = p2 - p1
-    return {"difference": diff, "low": diff - Z * se, "high": diff + Z * se, "significant": abs(diff) > Z * se > 0}
-
-
-def _frame(workspace: Workspace, name: str) -> tuple[pl.DataFrame, list[dict[str, Any] | None]]:
-    """The model's online decisions, and each one's shadow record (None without one)."""
-    query = sa.select(
-        online_decisions.c.arm,
-        online_decisions.c.version,
-        online_decisions.c.score,
-        online_decisions.c.decision,
-        online_decisions.c.route,
-        online_decisions.c.shadow,
-    ).where(online_decisions.c.name == name)
     with workspace.read() as conn:
-        rows = conn.execute(query).all()
-    frame = pl.DataFrame(
-        [tuple(r)[:5] for r in rows],
-        schema={"arm": pl.String, "version": pl.Int64, "score": pl.Float64, "decision": pl.String, "route": pl.String},
-        orient="row",
+        try:
+            routing = parse_routing(governing_policy(conn, workspace.project, name).routing)
+        except NotFound:
+            routing = parse_routing({})
+        try:
+            sensitive = list(get_version_in(conn, f"{name}@production").lineage.get("sensitive") or ())
+        except NotFound:
+            sensitive = []
+    return routing.label("review"), routing.label("accept"), sensitive
+
+
+def _with_inputs(frame: pl.DataFrame, inputs: list[Any], columns: list[str]) -> pl.DataFrame:
+    values = {c: [None if i is None else i.get(c) for i in inputs] for c in columns}
+    return frame.with_columns(pl.Series(c, v, dtype=pl.String) for c, v in values.items())
+
+
+def _batch_pairs(workspace: Workspace, name: str, sensitive: list[str]) -> pl.DataFrame | None:
+    """Batch jobs' rows that a shadow scored beside the champion (``workbench score --shadow``)."""
+    from workbench.postmarket.decisions import load_decisions
+
+    wanted = ["score", "decision", "route", "shadow_version", "shadow_score", "shadow_decision", "shadow_route"]
+    logged = load_decisions(workspace, name, columns=[*wanted, *sensitive])
+    if "shadow_version" not in logged.columns:
+        return None
+    rows = logged.filter(pl.col("shadow_version").is_not_null())
+    return rows.select(
+        "row_key",
+        pl.col("score").cast(pl.Float64),
+        *(pl.col(c).cast(pl.String) for c in ("decision", "route")),
+        pl.col("shadow_score").cast(pl.Float64),
+        *(pl.col(c).cast(pl.String) for c in ("shadow_decision", "shadow_route")),
+        *(pl.col(c).cast(pl.String) if c in rows.columns else pl.lit(None, pl.String).alias(c) for c in sensitive),
+        pl.lit("batch").alias("source"),
     )
-    return frame, [r.shadow for r in rows]
+
+
+def _online_pairs(frame: pl.DataFrame, shadows: list[Any]) -> pl.DataFrame:
+    present = pl.Series([s is not None for s in shadows], dtype=pl.Boolean)
+    kept = [s for s in shadows if s is not None]
+    shadow = pl.DataFrame(
+        {
+            "shadow_score": [float(s["score"]) for s in kept],
+            "shadow_decision": [s["decision"] for s in kept],
+            "shadow_route": [s["route"] for s in kept],
+        },
+        schema={"shadow_score": pl.Float64, "shadow_decision": pl.String, "shadow_route": pl.String},
+    )
+    return pl.concat([frame.filter(present).drop("arm", "version"), shadow], how="horizontal").with_columns(
+        pl.lit("online").alias("source")
+    )
 
 
 def _arm(frame: pl.DataFrame, review: str) -> dict[str, Any]:
@@ -78,10 +101,16 @@ def _arm(frame: pl.DataFrame, review: str) -> dict[str, Any]:
     }
 
 
-def rollout_report(workspace: Workspace, name: str, *, review_label: str = "review") -> dict[str, Any]:
-    frame, shadows = _frame(workspace, name)
+def rollout_report(workspace: Workspace, name: str) -> dict[str, Any]:
+    """The arms compared (see the module docstring), online and batch, with outcomes where they exist."""
+    from workbench.serving.arm_outcomes import compare_outcomes
+    from workbench.serving.online_log import online_frame
+
+    review_label, accept_label, sensitive = _context(workspace, name)
     with workspace.read() as conn:
+        frame, shadows, inputs = online_frame(conn, name, with_input=True)
         state = rollout_state(conn, name)
+    frame = _with_inputs(frame, inputs, sensitive)
     report: dict[str, Any] = {"model": name, "events": list(state.events)}
     canary = frame.filter(pl.col("arm") == "canary")
     if canary.height:
@@ -91,21 +120,28 @@ def rollout_report(workspace: Workspace, name: str, *, review_label: str = "revi
         report["arms"] = {"champion": a, "canary": b}
         report["review_rate_difference"] = two_proportion(a["reviews"], a["decisions"], b["reviews"], b["decisions"])
         report["share"] = b["decisions"] / max(1, a["decisions"] + b["decisions"])
+        report["with_outcomes"] = compare_outcomes(
+            workspace, name, {"champion": champion, "canary": canary}, accept_label=accept_label,
+            sensitive=sensitive, paired=False,
+        )  # fmt: skip
         return report
-    present = [s is not None for s in shadows]
-    shadowed = frame.filter(pl.Series(present, dtype=pl.Boolean))
-    if not shadowed.height:
+    parts = [_online_pairs(frame, shadows)] if any(s is not None for s in shadows) else []
+    batch = _batch_pairs(workspace, name, sensitive)
+    if batch is not None and batch.height:
+        parts.append(batch)
+    pairs = pl.concat(parts, how="diagonal_relaxed") if parts else None
+    if pairs is None or not pairs.height:
         report["mode"] = None
         return report
-    shadow = pl.DataFrame([s for s in shadows if s is not None])
-    agree = int((shadowed["decision"] == shadow["decision"]).sum())
-    diff = shadow["score"].to_numpy() - shadowed["score"].to_numpy()
+    agree = int((pairs["decision"] == pairs["shadow_decision"]).sum())
+    diff = pairs["shadow_score"].to_numpy() - pairs["score"].to_numpy()
     n = len(diff)
     sd = float(np.std(diff, ddof=1)) if n > 1 else 0.0
     report["mode"] = "shadow"
     report["rows"] = n
+    report["sources"] = {k: int(v) for k, v in pairs["source"].value_counts().iter_rows()}
     report["agreement"] = {"rate": agree / n, "interval": wilson(agree, n)}
-    q = np.quantile(diff, [0.05, 0.5, 0.95]) if n else [0.0, 0.0, 0.0]
+    q = np.quantile(diff, [0.05, 0.5, 0.95])
     report["score_difference"] = {
         "mean": float(diff.mean()),
         "interval": (float(diff.mean()) - Z * sd / math.sqrt(n), float(diff.mean()) + Z * sd / math.sqrt(n)),
@@ -113,10 +149,12 @@ def rollout_report(workspace: Workspace, name: str, *, review_label: str = "revi
         "p50": float(q[1]),
         "p95": float(q[2]),
     }
-    report["arms"] = {
-        "champion": _arm(shadowed, review_label),
-        "shadow": _arm(shadow.select("score", "decision", "route"), review_label),
-    }
+    shadow = pairs.select("row_key", *sensitive, score="shadow_score", decision="shadow_decision", route="shadow_route")
+    report["arms"] = {"champion": _arm(pairs, review_label), "shadow": _arm(shadow, review_label)}
+    report["with_outcomes"] = compare_outcomes(
+        workspace, name, {"champion": pairs, "shadow": shadow}, accept_label=accept_label, sensitive=sensitive,
+        paired=True,
+    )  # fmt: skip
     return report
 
 
@@ -139,6 +177,25 @@ def format_report(report: dict[str, Any]) -> str:
         lines.append(
             f"  review rate canary - champion {d['difference']:+.4f} (95% {d['low']:+.4f}..{d['high']:+.4f}): {verdict}"
         )
+    lines += _format_outcomes(report.get("with_outcomes"))
     for event in report.get("events", []):
         lines.append(f"  event {event['action']} version {event.get('version')} {event.get('guard', '')}".rstrip())
     return "\n".join(lines)
+
+
+def _format_outcomes(outcomes: dict[str, Any] | None) -> list[str]:
+    if not outcomes or not outcomes.get("outcomes"):
+        return ["  outcomes: none recorded yet (`workbench outcomes add`)"]
+    lines = []
+    for arm, stats in outcomes["arms"].items():
+        value = "-" if stats["auc"] is None else f"{stats['auc']:.4f}"
+        lines.append(f"  {arm:9} {stats['with_outcomes']:>8,} with outcomes  realized AUC {value}")
+        for column, result in stats["selection"].items():
+            rates = ", ".join(f"{g['group']} {g['selection_rate']:.3f} ({g['rows']})" for g in result["groups"])
+            lines.append(f"            selection rate by {column}: {rates}")
+    d = outcomes.get("auc_difference")
+    if d and d["difference"] is not None:
+        span = "no interval" if d["interval"] is None else f"95% {d['interval'][0]:+.4f}..{d['interval'][1]:+.4f}"
+        verdict = "more than noise" if d["significant"] else "within noise"
+        lines.append(f"  AUC challenger - champion {d['difference']:+.4f} ({span}): {verdict}")
+    return lines
