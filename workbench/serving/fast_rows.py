@@ -17,10 +17,12 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+import polars as pl
+
 from workbench.contracts import InputContract
 from workbench.contracts.dtypes import dtype_kind
 
-__all__ = ["arrow_rows"]
+__all__ = ["arrow_rows", "polars_dtype"]
 
 _ALLOWED: dict[str, tuple[type, ...]] = {
     "integer": (int,),
@@ -31,14 +33,18 @@ _ALLOWED: dict[str, tuple[type, ...]] = {
 _INFERRED = {int: "Int64", float: "Float64", str: "String", bool: "Boolean"}
 
 
+def polars_dtype(name: str) -> pl.DataType | None:
+    """The polars dtype a contract column is built with (categoricals as strings), or None to infer."""
+    if name in ("Categorical", "Enum", "String"):
+        return pl.String()
+    found = getattr(pl, name, None)
+    return found() if isinstance(found, type) and issubclass(found, pl.DataType) else None
+
+
 @cache
 def _arrow_type(dtype: str) -> Any:
     """The Arrow type polars gives a column of contract dtype ``dtype`` (as ``rows_frame`` builds it)."""
-    import polars as pl
-
-    from workbench.serving.rows import _dtype
-
-    polars_type = _dtype(dtype)
+    polars_type = polars_dtype(dtype)
     if polars_type is None:
         return None
     frame = pl.DataFrame(schema={"c": polars_type})

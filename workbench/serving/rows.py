@@ -17,6 +17,7 @@ import polars as pl
 
 from workbench.contracts import InputContract
 from workbench.core.errors import ContractViolation, ValidationError, WorkbenchError
+from workbench.serving.fast_rows import arrow_rows, polars_dtype
 
 __all__ = [
     "ARROW_STREAM",
@@ -65,13 +66,6 @@ class ParsedRows:
     reasons: bool = False
 
 
-def _dtype(name: str) -> pl.DataType | None:
-    if name in ("Categorical", "Enum", "String"):
-        return pl.String()
-    found = getattr(pl, name, None)
-    return found() if isinstance(found, type) and issubclass(found, pl.DataType) else None
-
-
 def _column(name: str, values: list[Any], dtype: pl.DataType | None) -> pl.Series:
     try:
         return pl.Series(name, values, dtype=dtype, strict=True)
@@ -117,7 +111,7 @@ def rows_frame(rows: list[dict[str, Any]], contract: InputContract, names: tuple
     columns = []
     for name in names:
         spec = contract.column(name) if name in contract.names else None
-        columns.append(_column(name, [row.get(name) for row in rows], _dtype(spec.dtype) if spec else None))
+        columns.append(_column(name, [row.get(name) for row in rows], polars_dtype(spec.dtype) if spec else None))
     return pl.DataFrame(columns, height=len(rows))
 
 
@@ -125,8 +119,6 @@ def rows_table(rows: list[dict[str, Any]], contract: InputContract, names: tuple
     """The rows as the Arrow table :func:`rows_frame` would give, built without polars when every value
     already has its column's exact Python type (:mod:`.fast_rows`); otherwise through :func:`rows_frame`,
     whose strict conversion names the column that does not fit."""
-    from workbench.serving.fast_rows import arrow_rows
-
     table = arrow_rows(rows, contract, names)
     if table is not None:
         return table
