@@ -14,6 +14,7 @@ from tests.support.scoring import applicants
 from tests.support.training import Trained
 from tests.support.versions import register_copies
 from workbench.postmarket import add_outcomes
+from workbench.reports.audit_report import render_report
 from workbench.scoring.routing import parse_routing
 from workbench.serving.decide import decide_rows
 from workbench.serving.guards import check_guards
@@ -117,3 +118,6 @@ def test_auc_drop_on_outcomes_rolls_the_canary_back(project_dir: Path, trained_s
     difference = outcomes["auc_difference"]
     assert difference["difference"] < -0.8 and difference["significant"] and difference["interval"][1] < 0
     assert "realized AUC" in format_report(report)
+    # The audit report shows the rollout under post-market monitoring, naming the guard that ended it.
+    html = render_report(analyst, "admissions:2")
+    assert 'id="rollout"' in html and "<code>auc_drop</code>" in html and "realized AUC" in html

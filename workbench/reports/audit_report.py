@@ -24,6 +24,7 @@ from workbench.registry.versions import get_version
 from workbench.reports.feature_skew import feature_skew
 from workbench.reports.monitoring_section import monitoring_section
 from workbench.reports.operations import report_jobs
+from workbench.reports.rollout_section import rollout_section
 from workbench.reports.scored_drift import scored_drift
 from workbench.reports.signatures import collect_signatures, signatures_json
 from workbench.store.audit import list_events
@@ -117,6 +118,7 @@ def build_context(workspace: Workspace, ref: str | ModelRef) -> dict[str, Any]:
         "scored": scored,
         "feature_skew": skew,
         "monitoring": monitoring,
+        "rollout": rollout_section(workspace, version.name),
         "project": workspace.project.root.name,
         "signatures": signatures,
         "signatures_json": signatures_json(signatures),
