@@ -155,7 +155,7 @@ def _closed_loop(url: str, path: str, headers: dict[str, str], bodies: list[byte
     errors = asyncio.run(run())
     wall = time.monotonic() - began
     ms = np.asarray(latencies) * 1000
-    return {
+    point = {
         "clients": clients,
         "requests": len(latencies),
         "errors": errors,
@@ -165,6 +165,8 @@ def _closed_loop(url: str, path: str, headers: dict[str, str], bodies: list[byte
         "p99_ms": round(float(np.percentile(ms, 99)), 2),
         "load1": [round(load_before, 2), round(os.getloadavg()[0], 2)],
     }
+    print(f"{path} {json.dumps(point)}", file=sys.stderr, flush=True)  # as it goes: a long run shows progress
+    return point
 
 
 def _check_again(root: Path) -> None:
@@ -244,7 +246,10 @@ def _serve_mlflow(venv: Path, model: Path, workers: int) -> tuple[str, subproces
     port = _port()
     command = [str(venv / "bin" / "mlflow"), "models", "serve", "-m", str(model), "--env-manager", "local",
                "-h", "127.0.0.1", "-p", str(port), "-w", str(workers)]  # fmt: skip
-    process = subprocess.Popen(command, cwd=model.parent, env={**os.environ, "MLFLOW_TRACKING_URI": str(model.parent)})
+    path = f"{venv / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"  # MLflow starts `uvicorn` by name
+    # Its uvicorn's access log off, as workbench serve runs (a line per request would cost it time).
+    env = {**os.environ, "PATH": path, "MLFLOW_TRACKING_URI": str(model.parent), "UVICORN_ACCESS_LOG": "false"}
+    process = subprocess.Popen(command, cwd=model.parent, env=env, stdout=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     _wait_ready(f"{url}/ping", process, "mlflow models serve")
     return url, process
