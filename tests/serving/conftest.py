@@ -57,17 +57,18 @@ class Server:
     process: subprocess.Popen[bytes]
     token: str
     root: Path
+    model: str = "admissions"
 
     def post(self, rows: object, *, token: str | None = None, **kwargs: object) -> httpx.Response:
         headers = {"Authorization": f"Bearer {token or self.token}", **dict(kwargs.pop("headers", {}) or {})}  # type: ignore[call-overload]
-        return httpx.post(f"{self.url}/v1/models/admissions/decide", json=rows, headers=headers, timeout=30, **kwargs)  # type: ignore[arg-type]
+        return httpx.post(f"{self.url}/v1/models/{self.model}/decide", json=rows, headers=headers, timeout=30, **kwargs)  # type: ignore[arg-type]
 
 
 def start_server(
-    root: Path, *, workers: int = 1, env: dict[str, str] | None = None
+    root: Path, *, workers: int = 1, env: dict[str, str] | None = None, model: str = "admissions"
 ) -> tuple[str, subprocess.Popen[bytes]]:
     port = free_port()
-    command = [sys.executable, "-m", "workbench.cli.main", "serve", "--models", "admissions", "--port", str(port),
+    command = [sys.executable, "-m", "workbench.cli.main", "serve", "--models", model, "--port", str(port),
                "--workers", str(workers), "--max-rows", "500", "--max-body-bytes", "200000"]  # fmt: skip
     process = subprocess.Popen(command, cwd=root, env={**os.environ, **(env or {})})
     url = f"http://127.0.0.1:{port}"

@@ -37,8 +37,9 @@ from workbench.serving.batcher import Incoming, MicroBatcher
 from workbench.serving.decide import decide_rows
 from workbench.serving.log import DecisionWriter, Pending
 from workbench.serving.metrics import ServeMetrics
+from workbench.serving.online_features import with_online_features
 from workbench.serving.openapi import OPENAPI
-from workbench.serving.rows import ARROW_STREAM, Limits, TooLarge, load_rows, parse_arrow, parse_json, present_columns
+from workbench.serving.rows import ARROW_STREAM, Limits, TooLarge, load_rows, parse_arrow, present_columns, rows_table
 from workbench.serving.served import ServedModel
 from workbench.serving.tokens import ServeToken, TokenCache
 from workbench.serving.watch import ServedModels
@@ -140,9 +141,12 @@ class _Service:
         limits = self.settings.limits
         if arrow:
             parsed = parse_arrow(body, limits, reasons=reasons)
+            data, asked = parsed.data, parsed.reasons
         else:
-            parsed = parse_json(body, served.champion.contract, served.wanted, limits)
-        decided = decide_rows(served, parsed.data, reasons=reasons or parsed.reasons)
+            rows, asked = load_rows(body, limits)
+            rows = with_online_features(self.workspace, served.features, rows) if served.features else rows
+            data = rows_table(rows, served.champion.contract, present_columns(rows, served.wanted))
+        decided = decide_rows(served, data, reasons=reasons or asked)
         request_id = uuid.uuid4().hex
         self.metrics.decided(served.name, decided.answers)
         response = {"model": served.name, "request_id": request_id, "decisions": decided.answers}

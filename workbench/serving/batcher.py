@@ -31,7 +31,8 @@ from workbench.contracts import InputContract
 from workbench.core.errors import WorkbenchError
 from workbench.serving.decide import Decided, decide_rows
 from workbench.serving.log import DecisionWriter, Pending, settle
-from workbench.serving.rows import rows_table
+from workbench.serving.online_features import with_online_features
+from workbench.serving.rows import present_columns, rows_table
 from workbench.serving.served import ServedModel
 
 __all__ = ["Incoming", "MicroBatcher"]
@@ -141,9 +142,14 @@ class MicroBatcher:
                 self._hand_over(item, decided.answers, decided.records, decided.reviews)
 
     def _decide(self, rows: list[dict[str, Any]], like: Incoming) -> Decided:
-        contract: InputContract = like.served.champion.contract
+        served = like.served
+        contract: InputContract = served.champion.contract
         self.batches += 1  # batches decided (a merged batch that failed counts, and so does each retry)
-        return decide_rows(like.served, rows_table(rows, contract, like.columns), reasons=like.reasons)
+        columns = like.columns
+        if served.features:  # keys only: the version's feature set from the online store, one lookup
+            rows = with_online_features(self.writer.workspace, served.features, rows)
+            columns = present_columns(rows, served.wanted)
+        return decide_rows(served, rows_table(rows, contract, columns), reasons=like.reasons)
 
     def _hand_over(
         self,

@@ -35,6 +35,7 @@ from workbench.scoring.batch import BatchScorer
 from workbench.scoring.routing import parse_routing
 from workbench.scoring.values import ModelBundle, ScoreOptions
 from workbench.serving.guards import ArmHealth
+from workbench.serving.online_features import OnlineFeatures, recorded_features
 from workbench.serving.rollout import RolloutSpec, rollout_state
 from workbench.store.schema import aliases, jobs
 
@@ -81,6 +82,7 @@ class ServedModel:
     challenger: Arm | None = None
     policy_hash: str | None = None
     wanted: list[str] = field(default_factory=list)
+    features: list[OnlineFeatures] = field(default_factory=list)  # feature sets whose keys are looked up
 
     @property
     def arms(self) -> list[Arm]:
@@ -203,6 +205,8 @@ def load_served(workspace: Workspace, name: str) -> ServedModel:
         challenger = _arm(workspace, challenger_version, spec.mode, routing)
     served = ServedModel(name, champion, key, spec if challenger else None, challenger, policy.sha256)
     served.wanted = _wanted(served)
+    recorded = [recorded_features(workspace, v) for v in (champion_version, challenger_version) if v is not None]
+    served.features = list(dict.fromkeys(r for r in recorded if r is not None))
     return served
 
 
