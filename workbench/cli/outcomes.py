@@ -51,7 +51,7 @@ def _add(args: argparse.Namespace) -> int:
     if args.json:
         print_json(result.to_dict())
         return 0
-    where = f"batch {result.batch} ({result.digest[:12]})" if result.batch else "nothing changed"
+    where = f"batch {result.batch} ({(result.digest or '')[:12]})" if result.batch else "nothing changed"
     print(
         f"{result.model}: {result.rows:,} outcome(s): {result.added:,} added, {result.revised:,} revised, "
         f"{result.unchanged:,} unchanged; {where}."
