@@ -58,7 +58,7 @@ $(STAMPS)/node: $(STAMPS)/tools $(LABEXT)/package.json $(LABEXT)/yarn.lock
 	cd $(LABEXT) && jlpm install --immutable
 	@touch $@
 
-LABEXT_SOURCES := $(shell find $(LABEXT)/src $(LABEXT)/style -type f 2>/dev/null) $(LABEXT)/package.json $(LABEXT)/tsconfig.json
+LABEXT_SOURCES := $(shell find $(LABEXT)/src $(LABEXT)/style -type f 2>/dev/null) $(LABEXT)/package.json $(LABEXT)/tsconfig.json workbench/server/openapi.yaml
 $(STAMPS)/labext: $(STAMPS)/node $(LABEXT_SOURCES)
 	cd $(LABEXT) && jlpm build:prod
 	@touch $@

@@ -17,7 +17,8 @@ export default defineConfig([
       '.venv',
       'tests',
       '**/__tests__',
-      'ui-tests'
+      'ui-tests',
+      'src/generated'
     ]
   },
   js.configs.recommended,

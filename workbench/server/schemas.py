@@ -1,8 +1,8 @@
 """Request and response shapes that belong to the REST API itself.
 
-They import nothing internal and mirror ``labextension/src/tokens.ts`` and
-``workbench/server/openapi.yaml``; a change here is a change there
-(``tests/server/test_openapi.py`` keeps the three in step). Service values
+They import nothing internal and mirror ``workbench/server/openapi.yaml`` (which the
+labextension's TypeScript types are generated from); a change here is a change there
+(``tests/server/test_openapi.py`` keeps them in step). Service values
 (model versions, runs, audit events ...) travel as their own ``to_dict()``;
 the OpenAPI file describes those too.
 """

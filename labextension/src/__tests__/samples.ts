@@ -353,6 +353,7 @@ export function item(id: number, leaning = 'accept'): IReviewItem {
     decided_by: null,
     decided_at: null,
     override: null,
-    created_at: null
+    created_at: null,
+    detail: null
   };
 }
