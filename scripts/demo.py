@@ -11,7 +11,10 @@ the candidate, it is promoted to production through the gate, the incoming cohor
 scored with ``@production``, the first-year results of the applicants it admitted come
 back (``workbench.examples.admissions_outcomes``, seeded) and are recorded as outcomes,
 the service levels are checked, the monitoring report's headline is printed, and the
-audit report is regenerated. Every step goes
+audit report is regenerated. ``python scripts/demo.py portal`` is the ending, after that:
+a retrained version on the protected canary alias through the gate, a few applications
+decided over HTTP by ``workbench serve`` and the canary reported against production
+(scripts/demo_portal.py). Every step goes
 through the same service functions as the CLI and the JupyterLab panels, so each one
 lands in the audit trail.
 """
@@ -200,6 +203,10 @@ def main(argv: list[str]) -> int:
     elif argv[:1] == ["approve"]:
         approve_and_promote(workspace)
         summary(workspace)
+    elif argv[:1] == ["portal"]:  # the ending: decisions over HTTP and a canary (scripts/demo_portal.py)
+        from demo_portal import portal
+
+        portal(workspace)
     else:
         summary(workspace)
     return 0

@@ -99,3 +99,13 @@ def _oldest() -> object:
     import polars as pl
 
     return pl.CompatLevel.oldest()
+
+
+def test_the_rollout_report_groups_sensitive_values_of_any_type_as_text() -> None:
+    import polars as pl
+
+    from workbench.serving.report import _with_inputs
+
+    frame = pl.DataFrame({"row_key": ["a", "b", "c"]})
+    inputs = [{"first_generation": True}, {"first_generation": False}, None]
+    assert _with_inputs(frame, inputs, ["first_generation"])["first_generation"].to_list() == ["true", "false", None]

@@ -49,7 +49,8 @@ def _context(workspace: Workspace, name: str) -> tuple[str, str, list[str]]:
 
 def _with_inputs(frame: pl.DataFrame, inputs: list[Any], columns: list[str]) -> pl.DataFrame:
     values = {c: [None if i is None else i.get(c) for i in inputs] for c in columns}
-    return frame.with_columns(pl.Series(c, v, dtype=pl.String) for c, v in values.items())
+    # As text, whatever the column's type (a boolean first_generation groups as "true"/"false").
+    return frame.with_columns(pl.Series(c, v, strict=False).cast(pl.String) for c, v in values.items())
 
 
 def _batch_pairs(workspace: Workspace, name: str, sensitive: list[str]) -> pl.DataFrame | None:
