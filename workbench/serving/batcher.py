@@ -116,7 +116,12 @@ class MicroBatcher:
             for item in waiting:
                 groups.setdefault(item.shape, []).append(item)
             for group in groups.values():
-                self._decide_group(group)
+                try:
+                    self._decide_group(group)
+                except Exception as exc:  # the thread must outlive any request: those not answered get 500
+                    log.exception("workbench serve: a micro-batch failed")
+                    for item in group:
+                        settle(item.future, item.loop, error=exc)
 
     def _decide_group(self, group: list[Incoming]) -> None:
         if len(group) > 1:
