@@ -19,12 +19,13 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help setup demo demo-approve test lint test-python test-ts test-browser lab clean pg-start pg-stop fresh-check
+.PHONY: help setup demo demo-approve demo-portal test lint test-python test-ts test-browser lab clean pg-start pg-stop fresh-check
 
 help:
 	@echo "make demo   - install everything and run the admissions and ticket pipelines end to end"
 	@echo "make test   - install everything and run all tests"
 	@echo "make lab    - start JupyterLab on this project"
+	@echo "make demo-portal - the demo's ending: decisions over HTTP and a canary of a retrained version"
 	@echo "make fresh-check - make demo and make test in a fresh clone with empty caches"
 
 # --- system packages (Debian): chromium for browser tests, postgresql for store tests ---
@@ -90,6 +91,10 @@ demo: setup
 demo-approve: setup
 	@test -f metrics/admissions/score.json || $(MAKE) demo
 	WORKBENCH_KEY=$$($(BIN)/python -m workbench.examples.demo_keys analyst) $(BIN)/python scripts/demo.py approve
+
+demo-portal: setup
+	@test -f reports/admissions-audit-production.html || $(MAKE) demo-approve
+	WORKBENCH_KEY=$$($(BIN)/python -m workbench.examples.demo_keys analyst) $(BIN)/python scripts/demo.py portal
 
 test: setup lint test-python test-ts test-browser
 	@echo "make test: all suites passed"
