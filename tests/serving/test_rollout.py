@@ -63,9 +63,14 @@ def test_shadow_scores_beside_and_changes_no_decision(project_dir, trained_servi
     finally:
         stop_server(process)
     with analyst.read() as conn:
-        logged = conn.execute(sa.select(online_decisions.c.decision, online_decisions.c.shadow)).all()
+        logged = conn.execute(
+            sa.select(online_decisions.c.decision, online_decisions.c.score, online_decisions.c.route,
+                      online_decisions.c.rule, online_decisions.c.shadow)
+        ).all()  # fmt: skip
     assert len(logged) == 100 and all(r.shadow["version"] == 2 for r in logged)
-    assert all(r.shadow["decision"] == r.decision for r in logged)  # the same booster decides alike
+    for r in logged:  # the same booster: the shadow's lean path decides exactly as the champion's
+        assert (r.shadow["score"], r.shadow["decision"], r.shadow["route"], r.shadow["rule"]) == (
+            r.score, r.decision, r.route, r.rule)  # fmt: skip
     report = rollout_report(analyst, "admissions")
     assert report["mode"] == "shadow" and report["agreement"]["rate"] == 1.0 and report["rows"] == 100
 

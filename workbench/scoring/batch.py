@@ -159,15 +159,25 @@ class BatchScorer:
         drift, check = self._drift(binding, batch, first_row)
         return Prepared(batch, features, warnings, time.perf_counter() - started, drift, check, outside)
 
+    def route(self, batch: Any, *, context: str) -> tuple[np.ndarray, RoutedCodes]:
+        """Only the scores and routing codes of one batch: the same contract check, prediction and
+        routing as :meth:`score`, without the output, log or review rows (a shadow's would-be decisions)."""
+        return self._predict_and_route(self.prepare(batch, context=context))[1:]
+
+    def _predict_and_route(self, prepared: Prepared) -> tuple[ArrowContract, np.ndarray, RoutedCodes]:
+        batch = prepared.batch
+        binding = self._bind(batch)
+        rows = batch.num_rows
+        scores = predict(self.booster, prepared.features, self.device) if rows else np.empty(0, dtype=np.float32)
+        rule_data = binding.frame(batch.select(list(self.routing.columns))) if self.routing.rules else None
+        return binding, scores, self.routing.codes(scores, rule_data, any_outside(prepared.outside))
+
     def finish(self, prepared: Prepared, *, first_row: int) -> BatchResult:
         """Predict, route, explain and build the output of a prepared batch."""
         started = time.perf_counter()
         batch, features = prepared.batch, prepared.features
-        binding = self._bind(batch)
         rows = batch.num_rows
-        scores = predict(self.booster, features, self.device) if rows else np.empty(0, dtype=np.float32)
-        rule_data = binding.frame(batch.select(list(self.routing.columns))) if self.routing.rules else None
-        routed = self.routing.codes(scores, rule_data, any_outside(prepared.outside))
+        binding, scores, routed = self._predict_and_route(prepared)
         matrix: np.ndarray | None = None
         reasons = None
         if self.options.explain != "none":

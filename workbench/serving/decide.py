@@ -83,6 +83,25 @@ def _score(arm: Arm, table: Any, rows: np.ndarray | None, reasons: bool) -> Any:
     return result
 
 
+def _would_decide(arm: Arm, table: Any) -> dict[str, list[Any]]:
+    """A shadow's scores and would-be decisions: the batch path's contract check, prediction and routing,
+    without the output, log or review rows nobody reads (:meth:`BatchScorer.route`)."""
+    routing = arm.scorer.routing
+    try:
+        routing.check_columns(table.column_names)
+    except ValidationError as exc:
+        raise ContractViolation(exc.message, details=exc.details) from None
+    with arm.lock:
+        scores, routed = arm.scorer.route(table, context="the request (shadow)")
+    decisions, routes, rules = routing.decision_labels, routing.route_labels, routing.rule_names
+    return {
+        "score": scores.tolist(),
+        "decision": [decisions[c] for c in routed.decision.tolist()],
+        "route": [routes[c] for c in routed.route.tolist()],
+        "rule": [rules[c] if c >= 0 else None for c in routed.rule.tolist()],
+    }
+
+
 def _columns(result: Any) -> dict[str, list[Any]]:
     out = {name: result.table.column(name).to_pylist() for name in ("score", "decision", "route")}
     out["rule"] = result.log.column("rule").to_pylist()
@@ -185,7 +204,7 @@ def decide_rows(served: ServedModel, data: Any, *, reasons: bool = False) -> Dec
         if review:
             decided.reviews.append((arm.job_id, review))
     if challenger is not None and served.rollout is not None and served.rollout.mode == "shadow":
-        shadow = _columns(_score(challenger, table, None, False))
+        shadow = _would_decide(challenger, table)
         for i in range(n):
             records[i]["shadow"] = {
                 "version": challenger.version,
