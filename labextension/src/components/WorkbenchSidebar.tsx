@@ -217,7 +217,9 @@ function ActivePanel(props: {
     case 'models':
       return <ModelsPanel {...panel} navigation={state} />;
     case 'pipelines':
-      return <PipelinesPanel {...panel} />;
+      // Keyed by the navigation's serial: showing the tab again (after a promotion adds a
+      // stage, say) reloads it even when it is already the active tab.
+      return <PipelinesPanel key={state.serial} {...panel} />;
     case 'jobs':
       return <JobsPanel {...panel} />;
     case 'review':

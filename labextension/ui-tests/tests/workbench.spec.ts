@@ -36,6 +36,8 @@ test.describe.serial('workbench in JupyterLab', () => {
     await page
       .locator('.jp-SideBar .lm-TabBar-tab[data-id="filebrowser"]')
       .click();
+    // An earlier spec may have left the browser in a subfolder: start from the root.
+    await page.locator('.jp-FileBrowser .jp-BreadCrumbs-home').click();
     await page
       .locator('.jp-DirListing-item[title^="Name: notebooks"]')
       .dblclick();
@@ -58,7 +60,7 @@ test.describe.serial('workbench in JupyterLab', () => {
       })
       .dblclick();
     const button = page.locator(
-      '.jp-NotebookPanel-toolbar .jp-Workbench-promoteButton'
+      '.jp-NotebookPanel-toolbar .jp-Workbench-promoteButton:visible'
     );
     await expect(button).toBeVisible();
     await button.click();
@@ -100,7 +102,11 @@ test.describe.serial('workbench in JupyterLab', () => {
       .locator('[data-stage="summary"]')
       .getByTestId('workbench-run-stage')
       .click();
-    const run = panel.getByTestId('workbench-runs').locator('li').first();
+    // this spec's own run (another spec may have run other stages on the same server)
+    const run = panel
+      .getByTestId('workbench-runs')
+      .locator('li', { hasText: 'summary' })
+      .first();
     await expect(run).toHaveAttribute('data-status', /running|succeeded/, {
       timeout: 60_000
     });
@@ -115,7 +121,11 @@ test.describe.serial('workbench in JupyterLab', () => {
 
   test('the executed notebook opens, though it lives under .workbench/runs', async () => {
     const panel = await sidebar.tab('Pipelines');
-    const run = panel.getByTestId('workbench-runs').locator('li').first();
+    // this spec's own run (another spec may have run other stages on the same server)
+    const run = panel
+      .getByTestId('workbench-runs')
+      .locator('li', { hasText: 'summary' })
+      .first();
     await run.getByRole('button', { name: 'Open executed notebook' }).click();
     const frame = ana.page.frameLocator(
       '.jp-Workbench-reportTab:not(.lm-mod-hidden) iframe'
