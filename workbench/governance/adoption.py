@@ -15,7 +15,6 @@ How many signatures a change needs:
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +35,7 @@ from workbench.project.adopted import (
     adoption_history,
     latest_adoption,
     pending_signers,
+    pending_statements,
     roster_state,
     verified_admins,
 )
@@ -143,7 +143,8 @@ def _sign(
         signers = pending_signers(tx.conn, kind, subject, sha256, judge)
         adopted = len(signers) >= required
         if adopted:
-            statements = _pending_statements(tx.conn, kind, subject, previous[0].seq if previous else 0)
+            after = previous[0].seq if previous else 0
+            statements = [s.to_dict() for s in pending_statements(tx.conn, kind, subject, after)]
             tx.record(
                 ADOPT[kind],
                 subject,
@@ -161,15 +162,6 @@ def _sign(
         with workspace.read() as conn:
             write_checkpoint(workspace.project, conn, key)
     return AdoptionResult(kind, subject, sha256, signers, required, adopted)
-
-
-def _pending_statements(conn: Connection, kind: str, subject: str, after: int) -> list[dict[str, Any]]:
-    rows = conn.execute(
-        sa.select(audit_events.c.payload)
-        .where(audit_events.c.action == SIGN[kind], audit_events.c.subject == subject, audit_events.c.seq > after)
-        .order_by(audit_events.c.seq)
-    )
-    return [item for row in rows for item in (json.loads(row.payload).get("statements") or [])]
 
 
 def adopt_roster(
@@ -283,11 +275,8 @@ def adopted_policies(conn: Connection) -> dict[str, Policy]:
                 f"signature(s) of the {adoption.required} it needs; the store cannot be trusted until it is restored "
                 "from a backup matching the last checkpoint."
             )
-        payload = json.loads(
-            conn.execute(sa.select(audit_events.c.payload).where(audit_events.c.seq == adoption.seq)).scalar_one()
-        )
         # labelled with the project-relative file it was adopted from
-        source = Path(payload.get("file") or f"{subject.removeprefix('policy:')}.yaml")
+        source = Path(adoption.file or f"{subject.removeprefix('policy:')}.yaml")
         policy = parse_policy_text(source, adoption.content.encode("utf-8"))
         found[policy.name] = policy
     return found

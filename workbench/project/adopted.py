@@ -48,6 +48,7 @@ __all__ = [
     "adoption_history",
     "latest_adoption",
     "pending_signers",
+    "pending_statements",
     "roster_content",
     "roster_from_content",
     "roster_state",
@@ -73,6 +74,7 @@ class Adoption:
     signers: tuple[str, ...]
     required: int
     roster_sha256: str
+    file: str = ""  # a policy's project-relative file it was adopted from (its label)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -187,6 +189,7 @@ def _adoption(kind: str, row: Any, payload: dict[str, Any], signers: tuple[str, 
         signers=signers,
         required=int(payload.get("required") or 1),
         roster_sha256=str(payload.get("roster", "")),
+        file=str(payload.get("file") or ""),
     )
 
 
@@ -240,12 +243,16 @@ def latest_adoption(conn: Connection, kind: str, subject: str) -> tuple[Adoption
     return _adoption(kind, last, payload, tuple(s.statement.signer for s in statements)), statements
 
 
+def pending_statements(conn: Connection, kind: str, subject: str, after: int) -> list[SignedStatement]:
+    """The statements of ``subject``'s sign events after seq ``after`` (its last adoption), in order."""
+    return [s for row in _rows(conn, SIGN[kind], subject, after) for s in _statements(_payload(row.payload))]
+
+
 def pending_signers(conn: Connection, kind: str, subject: str, sha256: str, roster: Roster) -> tuple[str, ...]:
     """Policy admins who signed ``sha256`` for ``subject`` since its last adoption (valid signatures only)."""
     previous = latest_adoption(conn, kind, subject)
     after = previous[0].seq if previous else 0
-    statements = [s for row in _rows(conn, SIGN[kind], subject, after) for s in _statements(_payload(row.payload))]
-    return verified_admins(statements, roster, kind, subject, sha256)
+    return verified_admins(pending_statements(conn, kind, subject, after), roster, kind, subject, sha256)
 
 
 def roster_state(conn: Connection, project: Project) -> RosterState:
