@@ -10,17 +10,31 @@ chart is made, never when this module is.
 - :func:`metric_trend`: each numeric metric across the model's versions;
 - :func:`drift_per_column`: each column's drift score against its threshold, per
   comparison (train vs validation, or one job's input against the reference).
+
+Any of these specs (and :mod:`workbench.postmarket.charts`') can be checked against the
+Vega-Lite v5 JSON schema Altair ships (:func:`validate_spec`) and drawn as static SVG
+offline with vl-convert (:func:`to_svg`), for a report that must stay one offline file.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-__all__ = ["MIME_TYPE", "drift_per_column", "histogram", "metric_trend", "score_distribution"]
+__all__ = [
+    "MIME_TYPE",
+    "drift_per_column",
+    "histogram",
+    "metric_trend",
+    "score_distribution",
+    "to_svg",
+    "validate_spec",
+]
 
 MIME_TYPE = "application/vnd.vegalite.v5+json"
 WIDTH = 420
+#: The Vega-Lite library vl-convert draws with: the minor version of the schema Altair 5 writes.
+VEGA_LITE_VERSION = "5.20"
 
 
 def _altair() -> Any:
@@ -34,6 +48,55 @@ def _altair() -> Any:
 def _spec(chart: Any) -> dict[str, Any]:
     # Validated against the Vega-Lite schema by Altair; no data transformers (the rows are inline).
     return chart.properties(width=WIDTH).to_dict()
+
+
+def _schema_validator() -> Any:
+    import json
+    from importlib.resources import files
+
+    import jsonschema  # type: ignore[import-untyped]  # no stubs installed; used through Any here
+
+    schema = json.loads(files("altair.vegalite.v5.schema").joinpath("vega-lite-schema.json").read_text("utf-8"))
+    return jsonschema.Draft7Validator(schema)
+
+
+def validate_spec(spec: Mapping[str, Any]) -> None:
+    """Check ``spec`` against the Vega-Lite v5 JSON schema that Altair ships (no network).
+
+    Raises :class:`workbench.core.errors.ValidationError` naming each problem's path in the spec.
+    """
+    from workbench.core.errors import ValidationError
+
+    errors = list(_schema_validator().iter_errors(dict(spec)))
+    if not errors:
+        return
+    # The schema is mostly anyOf: the failing alternatives' deepest errors name the real place.
+    leaves = [leaf for error in errors for leaf in _leaves(error)]
+    deepest = max(len(leaf.absolute_path) for leaf in leaves)
+    lines = dict.fromkeys(
+        f"{'/'.join(map(str, leaf.absolute_path)) or '(top)'}: {leaf.message[:200]}"
+        for leaf in leaves
+        if len(leaf.absolute_path) == deepest
+    )
+    raise ValidationError("The chart is not a valid Vega-Lite v5 specification:\n" + "\n".join(list(lines)[:10]))
+
+
+def _leaves(error: Any) -> Iterator[Any]:
+    if not error.context:
+        yield error
+    for sub in error.context:
+        yield from _leaves(sub)
+
+
+def to_svg(spec: Mapping[str, Any]) -> str:
+    """``spec`` drawn as a standalone SVG document, offline: vl-convert embeds the Vega-Lite and Vega
+    libraries, and no data URL is fetched (the charts carry their rows inline)."""
+    try:
+        import vl_convert
+    except ImportError as exc:  # pragma: no cover - vl-convert-python is a dependency
+        raise ImportError("Static charts need vl-convert: `pip install 'vl-convert-python>=1.7'`.") from exc
+    svg: str = vl_convert.vegalite_to_svg(dict(spec), vl_version=VEGA_LITE_VERSION, allowed_base_urls=[])
+    return svg
 
 
 def histogram(scores: Sequence[float] | Any, bins: int = 20) -> list[dict[str, float]]:
