@@ -1,24 +1,33 @@
-"""What feature sets cost: the point-in-time training set against a pandas (Feast-style) join,
-and online lookups.
+"""What feature sets cost: the point-in-time training set against Feast's offline store, online
+lookups, and scoring from raw rows against scoring finished features.
 
     python benchmarks/features.py [--entities 1000000] [--source-rows 10000000] [--features 20]
+                                  [--feast-venv PATH] [--skip-feast]
 
 Builds a throw-away project in a temp folder with two Parquet sources (half the features
-each, ``--source-rows`` events over 100k entities) and a feature set declaring the features
-as plain column expressions, then times:
+each, ``--source-rows`` events over ``--keys`` entities, event times in UTC at whole seconds)
+and a feature set declaring the features as plain column expressions (one source with a
+90-day TTL), then times:
 
-* ``training_set`` (polars ``join_asof`` by entity, strictly before, with a TTL on one
-  source), including the input checks (null and duplicate event times);
-* the same join done the way Feast's offline store does it for a file source: pandas
-  ``merge_asof`` per source (``allow_exact_matches=False``, ``tolerance`` = the TTL), and
-  checks that both give identical rows;
+* ``training_set`` (polars ``join_asof`` by entity, strictly before, with the TTL), including
+  the input checks (null and duplicate event times);
+* Feast's ``get_historical_features(...).to_df()`` on the same Parquet files (a ``FileSource``
+  per source, a ``FeatureView`` each with the same TTL, the file offline store), run by this
+  script (``--feast-job``) inside a virtualenv that the benchmark creates and installs Feast
+  into (``--feast-venv`` keeps and reuses one at a path of your choice; the default is a temp
+  folder, deleted afterwards). Feast is never a dependency of workbench. Feast takes a value
+  recorded *at* the entity's time, workbench only one recorded strictly before, so entity times
+  fall at half seconds: no event coincides with a decision and both definitions give the same
+  rows, which the benchmark checks (every row, every feature, bit for bit, in entity order);
 * ``materialize`` into SQLite, then ``lookup`` of 1,000 random keys, 300 times (p50, p99; the
-  kept SQLite reader against a fresh connection per lookup, wall and CPU time).
+  kept SQLite reader against a fresh connection per lookup, wall and CPU time);
+* a scoring job of ``--score-rows`` entity rows on a version that carries the feature set
+  (its input holds only the entity key and the decision time, so the job computes the features
+  from the sources by the training code path) against the same model registered without a
+  feature set scoring the same rows with their features already computed; the ratio is the
+  cost of computing features at scoring time.
 
-Feast itself is not installed here (no network on the benchmark machine; the issue asks for
-a throw-away virtualenv). Its ``get_historical_features`` on a file source runs the pandas
-``merge_asof`` per feature view that the second measurement stands for, plus its own
-bookkeeping, so the pandas figure is an upper bound on Feast's speed.
+Top-level imports are the standard library's only, so the same file runs in Feast's venv.
 """
 
 from __future__ import annotations
@@ -26,27 +35,93 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-import numpy as np
-import polars as pl
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from workbench.features.materialize import materialize
-from workbench.features.online import _lookup_sqlalchemy, lookup
-from workbench.features.packed import decode_rows
-from workbench.features.service import training_set
-from workbench.project.init import init_project
-from workbench.project.workspace import Workspace, open_workspace
-
-T0 = datetime(2025, 1, 1)
 TTL_DAYS = 90
+FEAST_SPEC = "feast"
+
+
+# --- Feast's side: runs inside the throw-away virtualenv (pandas, pyarrow and feast only) ----------------
+
+
+def feast_job(folder: Path, features: int) -> None:
+    """Feast's point-in-time join over ``folder``'s Parquet files; writes ``feast.parquet`` and prints the timings."""
+    from datetime import timedelta
+
+    import feast
+    import pandas as pd
+    from feast import Entity, FeatureStore, FeatureView, Field, FileSource, ValueType
+    from feast.types import Float64
+
+    repo = folder / "feast_repo"
+    repo.mkdir(exist_ok=True)
+    (repo / "feature_store.yaml").write_text(
+        "project: bench\n"
+        f"registry: {repo / 'registry.db'}\n"
+        "provider: local\n"
+        f"online_store:\n  type: sqlite\n  path: {repo / 'online.db'}\n"
+        "offline_store:\n  type: file\n"
+        "entity_key_serialization_version: 3\n"
+    )
+    entity = Entity(name="entity", join_keys=["entity"], value_type=ValueType.INT64)
+    half = features // 2
+    views = [
+        FeatureView(
+            name=name,
+            entities=[entity],
+            ttl=ttl,  # timedelta(0): never expires, as a source without a TTL here
+            schema=[Field(name=f"f{i}", dtype=Float64) for i in columns],
+            source=FileSource(name=name, path=str(folder / "data" / f"{name}.parquet"), timestamp_field="time"),
+        )
+        for name, ttl, columns in (
+            ("a", timedelta(days=TTL_DAYS), range(half)),
+            ("b", timedelta(0), range(half, features)),
+        )
+    ]
+    store = FeatureStore(repo_path=str(repo))
+    store.apply([entity, *views])
+    entity_df = pd.read_parquet(folder / "entities.parquet").rename(columns={"decision_time": "event_timestamp"})
+    refs = [f"a:f{i}" for i in range(half)] + [f"b:f{i}" for i in range(half, features)]
+    started, cpu = time.perf_counter(), time.process_time()
+    result = store.get_historical_features(entity_df=entity_df, features=refs).to_df()
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+    result.rename(columns={"event_timestamp": "decision_time"}).to_parquet(folder / "feast.parquet")
+    print(json.dumps({"feast_version": feast.__version__, "wall_s": wall, "cpu_s": cpu, "rows": len(result)}))
+
+
+def _feast_python(venv: Path) -> Path:
+    """The venv's interpreter, creating the venv and installing Feast into it when it has none."""
+    python = venv / "bin" / "python"
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    probe = subprocess.run([str(python), "-c", "import feast"], capture_output=True, check=False)
+    if probe.returncode != 0:
+        print(f"installing {FEAST_SPEC} into {venv} ...", file=sys.stderr)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", FEAST_SPEC], check=True)
+    return python
+
+
+def run_feast(venv: Path, folder: Path, features: int) -> dict[str, Any]:
+    python = _feast_python(venv)
+    done = subprocess.run(
+        [str(python), __file__, "--feast-job", str(folder), "--features", str(features)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"Feast's job failed ({done.returncode}):\n{done.stderr[-4000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# --- workbench's side ---------------------------------------------------------------------------------------
 
 
 def _module(features: int) -> str:
@@ -61,32 +136,29 @@ def _module(features: int) -> str:
     )
 
 
-def _source(rng: np.random.Generator, rows: int, columns: range, entities: int) -> pl.DataFrame:
-    # Unique times per entity: seconds drawn without collisions within one year.
+def _at(milliseconds: Any) -> Any:
+    """UTC datetimes (microseconds) ``milliseconds`` after 2025-01-01."""
+    import polars as pl
+
+    start = pl.datetime(2025, 1, 1, time_zone="UTC").dt.cast_time_unit("us")
+    return pl.select(start + pl.duration(milliseconds=pl.Series(milliseconds).cast(pl.Int64))).to_series()
+
+
+def _source(rng: Any, rows: int, columns: range, entities: int) -> Any:
+    import polars as pl
+
+    # Unique times (whole seconds within one year), so no entity has two events at one time.
     seconds = rng.choice(365 * 86_400, size=rows, replace=False)
-    data = {"entity": rng.integers(0, entities, rows), "time": pl.Series(seconds).cast(pl.Int64)}
-    frame = pl.DataFrame(data).with_columns(
-        (pl.lit(T0) + pl.duration(seconds=pl.col("time"))).alias("time").cast(pl.Datetime("us"))
-    )
+    frame = pl.DataFrame({"entity": rng.integers(0, entities, rows), "time": _at(seconds * 1_000)})
     return frame.with_columns(pl.Series(f"f{i}", rng.normal(size=rows)) for i in columns)
 
 
-def _pandas_join(root: Path, entities: pl.DataFrame, features: int) -> pl.DataFrame:
-    import pandas as pd
+def _entities(rng: Any, rows: int, keys: int) -> Any:
+    import polars as pl
 
-    left = entities.to_pandas().reset_index(names="__row").sort_values("decision_time")
-    for name, ttl, columns in (
-        ("a", pd.Timedelta(days=TTL_DAYS), range(features // 2)),
-        ("b", None, range(features // 2, features)),
-    ):
-        wanted = ["entity", "time", *(f"f{i}" for i in columns)]
-        right = pd.read_parquet(root / "data" / f"{name}.parquet", columns=wanted)
-        right = right.rename(columns={"time": "decision_time"}).sort_values("decision_time")
-        left = pd.merge_asof(
-            left, right, on="decision_time", by="entity", allow_exact_matches=False, tolerance=ttl, direction="backward"
-        )
-    result = left.sort_values("__row").drop(columns="__row")
-    return pl.from_pandas(result)
+    # Half seconds: never the time of an event (see the docstring); unique, so every row is its own.
+    half_seconds = rng.choice(400 * 86_400, size=rows, replace=False) * 1_000 + 500
+    return pl.DataFrame({"entity": rng.integers(0, keys, rows), "decision_time": _at(half_seconds)})
 
 
 def _percentiles(label: str, samples: list[float]) -> dict[str, float]:
@@ -94,16 +166,23 @@ def _percentiles(label: str, samples: list[float]) -> dict[str, float]:
     return {f"{label}_p50_ms": round(statistics.median(samples), 2), f"{label}_p99_ms": round(samples[-3], 2)}
 
 
-def _fresh_lookup(workspace: Workspace, keys: list[int]) -> pl.DataFrame:
+def _fresh_lookup(workspace: Any, keys: list[int]) -> Any:
+    import polars as pl
+
+    from workbench.features.online import _lookup_sqlalchemy
+    from workbench.features.packed import decode_rows
+
     key_series, found, schema = _lookup_sqlalchemy(workspace, "bench", keys, None)
     texts = [found.get(t) if t is not None else None for t in key_series.cast(pl.String).to_list()]
     return decode_rows(texts, {f: schema[f] for f in list(schema)[1:]}).insert_column(0, key_series)
 
 
-def _lookups(workspace: Workspace, rng: np.random.Generator, keys: int) -> dict[str, float]:
+def _lookups(workspace: Any, rng: Any, keys: int) -> dict[str, float]:
     """1,000 random keys, 300 times each way, interleaved so that machine load hits both alike: the
     SQLite reader (a kept connection) against a fresh SQLAlchemy connection per lookup (the path
     before the reader, and still the one for other databases). Wall and CPU (this thread) times."""
+    from workbench.features.online import lookup
+
     lookup(workspace, "bench", [0])
     samples: dict[str, list[float]] = {"reader": [], "reader_cpu": [], "fresh": [], "fresh_cpu": []}
     for _ in range(300):
@@ -122,14 +201,105 @@ def _lookups(workspace: Workspace, rng: np.random.Generator, keys: int) -> dict[
     return results
 
 
+def _scoring(workspace: Any, ours: Any, rows: int, features: int) -> dict[str, float]:
+    """One model registered twice, with the feature set and without; the same rows scored by each."""
+    import polars as pl
+    import xgboost as xgb
+
+    from workbench.jobs.score import score
+    from workbench.registry.register import RegisterOptions, register
+
+    names = [f"f{i}" for i in range(features)]
+    labelled = ours.head(20_000).with_columns(
+        (pl.col("f0").fill_null(0) + pl.col(names[-1]).fill_null(0) > 0).cast(pl.Int8).alias("label")
+    )
+    model = xgb.XGBClassifier(n_estimators=50, max_depth=4, n_jobs=1).fit(
+        labelled.select(names).to_pandas(), labelled["label"]
+    )
+    train, valid = labelled.head(15_000), labelled.tail(5_000)
+    options = RegisterOptions(explain="approx", explain_rows=200, evidently_report=False, drift_report_rows=2_000)
+    for name, feature_set in (("bench_raw", "bench"), ("bench_done", None)):
+        register(
+            workspace,
+            model,
+            name=name,
+            train=train,
+            valid=valid,
+            target="label",
+            keys=["entity"],
+            features=names,
+            feature_set=feature_set,
+            options=options,
+        )
+    root = workspace.project.root
+    scored = ours.slice(ours.height - rows)  # rows no model was trained on
+    scored.select("entity", "decision_time").write_parquet(root / "data" / "raw_rows.parquet")
+    scored.write_parquet(root / "data" / "finished_rows.parquet")
+    results: dict[str, float] = {"score_rows": scored.height}
+    for label, ref, source in (
+        ("raw", "bench_raw:1", "raw_rows"),
+        ("finished", "bench_done:1", "finished_rows"),
+    ):
+        started, cpu = time.perf_counter(), time.process_time()
+        score(workspace, ref, f"data/{source}.parquet", f"data/{source}_scored.parquet")
+        results[f"score_{label}_s"] = round(time.perf_counter() - started, 2)
+        results[f"score_{label}_cpu_s"] = round(time.process_time() - cpu, 2)
+    results["score_raw_over_finished"] = round(results["score_raw_s"] / results["score_finished_s"], 2)
+    results["score_raw_over_finished_cpu"] = round(results["score_raw_cpu_s"] / results["score_finished_cpu_s"], 2)
+    return results
+
+
+def _compare(ours: Any, folder: Path) -> dict[str, object]:
+    """Feast's rows against ours, in entity order, every feature bit for bit.
+
+    Feast's file offline store drops an entity row when a feature view has events of that entity
+    but none in the row's window (all later, or older than the TTL): its TTL filter removes every
+    candidate, so nothing is left to join back. Workbench keeps such a row with nulls. So the rows
+    Feast returns are compared, and the rows it dropped must be exactly ours with a null feature.
+    """
+    import polars as pl
+
+    ours = ours.with_row_index("__row")
+    theirs = pl.read_parquet(folder / "feast.parquet").sort("__row")
+    returned = ours.join(theirs.select("__row"), on="__row", how="semi")
+    dropped = ours.join(theirs.select("__row"), on="__row", how="anti")
+    with_nulls = ours.filter(pl.any_horizontal(pl.exclude("__row", "entity", "decision_time").is_null()))
+    return {
+        "feast_rows": theirs.height,
+        "feast_dropped_rows": dropped.height,
+        "identical_rows": returned.equals(theirs.select(ours.columns).cast(ours.schema)),
+        "dropped_rows_are_ours_with_nulls": dropped["__row"].equals(with_nulls["__row"]),
+    }
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--entities", type=int, default=1_000_000)
     parser.add_argument("--source-rows", type=int, default=10_000_000)
     parser.add_argument("--features", type=int, default=20)
     parser.add_argument("--keys", type=int, default=100_000, help="distinct entities")
-    parser.add_argument("--skip-pandas", action="store_true")
+    parser.add_argument("--score-rows", type=int, default=200_000)
+    parser.add_argument("--feast-venv", type=Path, help="keep Feast's virtualenv here (reused when it has Feast)")
+    parser.add_argument("--skip-feast", action="store_true")
+    parser.add_argument("--skip-online", action="store_true", help="no materialize, lookups or scoring")
+    parser.add_argument("--skip-scoring", action="store_true")
+    parser.add_argument("--feast-job", type=Path, help=argparse.SUPPRESS)  # Feast's side, inside its venv
     args = parser.parse_args()
+    if args.feast_job:
+        feast_job(args.feast_job, args.features)
+        return
+
+    import numpy as np
+    import polars as pl
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from datetime import UTC, datetime
+
+    from workbench.features.materialize import materialize
+    from workbench.features.service import training_set
+    from workbench.project.init import init_project
+    from workbench.project.workspace import open_workspace
+
     rng = np.random.default_rng(0)
     results: dict[str, object] = {"entities": args.entities, "source_rows": args.source_rows, "features": args.features}
     with tempfile.TemporaryDirectory() as folder:
@@ -144,14 +314,8 @@ def main() -> None:
         )
         (root / "features").mkdir()
         (root / "features" / "bench.py").write_text(_module(args.features))
-        entities = pl.DataFrame(
-            {
-                "entity": rng.integers(0, args.keys, args.entities),
-                "decision_time": pl.Series(rng.integers(0, 400 * 86_400, args.entities)).cast(pl.Int64),
-            }
-        ).with_columns(
-            (pl.lit(T0) + pl.duration(seconds=pl.col("decision_time"))).cast(pl.Datetime("us")).alias("decision_time")
-        )
+        entities = _entities(rng, args.entities, args.keys)
+        entities.with_row_index("__row").write_parquet(root / "entities.parquet")
         workspace = open_workspace(root)
 
         started, cpu = time.perf_counter(), time.process_time()
@@ -159,19 +323,29 @@ def main() -> None:
         results["polars_training_set_s"] = round(time.perf_counter() - started, 2)
         results["polars_training_set_cpu_s"] = round(time.process_time() - cpu, 2)
         assert isinstance(ours, pl.DataFrame)
-        if not args.skip_pandas:
-            started, cpu = time.perf_counter(), time.process_time()
-            theirs = _pandas_join(root, entities, args.features)
-            results["pandas_merge_asof_s"] = round(time.perf_counter() - started, 2)
-            results["pandas_merge_asof_cpu_s"] = round(time.process_time() - cpu, 2)
-            results["speedup"] = round(results["pandas_merge_asof_s"] / results["polars_training_set_s"], 1)  # type: ignore[operator]
-            results["identical_rows"] = ours.equals(theirs.select(ours.columns).cast(ours.schema))  # type: ignore[arg-type]
+        if not args.skip_feast:
+            venv = args.feast_venv or Path(folder) / "feast-venv"
+            feast = run_feast(venv, root, args.features)
+            results["feast_version"] = feast["feast_version"]
+            results["feast_get_historical_features_s"] = round(feast["wall_s"], 2)
+            results["feast_get_historical_features_cpu_s"] = round(feast["cpu_s"], 2)
+            results["speedup_vs_feast"] = round(feast["wall_s"] / results["polars_training_set_s"], 1)  # type: ignore[operator]
+            results["speedup_vs_feast_cpu"] = round(feast["cpu_s"] / results["polars_training_set_cpu_s"], 1)  # type: ignore[operator]
+            results.update(_compare(ours, root))
+            if args.feast_venv is None:
+                shutil.rmtree(venv, ignore_errors=True)
 
+        if args.skip_online:
+            print(json.dumps(results, indent=1))
+            return
         started = time.perf_counter()
         done = materialize(workspace, "bench", until=datetime(2026, 1, 1, tzinfo=UTC))
         results["materialize_s"] = round(time.perf_counter() - started, 2)
         results["online_entities"] = done.online_rows
         results.update(_lookups(workspace, rng, args.keys))
+        if not args.skip_scoring:
+            results.update(_scoring(workspace, ours, min(args.score_rows, ours.height), args.features))
+        os.chdir(Path(folder).parent)
     print(json.dumps(results, indent=1))
 
 
