@@ -31,18 +31,25 @@ from __future__ import annotations
 
 import difflib
 import functools
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field, PlainValidator, StrictBool, StrictFloat, StrictInt, StrictStr
 
 from workbench.core.errors import NotFound, PolicyError
 from workbench.core.hashing import sha256_bytes
+from workbench.core.shapes import Names, Problem, Shape, ShapeError, check, invalid, one_of
+from workbench.core.yaml_text import YamlSyntaxError, line_of, parse_yaml, plain
 from workbench.project.config import Project
 
 __all__ = [
     "FAIRNESS_MEASURES",
     "METRIC_NAMES",
+    "RETRAIN_MODES",
+    "ROLLOUT_GUARDS",
     "FairnessLimit",
     "MetricThreshold",
     "Policy",
@@ -57,27 +64,8 @@ _LOWER_IS_WORSE = {"demographic_parity_ratio"}
 _THRESHOLD = re.compile(
     r"^\s*(?P<metric>[A-Za-z_][A-Za-z0-9_.]*)\s*(?P<op>>=|<=|>|<|==)\s*(?P<value>-?[0-9.eE+-]+)\s*$"
 )
-_TOP_KEYS = (
-    "policy", "description", "models", "protects", "adoption", "checks", "approvals", "routing", "monitoring",
-    "review", "rollout",
-)  # fmt: skip
-_CHECK_KEYS = ("metrics", "fairness", "min_group_size", "drift", "contract_required")
-_ROLLOUT_KEYS = ("mode", "challenger", "share", "guards", "salt")
-#: Rollout guards: each a limit on the canary arm, checked by workbench.serving.rollout.
-ROLLOUT_GUARDS = ("error_rate", "override_rate", "review_rate", "drift_share", "auc_drop", "min_decisions")
-_APPROVAL_KEYS = ("required", "roles", "users", "allow_self_approval")
-_MONITOR_KEYS = (
-    "drift_share_limit",
-    "retrain_stage",
-    "retrain_mode",
-    # Read by `workbench monitor report` (workbench.postmarket.report, docs/monitoring.md).
-    "window",
-    "minutes_per_manual_review",
-    "cost_per_cpu_hour",
-    "cost_per_gpu_hour",
-    # Service levels, read by workbench.postmarket.slo (`workbench slo check`, docs/monitoring.md).
-    "slos",
-)
+#: How a breach of the drift limit retrains: `workbench run STAGE` or `dvc repro STAGE`.
+RETRAIN_MODES = ("run", "repro")
 
 
 @dataclass(frozen=True)
@@ -165,79 +153,119 @@ class Policy:
         }
 
 
-class _Reader:
-    """Turns ruamel's line info into messages that name file, line and key."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def fail(self, node: Any, key: str, message: str) -> PolicyError:
-        line = None
-        try:
-            line = node.lc.key(key)[0] + 1 if hasattr(node, "lc") and key in node else node.lc.line + 1
-        except (AttributeError, KeyError, TypeError):
-            line = None
-        where = f"{self.path}:{line}" if line else str(self.path)
-        return PolicyError(f"{where}: `{key}`: {message}", details={"file": str(self.path), "line": line, "key": key})
-
-    def mapping(self, node: Any, key: str, parent: Any) -> dict[str, Any]:
-        if node is None:
-            return {}
-        if not isinstance(node, dict):
-            raise self.fail(parent, key, "must be a mapping of keys to values.")
-        return node
-
-    def unknown(self, node: dict[str, Any], allowed: tuple[str, ...], where: str) -> None:
-        for key in node:
-            if key not in allowed:
-                close = difflib.get_close_matches(str(key), allowed, n=1)
-                hint = f" Did you mean `{close[0]}`?" if close else f" Allowed: {', '.join(allowed)}."
-                raise self.fail(node, str(key), f"unknown key in {where}.{hint}")
-
-    def names(self, node: Any, key: str, parent: Any) -> tuple[str, ...]:
-        if node is None:
-            return ()
-        if isinstance(node, str):
-            return (node,)
-        if not isinstance(node, list) or not all(isinstance(v, str) for v in node):
-            raise self.fail(parent, key, "must be a list of names.")
-        return tuple(node)
-
-    def flag(self, parent: dict[str, Any], key: str, default: bool) -> bool:
-        """A YAML boolean: ``true`` or ``false`` unquoted. A quoted ``"false"`` is refused rather than
-        read as Python reads a non-empty string (true)."""
-        node = parent.get(key, default)
-        if not isinstance(node, bool):
-            raise self.fail(parent, key, f"must be true or false (unquoted), got {node!r}.")
-        return node
-
-    def number(self, node: Any, key: str, parent: Any, *, minimum: float | None = None) -> float:
-        if isinstance(node, bool) or not isinstance(node, (int, float)):
-            raise self.fail(parent, key, f"must be a number, got {node!r}.")
-        if minimum is not None and node < minimum:
-            raise self.fail(parent, key, f"must be at least {minimum:g}.")
-        return float(node)
-
-
-def _parse_threshold(reader: _Reader, text: Any, parent: Any) -> MetricThreshold:
-    match = _THRESHOLD.match(str(text)) if isinstance(text, str) else None
+def _threshold(text: Any) -> MetricThreshold:
+    match = _THRESHOLD.match(text) if isinstance(text, str) else None
     if not match:
-        raise reader.fail(parent, "metrics", f"{text!r} is not a threshold; write e.g. 'auc >= 0.80'.")
+        raise invalid(f"{text!r} is not a threshold; write e.g. 'auc >= 0.80'.")
     metric = match["metric"]
     if metric not in METRIC_NAMES and not metric.startswith("user."):
         close = difflib.get_close_matches(metric, METRIC_NAMES, n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise reader.fail(
-            parent,
-            "metrics",
+        raise invalid(
             f"unknown metric {metric!r}.{hint} Known: {', '.join(METRIC_NAMES)}; "
-            "prefix user-supplied metrics with 'user.'.",
+            "prefix user-supplied metrics with 'user.'."
         )
     try:
         value = float(match["value"])
     except ValueError:
-        raise reader.fail(parent, "metrics", f"{match['value']!r} is not a number.") from None
+        raise invalid(f"{match['value']!r} is not a number.") from None
     return MetricThreshold(metric, match["op"], value)
+
+
+_Limit = Annotated[StrictFloat, Field(ge=0)]
+_Threshold = Annotated[MetricThreshold, PlainValidator(_threshold)]
+
+
+class _Measures(Shape):
+    demographic_parity_difference: _Limit | None = None
+    demographic_parity_ratio: _Limit | None = None
+    equalized_odds_difference: _Limit | None = None
+
+
+class _Drift(Shape):
+    max_share: _Limit | None = None
+
+
+class _Checks(Shape):
+    metrics: list[_Threshold] = Field(default=[], description="a list such as ['auc >= 0.80']")
+    fairness: dict[str, _Measures] = Field(default_factory=dict)
+    min_group_size: Annotated[StrictInt, Field(ge=1)] = 30
+    drift: _Drift = _Drift()
+    contract_required: StrictBool = True
+
+
+class _Approvals(Shape):
+    required: Annotated[StrictInt, Field(ge=0)] = Field(
+        default=2, description="a whole number of approvals (0 or more)"
+    )
+    roles: Names = ("approver",)
+    users: Names = ()
+    allow_self_approval: StrictBool = False
+
+
+class _Adoption(Shape):
+    required: Annotated[StrictInt, Field(ge=1)] = Field(
+        default=1, description="a whole number of policy-admin signatures (1 or more)"
+    )
+
+
+class _Monitoring(Shape):
+    """Read by the drift check (``drift_share_limit``, ``retrain_*``), ``workbench monitor report``
+    (workbench.postmarket.report) and ``workbench slo check`` (``slos``, workbench.postmarket.slo)."""
+
+    drift_share_limit: Annotated[StrictFloat, Field(ge=0, le=1)] | None = Field(
+        default=None, description="a share between 0 and 1"
+    )
+    retrain_stage: Annotated[StrictStr, Field(min_length=1)] | None = Field(
+        default=None, description="the name of a pipeline stage"
+    )
+    retrain_mode: Annotated[StrictStr, one_of(*RETRAIN_MODES)] = "run"
+    window: StrictStr | None = None
+    minutes_per_manual_review: _Limit | None = None
+    cost_per_cpu_hour: _Limit | None = None
+    cost_per_gpu_hour: _Limit | None = None
+    slos: Any = None  # each objective is parsed by workbench.postmarket.slo, which names its item
+
+
+class _Review(Shape):
+    visible: Names = ()
+
+
+class _Guards(Shape):
+    """Limits on the canary arm, checked by workbench.serving.rollout."""
+
+    error_rate: _Limit | None = None
+    override_rate: _Limit | None = None
+    review_rate: _Limit | None = None
+    drift_share: _Limit | None = None
+    auc_drop: _Limit | None = None
+    min_decisions: _Limit | None = None
+
+
+class _Rollout(Shape):
+    mode: Annotated[StrictStr, one_of("shadow", "canary")]
+    challenger: StrictStr | None = Field(default=None, description="a model reference such as admissions:3")
+    share: _Limit = 0.05
+    guards: _Guards = _Guards()
+    salt: StrictStr | StrictInt = ""
+
+
+class _PolicyFile(Shape):
+    policy: StrictStr | None = None
+    description: StrictStr = ""
+    models: Names = ()
+    protects: Names = ()
+    adoption: _Adoption = _Adoption()
+    checks: _Checks = _Checks()
+    approvals: _Approvals = _Approvals()
+    routing: dict[str, Any] = Field(default_factory=dict)  # validated by workbench.scoring.routing, where it is applied
+    monitoring: _Monitoring = _Monitoring()
+    review: _Review = _Review()
+    rollout: Annotated[_Rollout | None, BeforeValidator(lambda v: v or None)] = None
+
+
+#: Rollout guards: each a limit on the canary arm, checked by workbench.serving.rollout.
+ROLLOUT_GUARDS = tuple(_Guards.model_fields)
 
 
 def load_policy(path: str | Path) -> Policy:
@@ -264,122 +292,87 @@ def parse_policy_text(source: Path, raw: bytes) -> Policy:
 
 @functools.lru_cache(maxsize=64)
 def _parse_policy(source: Path, raw: bytes) -> Policy:
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import YAMLError
-
-    reader = _Reader(source)
     try:
-        data = YAML(typ="rt").load(raw.decode("utf-8"))
-    except (YAMLError, UnicodeDecodeError) as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{source}:{mark.line + 1}" if mark else str(source)
-        raise PolicyError(f"{where}: not valid YAML ({getattr(exc, 'problem', exc)}).") from exc
-    if not isinstance(data, dict):
+        document = parse_yaml(raw.decode("utf-8"), keep_lines=True)
+    except YamlSyntaxError as exc:
+        where = f"{source}:{exc.line}" if exc.line else str(source)
+        raise PolicyError(f"{where}: not valid YAML ({exc.problem}).") from None
+    except UnicodeDecodeError as exc:
+        raise PolicyError(f"{source}: not valid YAML ({exc}).") from None
+    if not isinstance(document, dict):
         raise PolicyError(f"{source}: a policy must be a YAML mapping with keys such as checks and approvals.")
-    reader.unknown(data, _TOP_KEYS, "the policy")
-    checks = reader.mapping(data.get("checks"), "checks", data)
-    reader.unknown(checks, _CHECK_KEYS, "checks")
-    metric_list = checks.get("metrics") or []
-    if not isinstance(metric_list, list):
-        raise reader.fail(checks, "metrics", "must be a list such as ['auc >= 0.80'].")
-    thresholds = tuple(_parse_threshold(reader, item, checks) for item in metric_list)
-    fairness_node = reader.mapping(checks.get("fairness"), "fairness", checks)
-    limits: list[FairnessLimit] = []
-    for column, node in fairness_node.items():
-        measures = reader.mapping(node, str(column), fairness_node)
-        reader.unknown(measures, FAIRNESS_MEASURES, f"checks.fairness.{column}")
-        for measure, limit in measures.items():
-            limits.append(
-                FairnessLimit(str(column), str(measure), reader.number(limit, str(measure), measures, minimum=0))
-            )
-    drift_node = reader.mapping(checks.get("drift"), "drift", checks)
-    reader.unknown(drift_node, ("max_share",), "checks.drift")
-    drift_max = (
-        reader.number(drift_node["max_share"], "max_share", drift_node, minimum=0)
-        if "max_share" in drift_node
-        else None
+    data = plain(document)
+
+    def fail(problem: Problem) -> PolicyError:
+        where = f"{source}:{problem.line}" if problem.line else str(source)
+        return PolicyError(
+            f"{where}: `{problem.key}`: {problem.message}",
+            details={"file": str(source), "line": problem.line, "key": problem.key},
+        )
+
+    def wrong(path: tuple[str, ...], message: str) -> PolicyError:
+        return fail(Problem(path, message, line_of(document, path)))
+
+    try:
+        shape = check(_PolicyFile, data, document=document)
+    except ShapeError as exc:
+        raise fail(exc.problem) from None
+    checks, approvals, rollout = shape.checks, shape.approvals, shape.rollout
+    if rollout is not None and rollout.mode == "shadow" and not rollout.challenger:
+        raise wrong(("rollout", "mode"), "shadow needs `challenger: NAME:VERSION` (the version to score beside).")
+    if rollout is not None and rollout.mode == "canary" and not 0 < rollout.share < 1:
+        raise wrong(("rollout", "share"), "must be a fraction between 0 and 1 (0.05 is 5% of keys).")
+    # Limits keep the order they are written in.
+    fairness = (data.get("checks") or {}).get("fairness") or {}
+    limits = tuple(
+        FairnessLimit(column, measure, float(getattr(checks.fairness[column], measure)))
+        for column, measures in fairness.items()
+        for measure in measures
+        if measures[measure] is not None
     )
-    approvals = reader.mapping(data.get("approvals"), "approvals", data)
-    reader.unknown(approvals, _APPROVAL_KEYS, "approvals")
-    required = approvals.get("required", 2)
-    if isinstance(required, bool) or not isinstance(required, int) or required < 0:
-        raise reader.fail(approvals, "required", "must be a whole number of approvals (0 or more).")
-    monitoring = reader.mapping(data.get("monitoring"), "monitoring", data)
-    reader.unknown(monitoring, _MONITOR_KEYS, "monitoring")
-    routing = reader.mapping(data.get("routing"), "routing", data)
-    review = reader.mapping(data.get("review"), "review", data)
-    reader.unknown(review, ("visible",), "review")
-    adoption = reader.mapping(data.get("adoption"), "adoption", data)
-    reader.unknown(adoption, ("required",), "adoption")
-    adoption_required = adoption.get("required", 1)
-    if isinstance(adoption_required, bool) or not isinstance(adoption_required, int) or adoption_required < 1:
-        raise reader.fail(adoption, "required", "must be a whole number of policy-admin signatures (1 or more).")
-    rollout = _parse_rollout(reader, reader.mapping(data.get("rollout"), "rollout", data))
     # `production` is protected whatever a policy says; a policy may protect more aliases (a canary: `canary`).
-    protected = ("production", *reader.names(data.get("protects"), "protects", data))
-    protects = tuple(dict.fromkeys((*protected, *(("canary",) if rollout.get("mode") == "canary" else ()))))
+    canary = ("canary",) if rollout is not None and rollout.mode == "canary" else ()
     return Policy(
         path=source,
         sha256=sha256_bytes(raw),
-        name=str(data.get("policy") or source.stem),
-        models=reader.names(data.get("models"), "models", data),
-        protects=protects,
-        metric_thresholds=thresholds,
-        fairness_limits=tuple(limits),
-        drift_max_share=drift_max,
-        contract_required=reader.flag(checks, "contract_required", True),
-        min_group_size=int(reader.number(checks.get("min_group_size", 30), "min_group_size", checks, minimum=1)),
-        approvals_required=required,
-        approver_roles=reader.names(approvals.get("roles", ["approver"]), "roles", approvals),
-        approver_users=reader.names(approvals.get("users"), "users", approvals),
-        allow_self_approval=reader.flag(approvals, "allow_self_approval", False),
-        routing=_plain(routing),
-        monitoring=_plain(monitoring),
-        description=str(data.get("description") or ""),
-        adoption_required=adoption_required,
-        reviewer_visible=reader.names(review.get("visible"), "visible", review),
-        rollout=rollout,
+        name=shape.policy or source.stem,
+        models=shape.models,
+        protects=tuple(dict.fromkeys(("production", *shape.protects, *canary))),
+        metric_thresholds=tuple(checks.metrics),
+        fairness_limits=limits,
+        drift_max_share=checks.drift.max_share,
+        contract_required=checks.contract_required,
+        min_group_size=checks.min_group_size,
+        approvals_required=approvals.required,
+        approver_roles=approvals.roles,
+        approver_users=approvals.users,
+        allow_self_approval=approvals.allow_self_approval,
+        routing=_json_values(data.get("routing") or {}),
+        monitoring=_json_values(data.get("monitoring") or {}),
+        description=shape.description,
+        adoption_required=shape.adoption.required,
+        reviewer_visible=shape.review.visible,
+        rollout=_rollout(rollout, (data.get("rollout") or {}).get("guards") or {}),
     )
 
 
-def _parse_rollout(reader: _Reader, node: dict[str, Any]) -> dict[str, Any]:
-    """The ``rollout:`` section: shadow (a challenger reference, scored beside every decision) or canary
-    (the version on the protected ``canary`` alias decides a ``share`` of keys), with guards."""
-    if not node:
+def _json_values(section: dict[str, Any]) -> dict[str, Any]:
+    """A free-form section as JSON values (a YAML date becomes its text), as the API serves it."""
+    return dict(json.loads(json.dumps(section, default=str)))
+
+
+def _rollout(shape: _Rollout | None, guards: dict[str, Any]) -> dict[str, Any]:
+    """The ``rollout:`` section as plain data: shadow (a challenger reference, scored beside every
+    decision) or canary (the version on the protected ``canary`` alias decides a ``share`` of keys)."""
+    if shape is None:
         return {}
-    reader.unknown(node, _ROLLOUT_KEYS, "rollout")
-    mode = node.get("mode")
-    if mode not in ("shadow", "canary"):
-        raise reader.fail(node, "mode", "must be shadow or canary.")
-    challenger = node.get("challenger")
-    if mode == "shadow" and (not isinstance(challenger, str) or not challenger):
-        raise reader.fail(node, "mode", "shadow needs `challenger: NAME:VERSION` (the version to score beside).")
-    if challenger is not None and not isinstance(challenger, str):
-        raise reader.fail(node, "challenger", "must be a model reference such as admissions:3.")
-    share = reader.number(node.get("share", 0.05), "share", node, minimum=0)
-    if mode == "canary" and not 0 < share < 1:
-        raise reader.fail(node, "share", "must be a fraction between 0 and 1 (0.05 is 5% of keys).")
-    guards = reader.mapping(node.get("guards"), "guards", node)
-    reader.unknown(guards, ROLLOUT_GUARDS, "rollout.guards")
-    limits = {str(k): reader.number(v, str(k), guards, minimum=0) for k, v in guards.items()}
     return {
-        "mode": mode,
-        "challenger": challenger,
-        "share": share,
-        "guards": limits,
-        "salt": str(node.get("salt") or ""),
+        "mode": shape.mode,
+        "challenger": shape.challenger,
+        "share": float(shape.share),
+        "guards": {str(k): float(v) for k, v in guards.items() if v is not None},
+        "salt": str(shape.salt or ""),
     }
-
-
-def _plain(value: Any) -> Any:
-    """ruamel's commented containers to plain JSON-able values."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, (bool, int, float)) or value is None:
-        return value
-    return str(value)
 
 
 def _candidates(project: Project) -> list[Path]:
