@@ -14,8 +14,10 @@ registered globally, so two projects in one process never mix):
   (met, breached, no_data), evaluated as :func:`workbench.postmarket.slo.evaluate_slos` does, and
   ``workbench_slo_observed{model,version,objective}``.
 
-The SLO part reads decision logs, so it is cached per project by the audit chain's head (every job and
-every outcome batch moves it), the governing policies' hashes and the hour (windows slide).
+The job part folds each succeeded job's stats in once (:mod:`.job_totals`), so a scrape reads no stats
+JSON for jobs it has seen. The SLO part reads decision logs, so it is cached per project by the audit
+chain's head (every job and every outcome batch moves it), the governing policies' hashes and the hour
+(windows slide).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from workbench.core.clock import as_utc, utcnow
+from workbench.postmarket.job_totals import JobTotals, job_totals
 from workbench.postmarket.slo import SloStatus, evaluate_slos, model_names, policy_of
 from workbench.project.workspace import Workspace
 from workbench.store.schema import audit_head, jobs, review_items
@@ -70,11 +73,7 @@ class _StoreCollector(Collector):
                 .where(jobs.c.kind == "score")
                 .group_by(jobs.c.name, jobs.c.status)
             ).all()
-            succeeded = conn.execute(
-                sa.select(jobs.c.name, jobs.c.version, jobs.c.rows_done, jobs.c.stats, jobs.c.drift)
-                .where(jobs.c.kind == "score", jobs.c.status == "succeeded")
-                .order_by(jobs.c.ended_at)
-            ).all()
+            totals = job_totals(self.workspace, conn)
             queue = conn.execute(
                 sa.select(jobs.c.name, sa.func.count(), sa.func.min(review_items.c.created_at))
                 .join(jobs, jobs.c.id == review_items.c.job_id)
@@ -82,7 +81,7 @@ class _StoreCollector(Collector):
                 .group_by(jobs.c.name)
             ).all()
             head = conn.execute(sa.select(audit_head.c.seq)).scalar()
-        yield from self._jobs(by_status, succeeded)
+        yield from self._jobs(by_status, totals)
         depth = GaugeMetricFamily("workbench_review_queue_depth", "Open review items", labels=["model"])
         age = GaugeMetricFamily(
             "workbench_review_queue_oldest_age_seconds", "Age of the oldest open review item", labels=["model"]
@@ -97,30 +96,21 @@ class _StoreCollector(Collector):
         yield age
         yield from self._slos(_slo_statuses(self.workspace, model_names(self.workspace), head))
 
-    def _jobs(self, by_status: Sequence[Any], succeeded: Sequence[Any]) -> Iterator[Metric]:
+    def _jobs(self, by_status: Sequence[Any], totals: JobTotals) -> Iterator[Metric]:
         status = GaugeMetricFamily("workbench_jobs", "Scoring jobs by status", labels=["model", "status"])
         for name, state, count in by_status:
             status.add_metric([name or "", state], count)
         yield status
-        rows: dict[tuple[str, str], float] = {}
-        routes: dict[tuple[str, str], float] = {}
-        newest: dict[tuple[str, str], Any] = {}
-        for job in succeeded:
-            version = (job.name, str(job.version))
-            rows[version] = rows.get(version, 0) + int(job.rows_done or 0)
-            for route, count in ((job.stats or {}).get("routes") or {}).items():
-                routes[(job.name, route)] = routes.get((job.name, route), 0) + count
-            newest[version] = job
         scored = CounterMetricFamily(
             "workbench_rows_scored", "Rows scored by succeeded jobs", labels=["model", "version"]
         )
-        for labels, value in sorted(rows.items()):
+        for labels, value in sorted(totals.rows.items()):
             scored.add_metric(list(labels), value)
         yield scored
         decided = CounterMetricFamily(
             "workbench_decisions", "Decisions of succeeded jobs by route", labels=["model", "route"]
         )
-        for labels, value in sorted(routes.items()):
+        for labels, value in sorted(totals.routes.items()):
             decided.add_metric(list(labels), value)
         yield decided
         latency = SummaryMetricFamily(
@@ -131,23 +121,17 @@ class _StoreCollector(Collector):
         drift = GaugeMetricFamily(
             "workbench_drift_share", "Drift share of the newest succeeded job", labels=["model", "version"]
         )
-        for labels, job in sorted(newest.items()):
-            stats = job.stats or {}
-            ms = stats.get("batch_latency_ms") or {}
+        for labels, job in sorted(totals.newest.items(), key=lambda item: item[0]):
+            ms = job.latency_ms
             quantiles = [(q, ms[k] / 1000) for q, k in (("0.5", "p50"), ("0.95", "p95"), ("0.99", "p99")) if ms.get(k)]
             if quantiles:
                 names = {"model": labels[0], "version": labels[1]}
-                latency.add_sample("workbench_batch_latency_seconds_count", names, int(stats.get("batches") or 0))
-                latency.add_sample("workbench_batch_latency_seconds_sum", names, float(stats.get("seconds") or 0.0))
-                for quantile, value in quantiles:
-                    latency.add_sample(
-                        "workbench_batch_latency_seconds",
-                        {"model": labels[0], "version": labels[1], "quantile": quantile},
-                        value,
-                    )
-            share = ((job.drift or {}).get("summary") or {}).get("drift_share")
-            if share is not None:
-                drift.add_metric(list(labels), float(share))
+                latency.add_sample("workbench_batch_latency_seconds_count", names, job.batches)
+                latency.add_sample("workbench_batch_latency_seconds_sum", names, job.seconds)
+                for quantile, seconds in quantiles:
+                    latency.add_sample("workbench_batch_latency_seconds", {**names, "quantile": quantile}, seconds)
+            if job.drift_share is not None:
+                drift.add_metric(list(labels), job.drift_share)
         yield latency
         yield drift
 
