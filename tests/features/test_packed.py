@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import binascii
 import math
+import struct
 from datetime import UTC, date, datetime, timedelta
 
 import polars as pl
@@ -51,4 +53,34 @@ def test_rows_written_as_json_objects_are_still_read() -> None:
         (None, None),
         (None, None),
         (1.5, "a"),
+    ]
+
+
+def test_rows_without_strings_decode_in_one_call_and_keep_unknown_keys_in_order() -> None:
+    frame = _frame().drop("name", "note")
+    texts = encode_rows(frame, frame.columns).to_list()
+    assert len({len(t) for t in texts}) == 1 and not texts[0].endswith("=")  # a multiple of three bytes
+    assert decode_rows(texts, dict(frame.schema)).equals(frame)
+    back = decode_rows([texts[3], None, texts[1], texts[3]], dict(frame.schema))
+    assert back.row(1) == (None,) * frame.width
+    assert back.slice(0, 1).equals(frame.slice(3, 1)) and back.slice(3, 1).equals(frame.slice(3, 1))
+    assert back.slice(2, 1).equals(frame.slice(1, 1))
+
+
+def test_rows_packed_before_the_padding_are_still_read() -> None:
+    # What encode_rows wrote before rows were padded to a multiple of three bytes: a bitmap byte and two
+    # float64, 17 bytes, so base64 text ending in "=".
+    frame = pl.DataFrame({"score": [1.5, None, -2.25], "rate": [0.5, 2.0, None]})
+    rows = [
+        b"\x03" + struct.pack("<dd", 1.5, 0.5),
+        b"\x02" + struct.pack("<dd", 0.0, 2.0),
+        b"\x01" + struct.pack("<dd", -2.25, 0.0),
+    ]
+    legacy = [binascii.b2a_base64(row, newline=False).decode("ascii") for row in rows]
+    assert legacy[0].endswith("=")
+    assert decode_rows(legacy, dict(frame.schema)).equals(frame)
+    assert decode_rows([legacy[2], None, legacy[0]], dict(frame.schema)).rows() == [
+        (-2.25, None),
+        (None, None),
+        (1.5, 0.5),
     ]

@@ -120,18 +120,18 @@ def lookup(
         reader = sqlite_reader(str(store.engine.url.database))
         typed: list[pl.Series] = []
 
-        def wanted(schema: dict[str, pl.DataType]) -> list[str]:
+        def wanted(schema: dict[str, pl.DataType]) -> list[str | None]:
             typed.append(_keys(keys, schema))
-            return _distinct(typed[0].cast(pl.String).to_list())
+            return typed[0].cast(pl.String).to_list()
 
         snapshot = reader.lookup(name, wanted)
         if snapshot is None:
             raise _not_materialized(name)
         _check_version(name, snapshot.version, version)
-        key_series, found, schema = typed[0], snapshot.values, snapshot.schema
+        key_series, texts, schema = typed[0], snapshot.values, snapshot.schema
     else:
         key_series, found, schema = _lookup_sqlalchemy(workspace, name, keys, version)
-    texts = [found.get(t) if t is not None else None for t in key_series.cast(pl.String).to_list()]
+        texts = [found.get(t) if t is not None else None for t in key_series.cast(pl.String).to_list()]
     _entity, *features = schema
     values = decode_rows(texts, {f: schema[f] for f in features})
     return values.insert_column(0, key_series)

@@ -31,20 +31,23 @@ __all__ = ["MAX_READERS", "Snapshot", "SqliteReader", "close_readers", "sqlite_r
 MAX_READERS = 8
 
 _STATE = "SELECT id, version, schema FROM feature_materializations WHERE feature_set = ?"
+# One row per key, in the keys' order (duplicates repeated, NULL for a key the store lacks): no
+# dictionary of found keys to build and probe in Python.
 _VALUES = (
-    'SELECT entity_key, "values" FROM feature_values '
-    "WHERE feature_set = ? AND entity_key IN (SELECT value FROM json_each(?))"
+    'SELECT v."values" FROM json_each(?) AS k '
+    "LEFT JOIN feature_values AS v ON v.feature_set = ? AND v.entity_key = k.value ORDER BY k.key"
 )
 
 
 @dataclass(frozen=True)
 class Snapshot:
-    """What one lookup read in one transaction: the materialization and the values found."""
+    """What one lookup read in one transaction: the materialization, and each key's packed row in the
+    keys' order (None where the store has no row for the key)."""
 
     materialization: str
     version: str
     schema: dict[str, pl.DataType]
-    values: dict[str, str]
+    values: list[str | None]
 
 
 class SqliteReader:
@@ -69,8 +72,8 @@ class SqliteReader:
             self._conn, self._file = conn, file
         return self._conn
 
-    def lookup(self, name: str, keys_for: Callable[[dict[str, pl.DataType]], list[str]]) -> Snapshot | None:
-        """The values of ``keys_for(schema)`` in feature set ``name`` (None: never materialized)."""
+    def lookup(self, name: str, keys_for: Callable[[dict[str, pl.DataType]], list[str | None]]) -> Snapshot | None:
+        """The rows of ``keys_for(schema)`` (key texts) in feature set ``name`` (None: never materialized)."""
         with self._lock:
             conn = self._connection()
             conn.execute("BEGIN")
@@ -84,7 +87,8 @@ class SqliteReader:
                     schema = {c: decode_dtype(d) for c, d in json.loads(schema_text).items()}
                     self._schemas = {materialization: schema, **dict(list(self._schemas.items())[:15])}
                 keys = keys_for(schema)
-                values = dict(conn.execute(_VALUES, (name, json.dumps(keys))).fetchall()) if keys else {}
+                rows = conn.execute(_VALUES, (json.dumps(keys), name)).fetchall() if keys else []
+                values = [row[0] for row in rows]
             finally:
                 conn.execute("ROLLBACK")
         return Snapshot(materialization, version, schema, values)
