@@ -5,7 +5,9 @@
   handler's authorization resource;
 - the TypeScript types (``labextension/src/generated/openapi.ts``, which ``tokens.ts``
   names) are what ``jlpm gen:types`` generates from the description now;
-- the API's own response models (``workbench/server/schemas.py``) have the schema's fields.
+- the API's own response models (``workbench/server/schemas.py``) have the schema's fields;
+- the request bodies the handlers accept (``workbench/server/requests.py``, pydantic shapes)
+  have the fields, and the required fields, the description gives clients.
 
 The handler tests validate real answers against these schemas (``api_schema`` fixture),
 which keeps the services' ``to_dict()`` in step too.
@@ -26,7 +28,7 @@ import pytest
 import tornado.web
 import yaml
 
-from workbench.server import schemas
+from workbench.server import requests, schemas
 from workbench.server.routes import API_PREFIX, default_handlers
 
 REPO = Path(__file__).resolve().parents[2]
@@ -131,6 +133,35 @@ def test_python_models_mirror_the_schema(schema_name: str) -> None:
 
     assert set(schema["properties"]) == fields
     assert set(schema["required"]) == fields
+
+
+# The bodies the handlers accept: request schema name -> declared shape.
+BODIES = {
+    "DecisionRequest": requests.DecisionBody,
+    "ReviewDecisionRequest": requests.DecisionBody,
+    "ReportRequest": requests.ReportBody,
+    "PromoteRequest": requests.PromoteBody,
+    "PromotionRequest": requests.PromotionBody,
+    "ScheduleRequest": requests.ScheduleBody,
+    "SchedulePatch": requests.PauseBody,
+    "StageRunRequest": requests.StageRunBody,
+    "StatusPatch": requests.StatusBody,
+    "JobRequest": requests.ScoreBody,
+}
+
+
+def test_every_request_body_has_a_shape() -> None:
+    assert set(SPEC["components"]["requestBodies"]) == set(BODIES)
+
+
+@pytest.mark.parametrize("schema_name", sorted(BODIES))
+def test_request_shapes_mirror_the_schema(schema_name: str) -> None:
+    schema, shape = SCHEMAS[schema_name], BODIES[schema_name]
+    required = {name for name, field in shape.model_fields.items() if field.is_required()}
+
+    assert set(schema.get("properties", {})) == set(shape.model_fields)
+    assert set(schema.get("required", [])) == required
+    assert schema.get("additionalProperties") is False  # the shapes refuse unknown keys too
 
 
 def test_the_template_helper() -> None:

@@ -14,9 +14,7 @@ import pytest
 from tornado.httpclient import HTTPClientError
 
 from workbench.core.errors import ValidationError
-from workbench.server.requests import MAX_DEPTH, parse_body
-
-JOB_FIELDS = ("model", "input", "output", "device", "engine", "explain", "top_k", "overwrite")
+from workbench.server.requests import MAX_DEPTH, ScoreBody, parse_body, read_json
 
 
 async def _refusal(jp_fetch: Any, body: bytes | str, *path: str) -> dict[str, Any]:
@@ -63,7 +61,7 @@ async def test_a_huge_integer_is_a_400(jp_fetch) -> None:
 
 def test_nesting_up_to_the_limit_is_accepted() -> None:
     # The body object is level 1, so MAX_DEPTH - 1 lists fit inside it.
-    body = parse_body(_nested(MAX_DEPTH - 1).encode(), JOB_FIELDS)
+    body = read_json(_nested(MAX_DEPTH - 1).encode())
 
     assert "model" in body
 
@@ -81,10 +79,12 @@ def test_nesting_up_to_the_limit_is_accepted() -> None:
 )
 def test_parse_body_refuses_with_a_validation_error(raw: bytes) -> None:
     with pytest.raises(ValidationError):
-        parse_body(raw, JOB_FIELDS)
+        parse_body(raw, ScoreBody)
 
 
 def test_finite_numbers_pass_unchanged() -> None:
-    body = parse_body(b'{"top_k": 3, "overwrite": true, "device": "cpu", "input": "x", "model": "m:1"}', JOB_FIELDS)
+    body = parse_body(
+        b'{"top_k": 3, "overwrite": true, "device": "cpu", "input": "x", "model": "m:1", "output": "y"}', ScoreBody
+    )
 
-    assert body.number("top_k") == 3.0
+    assert body.top_k == 3

@@ -21,24 +21,30 @@ names the file, the line (when read from a file) and the YAML key at fault.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import polars as pl
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    PlainValidator,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    model_validator,
+)
 
 from workbench.contracts.dtypes import FLOAT_DTYPES, INTEGER_DTYPES, dtype_to_str
 from workbench.contracts.model import DEFAULT_MAX_KEY_BYTES, ColumnSpec, InputContract
 from workbench.core.errors import ValidationError
-from workbench.core.yaml_text import YamlSyntaxError, line_of, parse_yaml, plain
+from workbench.core.shapes import Number, Shape, ShapeError, check, invalid
+from workbench.core.yaml_text import YamlSyntaxError, parse_yaml, plain
 
 __all__ = ["ColumnOverride", "ContractOverrides", "KeyOverride", "apply_overrides", "load_overrides"]
 
-_TOP_KEYS = ("keys", "columns")
-_COLUMN_KEYS = ("min", "max", "categories", "nullable")
-_KEY_KEYS = ("name", "dtype", "nullable", "max_bytes")
 # A key longer than this is a document, not an identifier.
 _MAX_KEY_LIMIT = 1 << 20
 _KEY_DTYPES = frozenset({*INTEGER_DTYPES, *FLOAT_DTYPES, "Boolean", "String", "Categorical", "Date", "Binary"})
@@ -61,6 +67,67 @@ class KeyOverride:
     max_bytes: int | None = None
 
 
+def _widen_only(value: bool) -> bool:
+    if not value:
+        raise invalid("can only be true: overrides widen a contract, never narrow it")
+    return value
+
+
+def _category(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if not isinstance(value, str | int):
+        raise invalid(f"must be text, a whole number or true/false, got {value!r}")
+    return str(value)
+
+
+def _key_dtype(value: str) -> str:
+    if value not in _KEY_DTYPES:
+        raise invalid(f"must be one of {sorted(_KEY_DTYPES)}, got {value!r}")
+    return value
+
+
+class _Column(Shape):
+    minimum: Number | None = Field(default=None, alias="min")
+    maximum: Number | None = Field(default=None, alias="max")
+    categories: list[Annotated[str, PlainValidator(_category)]] = Field(default_factory=list)
+    nullable: Annotated[StrictBool, AfterValidator(_widen_only)] = False
+
+    @model_validator(mode="after")
+    def _sensible(self) -> _Column:
+        if not self.model_fields_set:
+            raise invalid(f"must be a non-empty mapping with any of {_COLUMN_KEYS}")
+        if self.minimum is not None and self.maximum is not None and self.minimum > self.maximum:
+            raise invalid(f"has min {self.minimum} above max {self.maximum}")
+        return self
+
+
+_COLUMN_KEYS = ["min", "max", "categories", "nullable"]
+
+
+def _named(value: Any) -> Any:
+    """A key is a column name, or a mapping with its ``name``."""
+    if isinstance(value, str):
+        return {"name": value}
+    if not isinstance(value, dict) or "name" not in value:
+        raise invalid("must be a column name or a mapping with `name`")
+    return value
+
+
+class _Key(Shape):
+    name: StrictStr
+    dtype: Annotated[StrictStr, AfterValidator(_key_dtype)] | None = None
+    nullable: StrictBool = False
+    max_bytes: Annotated[StrictInt, Field(ge=1, le=_MAX_KEY_LIMIT)] | None = Field(
+        default=None, description=f"a whole number of bytes from 1 to {_MAX_KEY_LIMIT}"
+    )
+
+
+class _OverrideFile(Shape):
+    keys: list[Annotated[_Key, BeforeValidator(_named)]] = Field(default_factory=list)
+    columns: dict[str, _Column] = Field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class ContractOverrides:
     """A parsed, shape-checked override file; :func:`apply_overrides` checks it against a contract."""
@@ -70,95 +137,26 @@ class ContractOverrides:
     source: str = "<overrides>"
 
     @classmethod
-    def from_dict(
-        cls, data: Any, *, source: str = "<overrides>", locate: Callable[[str], int | None] | None = None
-    ) -> ContractOverrides:
-        """Shape-check ``data``; ``locate`` gives the line of a key such as ``columns.age.min``."""
-
-        def fail(where: str, problem: str) -> ValidationError:
-            line = locate(where) if locate is not None else None
-            at = f"{source}:{line}" if line else source
-            return ValidationError(f"Contract override file {at}: `{where}` {problem}.")
-
-        if data is None:
-            return cls(source=source)
-        if not isinstance(data, dict):
-            raise ValidationError(f"Contract override file {source}: the top level must be a mapping with {_TOP_KEYS}.")
-        unknown = [k for k in data if k not in _TOP_KEYS]
-        if unknown:
-            raise fail(str(unknown[0]), f"is not a known key; use {list(_TOP_KEYS)}")
-        return cls(
-            columns=_parse_columns(data.get("columns") or {}, fail),
-            keys=_parse_keys(data.get("keys") or [], fail),
-            source=source,
-        )
-
-
-def _number(value: Any, where: str, fail: Any) -> float | int:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise fail(where, f"must be a number, got {value!r}")
-    return value
-
-
-def _parse_columns(raw: Any, fail: Any) -> tuple[ColumnOverride, ...]:
-    if not isinstance(raw, dict):
-        raise fail("columns", "must be a mapping of column name to overrides")
-    out = []
-    for name, body in raw.items():
-        where = f"columns.{name}"
-        if not isinstance(body, dict) or not body:
-            raise fail(where, f"must be a non-empty mapping with any of {list(_COLUMN_KEYS)}")
-        unknown = [k for k in body if k not in _COLUMN_KEYS]
-        if unknown:
-            raise fail(f"{where}.{unknown[0]}", f"is not a known key; use {list(_COLUMN_KEYS)}")
-        minimum = _number(body["min"], f"{where}.min", fail) if "min" in body else None
-        maximum = _number(body["max"], f"{where}.max", fail) if "max" in body else None
-        if minimum is not None and maximum is not None and minimum > maximum:
-            raise fail(where, f"has min {minimum} above max {maximum}")
-        categories = body.get("categories", [])
-        if not isinstance(categories, list) or not all(isinstance(c, str | int | bool) for c in categories):
-            raise fail(f"{where}.categories", "must be a list of values")
-        nullable = body.get("nullable", False)
-        if not isinstance(nullable, bool):
-            raise fail(f"{where}.nullable", f"must be true or false, got {nullable!r}")
-        if "nullable" in body and not nullable:
-            raise fail(f"{where}.nullable", "can only be true: overrides widen a contract, never narrow it")
-        cats = tuple(("true" if c else "false") if isinstance(c, bool) else str(c) for c in categories)
-        out.append(
-            ColumnOverride(name=str(name), minimum=minimum, maximum=maximum, add_categories=cats, nullable=nullable)
-        )
-    return tuple(out)
-
-
-def _parse_keys(raw: Any, fail: Any) -> tuple[KeyOverride, ...]:
-    if not isinstance(raw, list):
-        raise fail("keys", "must be a list of column names or {name, dtype, nullable} mappings")
-    out = []
-    for i, entry in enumerate(raw):
-        where = f"keys[{i}]"
-        if isinstance(entry, str):
-            out.append(KeyOverride(name=entry))
-            continue
-        if not isinstance(entry, dict) or "name" not in entry:
-            raise fail(where, "must be a column name or a mapping with `name`")
-        unknown = [k for k in entry if k not in _KEY_KEYS]
-        if unknown:
-            raise fail(f"{where}.{unknown[0]}", f"is not a known key; use {list(_KEY_KEYS)}")
-        dtype = entry.get("dtype")
-        if dtype is not None and dtype not in _KEY_DTYPES:
-            raise fail(f"{where}.dtype", f"must be one of {sorted(_KEY_DTYPES)}, got {dtype!r}")
-        nullable = entry.get("nullable", False)
-        if not isinstance(nullable, bool):
-            raise fail(f"{where}.nullable", f"must be true or false, got {nullable!r}")
-        max_bytes = entry.get("max_bytes")
-        if max_bytes is not None and (
-            isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or not 1 <= max_bytes <= _MAX_KEY_LIMIT
-        ):
-            raise fail(
-                f"{where}.max_bytes", f"must be a whole number of bytes from 1 to {_MAX_KEY_LIMIT}, got {max_bytes!r}"
+    def from_dict(cls, data: Any, *, source: str = "<overrides>", document: Any = None) -> ContractOverrides:
+        """Shape-check ``data``; ``document`` (the round-trip YAML it came from) gives lines."""
+        if data is not None and not isinstance(data, dict):
+            raise ValidationError(
+                f"Contract override file {source}: the top level must be a mapping with keys, columns."
             )
-        out.append(KeyOverride(name=str(entry["name"]), dtype=dtype, nullable=nullable, max_bytes=max_bytes))
-    return tuple(out)
+        try:
+            shape = check(_OverrideFile, data, document=document)
+        except ShapeError as exc:
+            problem = exc.problem
+            at = f"{source}:{problem.line}" if problem.line else source
+            message = f"is not a known key.{problem.hint}" if problem.kind == "unknown_key" else problem.message
+            text = message.rstrip(".") + ("" if message.endswith("?") else ".")
+            raise ValidationError(f"Contract override file {at}: `{problem.dotted}` {text}") from None
+        columns = tuple(
+            ColumnOverride(name, c.minimum, c.maximum, tuple(c.categories), c.nullable)
+            for name, c in shape.columns.items()
+        )
+        keys = tuple(KeyOverride(k.name, k.dtype, k.nullable, k.max_bytes) for k in shape.keys)
+        return cls(columns=columns, keys=keys, source=source)
 
 
 def load_overrides(path: str | Path) -> ContractOverrides:
@@ -173,12 +171,7 @@ def load_overrides(path: str | Path) -> ContractOverrides:
     except YamlSyntaxError as exc:
         raise ValidationError(f"Contract override file {path} is not valid YAML: {exc}") from None
 
-    def locate(where: str) -> int | None:
-        # `columns.age.min` or `keys[0].dtype`: names between dots, indices in brackets.
-        steps = [int(part[1:-1]) if part.startswith("[") else part for part in re.findall(r"\[\d+\]|[^.\[]+", where)]
-        return line_of(document, steps)
-
-    return ContractOverrides.from_dict(plain(document), source=str(path), locate=locate)
+    return ContractOverrides.from_dict(plain(document), source=str(path), document=document)
 
 
 def apply_overrides(

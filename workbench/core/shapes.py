@@ -42,7 +42,7 @@ S = TypeVar("S", bound="Shape")
 class Shape(BaseModel):
     """Base of every declared shape: unknown keys refused, instances frozen."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 def _as_list(value: Any) -> Any:
@@ -195,9 +195,12 @@ def _message(error: Any) -> str:
     if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
         word = {"greater_than_equal": "at least", "greater_than": "above", "less_than_equal": "at most"}
         bound = next(iter(ctx.values()))
-        return f"must be {word.get(kind, 'below')} {bound}, got {value!r}."
+        shown = f"{bound:g}" if isinstance(bound, float) else bound
+        return f"must be {word.get(kind, 'below')} {shown}, got {value!r}."
     if kind == "literal_error":
         return f"{value!r} is not one of {ctx.get('expected', '')}."
+    if kind in ("too_short", "string_too_short") and ctx.get("min_length") == 1:
+        return "is required."
     if kind in ("too_long", "string_too_long"):
         limit = ctx.get("max_length")
         size = len(value) if hasattr(value, "__len__") else "?"
@@ -222,7 +225,10 @@ def _described(shape: Any, path: Sequence[str | int]) -> tuple[int, str] | None:
         current = _step(current, step)
         if current is None:
             break
-    return found
+    # It speaks for the field's own value and its items, not for a key of a mapping inside it.
+    if found is not None and all(isinstance(step, int) for step in path[found[0] :]):
+        return found
+    return None
 
 
 def _fields_at(shape: Any, path: Sequence[str | int]) -> list[str]:

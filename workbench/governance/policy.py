@@ -317,6 +317,10 @@ def _parse_policy(source: Path, raw: bytes) -> Policy:
         shape = check(_PolicyFile, data, document=document)
     except ShapeError as exc:
         raise fail(exc.problem) from None
+    if shape.routing:  # checked here too, so that its mistakes are found on reading and name their line
+        from workbench.scoring.routing import parse_routing
+
+        parse_routing(shape.routing, str(source), document=document)
     checks, approvals, rollout = shape.checks, shape.approvals, shape.rollout
     if rollout is not None and rollout.mode == "shadow" and not rollout.challenger:
         raise wrong(("rollout", "mode"), "shadow needs `challenger: NAME:VERSION` (the version to score beside).")

@@ -29,17 +29,19 @@ policy may exempt columns (``ignore``; never from ``inf``) but cannot turn the g
 
 from __future__ import annotations
 
-import difflib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import polars as pl
+from pydantic import AfterValidator, Field, StrictFloat, StrictStr
 
 from workbench.contracts.training_range import UNSEEN_CATEGORY_POLICIES, TrainingRange
 from workbench.core.errors import PolicyError, ValidationError
+from workbench.core.shapes import Shape, ShapeError, check, dotted, invalid, one_of
+from workbench.core.yaml_text import line_of
 
 __all__ = [
     "DEFAULT_LABELS",
@@ -56,40 +58,80 @@ OUTCOMES = ("accept", "decline", "review")
 DEFAULT_LABELS = {"accept": "auto_accept", "decline": "auto_decline", "review": "review"}
 #: The built-in rule that sends rows outside the training range to review (route ``rule:<it>``).
 GUARD_RULE = "outside_training_range"
-_KEYS = ("thresholds", "labels", "rules", GUARD_RULE)
-_GUARD_KEYS = ("tolerance", "unseen_categories", "ignore")
-_THRESHOLD_KEYS = ("accept", "decline", "lean")
-_RULE_KEYS = ("name", "when", "decision", "description")
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")
 _LABEL = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,39}$")
 _RULE_COLUMN = "__wb_rule_{}"
 LEANINGS = ("accept", "decline", "none")
 
 
-def _fail(source: str, key: str, message: str) -> PolicyError:
-    return PolicyError(f"{source}: `{key}`: {message}", details={"file": source, "key": key})
+_Fail = Callable[[tuple[str | int, ...], str], PolicyError]
 
 
-def _unknown(source: str, node: Mapping[str, Any], allowed: Sequence[str], where: str) -> None:
-    for key in node:
-        if key not in allowed:
-            close = difflib.get_close_matches(str(key), allowed, n=1)
-            hint = f" Did you mean `{close[0]}`?" if close else f" Allowed: {', '.join(allowed)}."
-            raise _fail(source, f"{where}.{key}", f"unknown key.{hint}")
+def _failure(source: str, document: Any) -> _Fail:
+    """Errors that name ``source``, the line in ``document`` (the policy's round-trip YAML, when
+    given) and the dotted key, e.g. ``policy.yaml:12: `routing.rules[0].when`: ...``."""
+
+    def fail(path: tuple[str | int, ...], message: str) -> PolicyError:
+        line = line_of(document, path) if document is not None else None
+        where = f"{source}:{line}" if line else source
+        key = dotted(path)
+        return PolicyError(f"{where}: `{key}`: {message}", details={"file": source, "line": line, "key": key})
+
+    return fail
 
 
-def _mapping(source: str, value: Any, key: str) -> dict[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        raise _fail(source, key, f"must be a mapping, got {type(value).__name__}.")
-    return dict(value)
+def _pattern(pattern: re.Pattern[str], what: str) -> AfterValidator:
+    def _check(value: str) -> str:
+        if not pattern.match(value):
+            raise invalid(f"{value!r} is not {what}; use letters, digits, '_', '.', '-'.")
+        return value
+
+    return AfterValidator(_check)
 
 
-def _number(source: str, value: Any, key: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise _fail(source, key, f"must be a number, got {value!r}.")
-    return float(value)
+def _condition(value: str) -> str:
+    if not value.strip():
+        raise invalid("must be a SQL condition such as `transcript_complete = 0`.")
+    return value.strip()
+
+
+class _Thresholds(Shape):
+    accept: StrictFloat | None = None
+    decline: StrictFloat | None = None
+    lean: StrictFloat | None = None
+
+
+_Label = Annotated[StrictStr, _pattern(_LABEL, "a label")]
+
+
+class _Labels(Shape):
+    accept: _Label | None = None
+    decline: _Label | None = None
+    review: _Label | None = None
+
+
+class _Rule(Shape):
+    name: Annotated[StrictStr, _pattern(_NAME, "a rule name")] = Field(default="", validate_default=True)
+    when: Annotated[StrictStr, AfterValidator(_condition)] = Field(default="", validate_default=True)
+    decision: Annotated[StrictStr, one_of(*OUTCOMES)] = "review"
+    description: StrictStr = ""
+
+
+class _Guard(Shape):
+    tolerance: Annotated[StrictFloat, Field(ge=0, allow_inf_nan=False)] = Field(
+        default=0.0, description="a share of the training range: a number >= 0 (0.1: 10% of max - min beyond each end)"
+    )
+    unseen_categories: Annotated[StrictStr, one_of(*UNSEEN_CATEGORY_POLICIES)] = "refuse"
+    ignore: list[Annotated[StrictStr, Field(min_length=1)]] = Field(
+        default_factory=list, description="a list of column names, e.g. `[age]`"
+    )
+
+
+class _RoutingSection(Shape):
+    thresholds: _Thresholds | None = None
+    labels: _Labels = _Labels()
+    rules: list[_Rule] = Field(default_factory=list, description="a list of rules, each with `name` and `when`")
+    outside_training_range: _Guard = _Guard()
 
 
 @dataclass(frozen=True)
@@ -266,114 +308,73 @@ class Routing:
         return masks.select(pl.all().fill_null(False))
 
 
-def _parse_rule(source: str, index: int, node: Any, names: set[str]) -> RoutingRule:
-    where = f"routing.rules[{index}]"
-    if not isinstance(node, Mapping):
-        raise _fail(source, where, "each rule must be a mapping with `name` and `when`.")
-    _unknown(source, node, _RULE_KEYS, where)
-    name = node.get("name")
-    if not isinstance(name, str) or not _NAME.match(name):
-        raise _fail(source, f"{where}.name", f"{name!r} is not a rule name; use letters, digits, '_', '.', '-'.")
-    if name in names:
-        raise _fail(source, f"{where}.name", f"rule {name!r} is defined twice; rule names must be unique.")
-    if name == GUARD_RULE:
-        raise _fail(
-            source,
-            f"{where}.name",
-            f"{GUARD_RULE!r} is the built-in rule for rows outside the training range; name your rule differently "
-            f"(its settings go under `routing.{GUARD_RULE}`).",
-        )
-    when = node.get("when")
-    if not isinstance(when, str) or not when.strip():
-        raise _fail(source, f"{where}.when", "must be a SQL condition such as `transcript_complete = 0`.")
-    decision = node.get("decision", "review")
-    if decision not in OUTCOMES:
-        raise _fail(source, f"{where}.decision", f"{decision!r} is not one of {', '.join(OUTCOMES)}.")
-    try:
-        expr = pl.sql_expr(when)
-    except Exception as exc:  # polars raises several SQL error types; all mean "does not parse"
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise _fail(source, f"{where}.when", f"{when!r} is not a SQL condition polars can parse ({first}).") from None
-    if not isinstance(expr, pl.Expr):
-        raise _fail(source, f"{where}.when", "must be one condition, not a list.")
-    description = node.get("description", "")
-    return RoutingRule(str(name), when.strip(), str(decision), str(description or ""), expr)
-
-
-def parse_routing(data: Mapping[str, Any] | None, source: str = "routing policy") -> Routing:
-    """Validate a policy's ``routing`` section; errors name ``source`` and the offending key."""
-    node = _mapping(source, data, "routing")
-    if not node:
+def parse_routing(data: Mapping[str, Any] | None, source: str = "routing policy", *, document: Any = None) -> Routing:
+    """Validate a policy's ``routing`` section; errors name ``source`` and the offending key, and its
+    line when ``document`` is the policy's round-trip YAML (the policy loader checks it so)."""
+    if not data:
         return Routing()
-    _unknown(source, node, _KEYS, "routing")
-    thresholds = _mapping(source, node.get("thresholds"), "routing.thresholds")
-    _unknown(source, thresholds, _THRESHOLD_KEYS, "routing.thresholds")
-    if "thresholds" not in node:
-        accept: float | None = 0.5
-        decline: float | None = 0.5
-    else:
-        accept = _number(source, thresholds["accept"], "routing.thresholds.accept") if "accept" in thresholds else None
-        decline = (
-            _number(source, thresholds["decline"], "routing.thresholds.decline") if "decline" in thresholds else None
+    fail = _failure(source, document)
+    if isinstance(data, Mapping) and data.get(GUARD_RULE) is False:
+        raise fail(
+            ("routing", GUARD_RULE),
+            "the guard cannot be turned off; list the columns whose out-of-range values the model may decide "
+            "under `ignore`.",
         )
-        if accept is None and decline is None:
-            raise _fail(source, "routing.thresholds", "give `accept`, `decline` or both (scores between go to review).")
+    try:
+        shape = check(_RoutingSection, data, document=document, prefix=("routing",))
+    except ShapeError as exc:
+        raise fail(exc.problem.path, exc.problem.message) from None
+    accept, decline = (0.5, 0.5) if shape.thresholds is None else (shape.thresholds.accept, shape.thresholds.decline)
+    if accept is None and decline is None:
+        raise fail(("routing", "thresholds"), "give `accept`, `decline` or both (scores between go to review).")
     if accept is not None and decline is not None and decline > accept:
-        raise _fail(
-            source,
-            "routing.thresholds.decline",
+        raise fail(
+            ("routing", "thresholds", "decline"),
             f"{decline:g} is above accept ({accept:g}); scores below decline are declined, scores at or above "
             "accept are accepted, and the band between goes to review.",
         )
     present = [t for t in (accept, decline) if t is not None]
-    default_lean = sum(present) / len(present)
-    lean = _number(source, thresholds["lean"], "routing.thresholds.lean") if "lean" in thresholds else default_lean
-    labels_node = _mapping(source, node.get("labels"), "routing.labels")
-    _unknown(source, labels_node, OUTCOMES, "routing.labels")
-    labels = dict(DEFAULT_LABELS)
-    for outcome, label in labels_node.items():
-        if not isinstance(label, str) or not _LABEL.match(label):
-            raise _fail(source, f"routing.labels.{outcome}", f"{label!r} is not a label; use letters, digits, '_'.")
-        labels[outcome] = label
+    lean = shape.thresholds.lean if shape.thresholds is not None else None
+    given = shape.labels.model_dump(exclude_none=True)
+    labels = {**DEFAULT_LABELS, **given}
     if len(set(labels.values())) != len(labels):
-        raise _fail(source, "routing.labels", f"the three labels must differ, got {labels}.")
-    rules_node = node.get("rules") or []
-    if not isinstance(rules_node, list):
-        raise _fail(source, "routing.rules", "must be a list of rules, each with `name` and `when`.")
+        raise fail(("routing", "labels"), f"the three labels must differ, got {labels}.")
     rules: list[RoutingRule] = []
-    for index, item in enumerate(rules_node):
-        rule = _parse_rule(source, index, item, {r.name for r in rules})
-        rules.append(rule)
-    guard = _parse_guard(source, node.get(GUARD_RULE))
-    return Routing(accept=accept, decline=decline, lean=lean, labels=labels, rules=tuple(rules), guard=guard)
+    for index, rule in enumerate(shape.rules):
+        rules.append(_compile_rule(fail, ("routing", "rules", index), rule, {r.name for r in rules}))
+    guard = shape.outside_training_range
+    return Routing(
+        accept=accept,
+        decline=decline,
+        lean=sum(present) / len(present) if lean is None else lean,
+        labels=labels,
+        rules=tuple(rules),
+        guard=TrainingRange(
+            tolerance=guard.tolerance, unseen_categories=guard.unseen_categories, ignore=tuple(guard.ignore)
+        ),
+    )
 
 
-def _parse_guard(source: str, value: Any) -> TrainingRange:
-    """``routing.outside_training_range``: tolerance, unseen categories, exempt columns."""
-    where = f"routing.{GUARD_RULE}"
-    if value is False:
-        raise _fail(
-            source,
-            where,
-            "the guard cannot be turned off; list the columns whose out-of-range values the model may decide "
-            "under `ignore`.",
+def _compile_rule(
+    fail: Callable[[tuple[str | int, ...], str], PolicyError],
+    where: tuple[str | int, ...],
+    rule: _Rule,
+    names: set[str],
+) -> RoutingRule:
+    """A declared rule whose name is new and whose condition polars parses as SQL (never ``eval``)."""
+    if rule.name in names:
+        raise fail((*where, "name"), f"rule {rule.name!r} is defined twice; rule names must be unique.")
+    if rule.name == GUARD_RULE:
+        raise fail(
+            (*where, "name"),
+            f"{GUARD_RULE!r} is the built-in rule for rows outside the training range; name your rule differently "
+            f"(its settings go under `routing.{GUARD_RULE}`).",
         )
-    node = _mapping(source, value, where)
-    _unknown(source, node, _GUARD_KEYS, where)
-    tolerance = _number(source, node["tolerance"], f"{where}.tolerance") if "tolerance" in node else 0.0
-    if not np.isfinite(tolerance) or tolerance < 0:
-        raise _fail(
-            source,
-            f"{where}.tolerance",
-            f"{tolerance!r} is not a share of the training range; use a number >= 0 (0.1: 10% of max - min "
-            "beyond each end).",
-        )
-    unseen = node.get("unseen_categories", "refuse")
-    if unseen not in UNSEEN_CATEGORY_POLICIES:
-        raise _fail(
-            source, f"{where}.unseen_categories", f"{unseen!r} is not one of {', '.join(UNSEEN_CATEGORY_POLICIES)}."
-        )
-    ignore = node.get("ignore") or []
-    if not isinstance(ignore, list) or not all(isinstance(c, str) and c for c in ignore):
-        raise _fail(source, f"{where}.ignore", "must be a list of column names, e.g. `[age]`.")
-    return TrainingRange(tolerance=tolerance, unseen_categories=str(unseen), ignore=tuple(ignore))
+    try:
+        expr = pl.sql_expr(rule.when)
+    except Exception as exc:  # polars raises several SQL error types; all mean "does not parse"
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise fail((*where, "when"), f"{rule.when!r} is not a SQL condition polars can parse ({first}).") from None
+    if not isinstance(expr, pl.Expr):
+        raise fail((*where, "when"), "must be one condition, not a list.")
+    return RoutingRule(rule.name, rule.when, rule.decision, rule.description, expr)

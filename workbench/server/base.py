@@ -43,7 +43,7 @@ from workbench.core.values import Identity
 from workbench.project.config import Project
 from workbench.project.workspace import Workspace
 from workbench.server.cursors import MAX_CURSOR_LENGTH, decode_cursor
-from workbench.server.requests import JsonBody, parse_body
+from workbench.server.requests import S, parse_body
 from workbench.server.schemas import ErrorBody
 from workbench.server.workspaces import WorkspaceProvider
 
@@ -146,9 +146,10 @@ class WorkbenchHandler(ExtensionHandlerMixin, APIHandler):
 
     # -- input --------------------------------------------------------------------
 
-    def json_body(self, *allowed: str) -> JsonBody:
-        """The request's JSON object body, refusing unknown keys, bad JSON and oversize bodies (400)."""
-        return parse_body(self.request.body or b"", allowed)
+    def body(self, shape: type[S]) -> S:
+        """The request's JSON body as its declared ``shape`` (workbench.server.requests); unknown keys,
+        wrong types, bad JSON and oversize bodies are a 400 naming the field."""
+        return parse_body(self.request.body or b"", shape)
 
     def query_text(self, name: str, default: str | None = None, *, max_length: int = 500) -> str | None:
         value = self.get_query_argument(name, default)

@@ -22,6 +22,7 @@ from workbench.jobs.score import score_request
 from workbench.project.workspace import Workspace
 from workbench.server.base import WorkbenchHandler
 from workbench.server.cursors import encode_cursor
+from workbench.server.requests import DecisionBody, ScoreBody, StatusBody
 from workbench.server.schemas import LogResponse
 
 __all__ = ["job_routes"]
@@ -52,21 +53,12 @@ class JobsHandler(WorkbenchHandler):
     @tornado.web.authenticated
     @authorized
     async def post(self) -> None:
-        body = self.json_body("model", "input", "output", "device", "engine", "explain", "top_k", "overwrite", "keep")
-        ref = body.required_text("model", max_length=200)
-        source = body.required_text("input", max_length=500)
-        target = body.required_text("output", max_length=500)
-        top_k = body.number("top_k", None, minimum=1)
-        fields = {
-            "device": body.optional_text("device", max_length=20),
-            "engine": body.optional_text("engine", max_length=10),
-            "explain": body.optional_text("explain", max_length=10),
-            "top_k": None if top_k is None else int(top_k),
-            "overwrite": body.flag("overwrite"),
-            "keep": body.text_list("keep"),
-        }
+        body = self.body(ScoreBody)
+        fields = body.model_dump(exclude={"model", "input", "output"})
         # Fields left out (or empty) take the request's defaults, as on the command line.
-        request = ScoreRequest.build(ref, source, target, **{k: v for k, v in fields.items() if v not in (None, "")})
+        request = ScoreRequest.build(
+            body.model, body.input, body.output, **{k: v for k, v in fields.items() if v not in (None, "")}
+        )
         await self.reply(lambda workspace: score_request(workspace, request, detach=True).to_dict(), 202)
 
 
@@ -83,8 +75,7 @@ class JobHandler(WorkbenchHandler):
     @tornado.web.authenticated
     @authorized
     async def patch(self, job_id: str) -> None:
-        body = self.json_body("status")
-        if body.required_text("status", max_length=20) != "cancelled":
+        if self.body(StatusBody).status != "cancelled":
             raise ValidationError('A job can only be changed to {"status": "cancelled"}.')
         await self.reply(lambda workspace: cancel_job(workspace, job_id).to_dict(), 202)
 
@@ -163,12 +154,10 @@ class ReviewDecisionsHandler(WorkbenchHandler):
     @tornado.web.authenticated
     @authorized
     async def post(self, item_id: str) -> None:
-        body = self.json_body("decision", "comment")
-        decision = body.required_text("decision", max_length=20)
-        comment = body.text("comment")
+        body = self.body(DecisionBody)
         await self.reply(
             lambda workspace: decide_review_item(
-                workspace, int(item_id), decision, comment, may_load_key=False
+                workspace, int(item_id), body.decision, body.comment, may_load_key=False
             ).to_dict(),
             201,
         )

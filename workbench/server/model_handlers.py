@@ -26,6 +26,7 @@ from workbench.reports.audit_report import write_report
 from workbench.reports.scored_drift import scored_drift
 from workbench.server.base import WorkbenchHandler
 from workbench.server.cursors import encode_cursor
+from workbench.server.requests import DecisionBody, NoBody, PromoteBody, ReportBody
 from workbench.server.schemas import ReportResponse, VersionSummary
 
 __all__ = [
@@ -129,11 +130,11 @@ class DecisionsHandler(WorkbenchHandler):
     @tornado.web.authenticated
     @authorized
     async def post(self, name: str, version: str) -> None:
-        body = self.json_body("decision", "comment")
-        decision = body.required_text("decision", max_length=20)
-        comment = body.text("comment")
+        body = self.body(DecisionBody)
         await self.reply(
-            lambda workspace: decide(workspace, _ref(name, version), decision, comment, may_load_key=False).to_dict(),
+            lambda workspace: decide(
+                workspace, _ref(name, version), body.decision, body.comment, may_load_key=False
+            ).to_dict(),
             201,
         )
 
@@ -146,7 +147,7 @@ class ChecksHandler(WorkbenchHandler):
     @tornado.web.authenticated
     @authorized
     async def post(self, name: str, version: str) -> None:
-        self.json_body()
+        self.body(NoBody)
         await self.reply(lambda workspace: run_checks(workspace, _ref(name, version)).to_dict(), 201)
 
 
@@ -162,14 +163,10 @@ class AliasHandler(WorkbenchHandler):
     @tornado.web.authenticated
     @authorized
     async def put(self, name: str, alias: str) -> None:
-        body = self.json_body("version", "reason")
-        number = body.number("version", minimum=1)
-        if number is None or number != int(number):
-            raise ValidationError("`version` is required: the whole version number to promote.")
-        reason = body.text("reason")
+        body = self.body(PromoteBody)
         await self.reply(
             lambda workspace: promote(
-                workspace, f"{name}:{int(number)}", alias, reason=reason, may_load_key=False
+                workspace, f"{name}:{body.version}", alias, reason=body.reason, may_load_key=False
             ).to_dict()
         )
 
@@ -234,9 +231,8 @@ class ReportsHandler(WorkbenchHandler):
     @tornado.web.authenticated
     @authorized
     async def post(self, name: str, version: str) -> None:
-        body = self.json_body("path")
         default = f"{REPORTS_DIR}/{name}-v{int(version)}-audit-report.html"
-        requested = body.text("path", default, max_length=500) or default
+        requested = self.body(ReportBody).path or default
         if not requested.endswith(".html"):
             raise ValidationError(f"The report path {requested!r} must end with .html.")
         ref = _ref(name, version)

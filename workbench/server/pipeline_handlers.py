@@ -31,6 +31,7 @@ from workbench.pipelines.stages import list_stages, stage_statuses
 from workbench.pipelines.values import RunRecord
 from workbench.project.workspace import Workspace
 from workbench.server.base import WorkbenchHandler
+from workbench.server.requests import PauseBody, PromotionBody, ScheduleBody, StatusBody
 from workbench.server.schemas import LaunchInfo, LogResponse
 
 __all__ = ["pipeline_routes"]
@@ -103,8 +104,7 @@ class RunHandler(WorkbenchHandler):
     @tornado.web.authenticated
     @authorized
     async def patch(self, run_id: str) -> None:
-        body = self.json_body("status")
-        if body.required_text("status", max_length=20) != "cancelled":
+        if self.body(StatusBody).status != "cancelled":
             raise ValidationError('A run can only be changed to {"status": "cancelled"}.')
         launcher = self.services.launcher
 
@@ -187,21 +187,19 @@ class PromotionsHandler(WorkbenchHandler):
     @tornado.web.authenticated
     @authorized
     async def post(self) -> None:
-        body = self.json_body("notebook", "stage", "deps", "outs", "metrics", "plots", "force", "dry_run", "params")
+        body = self.body(PromotionBody)
         root_dir = self.settings.get("server_root_dir", ".")
-        notebook_text = body.required_text("notebook", max_length=500)
+        notebook_text, params, dry_run = body.notebook, body.params, body.dry_run
         if not notebook_text.endswith(".ipynb"):
             raise ValidationError(f"{notebook_text!r} is not a notebook; promote an .ipynb file.")
         options: PromotionOptions = {
-            "stage": body.optional_text("stage", max_length=64),
-            "deps": body.text_list("deps"),
-            "outs": body.text_list("outs"),
-            "metrics": body.text_list("metrics"),
-            "plots": body.text_list("plots"),
-            "force": body.flag("force"),
+            "stage": body.stage or None,
+            "deps": body.deps,
+            "outs": body.outs,
+            "metrics": body.metrics,
+            "plots": body.plots,
+            "force": body.force,
         }
-        params = body.mapping("params")
-        dry_run = body.flag("dry_run")
 
         def run(workspace: Workspace) -> dict:
             project = workspace.project
@@ -230,12 +228,13 @@ class SchedulesHandler(WorkbenchHandler):
     @tornado.web.authenticated
     @authorized
     async def post(self) -> None:
-        body = self.json_body("stage", "cron", "tz", "mode")
-        stage = body.required_text("stage", max_length=64)
-        cron = body.required_text("cron", max_length=100)
-        tz = body.text("tz", "UTC", max_length=64) or "UTC"
-        mode = body.text("mode", "run", max_length=10) or "run"
-        await self.reply(lambda workspace: add_schedule(workspace, stage, cron, tz=tz, mode=mode).to_dict(), 201)
+        body = self.body(ScheduleBody)
+        await self.reply(
+            lambda workspace: add_schedule(
+                workspace, body.stage, body.cron, tz=body.tz or "UTC", mode=body.mode or "run"
+            ).to_dict(),
+            201,
+        )
 
 
 class ScheduleHandler(WorkbenchHandler):
@@ -251,10 +250,7 @@ class ScheduleHandler(WorkbenchHandler):
     @tornado.web.authenticated
     @authorized
     async def patch(self, schedule_id: str) -> None:
-        body = self.json_body("paused")
-        if "paused" not in body:
-            raise ValidationError('Send {"paused": true} to pause the schedule or {"paused": false} to resume it.')
-        change = pause_schedule if body.flag("paused") else resume_schedule
+        change = pause_schedule if self.body(PauseBody).paused else resume_schedule
         await self.reply(lambda workspace: change(workspace, int(schedule_id)).to_dict())
 
     @tornado.web.authenticated

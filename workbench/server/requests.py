@@ -5,9 +5,11 @@ A body is one JSON object of at most :data:`MAX_BODY_BYTES`, nested at most
 ``-Infinity``, which Python's json would otherwise accept, nor a literal that overflows
 to infinity); anything else is a :class:`~workbench.core.errors.ValidationError` (400)
 that says what was wrong, never a 500.
-:class:`JsonBody` hands out typed fields and refuses unknown keys, so a typo in a
-client never passes silently. This is input checking for the HTTP face only; what
-the values mean is decided by the service the handler calls.
+Each endpoint's body is declared once below as a shape (:mod:`workbench.core.shapes`):
+unknown keys are refused, so a typo in a client never passes silently, and a wrong type
+names the field. This is input checking for the HTTP face only; what the values mean is
+decided by the service the handler calls. ``openapi.yaml`` declares the same bodies for
+clients (tests/server/test_openapi.py holds the two together).
 """
 
 from __future__ import annotations
@@ -15,11 +17,31 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable
-from typing import Any
+from typing import Annotated, Any, TypeVar
+
+from pydantic import AfterValidator, Field, StrictBool, StrictInt, StrictStr
 
 from workbench.core.errors import ValidationError
+from workbench.core.shapes import Shape, ShapeError, check
 
-__all__ = ["MAX_BODY_BYTES", "MAX_DEPTH", "MAX_LIST_ITEMS", "MAX_TEXT", "JsonBody", "parse_body"]
+__all__ = [
+    "MAX_BODY_BYTES",
+    "MAX_DEPTH",
+    "MAX_LIST_ITEMS",
+    "MAX_TEXT",
+    "DecisionBody",
+    "NoBody",
+    "PauseBody",
+    "PromoteBody",
+    "PromotionBody",
+    "ReportBody",
+    "ScheduleBody",
+    "ScoreBody",
+    "StageRunBody",
+    "StatusBody",
+    "parse_body",
+    "read_json",
+]
 
 MAX_BODY_BYTES = 256 * 1024
 MAX_DEPTH = 32
@@ -27,15 +49,15 @@ MAX_TEXT = 4000
 MAX_LIST_ITEMS = 200
 
 
-def parse_body(raw: bytes, allowed: tuple[str, ...]) -> JsonBody:
-    """The request body as a :class:`JsonBody`; an empty body is an empty object."""
+def read_json(raw: bytes) -> dict[str, Any]:
+    """The request body as one JSON object, within the limits; an empty body is an empty object."""
     if len(raw) > MAX_BODY_BYTES:
         raise ValidationError(
             f"The request body has {len(raw)} bytes; the workbench API accepts at most {MAX_BODY_BYTES}.",
             details={"limit": MAX_BODY_BYTES, "size": len(raw)},
         )
     if not raw.strip():
-        return JsonBody({}, allowed)
+        return {}
     try:
         data = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant, parse_float=_finite_float)
     except _NonFinite as exc:
@@ -53,7 +75,7 @@ def parse_body(raw: bytes, allowed: tuple[str, ...]) -> JsonBody:
         raise ValidationError(f"The request body must be a JSON object, not {type(data).__name__}.")
     if _depth(data) > MAX_DEPTH:
         raise _too_deep()
-    return JsonBody(data, allowed)
+    return data
 
 
 class _NonFinite(Exception):
@@ -104,72 +126,97 @@ def _depth(value: Any) -> int:
     return deepest
 
 
-class JsonBody:
-    """A parsed JSON object with typed accessors; unknown keys are refused up front."""
+S = TypeVar("S", bound=Shape)
 
-    def __init__(self, data: dict[str, Any], allowed: tuple[str, ...]) -> None:
-        unknown = sorted(set(data) - set(allowed))
-        if unknown:
-            raise ValidationError(
-                f"Unknown field(s) {', '.join(unknown)} in the request body; allowed: {', '.join(allowed) or 'none'}.",
-                details={"unknown": unknown, "allowed": list(allowed)},
-            )
-        self.data = data
 
-    def __contains__(self, key: str) -> bool:
-        return key in self.data
+def parse_body(raw: bytes, shape: type[S]) -> S:
+    """The request body checked against its declared ``shape``; an empty body is an empty object."""
+    data = read_json(raw)
+    allowed = list(shape.model_fields)
+    unknown = sorted(set(data) - set(allowed))
+    if unknown:
+        raise ValidationError(
+            f"Unknown field(s) {', '.join(unknown)} in the request body; allowed: {', '.join(allowed) or 'none'}.",
+            details={"unknown": unknown, "allowed": allowed},
+        )
+    try:
+        return check(shape, data)
+    except ShapeError as exc:
+        problem = exc.problem
+        raise ValidationError(f"`{problem.dotted}` {problem.message}", details={"field": problem.dotted}) from None
 
-    def text(self, key: str, default: str = "", *, max_length: int = MAX_TEXT) -> str:
-        value = self.data.get(key, default)
-        if value is None:
-            return default
-        if not isinstance(value, str):
-            raise ValidationError(f"`{key}` must be a string, not {type(value).__name__}.")
-        if len(value) > max_length:
-            raise ValidationError(f"`{key}` is {len(value)} characters long; the limit is {max_length}.")
-        return value
 
-    def optional_text(self, key: str, *, max_length: int = MAX_TEXT) -> str | None:
-        if self.data.get(key) is None:
-            return None
-        return self.text(key, max_length=max_length)
+def _nonblank(items: list[str]) -> list[str]:
+    return [item for item in items if item.strip()]
 
-    def required_text(self, key: str, *, max_length: int = MAX_TEXT) -> str:
-        value = self.optional_text(key, max_length=max_length)
-        if not value:
-            raise ValidationError(f"`{key}` is required.")
-        return value
 
-    def flag(self, key: str, default: bool = False) -> bool:
-        value = self.data.get(key, default)
-        if not isinstance(value, bool):
-            raise ValidationError(f"`{key}` must be true or false, not {value!r}.")
-        return value
+_Texts = Annotated[
+    list[Annotated[StrictStr, Field(max_length=MAX_TEXT)]],
+    Field(max_length=MAX_LIST_ITEMS, description="a list of strings"),
+    AfterValidator(_nonblank),
+]
 
-    def text_list(self, key: str) -> list[str]:
-        value = self.data.get(key, [])
-        if value is None:
-            return []
-        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-            raise ValidationError(f"`{key}` must be a list of strings.")
-        if len(value) > MAX_LIST_ITEMS:
-            raise ValidationError(f"`{key}` has {len(value)} items; the limit is {MAX_LIST_ITEMS}.")
-        return [item for item in value if item.strip()]
 
-    def mapping(self, key: str) -> dict[str, Any]:
-        value = self.data.get(key, {})
-        if value is None:
-            return {}
-        if not isinstance(value, dict):
-            raise ValidationError(f"`{key}` must be a JSON object.")
-        return value
+class NoBody(Shape):
+    """An action that takes no fields (``{}`` or nothing)."""
 
-    def number(self, key: str, default: float | None = None, *, minimum: float | None = None) -> float | None:
-        value = self.data.get(key, default)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ValidationError(f"`{key}` must be a number, not {value!r}.")
-        if minimum is not None and value < minimum:
-            raise ValidationError(f"`{key}` must be at least {minimum}.")
-        return float(value)
+
+class DecisionBody(Shape):
+    """A reviewer's or approver's decision with an optional comment."""
+
+    decision: StrictStr = Field(min_length=1, max_length=20)
+    comment: StrictStr = Field(default="", max_length=MAX_TEXT)
+
+
+class PromoteBody(Shape):
+    version: Annotated[StrictInt, Field(ge=1)] = Field(description="the whole version number to promote")
+    reason: StrictStr = Field(default="", max_length=MAX_TEXT)
+
+
+class ReportBody(Shape):
+    path: StrictStr = Field(default="", max_length=500)
+
+
+class StageRunBody(Shape):
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class ScoreBody(Shape):
+    """A scoring job; fields left out take :class:`~workbench.jobs.request.ScoreRequest`'s defaults."""
+
+    model: StrictStr = Field(min_length=1, max_length=200)
+    input: StrictStr = Field(min_length=1, max_length=500)
+    output: StrictStr = Field(min_length=1, max_length=500)
+    device: StrictStr = Field(default="", max_length=20)
+    engine: StrictStr = Field(default="", max_length=10)
+    explain: StrictStr = Field(default="", max_length=10)
+    top_k: Annotated[StrictInt, Field(ge=1)] | None = None
+    overwrite: StrictBool = False
+    keep: _Texts = Field(default_factory=list)
+
+
+class StatusBody(Shape):
+    status: StrictStr = Field(min_length=1, max_length=20)
+
+
+class PromotionBody(Shape):
+    notebook: StrictStr = Field(min_length=1, max_length=500)
+    stage: StrictStr = Field(default="", max_length=64)
+    deps: _Texts = Field(default_factory=list)
+    outs: _Texts = Field(default_factory=list)
+    metrics: _Texts = Field(default_factory=list)
+    plots: _Texts = Field(default_factory=list)
+    force: StrictBool = False
+    dry_run: StrictBool = False
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class ScheduleBody(Shape):
+    stage: StrictStr = Field(min_length=1, max_length=64)
+    cron: StrictStr = Field(min_length=1, max_length=100)
+    tz: StrictStr = Field(default="UTC", max_length=64)
+    mode: StrictStr = Field(default="run", max_length=10)
+
+
+class PauseBody(Shape):
+    paused: StrictBool = Field(description='true to pause the schedule or false to resume it: {"paused": true}')

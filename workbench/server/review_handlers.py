@@ -14,6 +14,7 @@ from jupyter_server.auth.decorator import authorized
 from workbench.jobs.row_values import review_row
 from workbench.jobs.undo import undo_review_decision
 from workbench.server.base import WorkbenchHandler
+from workbench.server.requests import NoBody
 
 __all__ = ["review_routes"]
 
@@ -40,7 +41,7 @@ class ReviewReversalHandler(WorkbenchHandler):
     @tornado.web.authenticated
     @authorized
     async def post(self, item_id: str) -> None:
-        self.json_body()
+        self.body(NoBody)
         await self.reply(lambda workspace: undo_review_decision(workspace, int(item_id)).to_dict(), 201)
 
 

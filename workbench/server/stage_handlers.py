@@ -18,6 +18,7 @@ from workbench.pipelines.reproduce import repro_command, set_stage_params, stage
 from workbench.pipelines.run import new_run_id
 from workbench.project.workspace import Workspace
 from workbench.server.base import WorkbenchHandler
+from workbench.server.requests import StageRunBody
 from workbench.server.schemas import RunStarted
 
 __all__ = ["stage_routes"]
@@ -43,7 +44,7 @@ class StageRunsHandler(WorkbenchHandler):
     @tornado.web.authenticated
     @authorized
     async def post(self, stage: str) -> None:
-        params = self.json_body("params").mapping("params")
+        params = self.body(StageRunBody).params
         run_id = new_run_id()
 
         def prepare() -> Workspace:
