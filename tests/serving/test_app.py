@@ -45,6 +45,10 @@ def test_decides_like_the_batch_job_and_logs_every_decision(server: Server) -> N
     assert {r.id for r in logged} == {d["decision_id"] for d in decisions}
     human = [d for d in decisions if d["decision"] == "review"]
     assert human and len(items) >= len(human)
+    metrics = httpx.get(f"{server.url}/metrics").text  # the decision mix counts every row once
+    counted = [float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines()
+               if line.startswith("workbench_serve_decisions_total{")]  # fmt: skip
+    assert sum(counted) == 200
 
 
 def test_single_row_reasons_health_ready_metrics_openapi(server: Server) -> None:
@@ -101,6 +105,50 @@ def test_idempotency_key_returns_the_first_decision(server: Server) -> None:
     with analyst.read() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(online_decisions)).scalar() == 3
         assert conn.execute(sa.select(sa.func.count()).select_from(online_requests)).scalar() == 1
+
+
+def test_copies_of_one_idempotency_key_in_flight_at_once_get_one_decision(server: Server) -> None:
+    start = threading.Barrier(6)
+    answers: list[httpx.Response] = []
+
+    def send() -> None:
+        start.wait()
+        answers.append(server.post(rows(2), headers={"Idempotency-Key": "app-7"}))
+
+    threads = [threading.Thread(target=send) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [a.status_code for a in answers] == [200] * 6
+    assert len({tuple(d["decision_id"] for d in a.json()["decisions"]) for a in answers}) == 1
+    assert sum(1 for a in answers if not a.json().get("replayed")) == 1
+    analyst = open_as(server.root, ANALYST)
+    with analyst.read() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(online_decisions)).scalar() == 2
+        assert conn.execute(sa.select(sa.func.count()).select_from(online_requests)).scalar() == 1
+
+
+def test_arrow_ipc_bodies_are_decided_as_json_rows(server: Server) -> None:
+    import pyarrow as pa
+
+    frame = applicants(60, seed=4).drop("admit")
+    table = frame.to_arrow(compat_level=pl.CompatLevel.oldest())
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    headers = {"Authorization": f"Bearer {server.token}", "Content-Type": "application/vnd.apache.arrow.stream"}
+    url = f"{server.url}/v1/models/admissions/decide"
+    arrow = httpx.post(url, content=sink.getvalue().to_pybytes(), headers=headers, timeout=30)
+    assert arrow.status_code == 200, arrow.text
+    as_json = server.post(frame.to_dicts())
+
+    def seen(answer: httpx.Response) -> list[tuple[object, ...]]:
+        return [(d["key"], d["score"], d["decision"], d["route"], d["rule"]) for d in answer.json()["decisions"]]
+
+    assert seen(arrow) == seen(as_json) and len(seen(arrow)) == 60
+    broken = httpx.post(url, content=b"not an arrow stream", headers=headers, timeout=30)
+    assert broken.status_code == 400 and "Arrow IPC" in broken.json()["message"]
 
 
 def test_alias_move_reloads_without_a_failed_request(server: Server) -> None:

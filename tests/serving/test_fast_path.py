@@ -83,14 +83,38 @@ def test_small_batches_predict_exactly_as_arrow_columns(small: SmallModel) -> No
     assert np.array_equal(columnar, dense) and np.array_equal(columnar, one_by_one)
 
 
+def test_the_services_lean_path_decides_as_a_batch_jobs_score(small: SmallModel) -> None:
+    """BatchScorer.decide (the service's path) gives score()'s scores, decisions, routes, rules and review rows."""
+    import polars as pl
+
+    scorer = BatchScorer(small.bundle(ROUTING), ScoreOptions(drift_rows=0, batch_drift_rows=0), device="cpu",
+                         total_rows=0, nthread=1)  # fmt: skip
+    frame = applicants(300, seed=7).drop("admit")
+    beyond = pl.when(pl.int_range(pl.len()) % 40 == 0).then(pl.col("gpa") * 10).otherwise(pl.col("gpa"))
+    table = frame.with_columns(beyond.alias("gpa")).to_arrow(compat_level=pl.CompatLevel.oldest())
+    full = scorer.score(table, first_row=0, context="test")
+    scores, routed, review = scorer.decide(table, context="test")
+    routing = scorer.routing
+    assert scores.tolist() == full.table.column("score").to_pylist()
+    assert [routing.decision_labels[c] for c in routed.decision] == full.table.column("decision").to_pylist()
+    assert [routing.route_labels[c] for c in routed.route] == full.table.column("route").to_pylist()
+    rules = [routing.rule_names[c] if c >= 0 else None for c in routed.rule]
+    assert rules == full.log.column("rule").to_pylist()
+    assert "outside_training_range" in rules and "missing_transcript" in rules
+    assert review is not None and full.review is not None and review.equals(full.review)
+    explaining = BatchScorer(small.bundle(ROUTING), ScoreOptions(explain="approx"), device="cpu", total_rows=0)
+    with pytest.raises(ValueError, match="score"):
+        explaining.decide(table, context="test")
+
+
 def test_a_merged_batch_splits_back_into_each_requests_share() -> None:
     answers = [{"decision_id": str(i)} for i in range(5)]
-    records = [{"id": str(i), "row": i} for i in range(5)]
+    records = {"id": [str(i) for i in range(5)], "row": list(range(5)), "score": [0.1, 0.2, 0.3, 0.4, 0.5]}
     reviews = [("job", [{"row_index": 1, "detail": {}}, {"row_index": 3, "detail": {}}])]
     decided = Decided(answers, records, reviews)
     mine_answers, mine_records, mine_reviews = _split(decided, 2, 5)
     assert [a["decision_id"] for a in mine_answers] == ["2", "3", "4"]
-    assert [r["row"] for r in mine_records] == [0, 1, 2]
+    assert mine_records == {"id": ["2", "3", "4"], "row": [0, 1, 2], "score": [0.3, 0.4, 0.5]}
     assert mine_reviews == [("job", [{"row_index": 1, "detail": {}}])]
     assert _split(decided, 0, 1)[2] == []
 

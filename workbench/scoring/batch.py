@@ -164,6 +164,15 @@ class BatchScorer:
         routing as :meth:`score`, without the output, log or review rows (a shadow's would-be decisions)."""
         return self._predict_and_route(self.prepare(batch, context=context))[1:]
 
+    def decide(self, batch: Any, *, context: str) -> tuple[np.ndarray, RoutedCodes, pl.DataFrame | None]:
+        """The scores, routing codes and review rows of one batch: :meth:`score` without the output and
+        decision-log tables (the online service answers from these). Reasons need :meth:`score`."""
+        if self.options.explain != "none":
+            raise ValueError("BatchScorer.decide gives no reasons; use score() when explaining.")
+        prepared = self.prepare(batch, context=context)
+        binding, scores, routed = self._predict_and_route(prepared)
+        return scores, routed, self._review(binding, prepared, None, scores, routed, None, 0)
+
     def _predict_and_route(self, prepared: Prepared) -> tuple[ArrowContract, np.ndarray, RoutedCodes]:
         batch = prepared.batch
         binding = self._bind(batch)

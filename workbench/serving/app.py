@@ -14,6 +14,7 @@ and names the columns, never their values, and nothing is logged about the rows.
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import sys
 import time
@@ -202,9 +203,9 @@ def create_app(settings: ServeSettings) -> Starlette:
         try:
             answer = await service.decide(request, name)
         except WorkbenchError as exc:
-            response, routes = _error(exc), []
+            response, routes = _error(exc), set()
         else:
-            response, routes = _json(answer), [d["route"] for d in answer.get("decisions", ())]
+            response, routes = _json(answer), {d["route"] for d in answer.get("decisions", ())}
         label = name if name in service.settings.models else "unknown"  # no label per made-up name
         service.metrics.request(label, response.status_code, time.perf_counter() - started, routes)
         return response
@@ -245,6 +246,10 @@ def create_app(settings: ServeSettings) -> Starlette:
         sys.setswitchinterval(settings.switch_interval_s)
         service = await run_in_threadpool(_Service, settings)
         await run_in_threadpool(service.models.load_all)
+        # What is loaded now lives as long as the worker: out of the cyclic collector's sight, a full
+        # collection under load walks only what requests allocate (tens of ms less at the tail).
+        gc.collect()
+        gc.freeze()
         service.models.start()
         state["service"] = service
         try:

@@ -39,6 +39,8 @@ __all__ = ["Incoming", "MicroBatcher"]
 
 log = logging.getLogger("workbench.serve")
 
+Reviews = tuple[str, list[dict[str, Any]]]  # a serving job's review rows
+
 
 @dataclass
 class Incoming:
@@ -58,9 +60,10 @@ class Incoming:
         return (id(self.served), self.columns, self.reasons)
 
 
-def _split(decided: Decided, start: int, stop: int) -> tuple[list[Any], list[Any], list[tuple[str, list[Any]]]]:
+def _split(decided: Decided, start: int, stop: int) -> tuple[list[Any], dict[str, list[Any]], list[Reviews]]:
     """Rows ``start:stop`` of a merged batch, with row indexes counted from the request's first row."""
-    records = [{**r, "row": r["row"] - start} for r in decided.records[start:stop]]
+    records = {name: column[start:stop] for name, column in decided.records.items()}
+    records["row"] = list(range(stop - start))
     reviews = []
     for job_id, items in decided.reviews:
         mine = [{**i, "row_index": i["row_index"] - start} for i in items if start <= i["row_index"] < stop]
@@ -160,8 +163,8 @@ class MicroBatcher:
         self,
         item: Incoming,
         answers: list[dict[str, Any]],
-        records: list[dict[str, Any]],
-        reviews: list[tuple[str, list[dict[str, Any]]]],
+        records: dict[str, list[Any]],
+        reviews: list[Reviews],
     ) -> None:
         name = item.served.name
         if self.on_decided is not None:

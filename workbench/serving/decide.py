@@ -1,11 +1,15 @@
 """One request's rows through the served arms: the answer per row and the records to keep.
 
-The rows go through :meth:`workbench.scoring.batch.BatchScorer.score`, the batch job's own
-path (contract check, training-range guard, ``inplace_predict``, routing, reasons, the
-review rows). During a canary the rows split by :func:`~workbench.serving.rollout.canary_mask`
+The rows go through the batch job's own :class:`~workbench.scoring.batch.BatchScorer`
+(contract check, training-range guard, ``inplace_predict``, routing, the review rows):
+:meth:`~workbench.scoring.batch.BatchScorer.decide` when no reasons are asked for (the
+scores, routing codes and review rows, without the output and log tables a batch job
+writes and nobody here reads), :meth:`~workbench.scoring.batch.BatchScorer.score` when
+they are. During a canary the rows split by :func:`~workbench.serving.rollout.canary_mask`
 on their key; during a shadow the challenger scores every row and only its would-be
 decision is kept beside the champion's. Nothing is written here: :mod:`.log` does that
-before the answer leaves.
+before the answer leaves. The records are columns (one list per ``online_decisions``
+column), which the writer inserts as they are.
 """
 
 from __future__ import annotations
@@ -22,17 +26,28 @@ from workbench.core.errors import ContractViolation, ValidationError
 from workbench.serving.rollout import canary_mask
 from workbench.serving.served import Arm, ServedModel
 
-__all__ = ["Decided", "decide_rows", "row_keys_of"]
+__all__ = ["RECORD_COLUMNS", "Decided", "decide_rows", "row_keys_of"]
+
+#: The ``online_decisions`` columns a request's records carry (the writer adds ``request_id``, ``created_at``).
+RECORD_COLUMNS = (
+    "id", "row", "name", "version", "arm", "served_by", "row_key", "score", "decision", "route", "rule",
+    "reasons", "shadow", "input",
+)  # fmt: skip
 
 
 @dataclass
 class Decided:
-    """Answers in input order, one decision record per row, and review rows per serving job."""
+    """Answers in input order, the decision records as columns (row ``i`` of each is row ``i``'s record),
+    and review rows per serving job."""
 
     answers: list[dict[str, Any]]
-    records: list[dict[str, Any]]
+    records: dict[str, list[Any]]
     reviews: list[tuple[str, list[dict[str, Any]]]] = field(default_factory=list)
     arms: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def rows(self) -> int:
+        return len(self.answers)
 
 
 def _table(data: Any) -> Any:
@@ -61,45 +76,59 @@ def row_keys_of(table: Any, keys: tuple[str, ...]) -> list[str]:
     return frame.select(pl.struct(list(keys)).struct.json_encode()).to_series().to_list()
 
 
-def _score(arm: Arm, table: Any, rows: np.ndarray | None, reasons: bool) -> Any:
+def _labelled(arm: Arm, scores: np.ndarray, routed: Any) -> dict[str, list[Any]]:
+    """Scores and routing codes as the answer's values (the labels the batch job's output carries)."""
+    routing = arm.scorer.routing
+    rules = np.asarray([*routing.rule_names, None], dtype=object)  # code -1: no rule fired
+    return {
+        "score": scores.astype(np.float32, copy=False).tolist(),
+        "decision": np.asarray(routing.decision_labels, dtype=object)[routed.decision].tolist(),
+        "route": np.asarray(routing.route_labels, dtype=object)[routed.route].tolist(),
+        "rule": rules[routed.rule].tolist(),
+    }
+
+
+def _check_columns(arm: Arm, names: list[str]) -> None:
+    try:
+        arm.scorer.routing.check_columns(names)
+    except ValidationError as exc:
+        raise ContractViolation(exc.message, details=exc.details) from None
+
+
+def _decide_part(arm: Arm, part: Any, reasons: bool) -> tuple[dict[str, list[Any]], pl.DataFrame | None]:
+    """One arm's answer columns and review rows for ``part``, by the batch job's scorer."""
+    scorer = arm.scorer_for(reasons)
+    with arm.lock:  # a scorer rebinds to each batch's schema: one batch at a time per arm
+        if not reasons:
+            scores, routed, review = scorer.decide(part, context="the request")
+            return _labelled(arm, scores, routed), review
+        result = scorer.score(part, first_row=0, context="the request")
+    return _columns(result), result.review
+
+
+def _score(arm: Arm, table: Any, rows: np.ndarray | None, reasons: bool) -> tuple[dict[str, list[Any]], Any]:
     import pyarrow as pa
 
     part = table if rows is None else table.take(pa.array(rows))
-    scorer = arm.scorer_for(reasons)
-    try:
-        scorer.routing.check_columns(part.column_names)
-    except ValidationError as exc:
-        raise ContractViolation(exc.message, details=exc.details) from None
+    _check_columns(arm, part.column_names)
     if arm.role != "canary":
-        with arm.lock:  # a scorer rebinds to each batch's schema: one batch at a time per arm
-            return scorer.score(part, first_row=0, context="the request")
+        return _decide_part(arm, part, reasons)
     try:  # the canary's guards count its failures and keep a window of its inputs (docs/rollout.md)
-        with arm.lock:
-            result = scorer.score(part, first_row=0, context="the request")
+        decided = _decide_part(arm, part, reasons)
     except Exception:
         arm.health.record(part.num_rows, ok=False)
         raise
-    arm.health.record(part.num_rows, ok=True, table=part.select(scorer.columns(part.column_names)))
-    return result
+    arm.health.record(part.num_rows, ok=True, table=part.select(arm.scorer.columns(part.column_names)))
+    return decided
 
 
 def _would_decide(arm: Arm, table: Any) -> dict[str, list[Any]]:
     """A shadow's scores and would-be decisions: the batch path's contract check, prediction and routing,
     without the output, log or review rows nobody reads (:meth:`BatchScorer.route`)."""
-    routing = arm.scorer.routing
-    try:
-        routing.check_columns(table.column_names)
-    except ValidationError as exc:
-        raise ContractViolation(exc.message, details=exc.details) from None
+    _check_columns(arm, table.column_names)
     with arm.lock:
         scores, routed = arm.scorer.route(table, context="the request (shadow)")
-    decisions, routes, rules = routing.decision_labels, routing.route_labels, routing.rule_names
-    return {
-        "score": scores.tolist(),
-        "decision": [decisions[c] for c in routed.decision.tolist()],
-        "route": [routes[c] for c in routed.route.tolist()],
-        "rule": [rules[c] if c >= 0 else None for c in routed.rule.tolist()],
-    }
+    return _labelled(arm, scores, routed)
 
 
 def _columns(result: Any) -> dict[str, list[Any]]:
@@ -116,11 +145,11 @@ def _columns(result: Any) -> dict[str, list[Any]]:
     return out
 
 
-def _review(arm: Arm, result: Any, index: np.ndarray, ids: list[str]) -> list[dict[str, Any]]:
-    if result.review is None:
+def _review(arm: Arm, review: pl.DataFrame | None, index: np.ndarray, ids: list[str]) -> list[dict[str, Any]]:
+    if review is None:
         return []
     rows = []
-    for item in result.review.to_dicts():
+    for item in review.to_dicts():
         original = int(index[int(item["row_index"])])
         detail = json.loads(item["detail"]) if item.get("detail") else {}
         rows.append(
@@ -146,6 +175,11 @@ def _logged(table: Any, arm: Arm) -> list[dict[str, Any]] | None:
     return table.select(names).to_pylist()
 
 
+def _place(column: list[Any], index: list[int], values: list[Any]) -> None:
+    for i, v in zip(index, values, strict=True):
+        column[i] = v
+
+
 def decide_rows(served: ServedModel, data: Any, *, reasons: bool = False) -> Decided:
     """Score ``data`` (a polars frame or Arrow table) through ``served``'s arms."""
     table = _table(data)
@@ -159,59 +193,53 @@ def decide_rows(served: ServedModel, data: Any, *, reasons: bool = False) -> Dec
     if challenger is not None and served.rollout is not None and served.rollout.mode == "canary":
         mask = canary_mask(keys, served.rollout.share, model=served.name, salt=served.rollout.salt)
         parts = [(champion, everyone[~mask]), (challenger, everyone[mask])]
-    answers: list[dict[str, Any]] = [{} for _ in range(n)]
-    records: list[dict[str, Any]] = [{} for _ in range(n)]
-    decided = Decided(answers, records)
     logged = _logged(table, champion)
+    nothing: list[Any] = [None] * n
+    records: dict[str, list[Any]] = {
+        "id": ids, "row": list(range(n)), "row_key": keys, "shadow": nothing, "input": logged or nothing,
+    }  # fmt: skip
+    decided = Decided([], records)
+    explained = False
     for arm, index in parts:
         if not index.size:
             continue
-        result = _score(arm, table, None if index.size == n else index, reasons)
-        cols = _columns(result)
+        cols, review = _score(arm, table, None if index.size == n else index, reasons)
         decided.arms[arm.role] = int(index.size)
-        for j, i in enumerate(index.tolist()):
-            answer = {
-                "key": keys[i],
-                "score": cols["score"][j],
-                "decision": cols["decision"][j],
-                "route": cols["route"][j],
-                "rule": cols["rule"][j],
-                "model": arm.name,
-                "version": arm.version,
-                "arm": arm.role,
-                "decision_id": ids[i],
-            }
-            if "reasons" in cols:
-                answer["reasons"] = cols["reasons"][j]
-            answers[i] = answer
-            records[i] = {
-                "id": ids[i],
-                "row": i,
-                "name": arm.name,
-                "version": arm.version,
-                "arm": arm.role,
-                "served_by": arm.job_id,
-                "row_key": keys[i],
-                "score": float(cols["score"][j]),
-                "decision": cols["decision"][j],
-                "route": cols["route"][j],
-                "rule": cols["rule"][j],
-                "reasons": cols.get("reasons", [None] * index.size)[j],
-                "shadow": None,
-                "input": logged[i] if logged else None,
-            }
-        review = _review(arm, result, index, ids)
-        if review:
-            decided.reviews.append((arm.job_id, review))
+        explained = explained or "reasons" in cols
+        constant = {"name": arm.name, "version": arm.version, "arm": arm.role, "served_by": arm.job_id}
+        if index.size == n:  # one arm decides every row: its columns are the records' columns
+            records.update({k: [v] * n for k, v in constant.items()})
+            records.update({k: cols[k] for k in ("score", "decision", "route", "rule")})
+            records["reasons"] = cols.get("reasons", nothing)
+        else:
+            at = index.tolist()
+            for name in (*constant, "score", "decision", "route", "rule", "reasons"):
+                given = [constant[name]] * len(at) if name in constant else cols.get(name) or [None] * len(at)
+                _place(records.setdefault(name, [None] * n), at, given)
+        review_rows = _review(arm, review, index, ids)
+        if review_rows:
+            decided.reviews.append((arm.job_id, review_rows))
     if challenger is not None and served.rollout is not None and served.rollout.mode == "shadow":
         shadow = _would_decide(challenger, table)
-        for i in range(n):
-            records[i]["shadow"] = {
-                "version": challenger.version,
-                "score": float(shadow["score"][i]),
-                "decision": shadow["decision"][i],
-                "route": shadow["route"][i],
-                "rule": shadow["rule"][i],
-            }
+        version = challenger.version
+        records["shadow"] = [
+            {"version": version, "score": s, "decision": d, "route": r, "rule": u}
+            for s, d, r, u in zip(shadow["score"], shadow["decision"], shadow["route"], shadow["rule"], strict=True)
+        ]
         decided.arms["shadow"] = n
+    decided.answers = _answers(records, reasons=explained)
     return decided
+
+
+def _answers(records: dict[str, list[Any]], *, reasons: bool) -> list[dict[str, Any]]:
+    """The answer per row, from its record."""
+    names = ("row_key", "score", "decision", "route", "rule", "name", "version", "arm", "id")
+    answers = [
+        {"key": k, "score": s, "decision": d, "route": r, "rule": u, "model": m, "version": v, "arm": a,
+         "decision_id": i}
+        for k, s, d, r, u, m, v, a, i in zip(*(records[c] for c in names), strict=True)
+    ]  # fmt: skip
+    if reasons:
+        for answer, given in zip(answers, records["reasons"], strict=True):
+            answer["reasons"] = given
+    return answers

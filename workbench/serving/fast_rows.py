@@ -15,6 +15,8 @@ as before. What the scorer then checks and decides does not change.
 from __future__ import annotations
 
 from functools import cache
+from operator import itemgetter
+from types import NoneType
 from typing import Any
 
 import polars as pl
@@ -30,6 +32,7 @@ _ALLOWED: dict[str, tuple[type, ...]] = {
     "categorical": (str,),
     "boolean": (bool,),
 }
+_ACCEPTED = {kind: frozenset({*types, NoneType}) for kind, types in _ALLOWED.items()}  # None anywhere
 _INFERRED = {int: "Int64", float: "Float64", str: "String", bool: "Boolean"}
 
 
@@ -56,14 +59,14 @@ def _kind(dtype: str) -> str | None:
     return kind if kind in _ALLOWED else None  # "other" (dates, times): the polars path judges them
 
 
-def _inferred(values: list[Any]) -> str | None:
-    """The contract-style dtype polars infers for ``values`` when they share one plain type."""
-    seen = {type(v) for v in values if v is not None}
-    if not seen:
-        return "Null"
-    if len(seen) != 1:
-        return None
-    return _INFERRED.get(seen.pop())
+def _columns(rows: list[dict[str, Any]], names: tuple[str, ...]) -> list[list[Any]] | list[tuple[Any, ...]]:
+    """Each name's values, row by row (None where a row lacks it)."""
+    if len(names) > 1:
+        try:  # rows that all carry every name: one C-level pass (itemgetter, then a transpose)
+            return list(zip(*map(itemgetter(*names), rows), strict=True))
+        except KeyError:
+            pass
+    return [[row.get(name) for row in rows] for name in names]
 
 
 def arrow_rows(rows: list[dict[str, Any]], contract: InputContract, names: tuple[str, ...]) -> Any:
@@ -74,23 +77,20 @@ def arrow_rows(rows: list[dict[str, Any]], contract: InputContract, names: tuple
         return None
     arrays = []
     contract_names = contract.names
-    for name in names:
-        values = [row.get(name) for row in rows]
+    for name, values in zip(names, _columns(rows, names), strict=True):
+        seen = set(map(type, values))  # the exact types (bool is not int here: type(), not isinstance())
         if name in contract_names:
             dtype = contract.column(name).dtype
             kind = _kind(dtype)
-            if kind is None:
+            if kind is None or not seen <= _ACCEPTED[kind]:
                 return None
-            allowed = _ALLOWED[kind]
-            if not all(v is None or (type(v) in allowed) for v in values):
-                return None  # bool is not int here: type(), not isinstance()
         else:
-            inferred = _inferred(values)
-            if inferred is None:
-                return None
-            if inferred == "Null":
+            seen.discard(NoneType)
+            if not seen:
                 arrays.append(pa.nulls(len(values)))
                 continue
+            if len(seen) != 1 or (inferred := _INFERRED.get(seen.pop())) is None:
+                return None
             dtype = inferred
         arrow_type = _arrow_type(dtype)
         if arrow_type is None:

@@ -20,6 +20,7 @@ import queue
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
 import sqlalchemy as sa
@@ -33,6 +34,7 @@ from workbench.store.schema import online_decisions, online_requests, review_ite
 __all__ = ["DecisionWriter", "Pending", "settle"]
 
 _GROUP = 64
+_CACHE_KIB = 32 * 1024  # the writer's SQLite page cache
 
 
 @dataclass
@@ -44,7 +46,7 @@ class Pending:
     idempotency_key: str | None
     name: str
     response: dict[str, Any]
-    records: list[dict[str, Any]]
+    records: dict[str, list[Any]]  # online_decisions columns (decide.RECORD_COLUMNS), a value per row
     reviews: list[tuple[str, list[dict[str, Any]]]] = field(default_factory=list)
     future: asyncio.Future[dict[str, Any]] | None = None
     loop: asyncio.AbstractEventLoop | None = None
@@ -126,10 +128,10 @@ class DecisionWriter:
         now = utcnow()
         answers: list[dict[str, Any]] = []
         if self._conn is None:
-            self._conn = self.workspace.store.engine.connect()
+            self._conn = self._connect()
         conn = self._conn
         with _translated(), conn.begin():  # BEGIN IMMEDIATE on SQLite, as every write transaction
-            requests, decisions, reviews = [], [], []
+            requests, decided, reviews = [], [], []
             for pending in group:
                 if pending.idempotency_key is not None:
                     first = _stored(conn, pending.token_id, pending.idempotency_key)
@@ -137,27 +139,37 @@ class DecisionWriter:
                         answers.append({**first, "replayed": True})
                         continue
                 answers.append(pending.response)
+                decided.append(pending)
                 requests.append(
                     {
                         "id": pending.request_id,
                         "token_id": pending.token_id,
                         "idempotency_key": pending.idempotency_key,
                         "name": pending.name,
-                        "rows": len(pending.records),
+                        "rows": len(pending.records["id"]),
                         "response": pending.response if pending.idempotency_key is not None else None,
                         "created_at": now,
                     }
                 )
-                decisions += [{**r, "request_id": pending.request_id, "created_at": now} for r in pending.records]
                 reviews += [{**item, "created_at": now} for _, items in pending.reviews for item in items]
             if requests:
                 conn.execute(online_requests.insert(), requests)
-            if decisions:
-                _insert_decisions(conn, decisions)
+            if decided:
+                _insert_decisions(conn, decided, now)
             if reviews:
                 conn.execute(review_items.insert(), reviews)
         self.commits += 1
         return answers
+
+    def _connect(self) -> Connection:
+        conn = self.workspace.store.engine.connect()
+        if conn.dialect.name == "sqlite":
+            # The log's indexes (a random id, the request, the model and time) outgrow SQLite's 2 MB page
+            # cache within minutes of load; a larger cache for this one connection keeps inserts in memory.
+            driver = conn.connection.driver_connection
+            assert driver is not None
+            driver.execute(f"PRAGMA cache_size = -{_CACHE_KIB}")
+        return conn
 
     def _close_connection(self) -> None:
         conn, self._conn = self._conn, None
@@ -181,11 +193,24 @@ _COLUMNS = [c.name for c in online_decisions.columns]
 _JSON = frozenset({"reasons", "shadow", "input"})
 
 
-def _insert_decisions(conn: Any, rows: list[dict[str, Any]]) -> None:
-    """The decisions of a group: on SQLite an executemany straight through the driver, with the JSON columns
-    serialized once by orjson (SQLAlchemy's per-value processing is most of a 1,000-row request's
-    commit); elsewhere a Core executemany. Both store what SQLAlchemy's JSON type would ('null' for None)."""
+def _insert_decisions(conn: Any, group: list[Pending], now: Any) -> None:
+    """The decisions of a group, from each request's record columns: on SQLite an executemany straight
+    through the driver, with the JSON columns serialized once by orjson (SQLAlchemy's per-value processing
+    is most of a 1,000-row request's commit); elsewhere a Core executemany. Both store what SQLAlchemy's
+    JSON type would ('null' for None)."""
+    sizes = [len(p.records["id"]) for p in group]
+    total = sum(sizes)
+
+    def column(name: str) -> list[Any]:
+        if name == "request_id":
+            return list(chain.from_iterable([p.request_id] * n for p, n in zip(group, sizes, strict=True)))
+        if name == "created_at":
+            return [now] * total
+        return list(chain.from_iterable(p.records[name] for p in group))
+
     if conn.dialect.name != "sqlite":
+        columns = [column(name) for name in _COLUMNS]
+        rows = [dict(zip(_COLUMNS, row, strict=True)) for row in zip(*columns, strict=True)]
         conn.execute(online_decisions.insert(), rows)
         return
     import orjson
@@ -193,15 +218,14 @@ def _insert_decisions(conn: Any, rows: list[dict[str, Any]]) -> None:
     stamp = online_decisions.c.created_at.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
     null, dumps = orjson.dumps(None).decode(), orjson.dumps
 
-    def column(name: str) -> list[Any]:
-        values = [r.get(name) for r in rows]
+    def stored(name: str) -> list[Any]:
         if name in _JSON:
-            return [null if v is None else dumps(v).decode() for v in values]
+            return [null if v is None else dumps(v).decode() for v in column(name)]
         if name == "created_at" and stamp is not None:
-            return [stamp(v) for v in values]
-        return values
+            return [stamp(now)] * total
+        return column(name)
 
-    columns = [column(name) for name in _COLUMNS]
+    columns = [stored(name) for name in _COLUMNS]
     names, marks = ", ".join(_COLUMNS), ", ".join("?" * len(_COLUMNS))  # the table's own column names
     statement = f"INSERT INTO online_decisions ({names}) VALUES ({marks})"  # noqa: S608
     conn.connection.driver_connection.executemany(statement, zip(*columns, strict=True))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from typing import Any
 
 __all__ = ["ServeMetrics"]
@@ -25,7 +27,8 @@ class ServeMetrics:
             registry=self.registry,
         )  # fmt: skip
         self.route_latency = Histogram(
-            "workbench_serve_decision_seconds", "Decide latency by model and route of each decided row",
+            "workbench_serve_decision_seconds",
+            "Decide latency by model and route, once per request for each route its rows took",
             ["model", "route"], buckets=_BUCKETS, registry=self.registry,
         )  # fmt: skip
         self.decisions = Counter(
@@ -35,16 +38,18 @@ class ServeMetrics:
         self._routes: dict[str, list[str]] = {}
 
     def decided(self, model: str, answers: list[dict[str, Any]]) -> None:
-        for a in answers:
-            self.decisions.labels(model, a["arm"], str(a["version"]), a["decision"], a["route"]).inc()
+        mix = Counter((a["arm"], a["version"], a["decision"], a["route"]) for a in answers)
+        for (arm, version, decision, route), n in mix.items():  # one label lookup per kind, not per row
+            self.decisions.labels(model, arm, str(version), decision, route).inc(n)
 
-    def request(self, model: str, status: int, seconds: float, routes: list[str] | None = None) -> None:
+    def request(self, model: str, status: int, seconds: float, routes: Iterable[str] = ()) -> None:
+        """One answered request; ``routes`` are the routes its rows took (each observed once per request)."""
         self.requests.labels(model, str(status)).inc()
         if status >= 400:
             self.errors.labels(model, str(status)).inc()
             return
         self.latency.labels(model).observe(seconds)
-        for route in routes or ():
+        for route in routes:
             self.route_latency.labels(model, route).observe(seconds)
 
     def render(self) -> tuple[bytes, str]:
