@@ -1,3 +1,4 @@
 import './base.css';
 import './panels.css';
 import './page.css';
+import './monitoring.css';

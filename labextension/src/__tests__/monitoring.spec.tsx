@@ -121,6 +121,12 @@ describe('monitoring', () => {
     expect(breached.title).toBe(
       'v1 over 30d: observed 0.6950. Evidence: jobs: j1, j2; rows: 10000'
     );
+    const notes = Array.from(
+      widget!.node.querySelectorAll('[data-testid="workbench-slo-breaches"] li')
+    ).map(li => li.textContent);
+    expect(notes).toEqual([
+      'realized_auc >= 0.75: observed 0.6950 against >= 0.75 over 30d on v1 (10000 decisions, 2 jobs)'
+    ]);
     const text = widget!.node.textContent ?? '';
     expect(text).toContain('realized AUC0.695');
     expect(text).toContain('outcome coverage37.5%');

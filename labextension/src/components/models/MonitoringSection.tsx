@@ -1,6 +1,7 @@
 /**
  * The Models panel's Monitoring section for one model: the policy's SLOs as
- * chips (met, breached, no data) with their evidence, and the monitoring
+ * chips (met, breached, no data), each breach spelled out beneath them with
+ * its observed value, window and evidence, and the monitoring
  * report's figures per version over a chosen window. Reading it records
  * nothing; `workbench slo check` records breaches.
  */
@@ -12,6 +13,7 @@ import { IModelSummary } from '../../tokens';
 import { Chip, Empty, Loaded, useLoadable } from '../common';
 import {
   breachBadge,
+  breachNotes,
   newestStatuses,
   sloChips,
   windowFigures
@@ -57,11 +59,17 @@ export function MonitoringSection(props: {
         {data => (
           <>
             {data.slos.length > 0 ? (
-              <div className="jp-Workbench-chips" data-testid="workbench-slos">
-                {sloChips(newestStatuses(data), trans).map(chip => (
-                  <Chip key={chip.label} chip={chip} />
-                ))}
-              </div>
+              <>
+                <div
+                  className="jp-Workbench-chips"
+                  data-testid="workbench-slos"
+                >
+                  {sloChips(newestStatuses(data), trans).map(chip => (
+                    <Chip key={chip.label} chip={chip} />
+                  ))}
+                </div>
+                <BreachNotes notes={breachNotes(newestStatuses(data), trans)} />
+              </>
             ) : (
               <p className="jp-Workbench-muted">
                 {trans.__(
@@ -105,6 +113,16 @@ export function MonitoringSection(props: {
       </Loaded>
     </section>
   );
+}
+
+function BreachNotes(props: { notes: string[] }): JSX.Element | null {
+  return props.notes.length > 0 ? (
+    <ul className="jp-Workbench-breaches" data-testid="workbench-slo-breaches">
+      {props.notes.map(note => (
+        <li key={note}>{note}</li>
+      ))}
+    </ul>
+  ) : null;
 }
 
 /**

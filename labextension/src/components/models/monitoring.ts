@@ -72,6 +72,41 @@ export function breachBadge(
 }
 
 /**
+ * One line per breached objective, shown under the chips: what was observed
+ * against the target, over which window, on which version, and what was read.
+ */
+export function breachNotes(
+  statuses: ISloStatus[],
+  trans: TranslationBundle
+): string[] {
+  return statuses
+    .filter(s => s.status === 'breached')
+    .map(s => {
+      const read = [
+        typeof s.evidence.rows === 'number'
+          ? trans._n('%1 decision', '%1 decisions', s.evidence.rows)
+          : null,
+        typeof s.evidence.outcomes === 'number'
+          ? trans._n('%1 outcome', '%1 outcomes', s.evidence.outcomes)
+          : null,
+        Array.isArray(s.evidence.jobs)
+          ? trans._n('%1 job', '%1 jobs', s.evidence.jobs.length)
+          : null
+      ].filter(part => part !== null);
+      return trans.__(
+        '%1: observed %2 against %3 %4 over %5 on v%6 (%7)',
+        s.objective,
+        s.observed === null ? trans.__('no data') : formatFigure(s.observed),
+        s.op,
+        String(s.target),
+        s.window,
+        s.version,
+        read.join(', ')
+      );
+    });
+}
+
+/**
  * The statuses of the newest version in the report (the one the chips show).
  */
 export function newestStatuses(monitoring: IModelMonitoring): ISloStatus[] {

@@ -1,0 +1,97 @@
+/**
+ * The Models panel's Monitoring section on the fixture project, where 300 of the
+ * 400 scored applicants have their true outcome and the policy asks for a realized
+ * AUC of 0.95 that the model does not reach: the breach shows as a badge on the
+ * model in the list, as a red chip beside the met and no-data ones, and spelled
+ * out with its observed value and evidence. Screenshot: panel-monitoring.
+ */
+import { expect, test } from '@playwright/test';
+
+import { Lab, Sidebar } from './workbench-page';
+
+const ANALYST_TOKEN = process.env.WORKBENCH_E2E_ANALYST_TOKEN!;
+
+test.describe.serial('the Monitoring section', () => {
+  let ana: Lab;
+  let sidebar: Sidebar;
+
+  test.beforeAll(async ({ browser }) => {
+    ana = await Lab.open(browser, ANALYST_TOKEN, 'ana');
+    await ana.widenSidebar();
+    sidebar = await ana.sidebar();
+  });
+
+  test.afterAll(async () => {
+    await ana?.close();
+  });
+
+  test('the model carries a badge for its breached objective', async () => {
+    const panel = await sidebar.tab('Models');
+    const badge = panel
+      .locator('[data-model="admissions"]')
+      .getByTestId('workbench-slo-badge');
+    await expect(badge).toHaveText('1 SLO breached');
+    await expect(badge.locator('.jp-Workbench-chip')).toHaveAttribute(
+      'title',
+      'v1 realized_auc >= 0.95'
+    );
+  });
+
+  test('the section shows the breach, its evidence and the figures', async () => {
+    const panel = await sidebar.tab('Models');
+    await panel.locator('[data-model="admissions"]').click();
+    const section = panel.getByTestId('workbench-monitoring');
+    const chips = section.getByTestId('workbench-slos');
+    await expect(chips.locator('.jp-Workbench-chip')).toHaveText([
+      'realized_auc >= 0.95: breached',
+      'review_rate <= 0.5: met',
+      'override_rate <= 0.1: no data'
+    ]);
+    await expect(
+      chips.locator('.jp-Workbench-chip', { hasText: 'breached' })
+    ).toHaveClass(/jp-Workbench-chip-error/);
+    await expect(
+      chips.locator('.jp-Workbench-chip', { hasText: 'breached' })
+    ).toHaveAttribute('title', /^v1 over 30d: observed 0\.\d{4}\. Evidence: /);
+    await expect(section.getByTestId('workbench-slo-breaches')).toHaveText(
+      /^realized_auc >= 0\.95: observed 0\.\d{4} against >= 0\.95 over 30d on v1 \(400 decisions, 300 outcomes, 1 job\)$/
+    );
+    const figures = section.locator('.jp-Workbench-monitoringRow').first();
+    await expect(figures.locator('.jp-Workbench-rowTitle')).toHaveText(
+      'v1 · 30d'
+    );
+    await expect(figures.locator('dt:text-is("decisions") + dd')).toHaveText(
+      '400'
+    );
+    await expect(
+      figures.locator('dt:text-is("outcome coverage") + dd')
+    ).toHaveText('75.0%');
+    await expect(figures.locator('dt:text-is("realized AUC") + dd')).toHaveText(
+      /^0\.\d{3}$/
+    );
+    await expect(
+      figures.locator('dt:text-is("staff hours saved") + dd')
+    ).not.toHaveText('–');
+    await section.scrollIntoViewIfNeeded();
+    await ana.screenshot('panel-monitoring', section);
+  });
+
+  test('the window selector asks per job', async () => {
+    const section = (await sidebar.tab('Models')).getByTestId(
+      'workbench-monitoring'
+    );
+    await section
+      .getByRole('combobox', { name: 'Monitoring window' })
+      .selectOption('job');
+    await expect(
+      section.locator('.jp-Workbench-monitoringRow .jp-Workbench-rowTitle')
+    ).toHaveText([/^v1 · [0-9a-f]{8}$/]);
+    await expect(section.getByTestId('workbench-slos')).toContainText(
+      'realized_auc >= 0.95: breached'
+    );
+  });
+
+  test('nothing was logged as an error in the browser console', async () => {
+    expect(ana.consoleErrors).toEqual([]);
+  });
+});
