@@ -122,7 +122,7 @@ def _latest(feature_set: FeatureSet, source: Source, path: Path, until: datetime
     if source.ttl is not None:
         dtype = frame.collect_schema()[time]
         frame = frame.filter(pl.col(time) >= _bound(dtype, until - source.ttl))
-    # The file is in (entity, time) order, so the last row of a group is the latest event.
+    # The file is in time order within each entity (timeline()), so the last row of a group is the latest event.
     return frame.group_by(feature_set.entity).agg(pl.all().last()).rename({time: f"__wb_time_{source.name}"})
 
 
