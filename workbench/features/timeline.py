@@ -24,10 +24,9 @@ from workbench.project.paths import is_url, resolve_location
 
 # A timeline is read, sorted and held in memory anyway; polars' streaming engine (the default of
 # polars 2) sorted a 5M-row source in twice the CPU time of the in-memory engine.
-ENGINE: Final = "in-memory"
+_ENGINE: Final = "in-memory"
 
 __all__ = [
-    "ENGINE",
     "check_timeline",
     "collect_timeline",
     "collect_timelines",
@@ -146,7 +145,7 @@ def _time_ordered(frame: pl.LazyFrame, entity: str, time: str) -> pl.LazyFrame:
 def collect_timeline(frame: pl.LazyFrame, feature_set: FeatureSet, source: Source) -> pl.DataFrame:
     """The timeline in memory; a failing expression or transform becomes an error naming the source."""
     try:
-        return frame.collect(engine=ENGINE)
+        return frame.collect(engine=_ENGINE)
     except pl.exceptions.PolarsError as exc:
         raise FeatureError(
             f"Computing the {_where(feature_set, source)} failed ({type(exc).__name__}: {_first_line(exc)}); a "
@@ -157,7 +156,7 @@ def collect_timeline(frame: pl.LazyFrame, feature_set: FeatureSet, source: Sourc
 def collect_timelines(frames: list[pl.LazyFrame], feature_set: FeatureSet) -> list[pl.DataFrame]:
     """Every source's timeline in memory, computed side by side; a failure names its source."""
     try:
-        return pl.collect_all(frames, engine=ENGINE)
+        return pl.collect_all(frames, engine=_ENGINE)
     except pl.exceptions.PolarsError:
         # Collect one by one to say which source failed (only on this error path).
         return [collect_timeline(f, feature_set, s) for f, s in zip(frames, feature_set.sources, strict=True)]
