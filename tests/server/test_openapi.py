@@ -28,6 +28,7 @@ import pytest
 import tornado.web
 import yaml
 
+from workbench.governance.summaries import VersionChips
 from workbench.server import requests, schemas
 from workbench.server.routes import API_PREFIX, default_handlers
 
@@ -39,11 +40,11 @@ GENERATED_TS = LABEXT / "src" / "generated" / "openapi.ts"
 SCHEMAS = SPEC["components"]["schemas"]
 VERBS = ("get", "post", "put", "patch", "delete")
 
-# The API's own response models: schema name -> Python dataclass.
+# The API's response models: schema name -> Python dataclass.
 PY_MODELS = {
     "HealthResponse": schemas.HealthResponse,
     "ErrorBody": schemas.ErrorBody,
-    "VersionSummary": schemas.VersionSummary,
+    "VersionSummary": VersionChips,  # the service's own row, served as it is
     "RunStarted": schemas.RunStarted,
     "ReportResponse": schemas.ReportResponse,
     "LogResponse": schemas.LogResponse,

@@ -131,7 +131,8 @@ def check(shape: type[S], data: Any, *, document: Any = None, prefix: Sequence[s
         return shape.model_validate(_without_nulls({} if data is None else data))
     except PydanticValidationError as exc:
         error = exc.errors(include_url=False)[0]
-        path = tuple(step for step in error["loc"] if isinstance(step, str | int))
+        # A mapping's key that fails its own check is reported at the key ("[key]" dropped).
+        path = tuple(step for step in error["loc"] if isinstance(step, str | int) and step != "[key]")
         kind = str(error["type"])
         if kind == "extra_forbidden":
             allowed = _fields_at(shape, path[:-1])
@@ -166,6 +167,7 @@ _DESCRIBED_KINDS = frozenset(
         "bool_type", "int_type", "int_parsing", "int_from_float", "float_type", "float_parsing", "finite_number",
         "string_type", "list_type", "tuple_type", "dict_type", "greater_than_equal", "greater_than",
         "less_than_equal", "less_than", "too_long", "string_too_long", "too_short", "string_too_short",
+        "string_pattern_mismatch",
     }
 )  # fmt: skip
 

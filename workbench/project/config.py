@@ -12,9 +12,12 @@ import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field, StrictBool, StrictStr
 
 from workbench.core.errors import ConfigError, NotAProjectError, ValidationError
+from workbench.core.shapes import Shape, ShapeError, check
 from workbench.project.roster import Roster, parse_roster
 
 __all__ = ["Project", "ProjectConfig", "find_project", "load_project"]
@@ -40,62 +43,53 @@ class ProjectConfig:
 
     @classmethod
     def from_mapping(cls, data: dict[str, Any], source: Path) -> ProjectConfig:
-        known = {
-            "db_url",
-            "artifacts",
-            "roles",
-            "require_approved_for_scoring",
-            "scheduler",
-            "allowed_folders",
-            "allowed_protocols",
-            "people",
-        }
-        unknown = sorted(set(data) - known - {"name"})
-        if unknown:
-            raise ConfigError(
-                f"{source}: unknown [tool.workbench] key(s) {', '.join(unknown)}; "
-                f"known keys are {', '.join(sorted(known | {'name'}))}."
-            )
-        roles_raw = data.get("roles", {}) or {}
-        if not isinstance(roles_raw, dict) or not all(
-            isinstance(v, list) and all(isinstance(u, str) for u in v) for v in roles_raw.values()
-        ):
-            raise ConfigError(
-                f"{source}: [tool.workbench.roles] must map a role to a list of user names, "
-                'e.g. approver = ["ana@example.org"].'
-            )
-        scheduler = data.get("scheduler", {}) or {}
-        if not isinstance(scheduler, dict):
-            raise ConfigError(f"{source}: [tool.workbench.scheduler] must be a table.")
-        folders = _string_list(source, data, "allowed_folders", 'e.g. allowed_folders = ["/mnt/shared/admissions"]')
-        protocols = _string_list(source, data, "allowed_protocols", 'e.g. allowed_protocols = ["s3"]')
+        try:
+            shape = check(_Settings, data)
+        except ShapeError as exc:
+            problem = exc.problem
+            if problem.kind == "unknown_key":
+                raise ConfigError(f"{source}: unknown [tool.workbench] key {problem.dotted}.{problem.hint}") from None
+            raise ConfigError(f"{source}: [tool.workbench] {problem.dotted} {problem.message}") from None
         return cls(
-            db_url=data.get("db_url"),
-            artifacts=data.get("artifacts"),
-            roles={role: tuple(users) for role, users in roles_raw.items()},
-            require_approved_for_scoring=_flag(source, data, "require_approved_for_scoring", False),
-            scheduler_enabled=_flag(source, scheduler, "enabled", False, "[tool.workbench.scheduler] "),
-            scheduler_interval_s=float(scheduler.get("interval_s", 30.0)),
-            allowed_folders=folders,
-            allowed_protocols=tuple(p.lower() for p in protocols),
-            roster=parse_roster(data.get("people"), source),
+            db_url=shape.db_url,
+            artifacts=shape.artifacts,
+            roles={role: tuple(users) for role, users in shape.roles.items()},
+            require_approved_for_scoring=shape.require_approved_for_scoring,
+            scheduler_enabled=shape.scheduler.enabled,
+            scheduler_interval_s=shape.scheduler.interval_s,
+            allowed_folders=tuple(shape.allowed_folders),
+            allowed_protocols=tuple(p.lower() for p in shape.allowed_protocols),
+            roster=parse_roster(shape.people, source),
             raw=dict(data),
         )
 
 
-def _flag(source: Path, data: dict[str, Any], key: str, default: bool, where: str = "[tool.workbench] ") -> bool:
-    """A TOML boolean; a quoted "false" is refused rather than read as true."""
-    value = data.get(key, default)
-    if not isinstance(value, bool):
-        raise ConfigError(f"{source}: {where}{key} must be true or false (unquoted), got {value!r}.")
-    return value
+_Nonblank = Annotated[StrictStr, Field(pattern=r"\S")]
 
 
-def _string_list(source: Path, data: dict[str, Any], key: str, example: str) -> tuple[str, ...]:
-    value = data.get(key, []) or []
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise ConfigError(f"{source}: [tool.workbench] {key} must be a list of non-empty strings, {example}.")
-    return tuple(value)
+class _Scheduler(Shape):
+    enabled: StrictBool = False
+    interval_s: Annotated[float, Field(gt=0, strict=True)] = 30.0
+
+
+class _Settings(Shape):
+    """The ``[tool.workbench]`` table; its keys are described where they act (docs/governance.md, docs/scoring.md)."""
+
+    name: StrictStr | None = None
+    db_url: StrictStr | None = None
+    artifacts: StrictStr | None = None
+    roles: dict[str, list[StrictStr]] = Field(
+        default_factory=dict, description='a table mapping a role to a list of user names, e.g. approver = ["ana"]'
+    )
+    require_approved_for_scoring: StrictBool = False
+    scheduler: _Scheduler = _Scheduler()
+    allowed_folders: list[_Nonblank] = Field(
+        default_factory=list, description='a list of non-empty strings, e.g. ["/mnt/shared/admissions"]'
+    )
+    allowed_protocols: list[_Nonblank] = Field(
+        default_factory=list, description='a list of non-empty strings, e.g. ["s3"]'
+    )
+    people: dict[str, Any] | None = None  # the roster, checked by workbench.project.roster
 
 
 @dataclass(frozen=True)

@@ -22,10 +22,13 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, Field, StrictBool, StrictStr
 
 from workbench.core.errors import ConfigError, ValidationError
 from workbench.core.hashing import sha256_bytes
+from workbench.core.shapes import Shape, ShapeError, check, dotted, invalid
 from workbench.core.statements import SignedStatement, fingerprint, parse_public_key, verify
 
 __all__ = ["ROLES", "Person", "Roster", "parse_roster"]
@@ -93,44 +96,60 @@ class Roster:
         return {"people": [p.to_dict() for p in sorted(self.people.values(), key=lambda p: p.name)]}
 
 
+def _role(value: str) -> str:
+    if value not in ROLES:
+        raise invalid(f"unknown role {value!r}; roles are {', '.join(ROLES)}.")
+    return value
+
+
+def _public_key(value: str) -> str:
+    try:
+        parse_public_key(value)
+    except ValidationError as exc:
+        raise invalid(exc.message) from None
+    return value.strip()
+
+
+def _person_name(value: str) -> str:
+    if not _NAME.match(value):
+        raise invalid(f"{value!r} is not a usable name (letters, digits, . _ @ + -).")
+    return value
+
+
+class _Person(Shape):
+    key: Annotated[StrictStr, AfterValidator(_public_key)] = Field(
+        description="a P-256 or ed25519 public key line (`workbench keys show` prints yours)"
+    )
+    roles: list[Annotated[StrictStr, AfterValidator(_role)]] = Field(
+        default_factory=list, description='a list such as ["approver"]'
+    )
+    demo: StrictBool = False
+
+
+class _People(Shape):
+    people: dict[Annotated[str, AfterValidator(_person_name)], _Person] = Field(
+        default_factory=dict, description="a table of people, each with `key` and `roles`"
+    )
+
+
 def parse_roster(data: Any, source: Path | str = "[tool.workbench.people]") -> Roster:
     """Validate ``[tool.workbench.people]`` (a table of people); errors name the person and the key."""
-    if data is None:
-        return Roster()
-    if not isinstance(data, dict):
-        raise ConfigError(f"{source}: [tool.workbench.people] must be a table of people, each with `key` and `roles`.")
+    try:
+        shape = check(_People, {"people": data})
+    except ShapeError as exc:
+        problem = exc.problem
+        person = f".{problem.path[1]}" if len(problem.path) > 1 else ""
+        key = f"`{dotted(problem.path[2:])}` " if len(problem.path) > 2 else ""
+        raise ConfigError(f"{source}: [tool.workbench.people{person}]: {key}{problem.message}") from None
     people: dict[str, Person] = {}
     seen: dict[str, str] = {}
-    for name, entry in data.items():
-        where = f"{source}: [tool.workbench.people.{name}]"
-        if not isinstance(name, str) or not _NAME.match(name):
-            raise ConfigError(f"{where}: {name!r} is not a usable name (letters, digits, . _ @ + -).")
-        if not isinstance(entry, dict):
-            raise ConfigError(f"{where} must be a table with `key` and `roles`.")
-        unknown = sorted(set(entry) - {"key", "roles", "demo"})
-        if unknown:
-            raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; a person has key, roles and demo.")
-        key = entry.get("key")
-        if not isinstance(key, str):
-            raise ConfigError(
-                f"{where}: `key` must be a P-256 or ed25519 public key line (`workbench keys show` prints yours)."
-            )
-        try:
-            parse_public_key(key)
-            print_ = fingerprint(key)
-        except ValidationError as exc:
-            raise ConfigError(f"{where}: {exc.message}") from None
-        roles = entry.get("roles", [])
-        if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
-            raise ConfigError(f'{where}: `roles` must be a list such as ["approver"].')
-        bad = [r for r in roles if r not in ROLES]
-        if bad:
-            raise ConfigError(f"{where}: unknown role(s) {', '.join(bad)}; roles are {', '.join(ROLES)}.")
-        demo = entry.get("demo", False)
-        if not isinstance(demo, bool):
-            raise ConfigError(f"{where}: `demo` must be true or false (unquoted).")
+    for name, entry in shape.people.items():
+        print_ = fingerprint(entry.key)
         if print_ in seen:
-            raise ConfigError(f"{where}: the same key is listed for {seen[print_]!r}; one key belongs to one person.")
+            raise ConfigError(
+                f"{source}: [tool.workbench.people.{name}]: the same key is listed for {seen[print_]!r}; "
+                "one key belongs to one person."
+            )
         seen[print_] = name
-        people[name] = Person(name, key.strip(), print_, tuple(dict.fromkeys(roles)), demo)
+        people[name] = Person(name, entry.key, print_, tuple(dict.fromkeys(entry.roles)), entry.demo)
     return Roster(people)

@@ -27,7 +27,7 @@ from workbench.reports.scored_drift import scored_drift
 from workbench.server.base import WorkbenchHandler
 from workbench.server.cursors import encode_cursor
 from workbench.server.requests import DecisionBody, NoBody, PromoteBody, ReportBody
-from workbench.server.schemas import ReportResponse, VersionSummary
+from workbench.server.schemas import ReportResponse
 
 __all__ = [
     "AliasHandler",
@@ -88,7 +88,7 @@ class VersionsHandler(WorkbenchHandler):
             page = version_page(workspace, name, alias, limit=limit, before=before)
             following = page.next_before
             return {
-                "versions": [VersionSummary(**chips.to_dict()).to_dict() for chips in page.versions],
+                "versions": [chips.to_dict() for chips in page.versions],
                 "next_cursor": None if following is None else encode_cursor(VERSIONS_CURSOR, following),
             }
 

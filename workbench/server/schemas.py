@@ -1,4 +1,4 @@
-"""Request and response shapes that belong to the REST API itself.
+"""Response shapes that belong to the REST API itself (request bodies: requests.py).
 
 They import nothing internal and mirror ``workbench/server/openapi.yaml`` (which the
 labextension's TypeScript types are generated from); a change here is a change there
@@ -9,7 +9,7 @@ the OpenAPI file describes those too.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 __all__ = [
@@ -19,7 +19,6 @@ __all__ = [
     "LogResponse",
     "ReportResponse",
     "RunStarted",
-    "VersionSummary",
 ]
 
 
@@ -51,36 +50,6 @@ class ErrorBody:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-@dataclass(frozen=True)
-class VersionSummary:
-    """One row of a model's version list: the chips the Models panel shows.
-
-    The service computes them a page at a time
-    (:class:`workbench.governance.summaries.VersionChips`, whose fields these are): the
-    checks of the newest evaluation, the approvals the gate counts, and whether the gate
-    would let the version be promoted to the alias asked for.
-    """
-
-    name: str
-    version: int
-    ref: str
-    author: str
-    created_at: str
-    aliases: list[str]
-    checks_total: int
-    checks_failed: int
-    approvals: int
-    approvals_required: int | None
-    rejected: bool
-    promotable: bool
-
-    def to_dict(self) -> dict[str, Any]:
-        # Field by field (a list holds hundreds): dataclasses.asdict deep-copies every value.
-        data = {item.name: getattr(self, item.name) for item in fields(self)}
-        data["aliases"] = list(self.aliases)
-        return data
 
 
 @dataclass(frozen=True)
