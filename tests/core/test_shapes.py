@@ -7,7 +7,7 @@ from typing import Annotated
 import pytest
 from pydantic import Field, StrictBool, StrictFloat, StrictInt, StrictStr
 
-from workbench.core.shapes import Names, Number, Shape, ShapeError, check, one_of
+from workbench.core.shapes import Names, Number, Shape, ShapeError, check, described, one_of
 from workbench.core.yaml_text import parse_yaml, plain
 
 
@@ -22,7 +22,7 @@ class Outer(Shape):
     count: StrictInt = 0
     roles: Names = ("approver",)
     sections: dict[str, Inner] = Field(default_factory=dict)
-    items: list[Inner] = Field(default_factory=list, description="a list of sections")
+    items: Annotated[list[Inner], described("a list of sections")] = Field(default_factory=list)
     value: Number | None = None
 
 
@@ -87,7 +87,8 @@ def test_type_and_range_errors_in_plain_words(data: dict[str, object], dotted: s
 def test_a_list_item_is_named_by_its_index() -> None:
     problem = _problem({"name": "x", "items": [{}, {"limit": "no"}]}).problem
 
-    assert problem.dotted == "items[1].limit"
+    assert problem.dotted == "items[1].limit"  # a field's description speaks for it, not for what it holds
+    assert problem.message == "must be a number, got 'no'."
 
 
 def test_one_name_is_a_list_of_one_and_a_null_is_the_default() -> None:

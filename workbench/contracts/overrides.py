@@ -40,7 +40,7 @@ from pydantic import (
 from workbench.contracts.dtypes import FLOAT_DTYPES, INTEGER_DTYPES, dtype_to_str
 from workbench.contracts.model import DEFAULT_MAX_KEY_BYTES, ColumnSpec, InputContract
 from workbench.core.errors import ValidationError
-from workbench.core.shapes import Number, Shape, ShapeError, check, invalid
+from workbench.core.shapes import Number, Shape, ShapeError, check, described, invalid
 from workbench.core.yaml_text import YamlSyntaxError, parse_yaml, plain
 
 __all__ = ["ColumnOverride", "ContractOverrides", "KeyOverride", "apply_overrides", "load_overrides"]
@@ -118,9 +118,12 @@ class _Key(Shape):
     name: StrictStr
     dtype: Annotated[StrictStr, AfterValidator(_key_dtype)] | None = None
     nullable: StrictBool = False
-    max_bytes: Annotated[StrictInt, Field(ge=1, le=_MAX_KEY_LIMIT)] | None = Field(
-        default=None, description=f"a whole number of bytes from 1 to {_MAX_KEY_LIMIT}"
-    )
+    max_bytes: (
+        Annotated[
+            StrictInt, Field(ge=1, le=_MAX_KEY_LIMIT), described(f"a whole number of bytes from 1 to {_MAX_KEY_LIMIT}")
+        ]
+        | None
+    ) = None
 
 
 class _OverrideFile(Shape):

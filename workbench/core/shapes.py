@@ -11,7 +11,7 @@ field. :func:`check` validates and turns pydantic's first error into a :class:`P
 * the key's 1-based line, when given the round-trip document the data came from
   (:func:`workbench.core.yaml_text.line_of`);
 * a message in plain words: "must be a number, got 'half'", "unknown key. Did you mean
-  `approvals`?" (the suggestion comes from the shape's own field names at that place).
+  `approvals`?" (from the shape's own fields), or a field's own words (:func:`described`).
 
 Each face formats a :class:`Problem` its own way (a policy names file, line and key; a
 request body the field) and raises its own error class. What a value *means* together with
@@ -22,19 +22,26 @@ reads the shape, after :func:`check`, reported through the same :class:`Problem`
 from __future__ import annotations
 
 import difflib
-import types
-import typing
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, PlainValidator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    PlainValidator,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+    model_validator,
+)
 from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import PydanticCustomError
 
 from workbench.core.yaml_text import line_of
 
-__all__ = ["Names", "Number", "Problem", "Shape", "ShapeError", "check", "dotted", "invalid", "one_of"]
+__all__ = ["Names", "Number", "Problem", "Shape", "ShapeError", "check", "described", "dotted", "invalid", "one_of"]
 
 S = TypeVar("S", bound="Shape")
 
@@ -43,6 +50,20 @@ class Shape(BaseModel):
     """Base of every declared shape: unknown keys refused, instances frozen."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_keys(cls, data: Any) -> Any:
+        """Refuse a key the shape lacks, suggesting the closest one it has (before pydantic's
+        ``extra="forbid"``, which knows no suggestions)."""
+        if isinstance(data, dict):
+            allowed = [field.alias or name for name, field in cls.model_fields.items()]
+            for key in data:
+                if key not in allowed:
+                    close = difflib.get_close_matches(str(key), allowed, n=1)
+                    hint = f" Did you mean `{close[0]}`?" if close else f" Allowed: {', '.join(allowed)}."
+                    raise PydanticCustomError("unknown_key", "unknown key.{hint}", {"key": str(key), "hint": hint})
+        return data
 
 
 def _as_list(value: Any) -> Any:
@@ -71,6 +92,23 @@ def _number(value: Any) -> float | int:
 
 #: A number as written: an int stays an int, a float a float; booleans and text are refused.
 Number = Annotated[float | int, PlainValidator(_number)]
+
+
+def described(what: str) -> WrapValidator:
+    """Say a field's type and range errors, its items' included, as "must be WHAT, got VALUE"."""
+
+    def _wrap(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        try:
+            return handler(value)
+        except PydanticValidationError as exc:
+            # Only errors about the value itself or its items; a key of a mapping inside names itself.
+            if any(
+                e["type"] not in _DESCRIBED_KINDS or any(isinstance(s, str) for s in e["loc"]) for e in exc.errors()
+            ):
+                raise
+            raise invalid(f"must be {what}, got {value!r}.") from None
+
+    return WrapValidator(_wrap)
 
 
 def one_of(*values: str) -> AfterValidator:
@@ -133,23 +171,12 @@ def check(shape: type[S], data: Any, *, document: Any = None, prefix: Sequence[s
         error = exc.errors(include_url=False)[0]
         # A mapping's key that fails its own check is reported at the key ("[key]" dropped).
         path = tuple(step for step in error["loc"] if isinstance(step, str | int) and step != "[key]")
-        kind = str(error["type"])
-        if kind == "extra_forbidden":
-            allowed = _fields_at(shape, path[:-1])
-            close = difflib.get_close_matches(str(path[-1]), allowed, n=1)
-            hint = f" Did you mean `{close[0]}`?" if close else f" Allowed: {', '.join(allowed)}."
-            message, kind = f"unknown key.{hint}", "unknown_key"
-        else:
-            hint = ""
-            described = _described(shape, path)
-            if described is not None and kind in _DESCRIBED_KINDS:
-                path = path[: described[0]]
-                message = f"must be {described[1]}, got {error.get('input')!r}."
-            else:
-                message = _message(error)
+        kind, ctx = str(error["type"]), error.get("ctx") or {}
+        if kind == "unknown_key":
+            path = (*path, ctx["key"])
         full = (*prefix, *path)
         line = line_of(document, full) if document is not None else None
-        raise ShapeError(Problem(full, message, line, kind, hint)) from None
+        raise ShapeError(Problem(full, _message(error), line, kind, ctx.get("hint", ""))) from None
 
 
 def _without_nulls(value: Any) -> Any:
@@ -176,6 +203,8 @@ def _message(error: Any) -> str:
     kind = error["type"]
     value = error.get("input")
     ctx = error.get("ctx") or {}
+    if kind == "unknown_key":
+        return str(error["msg"])
     simple = {
         "bool_type": f"must be true or false (unquoted), got {value!r}.",
         "int_type": f"must be a whole number, got {value!r}.",
@@ -211,67 +240,3 @@ def _message(error: Any) -> str:
     if kind == "value_error" and "error" in ctx:
         return str(ctx["error"])
     return str(error["msg"])
-
-
-def _described(shape: Any, path: Sequence[str | int]) -> tuple[int, str] | None:
-    """The deepest field on ``path`` whose ``description`` says what it must be, and how many
-    steps lead to it: ``keep[0]`` given as 7 is reported as "`keep` must be a list of strings"."""
-    found = None
-    current: Any = shape
-    for depth, step in enumerate(path, start=1):
-        model = _unwrap(current)
-        if isinstance(model, type) and issubclass(model, BaseModel):
-            field = next((f for n, f in model.model_fields.items() if step in (n, f.alias)), None)
-            if field is not None and field.description:
-                found = (depth, field.description)
-        current = _step(current, step)
-        if current is None:
-            break
-    # It speaks for the field's own value and its items, not for a key of a mapping inside it.
-    if found is not None and all(isinstance(step, int) for step in path[found[0] :]):
-        return found
-    return None
-
-
-def _fields_at(shape: Any, path: Sequence[str | int]) -> list[str]:
-    """The keys the shape allows at ``path`` (field aliases where set), for "did you mean"."""
-    current: Any = shape
-    for step in path:
-        current = _step(current, step)
-        if current is None:
-            return []
-    current = _unwrap(current)
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        return [field.alias or name for name, field in current.model_fields.items()]
-    return []
-
-
-def _unwrap(annotation: Any) -> Any:
-    """``X`` from ``Annotated[X, ...]``, ``X | None`` and ``Optional[X]``."""
-    while True:
-        origin = typing.get_origin(annotation)
-        if origin is Annotated:
-            annotation = typing.get_args(annotation)[0]
-        elif origin in (typing.Union, types.UnionType):
-            args = [a for a in typing.get_args(annotation) if a is not type(None)]
-            if len(args) != 1:
-                return annotation
-            annotation = args[0]
-        else:
-            return annotation
-
-
-def _step(annotation: Any, step: str | int) -> Any:
-    annotation = _unwrap(annotation)
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        for name, field in annotation.model_fields.items():
-            if step in (name, field.alias):
-                return field.annotation
-        return None
-    origin = typing.get_origin(annotation)
-    args = typing.get_args(annotation)
-    if origin in (list, tuple, Sequence) and args:
-        return args[0]
-    if origin is dict and len(args) == 2:
-        return args[1]
-    return None

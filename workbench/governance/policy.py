@@ -41,7 +41,7 @@ from pydantic import BeforeValidator, Field, PlainValidator, StrictBool, StrictF
 
 from workbench.core.errors import NotFound, PolicyError
 from workbench.core.hashing import sha256_bytes
-from workbench.core.shapes import Names, Problem, Shape, ShapeError, check, invalid, one_of
+from workbench.core.shapes import Names, Problem, Shape, ShapeError, check, described, invalid, one_of
 from workbench.core.yaml_text import YamlSyntaxError, line_of, parse_yaml, plain
 from workbench.project.config import Project
 
@@ -187,7 +187,7 @@ class _Drift(Shape):
 
 
 class _Checks(Shape):
-    metrics: list[_Threshold] = Field(default=[], description="a list such as ['auc >= 0.80']")
+    metrics: Annotated[list[_Threshold], described("a list such as ['auc >= 0.80']")] = Field(default_factory=list)
     fairness: dict[str, _Measures] = Field(default_factory=dict)
     min_group_size: Annotated[StrictInt, Field(ge=1)] = 30
     drift: _Drift = _Drift()
@@ -195,30 +195,22 @@ class _Checks(Shape):
 
 
 class _Approvals(Shape):
-    required: Annotated[StrictInt, Field(ge=0)] = Field(
-        default=2, description="a whole number of approvals (0 or more)"
-    )
+    required: Annotated[StrictInt, Field(ge=0), described("a whole number of approvals (0 or more)")] = 2
     roles: Names = ("approver",)
     users: Names = ()
     allow_self_approval: StrictBool = False
 
 
 class _Adoption(Shape):
-    required: Annotated[StrictInt, Field(ge=1)] = Field(
-        default=1, description="a whole number of policy-admin signatures (1 or more)"
-    )
+    required: Annotated[StrictInt, Field(ge=1), described("a whole number of policy-admin signatures (1 or more)")] = 1
 
 
 class _Monitoring(Shape):
     """Read by the drift check (``drift_share_limit``, ``retrain_*``), ``workbench monitor report``
     (workbench.postmarket.report) and ``workbench slo check`` (``slos``, workbench.postmarket.slo)."""
 
-    drift_share_limit: Annotated[StrictFloat, Field(ge=0, le=1)] | None = Field(
-        default=None, description="a share between 0 and 1"
-    )
-    retrain_stage: Annotated[StrictStr, Field(min_length=1)] | None = Field(
-        default=None, description="the name of a pipeline stage"
-    )
+    drift_share_limit: Annotated[StrictFloat, Field(ge=0, le=1), described("a share between 0 and 1")] | None = None
+    retrain_stage: Annotated[StrictStr, Field(min_length=1), described("the name of a pipeline stage")] | None = None
     retrain_mode: Annotated[StrictStr, one_of(*RETRAIN_MODES)] = "run"
     window: StrictStr | None = None
     minutes_per_manual_review: _Limit | None = None
@@ -244,7 +236,7 @@ class _Guards(Shape):
 
 class _Rollout(Shape):
     mode: Annotated[StrictStr, one_of("shadow", "canary")]
-    challenger: StrictStr | None = Field(default=None, description="a model reference such as admissions:3")
+    challenger: Annotated[StrictStr, described("a model reference such as admissions:3")] | None = None
     share: _Limit = 0.05
     guards: _Guards = _Guards()
     salt: StrictStr | StrictInt = ""

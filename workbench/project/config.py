@@ -17,7 +17,7 @@ from typing import Annotated, Any
 from pydantic import Field, StrictBool, StrictStr
 
 from workbench.core.errors import ConfigError, NotAProjectError, ValidationError
-from workbench.core.shapes import Shape, ShapeError, check
+from workbench.core.shapes import Shape, ShapeError, check, described
 from workbench.project.roster import Roster, parse_roster
 
 __all__ = ["Project", "ProjectConfig", "find_project", "load_project"]
@@ -78,16 +78,16 @@ class _Settings(Shape):
     name: StrictStr | None = None
     db_url: StrictStr | None = None
     artifacts: StrictStr | None = None
-    roles: dict[str, list[StrictStr]] = Field(
-        default_factory=dict, description='a table mapping a role to a list of user names, e.g. approver = ["ana"]'
-    )
+    roles: Annotated[
+        dict[str, list[StrictStr]], described('a table mapping a role to a list of user names, e.g. approver = ["ana"]')
+    ] = Field(default_factory=dict)
     require_approved_for_scoring: StrictBool = False
     scheduler: _Scheduler = _Scheduler()
-    allowed_folders: list[_Nonblank] = Field(
-        default_factory=list, description='a list of non-empty strings, e.g. ["/mnt/shared/admissions"]'
+    allowed_folders: Annotated[list[_Nonblank], described('a list of non-empty strings, e.g. ["/mnt/shared/x"]')] = (
+        Field(default_factory=list)
     )
-    allowed_protocols: list[_Nonblank] = Field(
-        default_factory=list, description='a list of non-empty strings, e.g. ["s3"]'
+    allowed_protocols: Annotated[list[_Nonblank], described('a list of non-empty strings, e.g. ["s3"]')] = Field(
+        default_factory=list
     )
     people: dict[str, Any] | None = None  # the roster, checked by workbench.project.roster
 

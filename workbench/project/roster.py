@@ -28,7 +28,7 @@ from pydantic import AfterValidator, Field, StrictBool, StrictStr
 
 from workbench.core.errors import ConfigError, ValidationError
 from workbench.core.hashing import sha256_bytes
-from workbench.core.shapes import Shape, ShapeError, check, dotted, invalid
+from workbench.core.shapes import Shape, ShapeError, check, described, dotted, invalid
 from workbench.core.statements import SignedStatement, fingerprint, parse_public_key, verify
 
 __all__ = ["ROLES", "Person", "Roster", "parse_roster"]
@@ -117,19 +117,19 @@ def _person_name(value: str) -> str:
 
 
 class _Person(Shape):
-    key: Annotated[StrictStr, AfterValidator(_public_key)] = Field(
-        description="a P-256 or ed25519 public key line (`workbench keys show` prints yours)"
-    )
-    roles: list[Annotated[StrictStr, AfterValidator(_role)]] = Field(
-        default_factory=list, description='a list such as ["approver"]'
+    key: Annotated[
+        StrictStr,
+        described("a P-256 or ed25519 public key line (`workbench keys show` prints yours)"),
+        AfterValidator(_public_key),
+    ]
+    roles: Annotated[list[Annotated[StrictStr, AfterValidator(_role)]], described('a list such as ["approver"]')] = (
+        Field(default_factory=list)
     )
     demo: StrictBool = False
 
 
 class _People(Shape):
-    people: dict[Annotated[str, AfterValidator(_person_name)], _Person] = Field(
-        default_factory=dict, description="a table of people, each with `key` and `roles`"
-    )
+    people: dict[Annotated[str, AfterValidator(_person_name)], _Person] = Field(default_factory=dict)
 
 
 def parse_roster(data: Any, source: Path | str = "[tool.workbench.people]") -> Roster:

@@ -40,7 +40,7 @@ from pydantic import AfterValidator, Field, StrictFloat, StrictStr
 
 from workbench.contracts.training_range import UNSEEN_CATEGORY_POLICIES, TrainingRange
 from workbench.core.errors import PolicyError, ValidationError
-from workbench.core.shapes import Shape, ShapeError, check, dotted, invalid, one_of
+from workbench.core.shapes import Shape, ShapeError, check, described, dotted, invalid, one_of
 from workbench.core.yaml_text import line_of
 
 __all__ = [
@@ -118,19 +118,21 @@ class _Rule(Shape):
 
 
 class _Guard(Shape):
-    tolerance: Annotated[StrictFloat, Field(ge=0, allow_inf_nan=False)] = Field(
-        default=0.0, description="a share of the training range: a number >= 0 (0.1: 10% of max - min beyond each end)"
-    )
+    tolerance: Annotated[
+        StrictFloat,
+        Field(ge=0, allow_inf_nan=False),
+        described("a share of the training range: a number >= 0 (0.1: 10% of max - min beyond each end)"),
+    ] = 0.0
     unseen_categories: Annotated[StrictStr, one_of(*UNSEEN_CATEGORY_POLICIES)] = "refuse"
-    ignore: list[Annotated[StrictStr, Field(min_length=1)]] = Field(
-        default_factory=list, description="a list of column names, e.g. `[age]`"
-    )
+    ignore: Annotated[
+        list[Annotated[StrictStr, Field(min_length=1)]], described("a list of column names, e.g. `[age]`")
+    ] = Field(default_factory=list)
 
 
 class _RoutingSection(Shape):
     thresholds: _Thresholds | None = None
     labels: _Labels = _Labels()
-    rules: list[_Rule] = Field(default_factory=list, description="a list of rules, each with `name` and `when`")
+    rules: list[_Rule] = Field(default_factory=list)
     outside_training_range: _Guard = _Guard()
 
 

@@ -22,7 +22,7 @@ from typing import Annotated, Any, TypeVar
 from pydantic import AfterValidator, Field, StrictBool, StrictInt, StrictStr
 
 from workbench.core.errors import ValidationError
-from workbench.core.shapes import Shape, ShapeError, check
+from workbench.core.shapes import Shape, ShapeError, check, described
 
 __all__ = [
     "MAX_BODY_BYTES",
@@ -152,7 +152,8 @@ def _nonblank(items: list[str]) -> list[str]:
 
 _Texts = Annotated[
     list[Annotated[StrictStr, Field(max_length=MAX_TEXT)]],
-    Field(max_length=MAX_LIST_ITEMS, description="a list of strings"),
+    Field(max_length=MAX_LIST_ITEMS),
+    described("a list of strings"),
     AfterValidator(_nonblank),
 ]
 
@@ -169,7 +170,7 @@ class DecisionBody(Shape):
 
 
 class PromoteBody(Shape):
-    version: Annotated[StrictInt, Field(ge=1)] = Field(description="the whole version number to promote")
+    version: Annotated[StrictInt, Field(ge=1), described("the whole version number to promote")]
     reason: StrictStr = Field(default="", max_length=MAX_TEXT)
 
 
@@ -219,4 +220,4 @@ class ScheduleBody(Shape):
 
 
 class PauseBody(Shape):
-    paused: StrictBool = Field(description='true to pause the schedule or false to resume it: {"paused": true}')
+    paused: Annotated[StrictBool, described('true to pause the schedule or false to resume it: {"paused": true}')]
