@@ -33,6 +33,7 @@ import difflib
 import functools
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -50,11 +51,13 @@ __all__ = [
     "METRIC_NAMES",
     "RETRAIN_MODES",
     "ROLLOUT_GUARDS",
+    "SLO_METRICS",
     "FairnessLimit",
     "MetricThreshold",
     "Policy",
     "find_policy",
     "load_policy",
+    "parse_objectives",
     "parse_policy_text",
 ]
 
@@ -66,10 +69,33 @@ _THRESHOLD = re.compile(
 )
 #: How a breach of the drift limit retrains: `workbench run STAGE` or `dvc repro STAGE`.
 RETRAIN_MODES = ("run", "repro")
+#: Service-level objectives (``monitoring.slos``) -> the monitoring report's figure they read
+#: (a ``workbench.postmarket.report.WindowStats`` attribute; workbench.postmarket.slo evaluates them).
+SLO_METRICS: dict[str, str] = {
+    "realized_auc": "auc",
+    "brier": "brier",
+    "calibration_error": "calibration_error",
+    "automated_accuracy": "automated_accuracy",
+    "automation_rate": "automation_rate",
+    "review_rate": "review_rate",
+    "override_rate": "override_rate",
+    "outcome_coverage": "outcome_coverage",
+    "fairness_gap": "fairness_gap",
+    "drift_share": "drift_share",
+    "p50_batch_latency_ms": "p50_batch_latency_ms",
+    "p95_batch_latency_ms": "p95_batch_latency_ms",
+    "p99_batch_latency_ms": "p99_batch_latency_ms",
+    "min_rows_per_second": "rows_per_second",
+    "rows_per_second": "rows_per_second",
+    "cpu_seconds_per_1k": "cpu_seconds_per_1k",
+    "cost_per_1k": "cost_per_1k",
+}
 
 
 @dataclass(frozen=True)
 class MetricThreshold:
+    """``auc >= 0.80``: a check's threshold on a version's metric, or a service-level objective."""
+
     metric: str
     op: str
     value: float
@@ -123,6 +149,7 @@ class Policy:
     adoption_required: int = 1  # policy-admin signatures a new revision of this policy needs
     reviewer_visible: tuple[str, ...] = ()  # input columns a reviewer sees beside the model's features
     rollout: dict[str, Any] = field(default_factory=dict)  # shadow or canary (docs/rollout.md); {} for none
+    slos: tuple[MetricThreshold, ...] = ()  # service-level objectives (monitoring.slos, docs/monitoring.md)
 
     def governs(self, model: str) -> bool:
         return not self.models or model in self.models
@@ -153,27 +180,31 @@ class Policy:
         }
 
 
-def _threshold(text: Any) -> MetricThreshold:
-    match = _THRESHOLD.match(text) if isinstance(text, str) else None
-    if not match:
-        raise invalid(f"{text!r} is not a threshold; write e.g. 'auc >= 0.80'.")
-    metric = match["metric"]
-    if metric not in METRIC_NAMES and not metric.startswith("user."):
-        close = difflib.get_close_matches(metric, METRIC_NAMES, n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise invalid(
-            f"unknown metric {metric!r}.{hint} Known: {', '.join(METRIC_NAMES)}; "
-            "prefix user-supplied metrics with 'user.'."
-        )
-    try:
-        value = float(match["value"])
-    except ValueError:
-        raise invalid(f"{match['value']!r} is not a number.") from None
-    return MetricThreshold(metric, match["op"], value)
+def _comparison(names: Sequence[str], what: str, example: str, *, user: bool = False) -> PlainValidator:
+    """``METRIC OP NUMBER`` as a :class:`MetricThreshold` whose metric is one of ``names`` (or
+    ``user.*`` when ``user``); ``what`` and ``example`` word the errors."""
+
+    def parse(text: Any) -> MetricThreshold:
+        match = _THRESHOLD.match(text) if isinstance(text, str) else None
+        if not match:
+            raise invalid(f"{text!r} is not {what}; write e.g. {example!r}.")
+        metric = match["metric"]
+        if metric not in names and not (user and metric.startswith("user.")):
+            close = difflib.get_close_matches(metric, names, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            extra = "; prefix user-supplied metrics with 'user.'" if user else ""
+            raise invalid(f"unknown metric {metric!r}.{hint} Known: {', '.join(names)}{extra}.")
+        try:
+            return MetricThreshold(metric, match["op"], float(match["value"]))
+        except ValueError:
+            raise invalid(f"{match['value']!r} is not a number.") from None
+
+    return PlainValidator(parse)
 
 
 _Limit = Annotated[StrictFloat, Field(ge=0)]
-_Threshold = Annotated[MetricThreshold, PlainValidator(_threshold)]
+_Threshold = Annotated[MetricThreshold, _comparison(METRIC_NAMES, "a threshold", "auc >= 0.80", user=True)]
+_Objective = Annotated[MetricThreshold, _comparison(tuple(SLO_METRICS), "an objective", "realized_auc >= 0.80")]
 
 
 class _Measures(Shape):
@@ -216,7 +247,7 @@ class _Monitoring(Shape):
     minutes_per_manual_review: _Limit | None = None
     cost_per_cpu_hour: _Limit | None = None
     cost_per_gpu_hour: _Limit | None = None
-    slos: Any = None  # each objective is parsed by workbench.postmarket.slo, which names its item
+    slos: Annotated[list[_Objective], described('a list such as ["realized_auc >= 0.8"]')] = Field(default_factory=list)
 
 
 class _Review(Shape):
@@ -348,8 +379,17 @@ def _parse_policy(source: Path, raw: bytes) -> Policy:
         description=shape.description,
         adoption_required=shape.adoption.required,
         reviewer_visible=shape.review.visible,
+        slos=tuple(shape.monitoring.slos),
         rollout=_rollout(rollout, (data.get("rollout") or {}).get("guards") or {}),
     )
+
+
+def parse_objectives(entries: Any, source: str = "policy") -> tuple[MetricThreshold, ...]:
+    """A ``monitoring.slos`` list as objectives; a PolicyError names ``source`` and the entry."""
+    try:
+        return tuple(check(_Monitoring, {"slos": entries}, prefix=("monitoring",)).slos)
+    except ShapeError as exc:
+        raise PolicyError(f"{source}: `{exc.problem.dotted}`: {exc.problem.message}") from None
 
 
 def _json_values(section: dict[str, Any]) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """Service levels: the policy's objectives, evaluated on the monitoring report, breaches audited.
 
-A policy declares its objectives under ``monitoring.slos`` (the policy validator admits the
-key; this module owns what the entries mean, and names the file and entry when one is wrong)::
+A policy declares its objectives under ``monitoring.slos``; the policy's shape parses them as
+it parses checks' thresholds (names from :data:`~workbench.governance.policy.SLO_METRICS`,
+errors naming file, line and entry), and this module evaluates them::
 
     monitoring:
       window: 30d
@@ -20,15 +21,14 @@ value, the window and the evidence (jobs, rows, outcomes, the policy's hash).
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
 
-from workbench.core.errors import NotFound, PermissionDenied, PolicyError
+from workbench.core.errors import NotFound, PermissionDenied
 from workbench.governance.adoption import governing_policy
-from workbench.governance.policy import Policy
+from workbench.governance.policy import SLO_METRICS, MetricThreshold, Policy, parse_objectives
 from workbench.postmarket.decisions import require_model
 from workbench.postmarket.report import MonitoringReport, WindowStats, monitoring_report
 from workbench.project.workspace import Workspace
@@ -47,78 +47,16 @@ __all__ = [
     "parse_objectives",
 ]
 
-#: Objective name -> the monitoring report's figure (``WindowStats`` attribute).
-SLO_METRICS: dict[str, str] = {
-    "realized_auc": "auc",
-    "brier": "brier",
-    "calibration_error": "calibration_error",
-    "automated_accuracy": "automated_accuracy",
-    "automation_rate": "automation_rate",
-    "review_rate": "review_rate",
-    "override_rate": "override_rate",
-    "outcome_coverage": "outcome_coverage",
-    "fairness_gap": "fairness_gap",
-    "drift_share": "drift_share",
-    "p50_batch_latency_ms": "p50_batch_latency_ms",
-    "p95_batch_latency_ms": "p95_batch_latency_ms",
-    "p99_batch_latency_ms": "p99_batch_latency_ms",
-    "min_rows_per_second": "rows_per_second",
-    "rows_per_second": "rows_per_second",
-    "cpu_seconds_per_1k": "cpu_seconds_per_1k",
-    "cost_per_1k": "cost_per_1k",
-}
 #: Breaches that ``workbench monitor --act`` answers with the retrain stage (drift has its own path).
 ACCURACY_METRICS = frozenset({"realized_auc", "brier", "calibration_error", "automated_accuracy"})
 FAIRNESS_METRICS = frozenset({"fairness_gap"})
-
-_OBJECTIVE = re.compile(r"^\s*(?P<metric>[a-z_0-9]+)\s*(?P<op>>=|<=|>|<)\s*(?P<value>-?[0-9.]+(?:[eE][-+]?\d+)?)\s*$")
-
-
-@dataclass(frozen=True)
-class Objective:
-    metric: str
-    op: str
-    target: float
-
-    def holds(self, observed: float) -> bool:
-        return {
-            ">=": observed >= self.target,
-            "<=": observed <= self.target,
-            ">": observed > self.target,
-            "<": observed < self.target,
-        }[self.op]
-
-    def __str__(self) -> str:
-        return f"{self.metric} {self.op} {self.target:g}"
-
-
-def parse_objectives(entries: Any, source: str = "policy") -> tuple[Objective, ...]:
-    """The ``monitoring.slos`` list as objectives; a PolicyError names ``source`` and the entry."""
-    if entries is None:
-        return ()
-    if not isinstance(entries, list):
-        raise PolicyError(f'{source}: `monitoring.slos`: must be a list such as ["realized_auc >= 0.8"].')
-    found: list[Objective] = []
-    for index, entry in enumerate(entries):
-        where = f"{source}: `monitoring.slos[{index}]`"
-        match = _OBJECTIVE.match(entry) if isinstance(entry, str) else None
-        if match is None:
-            raise PolicyError(
-                f"{where}: {entry!r} is not an objective; write `METRIC >= NUMBER` or `METRIC <= NUMBER`."
-            )
-        if match["metric"] not in SLO_METRICS:
-            raise PolicyError(f"{where}: unknown metric {match['metric']!r}; known: {', '.join(sorted(SLO_METRICS))}.")
-        try:
-            target = float(match["value"])
-        except ValueError:
-            raise PolicyError(f"{where}: {match['value']!r} is not a number.") from None
-        found.append(Objective(match["metric"], match["op"], target))
-    return tuple(found)
+#: An objective is a threshold on a report figure (the policy's shape parses them, as it does checks).
+Objective = MetricThreshold
 
 
 def objectives_of(policy: Policy, source: str | None = None) -> tuple[Objective, ...]:
     """The objectives ``policy`` declares (none when it has no ``monitoring.slos``)."""
-    return parse_objectives((policy.monitoring or {}).get("slos"), source or str(policy.path))
+    return policy.slos
 
 
 @dataclass(frozen=True)
@@ -204,7 +142,7 @@ def statuses_of(name: str, report: MonitoringReport, objectives: tuple[Objective
                     objective=str(objective),
                     metric=objective.metric,
                     op=objective.op,
-                    target=objective.target,
+                    target=objective.value,
                     status=status,
                     observed=observed,
                     window=stats.window,
