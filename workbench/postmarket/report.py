@@ -32,7 +32,8 @@ from workbench.core.clock import utcnow
 from workbench.core.errors import NotFound, PermissionDenied, ValidationError
 from workbench.drift.verdict import recorded_verdict
 from workbench.governance.adoption import governing_policy
-from workbench.postmarket.decisions import current_outcomes, load_decisions, require_model
+from workbench.jobs.decision_log import decision_logs_of
+from workbench.postmarket.decisions import current_outcomes, require_model, scan_log
 from workbench.postmarket.metrics import auc, brier, fairness, reliability
 from workbench.project.workspace import Workspace
 from workbench.store.schema import jobs, model_versions, review_items
@@ -196,17 +197,16 @@ def _ratio(part: float, whole: float) -> float | None:
 def _window(
     version: int,
     label: str,
-    decided: pl.DataFrame,
+    counts: tuple[int, int],
+    joined: pl.DataFrame,
     job_rows: list[dict[str, Any]],
-    outcomes: pl.DataFrame,
     sensitive: list[str],
     settings: dict[str, Any],
 ) -> WindowStats:
-    rows = decided.height
-    automated = int((~decided.get_column("is_review")).sum()) if rows else 0
+    """One window's figures: ``counts`` are its (rows, automated); ``joined`` its decisions with outcomes."""
+    rows, automated = counts
     reviewed = sum(j["reviewed"] for j in job_rows)
     overrides = sum(j["overrides"] for j in job_rows)
-    joined = decided.join(outcomes.select("row_key", "label"), on="row_key", how="inner")
     scores = joined.get_column("score").cast(pl.Float64).to_numpy()
     labels = joined.get_column("label").cast(pl.Int64).to_numpy()
     ece, bins = reliability(scores, labels)
@@ -273,6 +273,67 @@ def _window(
     )
 
 
+def _decided(
+    workspace: Workspace, name: str, job_rows: list[dict[str, Any]], sensitive: list[str], outcomes: pl.DataFrame
+) -> tuple[dict[str, tuple[int, int]], pl.DataFrame]:
+    """Per job (rows, automated), and the decisions that have outcomes, read by lazy scans of the logs.
+
+    Each log is scanned twice: once for its ``decision`` column alone (the counts), once for
+    keys, score, decision and the sensitive columns, streamed through an inner join with the
+    outcomes, so only decisions with ground truth are ever held in memory. Each row carries
+    its log's index until after the join; the job, version and routing labels join it then,
+    so the per-row work before the join is the key alone."""
+    with workspace.read() as conn:
+        logs = {log.job_id: log for log in decision_logs_of(conn, name)}
+    counts: list[pl.LazyFrame] = []
+    parts: list[pl.LazyFrame] = []
+    read: list[dict[str, Any]] = []
+    for job in job_rows:
+        log = logs.get(job["job"])
+        if log is None:
+            continue
+        index = pl.lit(len(read), dtype=pl.UInt32).alias("log")
+        scan = scan_log(workspace, log, ["score", "decision", *sensitive])
+        present = scan.collect_schema()
+        is_review = pl.col("decision") == job["review_label"]
+        counts.append(scan.select(index, pl.len().alias("rows"), is_review.sum().alias("reviews")))
+        parts.append(scan.select("row_key", "score", "decision", *[c for c in sensitive if c in present], index))
+        read.append(
+            {
+                "log": len(read),
+                "job": job["job"],
+                "version": job["job_version"],
+                "review_label": job["review_label"],
+                "accept_label": job["accept_label"],
+            }
+        )
+    if not parts:
+        empty = pl.DataFrame(
+            schema={"score": pl.Float64, "label": pl.Int8, "is_review": pl.Boolean, "selected": pl.Boolean}
+        )
+        return {}, empty.with_columns(pl.lit("").alias("job"), pl.lit(0, dtype=pl.Int32).alias("version"))
+    jobs_read = pl.LazyFrame(read, schema_overrides={"log": pl.UInt32, "version": pl.Int32})
+    joined = (
+        pl.concat(parts, how="diagonal_relaxed")
+        .join(outcomes.lazy().select("row_key", "label"), on="row_key", how="inner")
+        .join(jobs_read, on="log", how="left")
+        .with_columns(
+            pl.col("score").cast(pl.Float64),
+            (pl.col("decision") == pl.col("review_label")).alias("is_review"),
+            (pl.col("decision") == pl.col("accept_label")).alias("selected"),
+        )
+        .drop("review_label", "accept_label", "decision", "log")
+    )
+    counted, decided = pl.collect_all([pl.concat(counts), joined], engine="streaming")
+    per_job = {read[r["log"]]["job"]: (r["rows"], r["rows"] - r["reviews"]) for r in counted.iter_rows(named=True)}
+    return per_job, decided
+
+
+def _sum_counts(per_job: dict[str, tuple[int, int]], job_rows: list[dict[str, Any]]) -> tuple[int, int]:
+    pairs = [per_job.get(j["job"], (0, 0)) for j in job_rows]
+    return sum(p[0] for p in pairs), sum(p[1] for p in pairs)
+
+
 def monitoring_report(workspace: Workspace, name: str, *, window: str | None = None) -> MonitoringReport:
     """The figures of ``name`` per version and window (default: the policy's ``monitoring.window``, else 30d)."""
     with workspace.read() as conn:
@@ -291,25 +352,19 @@ def monitoring_report(workspace: Workspace, name: str, *, window: str | None = N
     now = utcnow()
     if span is not None and job_frame.height:
         job_frame = job_frame.filter(pl.col("ended_at") >= now - span)
-    decided = load_decisions(workspace, name, columns=["score", "decision", *sensitive])
-    if job_frame.height:
-        decided = decided.join(job_frame.select("job", "accept_label", "review_label"), on="job", how="inner")
-    else:
-        decided = decided.head(0).with_columns(pl.lit("").alias("accept_label"), pl.lit("").alias("review_label"))
-    decided = decided.with_columns(
-        (pl.col("decision") == pl.col("review_label")).alias("is_review"),
-        (pl.col("decision") == pl.col("accept_label")).alias("selected"),
-    )
-    outcomes = current_outcomes(workspace, name)
     job_rows = job_frame.to_dicts()
+    outcomes = current_outcomes(workspace, name)
+    per_job, joined = _decided(workspace, name, job_rows, sensitive, outcomes)
     windows: list[WindowStats] = []
     if span is None:
         for job in job_rows:
-            part = decided.filter(pl.col("job") == job["job"])
-            windows.append(_window(job["job_version"], job["job"][:8], part, [job], outcomes, sensitive, settings))
+            part = joined.filter(pl.col("job") == job["job"])
+            counts = _sum_counts(per_job, [job])
+            windows.append(_window(job["job_version"], job["job"][:8], counts, part, [job], sensitive, settings))
     else:
         for version in sorted({j["job_version"] for j in job_rows}):
             mine = [j for j in job_rows if j["job_version"] == version]
-            part = decided.filter(pl.col("version") == version)
-            windows.append(_window(version, window, part, mine, outcomes, sensitive, settings))
+            part = joined.filter(pl.col("version") == version)
+            counts = _sum_counts(per_job, mine)
+            windows.append(_window(version, window, counts, part, mine, sensitive, settings))
     return MonitoringReport(name, window, now.isoformat(), settings, windows)
