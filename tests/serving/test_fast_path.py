@@ -14,7 +14,7 @@ from workbench.scoring.batch import BatchScorer
 from workbench.scoring.device import DENSE_BELOW, predict
 from workbench.scoring.values import ScoreOptions
 from workbench.serving.batcher import _split
-from workbench.serving.decide import Decided
+from workbench.serving.decide import Decided, time_ordered_ids
 from workbench.serving.fast_rows import arrow_rows
 from workbench.serving.rows import present_columns, rows_frame, rows_table
 
@@ -105,6 +105,20 @@ def test_the_services_lean_path_decides_as_a_batch_jobs_score(small: SmallModel)
     explaining = BatchScorer(small.bundle(ROUTING), ScoreOptions(explain="approx"), device="cpu", total_rows=0)
     with pytest.raises(ValueError, match="score"):
         explaining.decide(table, context="test")
+
+
+def test_decision_ids_are_uuid7_unique_and_time_ordered() -> None:
+    import time
+    import uuid
+
+    first = time_ordered_ids(2000)
+    time.sleep(0.002)
+    later = time_ordered_ids(3)
+    assert len(set(first + later)) == 2003 and all(len(i) == 32 for i in first)
+    assert {uuid.UUID(i).version for i in first + later} == {7}
+    assert {uuid.UUID(i).variant for i in first} == {uuid.RFC_4122}
+    assert max(first) < min(later)  # a later request's ids sort after an earlier one's: the index grows at its end
+    assert abs(int(first[0][:12], 16) - time.time_ns() // 1_000_000) < 60_000
 
 
 def test_a_merged_batch_splits_back_into_each_requests_share() -> None:

@@ -18,7 +18,6 @@ import gc
 import os
 import sys
 import time
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -35,7 +34,7 @@ from starlette.routing import Route
 from workbench.core.errors import ContractViolation, NotFound, PermissionDenied, WorkbenchError
 from workbench.project.workspace import Workspace, open_workspace
 from workbench.serving.batcher import Incoming, MicroBatcher
-from workbench.serving.decide import decide_rows
+from workbench.serving.decide import decide_rows, time_ordered_ids
 from workbench.serving.log import DecisionWriter, Pending
 from workbench.serving.metrics import ServeMetrics
 from workbench.serving.online_features import with_online_features
@@ -148,7 +147,7 @@ class _Service:
             rows = with_online_features(self.workspace, served.features, rows) if served.features else rows
             data = rows_table(rows, served.champion.contract, present_columns(rows, served.wanted))
         decided = decide_rows(served, data, reasons=reasons or asked)
-        request_id = uuid.uuid4().hex
+        request_id = time_ordered_ids(1)[0]
         self.metrics.decided(served.name, decided.answers)
         response = {"model": served.name, "request_id": request_id, "decisions": decided.answers}
         return Pending(request_id, token.id, key, served.name, response, decided.records, decided.reviews)

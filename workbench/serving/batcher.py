@@ -22,14 +22,13 @@ import asyncio
 import logging
 import queue
 import threading
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from workbench.contracts import InputContract
 from workbench.core.errors import WorkbenchError
-from workbench.serving.decide import Decided, decide_rows
+from workbench.serving.decide import Decided, decide_rows, time_ordered_ids
 from workbench.serving.log import DecisionWriter, Pending, settle
 from workbench.serving.online_features import with_online_features
 from workbench.serving.rows import present_columns, rows_table
@@ -169,7 +168,7 @@ class MicroBatcher:
         name = item.served.name
         if self.on_decided is not None:
             self.on_decided(name, answers)
-        request_id = uuid.uuid4().hex
+        request_id = time_ordered_ids(1)[0]
         response = {"model": name, "request_id": request_id, "decisions": answers}
         pending = Pending(request_id, item.token_id, item.idempotency_key, name, response, records, reviews)
         pending.future, pending.loop = item.future, item.loop
