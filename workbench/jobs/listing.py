@@ -9,9 +9,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from workbench.core.errors import NotFound, ValidationError
+from workbench.core.errors import NotFound
 from workbench.jobs.values import Job
-from workbench.processes import JOB_LIFECYCLE, find_id
+from workbench.processes import JOB_LIFECYCLE, find_id, listing
 from workbench.project.workspace import Workspace
 from workbench.store.schema import jobs
 
@@ -50,16 +50,7 @@ def list_jobs(
     """Jobs, newest first, optionally of one status or model."""
     from workbench.jobs.reap import reap_dead_jobs
 
-    JOB_LIFECYCLE.check_status(status)
-    if limit is not None and limit < 1:
-        raise ValidationError("--limit must be at least 1.")
+    query = listing(jobs, JOB_LIFECYCLE, jobs.c.created_at, limit=limit, status=status, name=model)
     reap_dead_jobs(workspace)
-    query = sa.select(jobs).order_by(jobs.c.created_at.desc(), jobs.c.id.desc())
-    if status is not None:
-        query = query.where(jobs.c.status == status)
-    if model is not None:
-        query = query.where(jobs.c.name == model)
-    if limit is not None:
-        query = query.limit(limit)
     with workspace.read() as conn:
         return [Job.from_row(row) for row in conn.execute(query)]

@@ -15,10 +15,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Row
 
 from workbench.core.clock import utcnow
-from workbench.core.errors import Conflict, ValidationError
+from workbench.core.errors import Conflict
 from workbench.notebooks.execute import CellTiming
 from workbench.pipelines.values import RunRecord
-from workbench.processes import RUN_LIFECYCLE, find_id, stop_process, this_host, transition, vanished
+from workbench.processes import RUN_LIFECYCLE, find_id, listing, stop_process, this_host, transition, vanished
 from workbench.project.workspace import Workspace
 from workbench.store.schema import runs
 
@@ -85,17 +85,8 @@ def list_runs(
     limit: int | None = 50,
 ) -> list[RunRecord]:
     """Runs, newest first, optionally of one stage or status."""
-    RUN_LIFECYCLE.check_status(status)
-    if limit is not None and limit < 1:
-        raise ValidationError("--limit must be at least 1.")
+    query = listing(runs, RUN_LIFECYCLE, runs.c.started_at, limit=limit, stage=stage, status=status)
     reap_vanished_runs(workspace)
-    query = sa.select(runs).order_by(runs.c.started_at.desc(), runs.c.id.desc())
-    if stage is not None:
-        query = query.where(runs.c.stage == stage)
-    if status is not None:
-        query = query.where(runs.c.status == status)
-    if limit is not None:
-        query = query.limit(limit)
     with workspace.read() as conn:
         return [row_to_run(row) for row in conn.execute(query)]
 

@@ -13,7 +13,7 @@ a job or a run, whoever started it.
 
 from __future__ import annotations
 
-from workbench.processes.records import JOB_LIFECYCLE, RUN_LIFECYCLE, Lifecycle, find_id, transition
+from workbench.processes.records import JOB_LIFECYCLE, RUN_LIFECYCLE, Lifecycle, find_id, listing, transition
 from workbench.processes.system import (
     process_alive,
     start_detached,
@@ -28,6 +28,7 @@ __all__ = [
     "RUN_LIFECYCLE",
     "Lifecycle",
     "find_id",
+    "listing",
     "process_alive",
     "start_detached",
     "stop_process",

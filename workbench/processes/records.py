@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 
 from workbench.core.errors import NotFound, ValidationError
 
-__all__ = ["JOB_LIFECYCLE", "RUN_LIFECYCLE", "Lifecycle", "find_id", "transition"]
+__all__ = ["JOB_LIFECYCLE", "RUN_LIFECYCLE", "Lifecycle", "find_id", "listing", "transition"]
 
 _MIN_PREFIX = 4
 
@@ -93,6 +93,21 @@ def transition(
         sources = tuple(s for s in sources if s in only_from)
     query = table.update().where(table.c.id == record_id, table.c.status.in_(sources), *where)
     return bool(conn.execute(query.values(status=status, **values)).rowcount)
+
+
+def listing(
+    table: sa.Table, lifecycle: Lifecycle, newest: sa.Column, *, limit: int | None, **equal: str | None
+) -> sa.Select:
+    """Newest first by ``newest`` (then id), where each column named in ``equal`` has its value
+    (None: any), at most ``limit``; a status that is not the lifecycle's, or a limit under 1, is refused."""
+    lifecycle.check_status(equal.get("status"))
+    if limit is not None and limit < 1:
+        raise ValidationError("--limit must be at least 1.")
+    query = sa.select(table).order_by(newest.desc(), table.c.id.desc()).limit(limit)
+    for column, value in equal.items():
+        if value is not None:
+            query = query.where(table.c[column] == value)
+    return query
 
 
 def find_id(conn: Connection, table: sa.Table, text: str, noun: str, listing: str) -> str:
