@@ -17,8 +17,10 @@ reviewers, only they may decide.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from workbench.core.clock import isoformat, utcnow
 from workbench.core.errors import Conflict, NotFound, ValidationError
@@ -31,7 +33,7 @@ from workbench.project.rbac import authorize
 from workbench.project.workspace import Workspace
 from workbench.store.schema import jobs, review_items
 
-__all__ = ["DECISIONS", "decide_review_item"]
+__all__ = ["DECISIONS", "decide_review_item", "locked_item"]
 
 DECISIONS = ("accept", "decline")
 
@@ -59,14 +61,7 @@ def decide_review_item(
     workspace = workspace.with_identity(acting.identity)
     comment = (comment or "").strip()
     with workspace.transaction() as tx:
-        row = tx.conn.execute(
-            sa.select(review_items, jobs.c.name, jobs.c.version, jobs.c.stats)
-            .join(jobs, jobs.c.id == review_items.c.job_id)
-            .where(review_items.c.id == item_id)
-            .with_for_update()
-        ).first()
-        if row is None:
-            raise NotFound(f"No review item {item_id}; `workbench queue list` shows the open ones.")
+        row = locked_item(tx.conn, item_id)
         if row.status == SUPERSEDED:
             raise Conflict(
                 f"Review item {item_id} was superseded: a later job of the same model version scored "
@@ -126,3 +121,16 @@ def decide_review_item(
             payload["statement"] = acting.key.sign(statement).to_dict()
         tx.record("review.decide", f"review:{item_id}", payload)
     return get_review_item(workspace, item_id)
+
+
+def locked_item(conn: Connection, item_id: int) -> Any:
+    """Review item ``item_id`` with its job's model, version and stats, locked for this transaction."""
+    row = conn.execute(
+        sa.select(review_items, jobs.c.name, jobs.c.version, jobs.c.stats)
+        .join(jobs, jobs.c.id == review_items.c.job_id)
+        .where(review_items.c.id == item_id)
+        .with_for_update()
+    ).first()
+    if row is None:
+        raise NotFound(f"No review item {item_id}; `workbench queue list` shows the open ones.")
+    return row

@@ -12,7 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from workbench.core.clock import utcnow
-from workbench.core.errors import Conflict, NotFound, PermissionDenied
+from workbench.core.errors import Conflict, PermissionDenied
+from workbench.jobs.decide import locked_item
 from workbench.jobs.review_queue import get_review_item
 from workbench.jobs.values import ReviewItem, as_utc
 from workbench.project.workspace import Workspace
@@ -27,14 +28,7 @@ UNDO_WINDOW_S = 60
 def undo_review_decision(workspace: Workspace, item_id: int, *, window_s: int = UNDO_WINDOW_S) -> ReviewItem:
     """Reopen review item ``item_id`` that the acting user decided less than ``window_s`` seconds ago."""
     with workspace.transaction() as tx:
-        row = tx.conn.execute(
-            sa.select(review_items, jobs.c.name, jobs.c.version, jobs.c.stats)
-            .join(jobs, jobs.c.id == review_items.c.job_id)
-            .where(review_items.c.id == item_id)
-            .with_for_update()
-        ).first()
-        if row is None:
-            raise NotFound(f"No review item {item_id}; `workbench queue list` shows the open ones.")
+        row = locked_item(tx.conn, item_id)
         if row.status != "decided":
             raise Conflict(f"Review item {item_id} is {row.status}: there is no decision to undo.")
         if row.decided_by != workspace.actor:
