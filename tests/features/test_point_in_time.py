@@ -11,6 +11,7 @@ import polars as pl
 import pytest
 
 from workbench.features.catalog import get_feature_set
+from workbench.features.pit import point_in_time, read_timelines
 from workbench.features.service import training_set
 from workbench.project.workspace import Workspace
 
@@ -137,6 +138,18 @@ def test_a_source_of_plain_columns_matches_the_reference_too(workspace: Workspac
     assert isinstance(result, pl.DataFrame)
     assert result.columns == ["customer", "decision_time", "last_amount", "visits"]
     assert result.rows() == [row[:3] + row[4:] for row in _reference(root, entities)]
+
+
+def test_timelines_read_once_serve_several_entity_frames(workspace: Workspace) -> None:
+    # What a scoring job does for its input and its skew check's training rows.
+    root = workspace.project.root
+    _write_project(root)
+    feature_set = get_feature_set(workspace.project, "history")
+    timelines = read_timelines(workspace.project, feature_set)
+    entities = _entities(root)
+    for frame in (entities.head(700), entities.tail(900)):
+        shared = point_in_time(workspace.project, feature_set, frame, timelines=timelines).collect()
+        assert shared.rows() == _reference(root, frame)
 
 
 def test_training_set_is_lazy_until_collected(workspace: Workspace) -> None:

@@ -10,6 +10,7 @@ and the entity frame's rows keep their order and columns.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import polars as pl
@@ -19,7 +20,7 @@ from workbench.features.errors import FeatureError
 from workbench.features.timeline import check_timeline, collect_timelines, timeline
 from workbench.project.config import Project
 
-__all__ = ["point_in_time"]
+__all__ = ["point_in_time", "read_timelines"]
 
 _ROW = "__wb_row"
 
@@ -72,6 +73,15 @@ def _aligned_time(frame: pl.LazyFrame, column: str, target: pl.Datetime, where: 
     return frame.with_columns(pl.col(column).cast(target))
 
 
+def read_timelines(project: Project, feature_set: FeatureSet) -> list[pl.DataFrame]:
+    """Every source's timeline in memory, checked: what :func:`point_in_time` reads, for callers that
+    join more than one entity frame against the same sources (a scoring job and its skew check)."""
+    lines = collect_timelines([timeline(project, feature_set, s) for s in feature_set.sources], feature_set)
+    for line, source in zip(lines, feature_set.sources, strict=True):
+        check_timeline(line.lazy(), feature_set, source)
+    return lines
+
+
 def point_in_time(
     project: Project,
     feature_set: FeatureSet,
@@ -79,13 +89,15 @@ def point_in_time(
     *,
     at: str | None = None,
     check: bool = True,
+    timelines: Sequence[pl.DataFrame] | None = None,
 ) -> pl.LazyFrame:
     """``entities`` with the feature set's columns appended, each as of strictly before ``at`` (lazy).
 
     ``check`` reads every source's timeline once and runs
     :func:`~workbench.features.timeline.check_timeline` on it, so a duplicate or null event time
     is an error, not a silent choice; the join over the entity frame stays lazy. With
-    ``check=False`` nothing is read until the caller collects.
+    ``check=False`` nothing is read until the caller collects. ``timelines`` (from
+    :func:`read_timelines`, already checked) are joined instead of reading the sources again.
     """
     at = at or feature_set.at
     frame, schema = _entity_frame(entities, feature_set, at)
@@ -93,8 +105,8 @@ def point_in_time(
     assert isinstance(target, pl.Datetime)
     key_dtype = schema[feature_set.entity]
     lines = []
-    for source in feature_set.sources:
-        line = timeline(project, feature_set, source)
+    for position, source in enumerate(feature_set.sources):
+        line = timelines[position].lazy() if timelines is not None else timeline(project, feature_set, source)
         source_key = line.collect_schema()[feature_set.entity]
         if source_key != key_dtype:
             raise FeatureError(
@@ -103,7 +115,7 @@ def point_in_time(
                 details={"column": feature_set.entity, "source": source.name},
             )
         lines.append(line)
-    if check:
+    if check and timelines is None:
         # Read once: the checks and the join share each sorted timeline instead of scanning and sorting the
         # source again, and the sources are read side by side (one collect_all).
         lines = [line.lazy() for line in collect_timelines(lines, feature_set)]

@@ -26,7 +26,7 @@ from workbench.features.catalog import get_feature_set
 from workbench.features.definition import FeatureSet, rebuild
 from workbench.features.errors import FeatureDefinitionChanged, FeatureError, UnknownFeatureSet
 from workbench.features.online import lookup
-from workbench.features.pit import point_in_time
+from workbench.features.pit import point_in_time, read_timelines
 from workbench.features.skew import check_skew, skew_sample
 from workbench.features.timeline import feature_names, timeline
 from workbench.project.config import Project
@@ -119,11 +119,15 @@ def featurize_input(
     frame = _scan(input_location)
     columns = frame.collect_schema().names()
     staged.parent.mkdir(parents=True, exist_ok=True)
+    timelines = None
     if feature_set.at in columns:
         mode = "point-in-time"
         from workbench.features.service import collect
 
-        collect(point_in_time(workspace.project, feature_set, frame), feature_set).write_parquet(staged)
+        # Read the sources once for the input and for the skew check's training rows.
+        timelines = read_timelines(workspace.project, feature_set)
+        computed = point_in_time(workspace.project, feature_set, frame, timelines=timelines)
+        collect(computed, feature_set).write_parquet(staged)
     elif feature_set.entity in columns:
         mode = "online"
         clashes = [c for c in record["features"] if c in columns]
@@ -158,5 +162,5 @@ def featurize_input(
         "mode": mode,
         "raw_input": input_location,
         "computed": str(staged),
-        "skew": check_skew(workspace.project, feature_set, record.get("skew_sample")),
+        "skew": check_skew(workspace.project, feature_set, record.get("skew_sample"), timelines),
     }

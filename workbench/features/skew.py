@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import io
+from collections.abc import Sequence
 from typing import Any
 
 import polars as pl
@@ -52,8 +53,14 @@ def _differs(trained: pl.Series, now: pl.Series) -> pl.Series:
     return ~same
 
 
-def check_skew(project: Project, feature_set: FeatureSet, record: dict[str, Any] | None) -> dict[str, Any]:
-    """Recompute the sampled training rows and compare; what the job's stats record."""
+def check_skew(
+    project: Project,
+    feature_set: FeatureSet,
+    record: dict[str, Any] | None,
+    timelines: Sequence[pl.DataFrame] | None = None,
+) -> dict[str, Any]:
+    """Recompute the sampled training rows and compare; what the job's stats record. ``timelines``
+    (:func:`~workbench.features.pit.read_timelines`) spares reading the sources again."""
     if record is None:
         return {
             "status": "not checked",
@@ -63,7 +70,7 @@ def check_skew(project: Project, feature_set: FeatureSet, record: dict[str, Any]
     entity, at = feature_set.entity, feature_set.at
     features = [c for c in sample.columns if c not in (entity, at)]
     try:
-        now = point_in_time(project, feature_set, sample.select(entity, at), at=at).collect()
+        now = point_in_time(project, feature_set, sample.select(entity, at), at=at, timelines=timelines).collect()
     except (FeatureError, pl.exceptions.PolarsError) as exc:
         # Scoring from the online store may run where the sources are not: say so, do not fail the job.
         return {"status": "not checked", "reason": str(exc).splitlines()[0], "rows": sample.height}
