@@ -28,6 +28,7 @@ import importlib.util
 import json
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -153,12 +154,13 @@ def child_report(spec: dict[str, Any]) -> dict[str, Any]:
 
     workspace = open_workspace(spec["root"])
     base = peak_rss_mb()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     report = monitoring_report(workspace, "bench", window="30d")
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     stats = report.windows[0]
     return {
         "seconds": seconds,
+        "cpu_seconds": cpu,
         "peak_mb": peak_rss_mb(),
         "base_mb": base,
         "rows": sum(w.rows for w in report.windows),
@@ -239,12 +241,13 @@ def bench_report(made: dict[str, Any], args: argparse.Namespace, folder: Path) -
     del decided
     truth_path = Path(made["root"]) / "data" / "truth.parquet"
     truth.write_parquet(truth_path)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     added = add_outcomes(workspace, "bench", truth_path, keys=["id"], label="admitted")
-    outcomes_seconds = time.perf_counter() - started  # with --keep, a second run times an idempotent re-add
+    # With --keep, a second run times an idempotent re-add.
+    outcomes_seconds, outcomes_cpu = time.perf_counter() - started, time.process_time() - cpu
     cli, inner = [], []
     for _ in range(args.repeats):
-        started = time.perf_counter()
+        started, children = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
         done = subprocess.run(
             [sys.executable, str(HERE), "--child", "cli_report", "--spec", json.dumps(made)],
             capture_output=True,
@@ -253,20 +256,26 @@ def bench_report(made: dict[str, Any], args: argparse.Namespace, folder: Path) -
         )
         if done.returncode != 0:
             raise SystemExit(f"monitor report failed:\n{done.stderr[-3000:]}")
-        cli.append({"wall": time.perf_counter() - started, **json.loads(done.stdout.strip().splitlines()[-1])})
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime
+        answer = json.loads(done.stdout.strip().splitlines()[-1])
+        cli.append({"wall": time.perf_counter() - started, "cpu": cpu, **answer})
         inner.append(run_child("report", made))
     wall = float(np.median([c["wall"] for c in cli]))
     seconds = float(np.median([r["seconds"] for r in inner]))
     peak = max(*(c["peak_mb"] for c in cli), *(r["peak_mb"] for r in inner))
     each = ", ".join(f"{r['seconds']:.2f}" for r in inner)
+    inner_cpu = float(np.median([r["cpu_seconds"] for r in inner]))
+    inner_peak = max(r["peak_mb"] for r in inner)
     first = inner[0]
     return [
         f"| outcomes add, {args.outcomes:,} outcomes against {total:,} decisions | {args.outcomes:,} | "
-        f"{outcomes_seconds:.2f} | {added.added:,} added |",
+        f"{outcomes_seconds:.2f} | {added.added:,} added, {added.unchanged:,} unchanged; CPU {outcomes_cpu:.2f} s |",
         f"| `workbench monitor report bench --json` (fresh process, imports included) | {total:,} | {wall:.2f} | "
-        f"median of {args.repeats}; peak RSS {max(c['peak_mb'] for c in cli):,.0f} MB |",
+        f"median of {args.repeats}; CPU {np.median([c['cpu'] for c in cli]):.2f} s (user+sys); "
+        f"peak RSS {max(c['peak_mb'] for c in cli):,.0f} MB |",
         f"| `monitoring_report` alone | {total:,} | {seconds:.2f} | median of {args.repeats} "
-        f"({each}); peak RSS {max(r['peak_mb'] for r in inner):,.0f} MB "
+        f"({each}); CPU {inner_cpu:.2f} s; peak RSS {inner_peak:,.0f} MB "
         f"({first['base_mb']:,.0f} MB after imports); {first['outcomes']:,} outcomes joined, AUC {first['auc']:.3f} |",
         f"| **monitor report: target < 5 s, < 2 GB** | | | {'met' if wall < 5 and peak < 2048 else 'NOT met'} "
         f"(wall {wall:.2f} s, peak {peak:,.0f} MB) |",

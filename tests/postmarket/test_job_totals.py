@@ -1,5 +1,5 @@
-"""The metrics' job totals: each succeeded job's stats are read once; a repeated scrape reads none, a new
-job is folded in, and the folded totals equal a rebuild from scratch."""
+"""The metrics' job totals: each succeeded job's stats are read once; a repeated scrape reads none (nor
+even the list of ids), a new job is folded in alone, and the folded totals equal a rebuild from scratch."""
 
 from __future__ import annotations
 
@@ -52,13 +52,15 @@ def test_stats_are_read_once_per_job(scoring_ws: Workspace) -> None:
     with _statements(scoring_ws) as seen:
         assert _rows_scored(scoring_ws) == {"1": 300}
     reads_stats = [s for s in seen if "jobs.stats" in s]
-    assert seen and not reads_stats  # the scrape ran queries, none of them read a job's stats
+    lists_ids = [s for s in seen if s.startswith("SELECT jobs.id \nFROM jobs")]
+    assert seen and not reads_stats and not lists_ids  # count and latest end unchanged: nothing else read
 
     second = score(scoring_ws, "admissions:1", "data/b.parquet", "out/b.parquet")
     with _statements(scoring_ws) as seen:
         assert _rows_scored(scoring_ws) == {"1": 500}
     (read,) = [s for s in seen if "jobs.stats" in s]
     assert "IN (" in read  # only the new job's row
+    assert [s for s in seen if s.startswith("SELECT jobs.id \nFROM jobs")]  # the count moved: ids listed
 
     with scoring_ws.read() as conn:
         folded = job_totals(scoring_ws, conn)

@@ -3,9 +3,11 @@
 A succeeded job's figures never change afterwards (rows, routes, per-batch latency, the
 drift summary; later writes to its record touch only review overrides and retrain
 actions, which the metrics do not show), and jobs are never deleted. So each project
-keeps running totals in this process: every scrape lists the ids of succeeded scoring
-jobs (no JSON read), reads the stats of the ids it has not folded yet, and adds them.
-With 10,000 jobs on record a repeated scrape reads no job's stats at all.
+keeps running totals in this process. Every scrape first asks the database for the
+count and the latest end of succeeded scoring jobs; while both are what they were at
+the last fold, the set of jobs is the same (succeeded is final and jobs are never
+deleted, so the set only grows) and nothing else is read. When they moved, it lists
+the ids (no JSON read), reads the stats of the ids it has not folded yet, and adds them.
 
 If a folded id ever disappears from the table (a restored backup, another database at
 the same path), the totals are rebuilt from scratch.
@@ -54,6 +56,7 @@ class JobTotals:
 
 @dataclass
 class _Folded:
+    fingerprint: tuple[Any, ...] = ()
     seen: set[str] = field(default_factory=set)
     rows: dict[tuple[str, str], int] = field(default_factory=dict)
     routes: dict[tuple[str, str], int] = field(default_factory=dict)
@@ -93,11 +96,17 @@ _COLUMNS = (jobs.c.id, jobs.c.name, jobs.c.version, jobs.c.rows_done, jobs.c.end
 def job_totals(workspace: Workspace, conn: Any) -> JobTotals:
     """The totals of the project's succeeded scoring jobs as ``conn`` sees them, folding in new jobs only."""
     cache_id = f"{workspace.project.root}|{workspace.project.db_url}"
+    fingerprint = tuple(conn.execute(sa.select(sa.func.count(), sa.func.max(jobs.c.ended_at)).where(_SUCCEEDED)).one())
+    with _LOCK:
+        folded = _FOLDED.get(cache_id)
+        if folded is not None and folded.fingerprint == fingerprint:
+            return folded.snapshot()
     ids = set(conn.execute(sa.select(jobs.c.id).where(_SUCCEEDED)).scalars())
     with _LOCK:
         folded = _FOLDED.get(cache_id)
         if folded is None or not folded.seen <= ids:
             folded = _FOLDED[cache_id] = _Folded()
+        folded.fingerprint = fingerprint
         new = ids - folded.seen
         if new:
             query = sa.select(*_COLUMNS).where(_SUCCEEDED)

@@ -29,7 +29,7 @@ import sqlalchemy as sa
 
 from workbench.core.clock import utcnow
 from workbench.core.errors import Conflict, ValidationError
-from workbench.postmarket.decisions import current_outcomes, load_decisions, model_keys, require_model, row_key
+from workbench.postmarket.decisions import current_outcomes, model_keys, require_model, row_key, scan_decisions
 from workbench.project.rbac import authorize
 from workbench.project.workspace import Workspace
 from workbench.serving.online_log import online_row_keys
@@ -191,8 +191,16 @@ def add_outcomes(
         source = workspace.project.resolve_inside(source, "outcome file")
     frame, source_name, source_digest = _read(source)
     incoming = _checked(frame, model, keys, expected, label, observed_at)
-    batch = load_decisions(workspace, model, columns=[]).get_column("row_key")
-    decided = pl.concat([batch, online_row_keys(workspace, model)]).unique()  # batch jobs' and the service's
+    # The incoming keys that a batch job or the service decided: the logs are scanned and semi-joined
+    # against the incoming keys, so no set of every decided key is ever built.
+    batch = (
+        scan_decisions(workspace, model, columns=[])
+        .select("row_key")
+        .join(incoming.lazy().select("row_key"), on="row_key", how="semi")
+        .collect(engine="streaming")
+        .get_column("row_key")
+    )
+    decided = pl.concat([batch, online_row_keys(workspace, model)])
     matched_mask = incoming.get_column("row_key").is_in(decided.implode())
     unmatched_keys = tuple(incoming.get_column("row_key").filter(~matched_mask).head(_SHOWN).to_list())
     with workspace.transaction() as tx:
