@@ -22,6 +22,7 @@ import polars as pl
 from workbench.contracts.dtypes import accepts, dtype_to_str
 from workbench.contracts.model import ColumnSpec, InputContract
 from workbench.core.errors import ContractViolation
+from workbench.core.values import plain_fields
 
 __all__ = ["ColumnIssue", "ColumnReport", "ValidationReport", "enforce", "validate"]
 
@@ -40,13 +41,7 @@ class ColumnIssue:
     examples: tuple[Any, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "severity": self.severity,
-            "message": self.message,
-            "count": self.count,
-            "examples": list(self.examples),
-        }
+        return plain_fields(self)
 
 
 @dataclass(frozen=True)

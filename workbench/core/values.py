@@ -6,11 +6,26 @@ in ``workbench.store.schema``. These are the values services hand each other.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
-__all__ = ["AuditEvent", "ChainReport", "Identity"]
+__all__ = ["AuditEvent", "ChainReport", "Identity", "plain_fields"]
+
+
+def plain_fields(value: Any) -> dict[str, Any]:
+    """A dataclass's fields by name, as its ``to_dict`` serves them: tuples as lists, mappings as
+    fresh dicts, times in ISO 8601 UTC; field by field (``dataclasses.asdict`` deep-copies)."""
+    from workbench.core.clock import isoformat
+
+    def _plain(item: Any) -> Any:
+        if isinstance(item, tuple | list):
+            return list(item)
+        if isinstance(item, dict):
+            return dict(item)
+        return isoformat(item) if isinstance(item, datetime) else item
+
+    return {spec.name: _plain(getattr(value, spec.name)) for spec in fields(value)}
 
 
 @dataclass(frozen=True)
@@ -52,13 +67,4 @@ class ChainReport:
     warnings: tuple[str, ...] = field(default_factory=tuple)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "count": self.count,
-            "head_hash": self.head_hash,
-            "head_seq": self.head_seq,
-            "broken_at": self.broken_at,
-            "problem": self.problem,
-            "message": self.message,
-            "warnings": list(self.warnings),
-        }
+        return plain_fields(self)

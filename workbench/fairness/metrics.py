@@ -24,6 +24,7 @@ import numpy as np
 import polars as pl
 
 from workbench.core.errors import ValidationError
+from workbench.core.values import plain_fields
 
 __all__ = [
     "MISSING_GROUP",
@@ -48,15 +49,7 @@ class GroupMetrics:
     fpr: float
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "group": self.group,
-            "count": self.count,
-            "positives": self.positives,
-            "negatives": self.negatives,
-            "selection_rate": self.selection_rate,
-            "tpr": self.tpr,
-            "fpr": self.fpr,
-        }
+        return plain_fields(self)
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from workbench.core.clock import isoformat, utcnow
 from workbench.core.errors import Conflict, PermissionDenied, ValidationError
 from workbench.core.refs import ModelRef
 from workbench.core.statements import Statement
-from workbench.core.values import Identity
+from workbench.core.values import Identity, plain_fields
 from workbench.governance.adoption import governing_policy
 from workbench.governance.policy import Policy
 from workbench.project.adopted import roster_state
@@ -56,13 +56,7 @@ class Decision:
     policy_hash: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "ref": self.ref,
-            "actor": self.actor,
-            "decision": self.decision,
-            "comment": self.comment,
-            "policy_hash": self.policy_hash,
-        }
+        return plain_fields(self)
 
 
 def is_approver(identity: Identity, policy: Policy) -> bool:

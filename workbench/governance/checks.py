@@ -14,6 +14,7 @@ from typing import Any
 from workbench.core.clock import utcnow
 from workbench.core.errors import PolicyError
 from workbench.core.refs import ModelRef
+from workbench.core.values import plain_fields
 from workbench.governance.adoption import governing_policy
 from workbench.governance.policy import Policy
 from workbench.project.workspace import Workspace
@@ -35,15 +36,7 @@ class CheckResult:
     message: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "check": self.check,
-            "status": self.status,
-            "observed": self.observed,
-            "limit": self.limit,
-            "evidence": self.evidence,
-            "required": self.required,
-            "message": self.message,
-        }
+        return plain_fields(self)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from typing import Any
 import polars as pl
 
 from workbench.core.errors import WorkbenchError
+from workbench.core.values import plain_fields
 from workbench.governance.policy import Policy
 from workbench.project.workspace import Workspace
 from workbench.registry.model_version import ModelVersion
@@ -34,11 +35,7 @@ class MonitoringSettings:
     retrain_mode: str = "run"
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "drift_share_limit": self.drift_share_limit,
-            "retrain_stage": self.retrain_stage,
-            "retrain_mode": self.retrain_mode,
-        }
+        return plain_fields(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> MonitoringSettings:

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from workbench.core.clock import isoformat
+from workbench.core.values import plain_fields
 from workbench.notebooks.execute import CellTiming
 from workbench.notebooks.parameters import ParamSpec
 
@@ -225,16 +226,7 @@ class StageInfo:
     plots: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "cmd": self.cmd,
-            "notebook": self.notebook,
-            "deps": list(self.deps),
-            "outs": list(self.outs),
-            "params": list(self.params),
-            "metrics": list(self.metrics),
-            "plots": list(self.plots),
-        }
+        return plain_fields(self)
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from workbench.core.errors import ConfigError, ValidationError
 from workbench.core.hashing import sha256_bytes
 from workbench.core.shapes import Shape, ShapeError, check, described, dotted, invalid
 from workbench.core.statements import SignedStatement, fingerprint, parse_public_key, verify
+from workbench.core.values import plain_fields
 
 __all__ = ["ROLES", "Person", "Roster", "parse_roster"]
 
@@ -53,13 +54,7 @@ class Person:
     demo: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "key": self.key,
-            "fingerprint": self.fingerprint,
-            "roles": list(self.roles),
-            "demo": self.demo,
-        }
+        return plain_fields(self)
 
 
 @dataclass(frozen=True)

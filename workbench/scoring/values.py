@@ -19,6 +19,7 @@ import numpy as np
 import polars as pl
 
 from workbench.core.errors import JobError, ValidationError
+from workbench.core.values import plain_fields
 
 __all__ = [
     "ENGINES",
@@ -94,19 +95,7 @@ class ScoreOptions:
             raise ValidationError(f"Unknown compression {self.compression!r}; use zstd, snappy, lz4, gzip or none.")
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "explain": self.explain,
-            "top_k": self.top_k,
-            "batch_rows": self.batch_rows,
-            "device": self.device,
-            "drift_rows": self.drift_rows,
-            "batch_drift_rows": self.batch_drift_rows,
-            "seed": self.seed,
-            "review_reasons": self.review_reasons,
-            "compression": self.compression,
-            "partition_rows": self.partition_rows,
-            "keep": list(self.keep),
-        }
+        return plain_fields(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ScoreOptions:
