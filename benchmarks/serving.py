@@ -4,7 +4,9 @@ One model (200 trees of depth 6 on 33 features) registered, checked, approved an
 throw-away project. In one run, each for ``--seconds`` per point: ``workbench serve`` (uvicorn,
 ``--workers`` processes), MLflow's scoring server on the same booster (``mlflow models serve
 --env-manager local``, the same worker count; MLflow lives only in a throw-away virtualenv made
-here, never in the project's environment), and ``workbench serve`` with a shadow challenger.
+here, never in the project's environment), and ``workbench serve`` with a shadow challenger: one
+with production's contract (it reuses the champion's check of each batch), one whose training
+ranges differ (checked on its own).
 The load generator is closed-loop: N keep-alive connections on one asyncio loop in this process
 (raw HTTP/1.1, so the generator's own cost stays small), each sending a request, reading the
 whole answer and sending the next. Reported: p50, p95, p99 and requests/s at 1, 8 and 32 clients
@@ -89,7 +91,11 @@ def build_project(root: Path) -> tuple[str, object]:
     options = RegisterOptions(evidently_report=False, explain_rows=200, local_rows=20)
     register(as_("analyst"), booster, name="bench", train=train, valid=valid, target="y", keys=["id"], options=options)
     register(as_("analyst"), booster, name="bench", train=train, valid=valid, target="y", keys=["id"], options=options)
-    for ref in ("bench:1", "bench:2"):
+    # bench:3: the same booster registered with other training rows, so its contract (training ranges) differs
+    # from production's and a shadow of it checks every batch on its own.
+    other = _frame(20_000, 4)
+    register(as_("analyst"), booster, name="bench", train=other, valid=valid, target="y", keys=["id"], options=options)
+    for ref in ("bench:1", "bench:2", "bench:3"):
         run_checks(as_("analyst"), ref)
     approve(as_("reviewer"), "bench:1", "bench")
     promote(as_("reviewer"), "bench:1", "production")
@@ -169,14 +175,14 @@ def _closed_loop(url: str, path: str, headers: dict[str, str], bodies: list[byte
     return point
 
 
-def _check_again(root: Path) -> None:
+def _check_again(root: Path, ref: str) -> None:
     from workbench.core.values import Identity
     from workbench.governance.checks import run_checks
     from workbench.project.config import load_project
     from workbench.project.workspace import Workspace
 
     project = load_project(root)
-    run_checks(Workspace(project, Identity("analyst", "env", project.roles_of("analyst"))), "bench:2")
+    run_checks(Workspace(project, Identity("analyst", "env", project.roles_of("analyst"))), ref)
 
 
 def _port() -> int:
@@ -322,13 +328,16 @@ def main() -> None:
             finally:
                 _stop(process)
         policy = root / "policies" / "bench.yaml"
-        policy.write_text(POLICY + "rollout:\n  mode: shadow\n  challenger: bench:2\n")
-        _check_again(root)  # a shadow needs its checks passed under the policy now governing
-        url, process = _serve(root, args.workers)
-        try:
-            results["workbench_shadow"] = _points(url, "/v1/models/bench/decide", ours, singles, [], args)
-        finally:
-            _stop(process)
+        # Two shadows: bench:2 has production's contract (the same training rows: a new model on the same
+        # data), so it reuses the champion's check of each batch; bench:3's differs and is checked again.
+        for key, ref in (("workbench_shadow", "bench:2"), ("workbench_shadow_own_contract", "bench:3")):
+            policy.write_text(POLICY + f"rollout:\n  mode: shadow\n  challenger: {ref}\n")
+            _check_again(root, ref)  # a shadow needs its checks passed under the policy now governing
+            url, process = _serve(root, args.workers)
+            try:
+                results[key] = _points(url, "/v1/models/bench/decide", ours, singles, [], args)
+            finally:
+                _stop(process)
     results["load_end"] = os.getloadavg()
     print(json.dumps(results, indent=2))
 

@@ -107,6 +107,42 @@ def test_the_services_lean_path_decides_as_a_batch_jobs_score(small: SmallModel)
         explaining.decide(table, context="test")
 
 
+def test_a_shadow_shares_the_champions_check_only_under_an_equal_contract(small: SmallModel) -> None:
+    """A shadow's would-be decisions are its own route()'s, whether it reuses the champion's prepared batch
+    (equal contract) or checks the rows against its own, narrower training range."""
+    import polars as pl
+
+    from workbench.serving.decide import decide_rows
+    from workbench.serving.rollout import RolloutSpec
+    from workbench.serving.served import Arm, ServedModel
+
+    def arm(role: str, contract: InputContract, version: int) -> Arm:
+        bundle = small.bundle(ROUTING, job_id=f"job{version}", contract=contract)
+        scorer = BatchScorer(bundle, ScoreOptions(drift_rows=0, batch_drift_rows=0), device="cpu", total_rows=0,
+                             nthread=1)  # fmt: skip
+        return Arm(role, "admissions", version, f"job{version}", scorer.contract, bundle, scorer)
+
+    table = applicants(300, seed=8).drop("admit").to_arrow(compat_level=pl.CompatLevel.oldest())
+    data = small.contract.to_dict()
+    for column in data["columns"]:
+        if column["name"] == "gpa":
+            column["max"] = float(np.median(table.column("gpa").to_numpy()))
+    narrow = InputContract.from_dict(data)
+    champion = arm("champion", small.contract, 1)
+    rules_by_case = {}
+    for case, contract in (("equal", small.contract), ("narrow", narrow)):
+        shadow = arm("shadow", contract, 2)
+        served = ServedModel("admissions", champion, (), RolloutSpec("shadow", challenger="admissions:2"), shadow)
+        logged = decide_rows(served, table).records["shadow"]
+        scores, routed = shadow.scorer.route(table, context="alone")  # nothing shared
+        names = shadow.scorer.routing.rule_names
+        assert [s["score"] for s in logged] == scores.tolist()
+        assert [s["rule"] for s in logged] == [names[c] if c >= 0 else None for c in routed.rule]
+        rules_by_case[case] = [s["rule"] for s in logged]
+    outside = "outside_training_range"
+    assert rules_by_case["narrow"].count(outside) > rules_by_case["equal"].count(outside) + 50
+
+
 def test_decision_ids_are_uuid7_unique_and_time_ordered() -> None:
     import time
     import uuid

@@ -159,17 +159,22 @@ class BatchScorer:
         drift, check = self._drift(binding, batch, first_row)
         return Prepared(batch, features, warnings, time.perf_counter() - started, drift, check, outside)
 
-    def route(self, batch: Any, *, context: str) -> tuple[np.ndarray, RoutedCodes]:
+    def route(self, batch: Any, *, context: str, prepared: Prepared | None = None) -> tuple[np.ndarray, RoutedCodes]:
         """Only the scores and routing codes of one batch: the same contract check, prediction and
-        routing as :meth:`score`, without the output, log or review rows (a shadow's would-be decisions)."""
-        return self._predict_and_route(self.prepare(batch, context=context))[1:]
+        routing as :meth:`score`, without the output, log or review rows (a shadow's would-be decisions).
+        ``prepared`` is this batch's :meth:`prepare` by a scorer with an equal contract and routing guard,
+        whose result would be this one's."""
+        return self._predict_and_route(prepared or self.prepare(batch, context=context))[1:]
 
-    def decide(self, batch: Any, *, context: str) -> tuple[np.ndarray, RoutedCodes, pl.DataFrame | None]:
+    def decide(
+        self, batch: Any, *, context: str, prepared: Prepared | None = None
+    ) -> tuple[np.ndarray, RoutedCodes, pl.DataFrame | None]:
         """The scores, routing codes and review rows of one batch: :meth:`score` without the output and
-        decision-log tables (the online service answers from these). Reasons need :meth:`score`."""
+        decision-log tables (the online service answers from these). Reasons need :meth:`score`.
+        ``prepared``: this batch's :meth:`prepare`, when the caller has it already."""
         if self.options.explain != "none":
             raise ValueError("BatchScorer.decide gives no reasons; use score() when explaining.")
-        prepared = self.prepare(batch, context=context)
+        prepared = prepared or self.prepare(batch, context=context)
         binding, scores, routed = self._predict_and_route(prepared)
         return scores, routed, self._review(binding, prepared, None, scores, routed, None, 0)
 

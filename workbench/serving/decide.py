@@ -24,6 +24,7 @@ import numpy as np
 import polars as pl
 
 from workbench.core.errors import ContractViolation, ValidationError
+from workbench.scoring.values import Prepared
 from workbench.serving.rollout import canary_mask
 from workbench.serving.served import Arm, ServedModel
 
@@ -117,18 +118,19 @@ def _check_columns(arm: Arm, names: list[str]) -> None:
         raise ContractViolation(exc.message, details=exc.details) from None
 
 
-def _decide_part(arm: Arm, part: Any, reasons: bool) -> tuple[dict[str, list[Any]], pl.DataFrame | None]:
-    """One arm's answer columns and review rows for ``part``, by the batch job's scorer."""
+def _decide_part(arm: Arm, part: Any, reasons: bool) -> tuple[dict[str, list[Any]], Any, Prepared | None]:
+    """One arm's answer columns, review rows and (without reasons) prepared batch, by the batch job's scorer."""
     scorer = arm.scorer_for(reasons)
     with arm.lock:  # a scorer rebinds to each batch's schema: one batch at a time per arm
         if not reasons:
-            scores, routed, review = scorer.decide(part, context="the request")
-            return _labelled(arm, scores, routed), review
+            prepared = scorer.prepare(part, context="the request")
+            scores, routed, review = scorer.decide(part, context="the request", prepared=prepared)
+            return _labelled(arm, scores, routed), review, prepared
         result = scorer.score(part, first_row=0, context="the request")
-    return _columns(result), result.review
+    return _columns(result), result.review, None
 
 
-def _score(arm: Arm, table: Any, rows: np.ndarray | None, reasons: bool) -> tuple[dict[str, list[Any]], Any]:
+def _score(arm: Arm, table: Any, rows: np.ndarray | None, reasons: bool) -> tuple[dict[str, list[Any]], Any, Any]:
     import pyarrow as pa
 
     part = table if rows is None else table.take(pa.array(rows))
@@ -145,13 +147,21 @@ def _score(arm: Arm, table: Any, rows: np.ndarray | None, reasons: bool) -> tupl
     return decided
 
 
-def _would_decide(arm: Arm, table: Any) -> dict[str, list[Any]]:
+def _would_decide(arm: Arm, table: Any, prepared: Prepared | None = None) -> dict[str, list[Any]]:
     """A shadow's scores and would-be decisions: the batch path's contract check, prediction and routing,
-    without the output, log or review rows nobody reads (:meth:`BatchScorer.route`)."""
+    without the output, log or review rows nobody reads (:meth:`BatchScorer.route`). ``prepared`` is the
+    champion's check and model input of the same rows, taken as the shadow's own when its contract and
+    routing are the champion's (then they would be the same)."""
     _check_columns(arm, table.column_names)
     with arm.lock:
-        scores, routed = arm.scorer.route(table, context="the request (shadow)")
+        scores, routed = arm.scorer.route(table, context="the request (shadow)", prepared=prepared)
     return _labelled(arm, scores, routed)
+
+
+def _same_check(one: Arm, other: Arm) -> bool:
+    """Whether two arms' scorers check and prepare a batch alike: equal contracts, routing and options."""
+    a, b = one.scorer, other.scorer
+    return a.contract == b.contract and a.bundle.routing == b.bundle.routing and a.options == b.options
 
 
 def _columns(result: Any) -> dict[str, list[Any]]:
@@ -222,10 +232,13 @@ def decide_rows(served: ServedModel, data: Any, *, reasons: bool = False) -> Dec
     }  # fmt: skip
     decided = Decided([], records)
     explained = False
+    champion_prepared: Prepared | None = None
     for arm, index in parts:
         if not index.size:
             continue
-        cols, review = _score(arm, table, None if index.size == n else index, reasons)
+        cols, review, prepared = _score(arm, table, None if index.size == n else index, reasons)
+        if arm is champion and index.size == n:
+            champion_prepared = prepared
         decided.arms[arm.role] = int(index.size)
         explained = explained or "reasons" in cols
         constant = {"name": arm.name, "version": arm.version, "arm": arm.role, "served_by": arm.job_id}
@@ -242,7 +255,8 @@ def decide_rows(served: ServedModel, data: Any, *, reasons: bool = False) -> Dec
         if review_rows:
             decided.reviews.append((arm.job_id, review_rows))
     if challenger is not None and served.rollout is not None and served.rollout.mode == "shadow":
-        shadow = _would_decide(challenger, table)
+        shared = champion_prepared if _same_check(champion, challenger) else None
+        shadow = _would_decide(challenger, table, shared)
         version = challenger.version
         records["shadow"] = [
             {"version": version, "score": s, "decision": d, "route": r, "rule": u}
