@@ -273,12 +273,17 @@ def _compare(ours: Any, folder: Path) -> dict[str, object]:
     }
 
 
+def _partial(results: dict[str, object]) -> None:
+    """What is measured so far, on stderr: a later stage that fails does not lose it."""
+    print(json.dumps(results), file=sys.stderr, flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--entities", type=int, default=1_000_000)
     parser.add_argument("--source-rows", type=int, default=10_000_000)
     parser.add_argument("--features", type=int, default=20)
-    parser.add_argument("--keys", type=int, default=100_000, help="distinct entities")
+    parser.add_argument("--keys", type=int, default=1_000_000, help="distinct entities")
     parser.add_argument("--score-rows", type=int, default=200_000)
     parser.add_argument("--feast-venv", type=Path, help="keep Feast's virtualenv here (reused when it has Feast)")
     parser.add_argument("--skip-feast", action="store_true")
@@ -336,6 +341,7 @@ def main() -> None:
             if args.feast_venv is None:
                 shutil.rmtree(venv, ignore_errors=True)
 
+        _partial(results)
         if args.skip_online:
             print(json.dumps(results, indent=1))
             return
@@ -344,6 +350,7 @@ def main() -> None:
         results["materialize_s"] = round(time.perf_counter() - started, 2)
         results["online_entities"] = done.online_rows
         results.update(_lookups(workspace, rng, args.keys))
+        _partial(results)
         if not args.skip_scoring:
             results.update(_scoring(workspace, ours, min(args.score_rows, ours.height), args.features))
         os.chdir(Path(folder).parent)
