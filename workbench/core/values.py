@@ -8,9 +8,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar, cast
 
-__all__ = ["AuditEvent", "ChainReport", "Identity", "plain_fields"]
+__all__ = ["AuditEvent", "ChainReport", "Identity", "from_row", "plain_fields"]
+
+T = TypeVar("T")
+
+
+def from_row(cls: type[T], row: Any, **given: Any) -> T:
+    """``cls`` (a dataclass) from a database row: each field from the column of its name, unless
+    ``given`` (a converted or renamed value); a field with neither takes its default."""
+    columns, specs = row._mapping, fields(cast(Any, cls))
+    taken = {spec.name: columns[spec.name] for spec in specs if spec.name in columns and spec.name not in given}
+    return cls(**taken, **given)
 
 
 def plain_fields(value: Any) -> dict[str, Any]:

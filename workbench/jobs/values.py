@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.engine import Row
 
 from workbench.core.clock import as_utc, isoformat
+from workbench.core.values import from_row
 from workbench.processes import JOB_LIFECYCLE, this_host
 from workbench.project.config import Project
 
@@ -170,34 +171,19 @@ class Job:
 
     @classmethod
     def from_row(cls, row: Row[Any]) -> Job:
-        return cls(
-            id=row.id,
-            kind=row.kind,
-            name=row.name,
-            version=row.version,
-            ref=row.ref,
-            input=row.input,
-            output=row.output,
-            device=row.device,
-            engine=row.engine,
+        return from_row(
+            cls,
+            row,
             options=dict(row.options or {}),
-            status=row.status,
             rows_done=int(row.rows_done or 0),
             rows_total=None if row.rows_total is None else int(row.rows_total),
             created_at=as_utc(row.created_at),
-            actor=row.actor,
             started_at=as_utc(row.started_at),
             ended_at=as_utc(row.ended_at),
             heartbeat_at=as_utc(row.heartbeat_at),
-            error=row.error,
-            error_type=row.error_type,
-            error_details=row.error_details,
-            pid=row.pid,
-            host=row.host,
             cancel_requested=bool(row.cancel_requested),
             stats=dict(row.stats or {}),
             drift=dict(row.drift or {}),
-            log_path=row.log_path,
         )
 
 
@@ -255,24 +241,13 @@ class ReviewItem:
 
     @classmethod
     def from_row(cls, row: Row[Any]) -> ReviewItem:
-        mapping = row._mapping
-        return cls(
+        return from_row(
+            cls,
+            row,
             id=int(row.id),
-            job_id=row.job_id,
-            row_key=row.row_key,
             score=float(row.score),
-            leaning=row.leaning,
             reasons=list(row.reasons or []),
-            rule=row.rule,
-            status=row.status,
-            decision=row.decision,
-            comment=row.comment,
-            decided_by=row.decided_by,
             decided_at=as_utc(row.decided_at),
-            override=row.override,
-            row_index=row.row_index,
             created_at=as_utc(row.created_at),
-            model=mapping.get("name"),
-            version=mapping.get("version"),
-            detail=mapping.get("detail"),
+            model=row._mapping.get("name"),
         )

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Row
 
 from workbench.core.clock import utcnow
 from workbench.core.errors import Conflict
+from workbench.core.values import from_row
 from workbench.notebooks.execute import CellTiming
 from workbench.pipelines.values import RunRecord
 from workbench.processes import RUN_LIFECYCLE, find_id, listing, stop_process, this_host, transition, vanished
@@ -26,28 +27,13 @@ __all__ = ["cancel_run", "get_run", "list_runs", "reap_vanished_runs", "row_to_r
 
 
 def row_to_run(row: Row[Any]) -> RunRecord:
-    return RunRecord(
-        id=row.id,
-        stage=row.stage,
-        notebook=row.notebook,
+    return from_row(
+        RunRecord,
+        row,
         params=dict(row.params or {}),
-        status=row.status,
-        actor=row.actor,
-        started_at=row.started_at,
-        ended_at=row.ended_at,
-        git_commit=row.git_commit,
-        git_dirty=row.git_dirty,
         cells=tuple(CellTiming.from_dict(cell) for cell in (row.cells or [])),
-        error_cell=row.error_cell,
         error_name=row.error_type,
         error_message=row.error,
-        output_path=row.output_path,
-        output_digest=row.output_digest,
-        log_path=row.log_path,
-        pid=row.pid,
-        host=row.host,
-        trigger=row.trigger,
-        timeout_s=row.timeout_s,
     )
 
 

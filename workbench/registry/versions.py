@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 
 from workbench.core.errors import NotFound
 from workbench.core.refs import ModelRef, parse_ref
+from workbench.core.values import from_row
 from workbench.project.workspace import Workspace
 from workbench.registry.model_io import booster_from_bytes
 from workbench.registry.model_version import ModelSummary, ModelVersion
@@ -113,21 +114,9 @@ def _row_to_version(conn: Connection, row: Any) -> ModelVersion:
             .order_by(decisions.c.id)
         )
     )
-    return ModelVersion(
-        name=row.name,
-        version=row.version,
-        author=row.author,
-        created_at=row.created_at,
-        task=row.task,
-        description=row.description,
-        intended_use=row.intended_use,
-        artifacts=row.artifacts,
-        contract=row.contract,
-        lineage=row.lineage,
-        metrics=row.metrics,
-        explanation=row.explanation,
-        drift=row.drift,
-        fairness=row.fairness,
+    return from_row(
+        ModelVersion,
+        row,
         retrain_recommended=bool(row.retrain_recommended),
         aliases=names,
         checks=checks,
