@@ -18,6 +18,7 @@ from workbench.contracts import ContractOverrides, apply_overrides, derive_contr
 from workbench.contracts.arrow import ArrowContract
 from workbench.contracts.training_range import TrainingRange, outside_masks
 from workbench.core.errors import ContractViolation, ValidationError
+from workbench.scoring.routing import parse_routing
 
 TRAIN = pl.DataFrame(
     {
@@ -138,7 +139,9 @@ def test_bounds_widen_by_a_share_of_the_range() -> None:
     guard = TrainingRange(tolerance=0.5)
     assert guard.bounds(CONTRACT.column("gpa")) == (1.0, 5.0)
     assert TrainingRange().bounds(CONTRACT.column("gpa")) == (2.0, 4.0)
-    assert TrainingRange.from_dict(guard.to_dict()) == guard and TrainingRange.from_dict(None) == TrainingRange()
+    # What a policy's routing section says is what the guard keeps (routing's to_dict round-trips it).
+    assert parse_routing({"outside_training_range": guard.to_dict()}).guard == guard
+    assert parse_routing({"outside_training_range": None}).guard == TrainingRange()
 
 
 # --- key length ------------------------------------------------------------------------------

@@ -82,15 +82,6 @@ class TrainingRange:
     def to_dict(self) -> dict[str, Any]:
         return {"tolerance": self.tolerance, "unseen_categories": self.unseen_categories, "ignore": list(self.ignore)}
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any] | None) -> TrainingRange:
-        data = data or {}
-        return cls(
-            tolerance=data.get("tolerance", 0.0),
-            unseen_categories=data.get("unseen_categories", "refuse"),
-            ignore=tuple(data.get("ignore") or ()),
-        )
-
 
 def _numeric_outside(spec: ColumnSpec, dtype: pl.DataType, guard: TrainingRange) -> pl.Expr | None:
     col = pl.col(spec.name)

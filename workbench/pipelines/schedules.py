@@ -18,6 +18,7 @@ from sqlalchemy.engine import Row
 
 from workbench.core.clock import as_utc, utcnow
 from workbench.core.errors import NotFound, ValidationError
+from workbench.core.values import from_row
 from workbench.pipelines.stages import get_stage
 from workbench.pipelines.values import Schedule
 from workbench.project.workspace import Workspace
@@ -80,14 +81,10 @@ def _next_slot(cron: str, tz: str, after: datetime) -> datetime:
 def _to_schedule(row: Row[Any]) -> Schedule:
     last = as_utc(row.last_slot)
     created: datetime = as_utc(row.created_at)
-    return Schedule(
-        id=row.id,
-        stage=row.stage,
-        cron=row.cron,
-        tz=row.tz,
-        mode=row.mode,
+    return from_row(
+        Schedule,
+        row,
         paused=bool(row.paused),
-        created_by=row.created_by,
         created_at=created,
         last_slot=last,
         next_slot=None if row.paused else _next_slot(row.cron, row.tz, max(last or created, utcnow())),

@@ -205,10 +205,6 @@ class Routing:
             GUARD_RULE: self.guard.to_dict(),
         }
 
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any] | None, source: str = "routing policy") -> Routing:
-        return parse_routing(data, source)
-
     def check_columns(self, available: Sequence[str]) -> None:
         """Refuse rules that read columns the input does not have, naming rule and column."""
         have = set(available)
