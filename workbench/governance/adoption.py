@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection
 from workbench.core.clock import isoformat, utcnow
 from workbench.core.errors import Conflict, NotFound, PermissionDenied, PolicyError, ValidationError
 from workbench.core.statements import Statement
+from workbench.core.values import plain_fields
 from workbench.governance.policy import Policy, find_policy, parse_policy_text
 from workbench.project.adopted import (
     ADMIN_ROLE,
@@ -78,15 +79,7 @@ class AdoptionResult:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "subject": self.subject,
-            "sha256": self.sha256,
-            "signers": list(self.signers),
-            "required": self.required,
-            "adopted": self.adopted,
-            "message": self.message,
-        }
+        return {**plain_fields(self), "message": self.message}
 
 
 def _key(workspace: Workspace, key: SigningKey | None, may_load_key: bool) -> SigningKey:
@@ -343,14 +336,7 @@ class PolicyStatus:
         return f"the policy file is the adopted revision {self.adopted[:12]}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "mode": self.mode,
-            "adopted": self.adopted,
-            "file": self.file,
-            "file_sha256": self.file_sha256,
-            "differs": self.differs,
-            "message": self.message,
-        }
+        return {**plain_fields(self), "message": self.message}
 
 
 def policy_status(conn: Connection, project: Project, model: str) -> PolicyStatus:
