@@ -1,12 +1,13 @@
 """workbench serve under closed-loop load on loopback (issue 18), bounded in time.
 
 One model (200 trees of depth 6 on 33 features) registered, checked, approved and promoted in a
-throw-away project. In one run, each for ``--seconds`` per point: ``workbench serve`` (uvicorn,
-``--workers`` processes), MLflow's scoring server on the same booster (``mlflow models serve
+throw-away project. In one run, each for ``--seconds`` per point, in this order: ``workbench serve``
+(uvicorn, ``--workers`` processes); ``workbench serve`` with a shadow challenger, one with
+production's contract (it reuses the champion's check of each batch) and one whose training ranges
+differ (checked on its own); the plain service again (the shadows are read against the plain runs
+on either side of them); and MLflow's scoring server on the same booster (``mlflow models serve
 --env-manager local``, the same worker count; MLflow lives only in a throw-away virtualenv made
-here, never in the project's environment), and ``workbench serve`` with a shadow challenger: one
-with production's contract (it reuses the champion's check of each batch), one whose training
-ranges differ (checked on its own).
+here, never in the project's environment).
 The load generator is closed-loop: N keep-alive connections on one asyncio loop in this process
 (raw HTTP/1.1, so the generator's own cost stays small), each sending a request, reading the
 whole answer and sending the next. Reported: p50, p95, p99 and requests/s at 1, 8 and 32 clients
@@ -314,6 +315,25 @@ def main() -> None:
             results["workbench"] = _points(url, "/v1/models/bench/decide", ours, singles, batches, args)
         finally:
             _stop(process)
+        policy = root / "policies" / "bench.yaml"
+        # Two shadows: bench:2 has production's contract (the same training rows: a new model on the same
+        # data), so it reuses the champion's check of each batch; bench:3's differs and is checked again.
+        for key, ref in (("workbench_shadow", "bench:2"), ("workbench_shadow_own_contract", "bench:3")):
+            policy.write_text(POLICY + f"rollout:\n  mode: shadow\n  challenger: {ref}\n")
+            _check_again(root, ref)  # a shadow needs its checks passed under the policy now governing
+            url, process = _serve(root, args.workers)
+            try:
+                results[key] = _points(url, "/v1/models/bench/decide", ours, singles, [], args)
+            finally:
+                _stop(process)
+        # The plain service once more, right after the shadows: the shadows' cost is read against the two plain
+        # runs around them, not against one whose machine was in another state.
+        policy.write_text(POLICY)
+        url, process = _serve(root, args.workers)
+        try:
+            results["workbench_again"] = _points(url, "/v1/models/bench/decide", ours, singles, [], args)
+        finally:
+            _stop(process)
         if not args.no_mlflow:
             venv = mlflow_env(args.mlflow_venv or Path(tmp) / "mlflow-venv")
             booster.save_model(str(root / "bench.ubj"))  # type: ignore[attr-defined]
@@ -325,17 +345,6 @@ def main() -> None:
             url, process = _serve_mlflow(venv, model, args.workers)
             try:
                 results["mlflow"] = _points(url, "/invocations", {"Content-Type": "application/json"}, split, big, args)
-            finally:
-                _stop(process)
-        policy = root / "policies" / "bench.yaml"
-        # Two shadows: bench:2 has production's contract (the same training rows: a new model on the same
-        # data), so it reuses the champion's check of each batch; bench:3's differs and is checked again.
-        for key, ref in (("workbench_shadow", "bench:2"), ("workbench_shadow_own_contract", "bench:3")):
-            policy.write_text(POLICY + f"rollout:\n  mode: shadow\n  challenger: {ref}\n")
-            _check_again(root, ref)  # a shadow needs its checks passed under the policy now governing
-            url, process = _serve(root, args.workers)
-            try:
-                results[key] = _points(url, "/v1/models/bench/decide", ours, singles, [], args)
             finally:
                 _stop(process)
     results["load_end"] = os.getloadavg()
