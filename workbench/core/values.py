@@ -30,7 +30,7 @@ def plain_fields(value: Any) -> dict[str, Any]:
 
     def _plain(item: Any) -> Any:
         if isinstance(item, tuple | list):
-            return list(item)
+            return [_plain(each) for each in item]
         if isinstance(item, dict):
             return dict(item)
         return isoformat(item) if isinstance(item, datetime) else item

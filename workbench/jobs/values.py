@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.engine import Row
 
 from workbench.core.clock import as_utc, isoformat
-from workbench.core.values import from_row
+from workbench.core.values import from_row, plain_fields
 from workbench.processes import JOB_LIFECYCLE, this_host
 from workbench.project.config import Project
 
@@ -218,26 +218,7 @@ class ReviewItem:
         return list((self.detail or {}).get("outside_training_range") or [])
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "job_id": self.job_id,
-            "model": self.model,
-            "version": self.version,
-            "row_key": self.row_key,
-            "row_index": self.row_index,
-            "score": self.score,
-            "leaning": self.leaning,
-            "reasons": self.reasons,
-            "rule": self.rule,
-            "status": self.status,
-            "decision": self.decision,
-            "comment": self.comment,
-            "decided_by": self.decided_by,
-            "decided_at": _time(self.decided_at),
-            "override": self.override,
-            "created_at": _time(self.created_at),
-            "detail": self.detail,
-        }
+        return plain_fields(self)
 
     @classmethod
     def from_row(cls, row: Row[Any]) -> ReviewItem:

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from workbench.core.clock import isoformat
 from workbench.core.values import plain_fields
 from workbench.notebooks.execute import CellTiming
 from workbench.notebooks.parameters import ParamSpec
@@ -24,10 +23,6 @@ __all__ = [
     "StageInfo",
     "StageStatus",
 ]
-
-
-def _time(value: datetime | None) -> str | None:
-    return isoformat(value) if value is not None else None
 
 
 @dataclass(frozen=True)
@@ -128,28 +123,9 @@ class RunRecord:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "id": self.id,
-            "stage": self.stage,
-            "notebook": self.notebook,
-            "params": self.params,
-            "status": self.status,
-            "actor": self.actor,
-            "started_at": _time(self.started_at),
-            "ended_at": _time(self.ended_at),
+            **plain_fields(self),
             "duration_s": self.duration_s,
-            "git_commit": self.git_commit,
-            "git_dirty": self.git_dirty,
             "cells": [cell.to_dict() for cell in self.cells],
-            "error_cell": self.error_cell,
-            "error_name": self.error_name,
-            "error_message": self.error_message,
-            "output_path": self.output_path,
-            "output_digest": self.output_digest,
-            "log_path": self.log_path,
-            "pid": self.pid,
-            "host": self.host,
-            "trigger": self.trigger,
-            "timeout_s": self.timeout_s,
         }
 
 
@@ -169,18 +145,7 @@ class Schedule:
     next_slot: datetime | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "stage": self.stage,
-            "cron": self.cron,
-            "tz": self.tz,
-            "mode": self.mode,
-            "paused": self.paused,
-            "created_by": self.created_by,
-            "created_at": _time(self.created_at),
-            "last_slot": _time(self.last_slot),
-            "next_slot": _time(self.next_slot),
-        }
+        return plain_fields(self)
 
 
 @dataclass(frozen=True)
@@ -201,15 +166,7 @@ class SlotOutcome:
     message: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "schedule_id": self.schedule_id,
-            "stage": self.stage,
-            "slot": _time(self.slot),
-            "status": self.status,
-            "run_id": self.run_id,
-            "missed": [_time(moment) for moment in self.missed],
-            "message": self.message,
-        }
+        return plain_fields(self)
 
 
 @dataclass(frozen=True)
