@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
-from tests.support.governed import as_user
+from tests.support.governed import SCORING_POLICY, as_user, write_policy
+from tests.support.scoring import write_input
 from workbench.governance.checks import run_checks
+from workbench.jobs import score
 from workbench.project.workspace import Workspace
 from workbench.registry.versions import get_version
+from workbench.store.audit import list_events
 from workbench.widgets.review import ReviewPanel, drift_report_url, server_base_url
 
 
@@ -45,6 +49,30 @@ def test_reject_without_comment_shows_the_error(governed: Workspace) -> None:
     panel.comment.value = "not convinced"
     panel.reject_button.click()
     assert get_version(governed, "admissions:1").decisions[0]["decision"] == "reject"
+
+
+def test_the_service_levels_show_as_chips_and_evaluating_records_nothing(scoring_ws: Workspace) -> None:
+    root = scoring_ws.project.root
+    write_policy(
+        root,
+        SCORING_POLICY + "  slos: ['min_rows_per_second >= 1e12', 'review_rate <= 1', 'realized_auc >= 0.8']\n",
+    )
+    assert "realized_auc &gt;= 0.8: no data" in ReviewPanel(scoring_ws, "admissions:1").slos.value  # nothing scored
+    score(scoring_ws, "admissions:1", write_input(root, n=400), "out/scores.parquet")
+    with scoring_ws.read() as conn:
+        before = len(list_events(conn))
+
+    chips = ReviewPanel(scoring_ws, "admissions:1").slos.value
+
+    assert re.search(r'wb-slo-breached"[^>]*>min_rows_per_second &gt;= 1e\+?12: breached \(\d', chips)
+    assert re.search(r'wb-slo-met"[^>]*>review_rate &lt;= 1: met \(', chips)
+    assert 'wb-slo-no_data"' in chips and "realized_auc &gt;= 0.8: no data<" in chips  # no outcomes yet
+    with scoring_ws.read() as conn:
+        assert len(list_events(conn)) == before  # looking is not checking: no slo.breach recorded
+
+
+def test_without_service_levels_the_panel_says_so(governed: Workspace) -> None:
+    assert "declares none" in ReviewPanel(governed, "admissions:1").slos.value
 
 
 def test_the_drift_report_link_points_at_the_servers_endpoint(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:

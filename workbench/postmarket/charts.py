@@ -2,10 +2,14 @@
 
 - :func:`rates_over_time`: automation, review and override rates per version and window;
 - :func:`realized_auc`: realized AUC per version and window;
-- :func:`calibration_curve`: mean score against the observed rate per score bin.
+- :func:`calibration_curve`: mean score against the observed rate per score bin;
+- :func:`drift_share_over_time`: each window's drift share against the policy's limit;
+- :func:`latency_over_time`: per-batch latency p50/p95/p99 per window;
+- :func:`selection_rate_over_time`: the share of automatic accepts per sensitive group.
 
-Each takes a :class:`~workbench.postmarket.report.MonitoringReport`'s rows and returns a
-Vega-Lite v5 specification (a dict) that JupyterLab renders natively.
+Each takes a :class:`~workbench.postmarket.report.MonitoringReport`'s rows (``selection_rate_over_time``
+rows of ``end``, ``version``, ``group``, ``rate``) and returns a Vega-Lite v5 specification (a dict) that
+JupyterLab renders natively and the audit report draws as static SVG (:func:`workbench.charts.to_svg`).
 """
 
 from __future__ import annotations
@@ -15,7 +19,16 @@ from typing import Any
 
 from workbench.charts import MIME_TYPE, WIDTH
 
-__all__ = ["MIME_TYPE", "calibration_curve", "monitoring_chart", "rates_over_time", "realized_auc"]
+__all__ = [
+    "MIME_TYPE",
+    "calibration_curve",
+    "drift_share_over_time",
+    "latency_over_time",
+    "monitoring_chart",
+    "rates_over_time",
+    "realized_auc",
+    "selection_rate_over_time",
+]
 
 
 def _altair() -> Any:
@@ -43,6 +56,52 @@ def realized_auc(windows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
 
 def calibration_curve(windows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     return _calibration(windows).to_dict()
+
+
+def drift_share_over_time(windows: Iterable[Mapping[str, Any]], limit: float | None = None) -> dict[str, Any]:
+    """Drift share per window, coloured by version, with the policy's ``drift_share_limit`` as a dashed rule."""
+    alt = _altair()
+    line = _over_time(alt, _long(windows, ("drift_share",)), "Drift share", "drift share", "version:N", [0, 1])
+    if limit is None:
+        return line.properties(width=WIDTH).to_dict()
+    rule = (
+        alt.Chart(alt.Data(values=[{"limit": float(limit)}]))
+        .mark_rule(strokeDash=[4, 3], color="black")
+        .encode(y="limit:Q", tooltip=[alt.Tooltip("limit:Q", title="drift share limit")])
+    )
+    return alt.layer(line, rule).properties(width=WIDTH).to_dict()
+
+
+def latency_over_time(windows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """Per-batch latency percentiles per window (ms), one line per percentile."""
+    alt = _altair()
+    rows = [
+        {**row, "metric": row["metric"].removesuffix("_batch_latency_ms")}
+        for row in _long(windows, ("p50_batch_latency_ms", "p95_batch_latency_ms", "p99_batch_latency_ms"))
+    ]
+    return _over_time(alt, rows, "Batch latency", "ms", "metric:N", None).properties(width=WIDTH).to_dict()
+
+
+def selection_rate_over_time(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """Share of automatic accepts per sensitive group per window (``group`` reads ``column=value``)."""
+    alt = _altair()
+    values = [{**row, "metric": row["group"], "value": row["rate"]} for row in rows if row.get("rate") is not None]
+    chart = _over_time(alt, values, "Selection rate (automatic accepts) per group", "rate", "metric:N", [0, 1])
+    return chart.properties(width=WIDTH).to_dict()
+
+
+def _over_time(alt: Any, rows: list[dict[str, Any]], title: str, y_title: str, color: str, domain: Any) -> Any:
+    scale = alt.Scale(domain=domain) if domain else alt.Undefined
+    return (
+        alt.Chart(alt.Data(values=rows), title=title)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("end:T", title="window end"),
+            y=alt.Y("value:Q", title=y_title, scale=scale),
+            color=alt.Color(color, title=None),
+            tooltip=["version:N", "window:N", "metric:N", alt.Tooltip("value:Q", format=".3f")],
+        )
+    )
 
 
 def _rates(windows: Iterable[Mapping[str, Any]]) -> Any:

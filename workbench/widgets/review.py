@@ -2,7 +2,9 @@
 
 The panel holds no governance logic: it renders
 :func:`workbench.governance.review.review_state` and its buttons call the same
-service functions as the CLI and the JupyterLab sidebar, then re-render.
+service functions as the CLI and the JupyterLab sidebar, then re-render. Under the
+header, a chip per service level of the policy shows the version's status over the
+policy's window (:func:`workbench.postmarket.slo.evaluate_slos`, which records nothing).
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ from workbench.core.errors import WorkbenchError
 from workbench.governance.approvals import decide
 from workbench.governance.gate import promote
 from workbench.governance.review import ReviewState, review_state
+from workbench.postmarket.slo import SloStatus, evaluate_slos, objectives_of, policy_of
 from workbench.project.workspace import Workspace
 
-__all__ = ["ReviewPanel", "drift_report_url", "server_base_url"]
+__all__ = ["ReviewPanel", "drift_report_url", "server_base_url", "slo_chips"]
 
 
 def server_base_url() -> str:
@@ -62,6 +65,35 @@ def _fmt(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+_CHIP_COLORS = {"met": "#2e7d32", "breached": "#c62828", "no_data": "#757575"}
+
+
+def _chip(objective: str, status: str, observed: float | None) -> str:
+    value = "" if observed is None else f" ({observed:.4g})"
+    return (
+        f'<span class="wb-slo wb-slo-{status}" style="display:inline-block;margin:0 4px 4px 0;padding:1px 8px;'
+        f'border-radius:10px;color:white;background:{_CHIP_COLORS[status]}">'
+        f"{html.escape(objective)}: {status.replace('_', ' ')}{html.escape(value)}</span>"
+    )
+
+
+def slo_chips(workspace: Workspace, name: str, version: int) -> str:
+    """One chip per objective of the governing policy (met, breached, no data) for ``name``'s ``version``
+    over the policy's window, as HTML. Evaluating records nothing: ``workbench slo check`` records breaches."""
+    try:
+        check = evaluate_slos(workspace, name)
+        mine: list[SloStatus] = [s for s in check.statuses if s.version == version]
+        chips = [_chip(s.objective, s.status, s.observed) for s in mine]
+        if not chips:  # no decisions of this version in the window: every objective has no data
+            policy = policy_of(workspace, name)
+            chips = [_chip(str(o), "no_data", None) for o in (objectives_of(policy) if policy else ())]
+    except WorkbenchError as error:
+        return f'<p class="wb-slos">Service levels could not be evaluated: {html.escape(error.message)}</p>'
+    if not chips:
+        return '<p class="wb-slos">Service levels: the policy declares none (<code>monitoring.slos</code>).</p>'
+    return f'<div class="wb-slos">Service levels ({html.escape(check.window)}): {"".join(chips)}</div>'
+
+
 class ReviewPanel(widgets.VBox):
     """A live review panel for one version and one protected alias."""
 
@@ -70,6 +102,7 @@ class ReviewPanel(widgets.VBox):
         self.ref = ref
         self.alias = alias
         self.header = widgets.HTML()
+        self.slos = widgets.HTML()
         self.checks = widgets.HTML()
         self.metrics = widgets.HTML()
         self.features = widgets.Image(format="png", layout=widgets.Layout(max_width="560px"))
@@ -97,7 +130,7 @@ class ReviewPanel(widgets.VBox):
         for index, title in enumerate(["Checks", "Metrics", "Top features", "Drift", "Fairness", "Approvals"]):
             tabs.set_title(index, title)
         buttons = widgets.HBox([self.approve_button, self.reject_button, self.promote_button])
-        super().__init__([self.header, tabs, self.comment, buttons, self.status])
+        super().__init__([self.header, self.slos, tabs, self.comment, buttons, self.status])
         self.state: ReviewState | None = None
         self.refresh()
 
@@ -113,6 +146,7 @@ class ReviewPanel(widgets.VBox):
             f"<p>Approvals {gate.get('approvals', 0)}/{gate.get('approvals_required', '?')} · "
             f"aliases: {html.escape(', '.join(v.aliases) or 'none')}</p>"
         )
+        self.slos.value = slo_chips(self.workspace, v.name, v.version)
         self.checks.value = (
             _table(
                 ["check", "status", "value", "limit"],
