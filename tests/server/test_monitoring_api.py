@@ -1,6 +1,7 @@
 """``GET /workbench/api/models/{name}/monitoring`` through a real Jupyter server: the report's rows and
-the policy's SLOs on them, valid against openapi.yaml's ModelMonitoring; a breach shows without being
-recorded (looking is not checking); 400 on a bad window, 404 on an unknown model, 403 without a token."""
+the policy's SLOs on them and the window's charts (valid Vega-Lite, rows inline), valid against openapi.yaml's
+ModelMonitoring; a breach shows without being recorded (looking is not checking); 400 on a bad window, 404 on
+an unknown model, 403 without a token."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import sqlalchemy as sa
 from tornado.httpclient import HTTPClientError
 
 from tests.support.governed import ANALYST, SERVER_POLICY, open_as, write_policy
+from workbench.charts import validate_spec
 from workbench.jobs import score
 from workbench.postmarket import add_outcomes
 from workbench.store.schema import audit_head
@@ -58,6 +60,47 @@ async def test_monitoring_shows_rows_and_a_breached_slo(
     assert body["breached"] == 1
     # Reading records nothing: `workbench slo check` is what records a breach.
     assert _audit_head(jp_root_dir) == head_before
+
+
+def _charted(charts: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """Each chart validated against the Vega-Lite schema, as its inline rows (every layer's); no data URL."""
+    drawn = {}
+    for name, spec in charts.items():
+        validate_spec(spec)
+        layers = spec.get("layer", [spec])
+        assert all("url" not in layer["data"] for layer in layers)
+        drawn[name] = [row for layer in layers for row in layer["data"]["values"]]
+    return drawn
+
+
+async def test_monitoring_carries_the_windows_charts(
+    jp_fetch, jp_root_dir: Path, api_schema: Callable[[Any, str], None]
+) -> None:
+    response = await jp_fetch("workbench", "api", "models", "admissions", "monitoring", params={"window": "30d"})
+    body = json.loads(response.body)
+    api_schema(body["charts"], "MonitoringCharts")
+    (row,) = body["rows"]
+    drawn = _charted(body["charts"])
+    assert set(drawn) == {"rates", "auc", "calibration"}
+    assert {(r["metric"], r["value"]) for r in drawn["rates"]} == {
+        ("automation_rate", row["automation_rate"]),
+        ("review_rate", row["review_rate"]),
+    }  # no review decided yet: no override rate to draw
+    assert [(r["version"], r["end"], r["value"]) for r in drawn["auc"]] == [("v1", row["end"], row["auc"])]
+    bins = [r for r in drawn["calibration"] if "mean_score" in r]  # the diagonal's two points aside
+    assert [(r["mean_score"], r["observed_rate"]) for r in bins] == [
+        (b["mean_score"], b["observed_rate"]) for b in row["reliability"]
+    ]
+
+
+async def test_monitoring_charts_per_job(jp_fetch, jp_root_dir: Path, api_schema: Callable[[Any, str], None]) -> None:
+    response = await jp_fetch("workbench", "api", "models", "admissions", "monitoring", params={"window": "job"})
+    body = json.loads(response.body)
+    api_schema(body, "ModelMonitoring")
+    (row,) = body["rows"]
+    drawn = _charted(body["charts"])
+    assert [(r["window"], r["end"]) for r in drawn["rates"]] == [(row["window"], row["end"])] * 2
+    assert [r["value"] for r in drawn["auc"]] == [row["auc"]]
 
 
 async def test_monitoring_per_job(jp_fetch, jp_root_dir: Path, api_schema: Callable[[Any, str], None]) -> None:

@@ -1,7 +1,8 @@
 """``GET /workbench/api/models/{name}/monitoring``: the Monitoring section's data.
 
 The monitoring report's rows (per version, over the window) and the status of each of the
-policy's service levels on them, from :func:`workbench.postmarket.status.monitoring_status`.
+policy's service levels on them, and the window's charts as Vega-Lite specs (rows inline) for the
+panel to draw with vega-embed, from :func:`workbench.postmarket.status.monitoring_status`.
 Reading it records nothing; ``workbench slo check`` records breaches.
 """
 
@@ -16,7 +17,7 @@ __all__ = ["MonitoringHandler", "monitoring_routes"]
 
 
 class MonitoringHandler(WorkbenchHandler):
-    """``GET models/{name}/monitoring?window=30d|Nd|job``: report rows and SLO statuses."""
+    """``GET models/{name}/monitoring?window=30d|Nd|job``: report rows, SLO statuses and charts."""
 
     auth_resource = "workbench:models"
 

@@ -1,16 +1,29 @@
 /**
  * The Monitoring section and the Models list's SLO badge, against a fake server.
+ * vega-embed is replaced by a stand-in that records what it was asked to draw
+ * and puts an empty SVG in place (jsdom cannot lay out Vega's scenegraph); the
+ * browser suite draws the real charts.
  */
 import { nullTranslator } from '@jupyterlab/translation';
 import { ReactWidget } from '@jupyterlab/ui-components';
 import { Widget } from '@lumino/widgets';
 import * as React from 'react';
+import vegaEmbed from 'vega-embed';
 
 import { WorkbenchClient } from '../api';
 import { ModelsPanel } from '../components/models/ModelsPanel';
 import { MonitoringSection } from '../components/models/MonitoringSection';
 import { IModelMonitoring, IMonitoringWindow, ISloStatus } from '../tokens';
 import { fakeServer, waitFor } from './fake';
+
+jest.mock('vega-embed', () => ({
+  __esModule: true,
+  default: jest.fn(async (element: HTMLElement) => {
+    element.innerHTML = '<svg class="marks"></svg>';
+    return { finalize: jest.fn() };
+  })
+}));
+const embed = vegaEmbed as unknown as jest.Mock;
 
 const trans = nullTranslator.load('workbench');
 const client = new WorkbenchClient();
@@ -67,6 +80,16 @@ const slo = (
   evidence: { jobs: ['j1', 'j2'], rows: 10000 },
   kind: 'accuracy'
 });
+const spec = (title: string, values: object[]) => ({
+  $schema: 'https://vega.github.io/schema/vega-lite/v5.20.1.json',
+  title,
+  data: { values },
+  mark: { type: 'line', point: true }
+});
+const rates = spec('Automation, review and override rates', [
+  { version: 'v1', metric: 'automation_rate', value: 0.584 }
+]);
+const auc = spec('Realized AUC', [{ version: 'v1', value: 0.695 }]);
 const monitoring: IModelMonitoring = {
   model: 'admissions',
   window: '30d',
@@ -78,13 +101,15 @@ const monitoring: IModelMonitoring = {
     slo('realized_auc >= 0.75', 'breached', 0.695),
     slo('override_rate <= 0.1', 'no_data', null),
     slo('automated_accuracy >= 0.85', 'met', 0.868)
-  ]
+  ],
+  charts: { rates, auc, calibration: null }
 };
 
 describe('monitoring', () => {
   let server: ReturnType<typeof fakeServer>;
   let widget: Widget | null = null;
   afterEach(() => {
+    embed.mockClear();
     widget?.dispose();
     widget = null;
     server.spy.mockRestore();
@@ -137,7 +162,70 @@ describe('monitoring', () => {
     ]);
   });
 
-  it('asks again for another window', async () => {
+  it('draws each chart there is data for with vega-embed, as SVG without actions', async () => {
+    server = fakeServer({ 'GET models/admissions/monitoring': monitoring });
+    await render(
+      <MonitoringSection client={client} trans={trans} name="admissions" />
+    );
+    const drawn = () =>
+      Array.from(
+        widget!.node.querySelectorAll<HTMLElement>(
+          '[data-testid="workbench-monitoring-charts"] [data-chart]'
+        )
+      );
+    await waitFor(
+      () =>
+        drawn().every(chart => chart.querySelector('svg')) &&
+        drawn().length === 2,
+      'the charts'
+    );
+    // No calibration chart: the server sent none (no reliability bins).
+    expect(drawn().map(chart => chart.dataset.chart)).toEqual(['rates', 'auc']);
+    expect(drawn().map(chart => chart.getAttribute('aria-label'))).toEqual([
+      'Automation, review and override rates',
+      'Realized AUC'
+    ]);
+    const fit = {
+      width: 'container',
+      height: 160,
+      autosize: { type: 'fit-x', contains: 'padding' }
+    };
+    expect(embed.mock.calls.map(call => call[1])).toEqual([
+      { ...rates, ...fit },
+      { ...auc, ...fit }
+    ]);
+    for (const [element, , options] of embed.mock.calls) {
+      expect(drawn()).toContainEqual(element.parentElement);
+      expect(options).toEqual({
+        actions: false,
+        renderer: 'svg',
+        theme: undefined
+      });
+    }
+  });
+
+  it('draws no chart for a window without decisions', async () => {
+    server = fakeServer({
+      'GET models/admissions/monitoring': {
+        ...monitoring,
+        rows: [],
+        charts: { rates: null, auc: null, calibration: null }
+      }
+    });
+    await render(
+      <MonitoringSection client={client} trans={trans} name="admissions" />
+    );
+    await waitFor(
+      () => (widget!.node.textContent ?? '').includes('No logged decisions'),
+      'the empty window'
+    );
+    expect(
+      widget!.node.querySelector('[data-testid="workbench-monitoring-charts"]')
+    ).toBeNull();
+    expect(embed).not.toHaveBeenCalled();
+  });
+
+  it('asks again for another window and draws its charts', async () => {
     server = fakeServer({ 'GET models/admissions/monitoring': monitoring });
     await render(
       <MonitoringSection client={client} trans={trans} name="admissions" />
@@ -148,6 +236,7 @@ describe('monitoring', () => {
     select.dispatchEvent(new Event('change', { bubbles: true }));
     await waitFor(() => server.calls.length === 2, 'the second window');
     expect(server.calls[1].query).toBe('window=job');
+    await waitFor(() => embed.mock.calls.length === 4, 'the charts again');
   });
 
   it('badges a model with breached SLOs in the Models list, and not one without', async () => {

@@ -626,7 +626,7 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** The monitoring report's rows per version over the window, and each of the policy's SLOs on them (records nothing). */
+        /** The monitoring report's rows per version over the window, each of the policy's SLOs on them, and the window's charts as Vega-Lite specs (records nothing). */
         get: operations["getModelMonitoring"];
         put?: never;
         post?: never;
@@ -1333,6 +1333,16 @@ export interface components {
             breached: number;
             rows: components["schemas"]["MonitoringWindow"][];
             slos: components["schemas"]["SloStatus"][];
+            charts: components["schemas"]["MonitoringCharts"];
+        };
+        /** @description The window's charts as Vega-Lite v5 specifications (Altair's, rows inline, no data URLs), null where there is nothing to draw. */
+        MonitoringCharts: {
+            /** @description Automation, review and override rates per version over time (null without logged decisions). */
+            rates: Record<string, unknown> | null;
+            /** @description Realized AUC per version over time (null without outcomes). */
+            auc: Record<string, unknown> | null;
+            /** @description Mean score against the observed rate per reliability bin (null without outcomes). */
+            calibration: Record<string, unknown> | null;
         };
         FileList: {
             files: string[];

@@ -3,13 +3,37 @@
  * 400 scored applicants have their true outcome and the policy asks for a realized
  * AUC of 0.95 that the model does not reach: the breach shows as a badge on the
  * model in the list, as a red chip beside the met and no-data ones, and spelled
- * out with its observed value and evidence. Screenshot: panel-monitoring.
+ * out with its observed value and evidence; the window's charts (rates, realized
+ * AUC, calibration) are drawn as SVG by vega-embed from the server's Vega-Lite
+ * specs. Screenshot: panel-monitoring.
  */
-import { expect, test } from '@playwright/test';
+import { expect, Locator, test } from '@playwright/test';
 
 import { Lab, Sidebar } from './workbench-page';
 
 const ANALYST_TOKEN = process.env.WORKBENCH_E2E_ANALYST_TOKEN!;
+
+/**
+ * The three charts drawn by Vega as SVG (no canvas, no action menu), each
+ * with its title from the spec and its data points as marks.
+ */
+async function expectCharts(section: Locator): Promise<void> {
+  const charts = section.getByTestId('workbench-monitoring-charts');
+  const titles: [string, string][] = [
+    ['rates', 'Automation, review and override rates'],
+    ['auc', 'Realized AUC'],
+    ['calibration', 'Calibration (reliability bins)']
+  ];
+  await expect(charts.locator('[data-chart]')).toHaveCount(titles.length);
+  for (const [name, title] of titles) {
+    const chart = charts.locator(`[data-chart="${name}"]`);
+    const svg = chart.locator('svg.marks');
+    await expect(svg).toBeVisible();
+    await expect(svg.locator('.role-title-text').first()).toHaveText(title);
+    expect(await svg.locator('.mark-symbol path').count()).toBeGreaterThan(0);
+    await expect(chart.locator('canvas, .vega-actions')).toHaveCount(0);
+  }
+}
 
 test.describe.serial('the Monitoring section', () => {
   let ana: Lab;
@@ -17,6 +41,8 @@ test.describe.serial('the Monitoring section', () => {
 
   test.beforeAll(async ({ browser }) => {
     ana = await Lab.open(browser, ANALYST_TOKEN, 'ana');
+    // Tall enough for the whole section (SLOs, three charts, figures) in one screenshot.
+    await ana.page.setViewportSize({ width: 1280, height: 1500 });
     await ana.widenSidebar();
     sidebar = await ana.sidebar();
   });
@@ -72,6 +98,7 @@ test.describe.serial('the Monitoring section', () => {
     await expect(
       figures.locator('dt:text-is("staff hours saved") + dd')
     ).not.toHaveText('–');
+    await expectCharts(section);
     await section.scrollIntoViewIfNeeded();
     await ana.screenshot('panel-monitoring', section);
   });
@@ -89,6 +116,7 @@ test.describe.serial('the Monitoring section', () => {
     await expect(section.getByTestId('workbench-slos')).toContainText(
       'realized_auc >= 0.95: breached'
     );
+    await expectCharts(section);
   });
 
   test('nothing was logged as an error in the browser console', async () => {

@@ -1,9 +1,10 @@
 /**
  * The Models panel's Monitoring section for one model: the policy's SLOs as
  * chips (met, breached, no data), each breach spelled out beneath them with
- * its observed value, window and evidence, and the monitoring
- * report's figures per version over a chosen window. Reading it records
- * nothing; `workbench slo check` records breaches.
+ * its observed value, window and evidence, the window's charts (drawn with
+ * vega-embed from the server's Vega-Lite specs) and the monitoring report's
+ * figures per version over a chosen window. Reading it records nothing;
+ * `workbench slo check` records breaches.
  */
 import { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
@@ -11,6 +12,7 @@ import * as React from 'react';
 import { WorkbenchClient } from '../../api';
 import { IModelSummary } from '../../tokens';
 import { Chip, Empty, Loaded, useLoadable } from '../common';
+import { MonitoringCharts } from './MonitoringCharts';
 import {
   breachBadge,
   breachNotes,
@@ -77,6 +79,7 @@ export function MonitoringSection(props: {
                 )}
               </p>
             )}
+            <MonitoringCharts charts={data.charts} trans={trans} />
             {data.rows.length === 0 ? (
               <Empty>
                 {trans.__(
