@@ -19,6 +19,9 @@ from typing import Any
 
 from workbench.charts import MIME_TYPE, WIDTH
 
+#: Window ends as dates: with one window Vega would otherwise tick in milliseconds (".793").
+_TIME_AXIS = {"format": "%b %d %H:%M", "labelAngle": 0}
+
 __all__ = [
     "MIME_TYPE",
     "calibration_curve",
@@ -96,7 +99,7 @@ def _over_time(alt: Any, rows: list[dict[str, Any]], title: str, y_title: str, c
         alt.Chart(alt.Data(values=rows), title=title)
         .mark_line(point=True)
         .encode(
-            x=alt.X("end:T", title="window end"),
+            x=alt.X("end:T", title="window end", axis=_TIME_AXIS),
             y=alt.Y("value:Q", title=y_title, scale=scale),
             color=alt.Color(color, title=None),
             tooltip=["version:N", "window:N", "metric:N", alt.Tooltip("value:Q", format=".3f")],
@@ -111,7 +114,7 @@ def _rates(windows: Iterable[Mapping[str, Any]]) -> Any:
         alt.Chart(alt.Data(values=rows), title="Automation, review and override rates")
         .mark_line(point=True)
         .encode(
-            x=alt.X("end:T", title="window end"),
+            x=alt.X("end:T", title="window end", axis=_TIME_AXIS),
             y=alt.Y("value:Q", title="rate", scale=alt.Scale(domain=[0, 1])),
             color=alt.Color("metric:N"),
             strokeDash=alt.StrokeDash("version:N"),
@@ -128,7 +131,7 @@ def _auc(windows: Iterable[Mapping[str, Any]]) -> Any:
         alt.Chart(alt.Data(values=rows), title="Realized AUC")
         .mark_line(point=True)
         .encode(
-            x=alt.X("end:T", title="window end"),
+            x=alt.X("end:T", title="window end", axis=_TIME_AXIS),
             y=alt.Y("value:Q", title="AUC", scale=alt.Scale(domain=[0.5, 1])),
             color=alt.Color("version:N"),
             tooltip=["version:N", "window:N", alt.Tooltip("value:Q", format=".3f")],
