@@ -29,7 +29,7 @@ from typing import Any
 from workbench.contracts import InputContract
 from workbench.core.errors import WorkbenchError
 from workbench.serving.decide import Decided, decide_rows, time_ordered_ids
-from workbench.serving.log import DecisionWriter, Pending, settle
+from workbench.serving.log import DecisionWriter, Pending, settle, take_waiting
 from workbench.serving.online_features import with_online_features
 from workbench.serving.rows import present_columns, rows_table
 from workbench.serving.served import ServedModel
@@ -103,17 +103,7 @@ class MicroBatcher:
             first = self._queue.get()
             if first is None:
                 return
-            waiting, rows = [first], len(first.rows)
-            while rows < self.max_rows:
-                try:
-                    more = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if more is None:
-                    self._queue.put(None)
-                    break
-                waiting.append(more)
-                rows += len(more.rows)
+            waiting = take_waiting(self._queue, first, self.max_rows, size=lambda item: len(item.rows))
             groups: dict[tuple[int, tuple[str, ...], bool], list[Incoming]] = {}
             for item in waiting:
                 groups.setdefault(item.shape, []).append(item)

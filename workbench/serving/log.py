@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any
@@ -34,6 +34,27 @@ from workbench.store.schema import online_decisions, online_requests, review_ite
 __all__ = ["DecisionWriter", "Pending", "settle"]
 
 _GROUP = 64
+
+
+def take_waiting(
+    waiting: queue.Queue[Any], first: Any, room: int, size: Callable[[Any], int] = lambda _: 1
+) -> list[Any]:
+    """``first`` and what else already waits in ``waiting``, until the items' ``size`` reaches ``room``.
+    A stop marker (None) met on the way is put back, so the thread stops after this turn."""
+    taken, used = [first], size(first)
+    while used < room:
+        try:
+            more = waiting.get_nowait()
+        except queue.Empty:
+            break
+        if more is None:
+            waiting.put(None)
+            break
+        taken.append(more)
+        used += size(more)
+    return taken
+
+
 _CACHE_KIB = 32 * 1024  # the writer's SQLite page cache
 
 
@@ -96,17 +117,7 @@ class DecisionWriter:
             first = self._queue.get()
             if first is None:
                 return
-            group = [first]
-            while len(group) < _GROUP:
-                try:
-                    more = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if more is None:
-                    self._queue.put(None)
-                    break
-                group.append(more)
-            self._commit_group(group)
+            self._commit_group(take_waiting(self._queue, first, _GROUP))
         if self._conn is not None:
             self._conn.close()
 
