@@ -67,12 +67,8 @@ class Shape(BaseModel):
 
 
 def _as_list(value: Any) -> Any:
-    """One name may stand for a list of one; an empty key (``models:``) is no names."""
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [value]
-    return value
+    """One name may stand for a list of one (an empty key never gets here: :func:`check` drops nulls)."""
+    return [value] if isinstance(value, str) else value
 
 
 #: A list of names that may be written as one name (``roles: approver``).
