@@ -7,7 +7,8 @@ own ``to_dict()``. No logic lives here that the CLI or the kernel API would also
 The areas have a module each: ``model_handlers`` (models, governance, reports),
 ``pipeline_handlers`` (stages, runs, promotion, schedules), ``stage_handlers`` (a stage's
 parameters, and running it through ``dvc repro``), ``job_handlers``
-(scoring jobs and the review queue) and ``audit_handlers``.
+(scoring jobs and the review queue), ``audit_handlers``, ``monitoring_handlers`` and
+``rollout_handlers`` (a model's shadow or canary).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from workbench.server.monitoring_handlers import monitoring_routes
 from workbench.server.page_handlers import page_routes
 from workbench.server.pipeline_handlers import pipeline_routes
 from workbench.server.review_handlers import review_routes
+from workbench.server.rollout_handlers import rollout_routes
 from workbench.server.schemas import HealthResponse
 from workbench.server.stage_handlers import stage_routes
 from workbench.store.engine import open_store
@@ -124,6 +126,7 @@ default_handlers: list[tuple[str, type[WorkbenchHandler]]] = [
     *page_routes(API_PREFIX),
     *review_routes(API_PREFIX),
     *monitoring_routes(API_PREFIX),
+    *rollout_routes(API_PREFIX),
     (rf"{API_PREFIX}/(.*)", UnknownEndpointHandler),
     *metrics_routes(),
 ]

@@ -33,7 +33,7 @@ from workbench.project.workspace import Workspace
 from workbench.serving.rollout import RolloutSpec
 from workbench.store.schema import jobs, online_decisions, review_items
 
-__all__ = ["GUARDS", "MIN_OUTCOMES", "ArmHealth", "GuardBreach", "check_guards"]
+__all__ = ["GUARDS", "MIN_OUTCOMES", "ArmHealth", "GuardBreach", "check_guards", "realized_auc", "store_evidence"]
 
 #: In the order they are checked; the first breached is the one recorded.
 GUARDS = ("error_rate", "review_rate", "override_rate", "drift_share", "auc_drop")
@@ -84,7 +84,8 @@ class GuardBreach:
     evidence: dict[str, Any]
 
 
-def _store_evidence(conn: Any, name: str, version: int, review_label: str) -> dict[str, Any]:
+def store_evidence(conn: Any, name: str, version: int, review_label: str) -> dict[str, Any]:
+    """The canary ``version``'s decisions, decision mix and review rate, and its decided review items' override rate."""
     counts = dict(
         conn.execute(
             sa.select(online_decisions.c.decision, sa.func.count())
@@ -142,7 +143,7 @@ def check_guards(
     evidence, or None (also below ``min_decisions``)."""
     review_label = canary.scorer.routing.label("review")
     with workspace.read() as conn:
-        evidence = _store_evidence(conn, name, canary.version, review_label)
+        evidence = store_evidence(conn, name, canary.version, review_label)
     if evidence["decisions"] < spec.guards.get("min_decisions", 100):
         return None
     health: ArmHealth = canary.health

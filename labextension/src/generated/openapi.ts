@@ -626,8 +626,28 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** The monitoring report's rows per version over the window, each of the policy's SLOs on them, and the window's charts as Vega-Lite specs (records nothing). */
+        /** The monitoring report's rows per version over the window, each of the policy's SLOs on them, the versions to retrain and why, and the charts of the window's jobs as Vega-Lite specs (records nothing). */
         get: operations["getModelMonitoring"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/workbench/api/models/{name}/rollout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The model name. */
+                name: components["parameters"]["name"];
+            };
+            cookie?: never;
+        };
+        /** The model's shadow or canary: the policy's rollout, champion and challenger, the arms compared as `workbench rollout report` prints them, the guards' state and the automatic rollbacks (records nothing; rollout null when the policy declares none). */
+        get: operations["getModelRollout"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1334,15 +1354,38 @@ export interface components {
             rows: components["schemas"]["MonitoringWindow"][];
             slos: components["schemas"]["SloStatus"][];
             charts: components["schemas"]["MonitoringCharts"];
+            retrain: components["schemas"]["RetrainRecommendation"][];
+            /** @description The policy's monitoring.retrain_stage: what `workbench monitor --act` runs; null: none named. */
+            retrain_stage: string | null;
         };
-        /** @description The window's charts as Vega-Lite v5 specifications (Altair's, rows inline, no data URLs), null where there is nothing to draw. */
+        /** @description A version that should be retrained and why. */
+        RetrainRecommendation: {
+            version: number;
+            /** @enum {string} */
+            trigger: "drift" | "accuracy" | "fairness";
+            /** @description The drift verdict of the job that flagged it, or the breached objective and its observed value. */
+            reason: string;
+            /** @description The jobs whose decisions are the evidence. */
+            jobs: string[];
+            /** @description The newest monitor.retrain event of the version (at, by, status, stage, trigger); null: not acted on. */
+            last_action: Record<string, unknown> | null;
+        };
+        /** @description The charts of the window's jobs as Vega-Lite v5 specifications (Altair's, rows inline, no data URLs), null where there is nothing to draw; every key is absent with charts=0. */
         MonitoringCharts: {
-            /** @description Automation, review and override rates per version over time (null without logged decisions). */
-            rates: Record<string, unknown> | null;
-            /** @description Realized AUC per version over time (null without outcomes). */
-            auc: Record<string, unknown> | null;
-            /** @description Mean score against the observed rate per reliability bin (null without outcomes). */
-            calibration: Record<string, unknown> | null;
+            /** @description Automation, review and override rates per job over time (null without logged decisions). */
+            rates?: Record<string, unknown> | null;
+            /** @description Realized AUC per job over time (null without outcomes). */
+            auc?: Record<string, unknown> | null;
+            /** @description Mean score against the observed rate per reliability bin */
+            calibration?: Record<string, unknown> | null;
+            /** @description The score distribution of the newest six jobs. */
+            scores?: Record<string, unknown> | null;
+            /** @description Drift share per job over time against the policy's drift_share_limit. */
+            drift?: Record<string, unknown> | null;
+            /** @description Share of automatic accepts per group of the first sensitive column */
+            selection?: Record<string, unknown> | null;
+            /** @description Per-batch latency p50/p95/p99 per job (ms). */
+            latency?: Record<string, unknown> | null;
         };
         FileList: {
             files: string[];
@@ -1355,6 +1398,145 @@ export interface components {
             features: Record<string, unknown>;
             /** @description Monitored columns that are not features. */
             other: Record<string, unknown>;
+        };
+        ModelRollout: {
+            model: string;
+            /** @description The governing policy's sha256. */
+            policy: string;
+            /** @description The policy's rollout section as it stands; null when it declares none. */
+            rollout: components["schemas"]["RolloutPlan"] | null;
+            /** @description The arms compared (`workbench rollout report --json`); null without a rollout, its decisions or events. */
+            report: components["schemas"]["RolloutReport"] | null;
+            /** @description Automatic rollbacks */
+            rollbacks: components["schemas"]["RolloutEvent"][];
+            commands: {
+                promote: string;
+                stop: string;
+            };
+        };
+        RolloutPlan: {
+            /** @enum {string} */
+            mode: "shadow" | "canary";
+            /** @description The canary's configured share of keys; null for a shadow. */
+            share: number | null;
+            /** @description The version on production. */
+            champion_version: number | null;
+            /** @description The version on canary, or the shadow's challenger; null when none is placed. */
+            challenger_version: number | null;
+            /** @description A challenger is placed and no event ended its rollout. */
+            active: boolean;
+            ended_by: components["schemas"]["RolloutEvent"] | null;
+            /** @description A canary's guards in the order the service checks them; empty for a shadow. */
+            guards: components["schemas"]["RolloutGuard"][];
+            /** @description What the store shows of the canary arm (decisions, mix, review and override rates, realized AUC). */
+            guard_evidence: Record<string, unknown> | null;
+        };
+        RolloutGuard: {
+            /** @enum {string} */
+            guard: "error_rate" | "review_rate" | "override_rate" | "drift_share" | "auc_drop";
+            limit: number;
+            /** @description The value the store gives now; null where only a serving replica can judge it or there is too little data. */
+            observed: number | null;
+            /**
+             * @description waiting: below min_decisions; replica: judged by each serving replica on its own traffic.
+             * @enum {string}
+             */
+            status: "ok" | "breached" | "waiting" | "no_data" | "replica";
+            /** @enum {string} */
+            source: "store" | "replica" | "outcomes";
+        };
+        /** @description An event on the subject rollout:<model>; a rollback carries guard, observed, limit and evidence. */
+        RolloutEvent: {
+            seq: number;
+            /** @enum {string} */
+            action: "rollout.stop" | "rollout.promote" | "rollout.rollback";
+            time: string;
+            version?: number;
+            mode?: string;
+            reason?: string;
+            guard?: string;
+            observed?: number;
+            limit?: number;
+            automatic?: boolean;
+            evidence?: Record<string, unknown>;
+        } & {
+            [key: string]: unknown;
+        };
+        RolloutArm: {
+            decisions: number;
+            decision_mix: {
+                [key: string]: number;
+            };
+            route_mix: {
+                [key: string]: number;
+            };
+            review_rate: number;
+            reviews: number;
+            mean_score: number | null;
+        };
+        /** @description p(challenger) - p(champion) with its two-proportion 95% interval; significant when the interval excludes 0. */
+        ProportionDifference: {
+            difference: number;
+            low: number;
+            high: number;
+            significant: boolean;
+        };
+        RolloutOutcomes: {
+            /** @description Outcomes recorded for the model. */
+            outcomes: number;
+            arms: {
+                [key: string]: {
+                    with_outcomes: number;
+                    auc: number | null;
+                    /** @description Per sensitive column: groups (group, rows, selection_rate, tpr, fpr) and gaps. */
+                    selection: Record<string, unknown>;
+                };
+            };
+            auc_difference?: {
+                difference: number | null;
+                /** @description Bootstrap 95%. */
+                interval: number[] | null;
+                significant: boolean;
+            };
+            selection_rate_difference?: {
+                [key: string]: {
+                    [key: string]: components["schemas"]["ProportionDifference"];
+                };
+            };
+        };
+        /** @description What `workbench rollout report --json` gives; canary adds review_rate_difference and share, shadow rows, sources, agreement and score_difference. */
+        RolloutReport: {
+            model: string;
+            /**
+             * @description Null before any rollout decision.
+             * @enum {string|null}
+             */
+            mode: "shadow" | "canary" | null;
+            events: components["schemas"]["RolloutEvent"][];
+            arms?: {
+                [key: string]: components["schemas"]["RolloutArm"];
+            };
+            /** @description The canary's observed share of decisions. */
+            share?: number;
+            review_rate_difference?: components["schemas"]["ProportionDifference"];
+            rows?: number;
+            sources?: {
+                [key: string]: number;
+            };
+            agreement?: {
+                rate: number;
+                /** @description Wilson 95%. */
+                interval: number[];
+            };
+            /** @description Challenger - champion score on the same rows. */
+            score_difference?: {
+                mean: number;
+                interval: number[];
+                p05: number;
+                p50: number;
+                p95: number;
+            };
+            with_outcomes?: components["schemas"]["RolloutOutcomes"];
         };
     };
     responses: {
@@ -2362,6 +2544,8 @@ export interface operations {
             query?: {
                 /** @description Nd or job; default the policy's monitoring.window, else 30d. */
                 window?: string;
+                /** @description 0 leaves the charts out (an empty object): the Models list's badge reads only the statuses. Default 1. */
+                charts?: 0 | 1;
             };
             header?: never;
             path: {
@@ -2382,6 +2566,30 @@ export interface operations {
                 };
             };
             400: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+        };
+    };
+    getModelRollout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The model name. */
+                name: components["parameters"]["name"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelRollout"];
+                };
+            };
             404: components["responses"]["Error"];
         };
     };
