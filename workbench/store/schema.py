@@ -328,17 +328,19 @@ outcome_batches = sa.Table(
     sa.UniqueConstraint("name", "seq", name="uq_outcome_batches_name_seq"),
 )
 
-# The online feature store (0006): the latest value of every feature per entity, as a JSON object
-# encoded by polars, and per feature set which definition version wrote them, until when, and the
-# schema to read them back with (workbench.features.materialize, workbench.features.online).
+# The online feature store (0006): the latest value of every feature per entity, as a packed row
+# (workbench.features.packed), and per feature set which definition version wrote them, until when,
+# and the schema to read them back with (workbench.features.materialize, workbench.features.online).
+# On SQLite the values live in the primary key's B-tree (WITHOUT ROWID, 0008): one descent per key.
 feature_values = sa.Table(
     "feature_values",
     metadata,
     sa.Column("feature_set", sa.String(100), primary_key=True),
     sa.Column("entity_key", sa.String(512), primary_key=True),
-    sa.Column("values", sa.Text, nullable=False),  # a JSON object, encoded by polars
+    sa.Column("values", sa.Text, nullable=False),  # a packed row, as base64 text
     sa.Column("event_time", UTC_TS),
     sa.Column("materialization", sa.String(32), nullable=False),
+    sqlite_with_rowid=False,
 )
 
 feature_materializations = sa.Table(
