@@ -10,16 +10,19 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+import sqlalchemy as sa
 
+import workbench.features.materialize as materialize_module
 from workbench.core.errors import NotFound
 from workbench.features.errors import FeatureDefinitionChanged, FeatureError
 from workbench.features.materialize import MANIFEST, materialize
-from workbench.features.online import lookup
+from workbench.features.online import lookup, online_state
 from workbench.features.service import training_set
 from workbench.project.init import init_project
-from workbench.project.workspace import open_workspace
+from workbench.project.workspace import Workspace, open_workspace
 from workbench.store import engine as store_engine
 from workbench.store.audit import list_events
+from workbench.store.schema import feature_values
 
 T0 = datetime(2026, 3, 1)
 MODULE = """
@@ -97,7 +100,9 @@ def test_materialize_writes_offline_and_online_and_lookup_reads_them(store_proje
     ]
     # The online row equals a point-in-time row asked at `until`: one definition, two stores.
     entities = pl.DataFrame({"account": ["b", "a"], "decision_time": [until.replace(tzinfo=None)] * 2})
-    assert training_set(workspace.project, "accounts", entities).drop("decision_time").rows() == online.head(2).rows()
+    training = training_set(workspace.project, "accounts", entities)
+    assert isinstance(training, pl.DataFrame)
+    assert training.drop("decision_time").rows() == online.head(2).rows()
 
     with workspace.read() as conn:
         events = list_events(conn, action="features.materialize")
@@ -139,6 +144,53 @@ def test_a_failed_materialization_leaves_the_previous_stores(store_project: Path
         materialize(workspace, "accounts", until=datetime(2026, 3, 20, tzinfo=UTC))
     assert lookup(workspace, "accounts", ["a", "b", "c", "d"]).equals(before)
     assert sorted(p.name for p in (store_project / "data" / "features").iterdir()) == ["accounts"]
+
+
+def _stored(workspace: Workspace) -> list[tuple[object, ...]]:
+    with workspace.read() as conn:
+        rows = conn.execute(sa.select(feature_values).order_by(feature_values.c.entity_key)).fetchall()
+    return [tuple(r) for r in rows]
+
+
+def test_a_failure_after_the_upsert_rolls_all_of_it_back(store_project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The rows are upserted (and the stale ones deleted) before the folder swap, the transaction's
+    # last step; a swap that fails must leave every stored row, the materialization and the audit as they were.
+    workspace = open_workspace(store_project)
+    first = materialize(workspace, "accounts", until=datetime(2026, 3, 5, tzinfo=UTC))
+    before = _stored(workspace)
+    pl.DataFrame({"account": ["a", "e"], "time": [T0, T0], "amount": [1.0, 2.0]}).write_parquet(
+        store_project / "data" / "balances.parquet"
+    )
+    written: list[int] = []
+
+    def failing_swap(staging: Path, folder: Path) -> None:
+        with workspace.read() as other:  # a second connection: the upsert is in the open transaction only
+            written.append(len(other.execute(sa.select(feature_values.c.entity_key)).fetchall()))
+        raise OSError("disk full")
+
+    monkeypatch.setattr(materialize_module, "_swap", failing_swap)
+    with pytest.raises(OSError, match="disk full"):
+        materialize(workspace, "accounts", until=datetime(2026, 3, 20, tzinfo=UTC))
+    assert written == [len(before)]  # another connection saw none of the half-done upsert
+    assert _stored(workspace) == before
+    assert online_state(workspace, "accounts").id == first.id
+    with workspace.read() as conn:
+        assert len(list_events(conn, action="features.materialize")) == 1
+    assert sorted(p.name for p in (store_project / "data" / "features").iterdir()) == ["accounts"]
+
+
+def test_stored_rows_read_back_through_sqlalchemy(store_project: Path) -> None:
+    # SQLite rows are written through the driver, not SQLAlchemy: its types must read them back alike.
+    workspace = open_workspace(store_project)
+    result = materialize(workspace, "accounts", until=datetime(2026, 3, 5, tzinfo=UTC))
+    rows = _stored(workspace)
+    assert [(r[0], r[1], r[4]) for r in rows] == [("accounts", k, result.id) for k in ("a", "b", "d")]
+    # The latest event of each entity over both sources, as an aware UTC time.
+    assert [r[3] for r in rows] == [
+        datetime(2026, 3, 3, tzinfo=UTC),
+        datetime(2026, 3, 2, tzinfo=UTC),
+        datetime(2026, 3, 4, tzinfo=UTC),
+    ]
 
 
 def test_materialize_refuses_to_replace_a_folder_it_did_not_write(store_project: Path) -> None:
