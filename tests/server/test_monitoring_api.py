@@ -66,6 +66,8 @@ def _charted(charts: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     """Each chart validated against the Vega-Lite schema, as its inline rows (every layer's); no data URL."""
     drawn = {}
     for name, spec in charts.items():
+        if spec is None:
+            continue
         validate_spec(spec)
         layers = spec.get("layer", [spec])
         assert all("url" not in layer["data"] for layer in layers)
@@ -81,7 +83,7 @@ async def test_monitoring_carries_the_windows_charts(
     api_schema(body["charts"], "MonitoringCharts")
     (row,) = body["rows"]
     drawn = _charted(body["charts"])
-    assert set(drawn) == {"rates", "auc", "calibration"}
+    assert set(drawn) == {"rates", "auc", "calibration", "scores", "drift", "selection", "latency"}
     assert {(r["metric"], r["value"]) for r in drawn["rates"]} == {
         ("automation_rate", row["automation_rate"]),
         ("review_rate", row["review_rate"]),
@@ -111,10 +113,23 @@ async def test_monitoring_per_job(jp_fetch, jp_root_dir: Path, api_schema: Calla
     assert body["window"] == "job" and row["job_ids"][0].startswith(row["window"]) and row["jobs"] == 1
 
 
+async def test_the_badge_reads_no_charts(jp_fetch, api_schema: Callable[[Any, str], None]) -> None:
+    response = await jp_fetch("workbench", "api", "models", "admissions", "monitoring", params={"charts": "0"})
+    body = json.loads(response.body)
+    api_schema(body, "ModelMonitoring")
+    assert body["charts"] == {} and body["breached"] == 1
+    # A breached accuracy objective is a reason to retrain; the policy names no retrain stage.
+    (retrain,) = body["retrain"]
+    assert (retrain["version"], retrain["trigger"], retrain["last_action"]) == (1, "accuracy", None)
+    assert retrain["reason"].startswith("realized_auc >= 0.999 breached: observed 0.")
+    assert body["retrain_stage"] is None
+
+
 @pytest.mark.parametrize(
     ("path", "params", "code"),
     [
         (("admissions", "monitoring"), {"window": "a week"}, 400),
+        (("admissions", "monitoring"), {"charts": "yes"}, 400),
         (("nobody", "monitoring"), {}, 404),
     ],
 )

@@ -334,8 +334,14 @@ def _sum_counts(per_job: dict[str, tuple[int, int]], job_rows: list[dict[str, An
     return sum(p[0] for p in pairs), sum(p[1] for p in pairs)
 
 
-def monitoring_report(workspace: Workspace, name: str, *, window: str | None = None) -> MonitoringReport:
-    """The figures of ``name`` per version and window (default: the policy's ``monitoring.window``, else 30d)."""
+def monitoring_report(
+    workspace: Workspace, name: str, *, window: str | None = None, within: str | None = None
+) -> MonitoringReport:
+    """The figures of ``name`` per version and window (default: the policy's ``monitoring.window``, else 30d).
+
+    ``within`` (``Nd``) keeps only the jobs that ended in the trailing days: with ``window="job"``,
+    the per-job rows of a window, as the Monitoring panel's charts draw them over time.
+    """
     with workspace.read() as conn:
         require_model(conn, name)
         lineages = [
@@ -347,11 +353,12 @@ def monitoring_report(workspace: Workspace, name: str, *, window: str | None = N
     settings = _settings(workspace, name)
     window = window or settings.get("window") or "30d"
     span = parse_window(window)
+    kept = span if span is not None or within is None else parse_window(within)
     sensitive = sorted({c for lineage in lineages for c in lineage.get("sensitive") or ()})
     job_frame = _jobs(workspace, name)
     now = utcnow()
-    if span is not None and job_frame.height:
-        job_frame = job_frame.filter(pl.col("ended_at") >= now - span)
+    if kept is not None and job_frame.height:
+        job_frame = job_frame.filter(pl.col("ended_at") >= now - kept)
     job_rows = job_frame.to_dicts()
     outcomes = current_outcomes(workspace, name)
     per_job, joined = _decided(workspace, name, job_rows, sensitive, outcomes)

@@ -17,7 +17,8 @@ __all__ = ["MonitoringHandler", "monitoring_routes"]
 
 
 class MonitoringHandler(WorkbenchHandler):
-    """``GET models/{name}/monitoring?window=30d|Nd|job``: report rows, SLO statuses and charts."""
+    """``GET models/{name}/monitoring?window=30d|Nd|job&charts=0|1``: report rows, SLO statuses, retrain
+    recommendations and (unless ``charts=0``, as the Models list's badge asks) the charts."""
 
     auth_resource = "workbench:models"
 
@@ -26,8 +27,9 @@ class MonitoringHandler(WorkbenchHandler):
     async def get(self, name: str) -> None:
         from workbench.postmarket.status import monitoring_status
 
-        window = self.get_query_argument("window", None) or None
-        await self.reply(lambda workspace: monitoring_status(workspace, name, window=window).to_dict())
+        window = self.query_text("window", None, max_length=10)
+        charts = self.query_int("charts", 1, minimum=0, maximum=1) == 1
+        await self.reply(lambda workspace: monitoring_status(workspace, name, window=window, charts=charts).to_dict())
 
 
 def monitoring_routes(prefix: str) -> list[tuple[str, type[WorkbenchHandler]]]:
