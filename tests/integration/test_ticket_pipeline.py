@@ -1,5 +1,6 @@
 """The ticket-triage pipeline, fast variant: the repository's pipelines/tickets (its own dvc.yaml,
-params and policy) and notebooks, run by a real `dvc repro` on 2k tickets in a fresh git repo."""
+params and policy), notebooks and feature set, run by a real `dvc repro` (prepare -> features ->
+train -> check -> score -> report) on 2k tickets' raw records in a fresh git repo."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pipeline_helpers import bin_folder, process_env, sh
 
 from workbench.drift import recorded_verdict
 from workbench.jobs.listing import get_job
+from workbench.jobs.values import job_dir
 from workbench.project.workspace import open_workspace
 from workbench.registry.versions import get_version
 from workbench.reports.audit_report import SECTIONS
@@ -32,6 +34,8 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
     env = process_env(bin_folder(tmp_path_factory.mktemp("bin")))
     for folder in ("notebooks/ticket_triage", "pipelines/tickets"):
         shutil.copytree(REPO / folder, root / folder)
+    (root / "features").mkdir()
+    shutil.copy(REPO / "features/tickets.py", root / "features/tickets.py")
     shutil.copy(REPO / ".dvcignore", root / ".dvcignore")
     (root / "workbench.toml").write_text('[tool.workbench.roles]\napprover = ["reviewer-a"]\n')
     yaml = YAML()
@@ -78,6 +82,37 @@ def test_the_pipeline_registers_checks_routes_and_reports(pipeline: tuple[Path, 
         assert f'<section id="{section_id}">' in html and title in html
     assert "chain verified" in html and job.id in html
     assert workspace.verify_audit().ok
+
+
+def test_the_features_stage_counts_only_what_was_known_and_scoring_recomputes_it(
+    pipeline: tuple[Path, dict[str, str]],
+) -> None:
+    root, _ = pipeline
+    workspace = open_workspace(root)
+    version = get_version(workspace, "tickets@candidate")
+    assert version.lineage["feature_set"]["name"] == "tickets"
+    training = pl.read_parquet(root / "data/tickets/training.parquet")
+    assert training.height == 2000
+    assert {"text_length", "prior_tickets", "days_as_customer", "orders", "reopen_count"} <= set(training.columns)
+    # Each ticket is reopened only after it opened: its own reopen is never counted, the customer's earlier ones are.
+    reopens = pl.read_parquet(root / "data/tickets/raw/reopens.parquet")
+    known = (
+        training.select("ticket_id", "customer_id", "created_at", "reopen_count")
+        .join(reopens.select("customer_id", "reopened_at"), on="customer_id", how="left")
+        .group_by("ticket_id")
+        .agg(
+            pl.col("reopen_count").first(),
+            (pl.col("reopened_at") < pl.col("created_at")).sum().alias("before"),
+            (pl.col("reopened_at") > pl.col("created_at")).sum().alias("after"),
+        )
+    )
+    assert known["after"].sum() > 0
+    assert known.filter(pl.col("reopen_count").fill_null(0) != pl.col("before")).height == 0
+    # The score stage computed the incoming tickets' features from the same records and found no skew.
+    summary = json.loads((root / "metrics/tickets/score.json").read_text())
+    assert summary["feature_skew"]["status"] == "match"
+    computed = pl.read_parquet(job_dir(workspace.project, summary["job"]) / "features.parquet")
+    assert computed.height == 400 and computed["text_length"].null_count() == 0
 
 
 def test_a_second_repro_does_nothing(pipeline: tuple[Path, dict[str, str]]) -> None:
