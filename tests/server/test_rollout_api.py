@@ -23,7 +23,7 @@ from workbench.governance.checks import run_checks
 from workbench.governance.gate import promote
 from workbench.serving.intervals import two_proportion, wilson
 from workbench.serving.rollout import end_rollout
-from workbench.store.schema import audit_head, online_decisions
+from workbench.store.schema import audit_head, jobs, online_decisions, review_items
 
 CANARY = SERVER_POLICY + (
     "rollout:\n  mode: canary\n  share: 0.4\n"
@@ -73,6 +73,27 @@ def _decide(root: Path, arm: str, version: int, decisions: list[str], shadow: li
         tx.conn.execute(sa.insert(online_decisions), rows)
 
 
+def _reviewed(root: Path, version: int, overrides: list[bool]) -> None:
+    """A serve job of ``version`` whose review items reviewers decided, overriding where ``overrides`` says."""
+    job = uuid.uuid4().hex
+    now = datetime.now(UTC)
+    with open_as(root, ANALYST).transaction() as tx:
+        tx.conn.execute(
+            sa.insert(jobs).values(
+                id=job, kind="serve", name="admissions", version=version, options={}, status="running",
+                created_at=now, actor="test",
+            )
+        )  # fmt: skip
+        tx.conn.execute(
+            sa.insert(review_items),
+            [
+                {"job_id": job, "row_key": f"r{i}", "score": 0.5, "leaning": "accept", "reasons": [],
+                 "status": "decided", "decision": "decline" if o else "accept", "override": o, "created_at": now}
+                for i, o in enumerate(overrides)
+            ],
+        )  # fmt: skip
+
+
 @pytest.fixture
 def jp_root_dir(governed_root: Path) -> Path:
     """The governed project (admissions:1 registered); each test writes its policy and decisions itself,
@@ -88,6 +109,7 @@ def _canary(root: Path) -> None:
     _place(root, "admissions:2", "canary")
     _decide(root, "champion", 1, ["accept"] * 20 + ["review"] * 3 + ["decline"] * 7)
     _decide(root, "canary", 2, ["accept"] * 9 + ["review"] * 8 + ["decline"] * 3)
+    _reviewed(root, 2, [True, False, False, False])  # the canary: 1 of 4 decided reviews overridden
 
 
 async def _rollout(jp_fetch: Any) -> dict[str, Any]:
@@ -118,8 +140,12 @@ async def test_a_canary_with_its_arms_and_guards_against_a_hand_count(
     assert list(guards) == ["error_rate", "review_rate", "override_rate"]  # in the order the service checks them
     assert guards["review_rate"] == {
         "guard": "review_rate", "limit": 0.3, "observed": 0.4, "status": "breached", "source": "store"}  # fmt: skip
-    assert (guards["override_rate"]["observed"], guards["override_rate"]["status"]) == (0.0, "ok")
+    assert (guards["override_rate"]["observed"], guards["override_rate"]["status"]) == (0.25, "ok")  # limit 0.5
     assert (guards["error_rate"]["observed"], guards["error_rate"]["status"]) == (None, "replica")
+    assert plan["overrides"] == {
+        "champion": {"reviews_decided": 0, "override_rate": None},  # none of its reviews decided yet
+        "canary": {"reviews_decided": 4, "override_rate": 0.25},
+    }
     assert body["rollbacks"] == [] and body["commands"]["stop"] == "workbench rollout stop admissions"
     assert _audit_head(jp_root_dir) == head_before  # looking records nothing
 
@@ -155,7 +181,7 @@ async def test_a_shadow_with_its_agreement_against_a_hand_count(
     api_schema(body, "ModelRollout")
     plan = body["rollout"]
     assert (plan["mode"], plan["share"], plan["champion_version"], plan["challenger_version"]) == ("shadow", None, 1, 2)
-    assert plan["active"] is True and plan["guards"] == []
+    assert plan["active"] is True and plan["guards"] == [] and list(plan["overrides"]) == ["champion"]
     report = body["report"]
     assert report["mode"] == "shadow" and report["rows"] == 20 and report["sources"] == {"online": 20}
     assert report["agreement"]["rate"] == 0.9

@@ -10,6 +10,8 @@ numbers) with what the report leaves to the policy and the chain:
 * each canary guard's limit and, where the store can tell, the value the service would judge
   now (``review_rate``, ``override_rate``, ``auc_drop``); ``error_rate`` and ``drift_share``
   are judged by each serving replica on its own traffic, so only their limits are shown;
+* per deciding arm, the share of its decided review items that reviewers overrode (the report
+  counts reviews; overrides come from the review queue);
 * the automatic rollbacks (guard, observed value, limit and evidence), newest last.
 
 A model whose policy has no ``rollout:`` section answers ``rollout: None``, with the report only
@@ -25,7 +27,7 @@ import sqlalchemy as sa
 from workbench.project.workspace import Workspace
 from workbench.serving.guards import GUARDS, MIN_OUTCOMES, realized_auc, store_evidence
 from workbench.serving.rollout import RolloutSpec, rollout_state
-from workbench.store.schema import aliases
+from workbench.store.schema import aliases, jobs, review_items
 
 __all__ = ["GUARD_SOURCES", "rollout_status"]
 
@@ -58,6 +60,23 @@ def _challenger(conn: Any, name: str, spec: RolloutSpec) -> int | None:
         return get_version_in(conn, str(spec.challenger)).version
     except NotFound:
         return None
+
+
+def _overrides(conn: Any, name: str, arms: dict[str, int | None]) -> dict[str, dict[str, Any]]:
+    """Per deciding arm: its version's decided review items from the service and the share overridden."""
+    out: dict[str, dict[str, Any]] = {}
+    for arm, version in arms.items():
+        if version is None:
+            continue
+        decided, overridden = conn.execute(
+            sa.select(sa.func.count(), sa.func.sum(sa.case((review_items.c.override.is_(True), 1), else_=0)))
+            .select_from(review_items.join(jobs, jobs.c.id == review_items.c.job_id))
+            .where(jobs.c.kind == "serve", jobs.c.name == name, jobs.c.version == version)
+            .where(review_items.c.status == "decided")
+        ).one()
+        decided = int(decided or 0)
+        out[arm] = {"reviews_decided": decided, "override_rate": int(overridden or 0) / decided if decided else None}
+    return out
 
 
 def _guard_states(
@@ -113,6 +132,9 @@ def rollout_status(workspace: Workspace, name: str) -> dict[str, Any]:
         state = rollout_state(conn, name)
         champion = _alias_version(conn, name, "production")
         challenger = None if spec is None else _challenger(conn, name, spec)
+        # A shadow decides nothing, so only a canary's challenger has reviews of its own to override.
+        deciding = {"champion": champion, **({"canary": challenger} if spec and spec.mode == "canary" else {})}
+        overrides = _overrides(conn, name, deciding) if spec is not None else {}
     rollbacks = [e for e in state.events if e["action"] == "rollout.rollback"]
     rollout: dict[str, Any] | None = None
     if spec is not None:
@@ -128,6 +150,7 @@ def rollout_status(workspace: Workspace, name: str) -> dict[str, Any]:
             "challenger_version": challenger,
             "active": challenger is not None and ended is None,
             "ended_by": ended,
+            "overrides": overrides,
             "guards": guards,
             "guard_evidence": evidence,
         }

@@ -1426,6 +1426,13 @@ export interface components {
             /** @description A challenger is placed and no event ended its rollout. */
             active: boolean;
             ended_by: components["schemas"]["RolloutEvent"] | null;
+            /** @description Per deciding arm (champion, and a canary's challenger): the service's decided review items of its version and the share reviewers overrode. */
+            overrides: {
+                [key: string]: {
+                    reviews_decided: number;
+                    override_rate: number | null;
+                };
+            };
             /** @description A canary's guards in the order the service checks them; empty for a shadow. */
             guards: components["schemas"]["RolloutGuard"][];
             /** @description What the store shows of the canary arm (decisions, mix, review and override rates, realized AUC). */
