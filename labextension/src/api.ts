@@ -25,6 +25,7 @@ import {
   IModelList,
   IModelMetrics,
   IModelMonitoring,
+  IModelRollout,
   IPromotionPlan,
   IPromotionRequest,
   IPromotionResult,
@@ -186,8 +187,24 @@ export class WorkbenchClient {
     return this.get(`models/${segment(name)}/metrics`);
   }
 
-  monitoring(name: string, window?: string): Promise<IModelMonitoring> {
-    return this.get(`models/${segment(name)}/monitoring`, { window });
+  /**
+   * The model's monitoring over `window`; `charts: false` leaves the charts out
+   * (the Models list's badge reads only the statuses).
+   */
+  monitoring(
+    name: string,
+    window?: string,
+    options: { charts?: boolean } = {}
+  ): Promise<IModelMonitoring> {
+    return this.get(`models/${segment(name)}/monitoring`, {
+      window,
+      charts: options.charts === false ? 0 : undefined
+    });
+  }
+
+  /** The model's shadow or canary (`rollout: null` when its policy declares none). */
+  rollout(name: string): Promise<IModelRollout> {
+    return this.get(`models/${segment(name)}/rollout`);
   }
 
   charts(name: string, version: number): Promise<IChartSpecs> {

@@ -71,8 +71,17 @@ export type IModelMetrics = Schemas['ModelMetrics'];
 export type IMonitoringWindow = Schemas['MonitoringWindow'];
 export type ISloStatus = Schemas['SloStatus'];
 export type IModelMonitoring = Schemas['ModelMonitoring'];
+export type IRetrainRecommendation = Schemas['RetrainRecommendation'];
 export type IFileList = Schemas['FileList'];
 export type IReviewRow = Schemas['ReviewRow'];
+export type IModelRollout = Schemas['ModelRollout'];
+export type IRolloutPlan = Schemas['RolloutPlan'];
+export type IRolloutGuard = Schemas['RolloutGuard'];
+export type IRolloutEvent = Schemas['RolloutEvent'];
+export type IRolloutReport = Schemas['RolloutReport'];
+export type IRolloutArm = Schemas['RolloutArm'];
+export type IRolloutOutcomes = Schemas['RolloutOutcomes'];
+export type IProportionDifference = Schemas['ProportionDifference'];
 
 /** The state of one service-level objective. */
 export type SloState = ISloStatus['status'];

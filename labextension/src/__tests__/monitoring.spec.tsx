@@ -1,5 +1,6 @@
 /**
- * The Monitoring section and the Models list's SLO badge, against a fake server.
+ * The Monitoring panel (the sixth tab), its section per model, and the Models
+ * list's SLO badge, against a fake server.
  * vega-embed is replaced by a stand-in that records what it was asked to draw
  * and puts an empty SVG in place (jsdom cannot lay out Vega's scenegraph); the
  * browser suite draws the real charts.
@@ -12,7 +13,8 @@ import vegaEmbed from 'vega-embed';
 
 import { WorkbenchClient } from '../api';
 import { ModelsPanel } from '../components/models/ModelsPanel';
-import { MonitoringSection } from '../components/models/MonitoringSection';
+import { MonitoringPanel } from '../components/monitoring/MonitoringPanel';
+import { MonitoringSection } from '../components/monitoring/MonitoringSection';
 import { IModelMonitoring, IMonitoringWindow, ISloStatus } from '../tokens';
 import { fakeServer, waitFor } from './fake';
 
@@ -102,7 +104,9 @@ const monitoring: IModelMonitoring = {
     slo('override_rate <= 0.1', 'no_data', null),
     slo('automated_accuracy >= 0.85', 'met', 0.868)
   ],
-  charts: { rates, auc, calibration: null }
+  charts: { rates, auc, calibration: null },
+  retrain: [],
+  retrain_stage: null
 };
 
 describe('monitoring', () => {
@@ -274,6 +278,10 @@ describe('monitoring', () => {
       () => badges().length === 1 && server.calls.length === 3,
       'the badge'
     );
+    // The badge asks for no charts: only the statuses.
+    expect(
+      server.calls.filter(c => c.path.endsWith('/monitoring')).map(c => c.query)
+    ).toEqual(['charts=0', 'charts=0']);
     const badge = badges()[0];
     expect(badge.closest('[data-model]')!.getAttribute('data-model')).toBe(
       'admissions'
@@ -282,5 +290,152 @@ describe('monitoring', () => {
     expect(
       badge.querySelector('.jp-Workbench-chip')!.getAttribute('title')
     ).toBe('v1 realized_auc >= 0.75');
+  });
+
+  it('names the versions to retrain, why, and what acting on it runs or ran', async () => {
+    server = fakeServer({
+      'GET models/admissions/monitoring': {
+        ...monitoring,
+        retrain_stage: 'train',
+        retrain: [
+          {
+            version: 2,
+            trigger: 'drift',
+            reason:
+              'drift: 3/10 columns drifted (share 0.300 over the limit 0.2: retraining recommended)',
+            jobs: ['j2'],
+            last_action: null
+          },
+          {
+            version: 1,
+            trigger: 'accuracy',
+            reason: 'realized_auc >= 0.75 breached: observed 0.695 over 30d',
+            jobs: ['j1'],
+            last_action: {
+              at: '2026-12-07T10:11:12Z',
+              status: 'succeeded',
+              stage: 'train'
+            }
+          }
+        ]
+      }
+    });
+    await render(
+      <MonitoringSection client={client} trans={trans} name="admissions" />
+    );
+    const items = () =>
+      Array.from(
+        widget!.node.querySelectorAll<HTMLElement>(
+          '[data-testid="workbench-retrain"] li'
+        )
+      );
+    await waitFor(() => items().length === 2, 'the recommendations');
+    expect(items().map(li => [li.dataset.trigger, li.textContent])).toEqual([
+      [
+        'drift',
+        'v2: drift: 3/10 columns drifted (share 0.300 over the limit 0.2: retraining recommended) workbench monitor --act runs the stage train; the gate still decides what is promoted.'
+      ],
+      [
+        'accuracy',
+        'v1: realized_auc >= 0.75 breached: observed 0.695 over 30d Retrained with train at 2026-12-07 10:11: succeeded.'
+      ]
+    ]);
+    expect(
+      widget!.node.querySelector('[data-testid="workbench-outcome-coverage"]')!
+        .textContent
+    ).toBe(
+      'Outcome coveragev1 · 30d: outcomes for 3,754 of 10,000 decisions (37.5%)'
+    );
+  });
+
+  it('says nothing about retraining when no version needs it', async () => {
+    server = fakeServer({ 'GET models/admissions/monitoring': monitoring });
+    await render(
+      <MonitoringSection client={client} trans={trans} name="admissions" />
+    );
+    await waitFor(() => chips().length === 3, 'the SLO chips');
+    expect(
+      widget!.node.querySelector('[data-testid="workbench-retrain"]')
+    ).toBeNull();
+  });
+
+  it('is a tab of its own that picks a model, starting from the one asked for', async () => {
+    const summary = (name: string) => ({
+      name,
+      latest_version: 1,
+      versions: 1,
+      aliases: {}
+    });
+    server = fakeServer({
+      'GET models': { models: [summary('admissions'), summary('tickets')] },
+      'GET models/admissions/monitoring': monitoring,
+      'GET models/tickets/monitoring': {
+        ...monitoring,
+        model: 'tickets',
+        breached: 0,
+        slos: []
+      }
+    });
+    await render(
+      <MonitoringPanel
+        client={client}
+        trans={trans}
+        actions={{} as never}
+        navigation={{ tab: 'monitoring', model: 'tickets', serial: 1 }}
+      />
+    );
+    const picker = () =>
+      widget!.node.querySelector<HTMLSelectElement>(
+        '[data-testid="workbench-monitoring-model"]'
+      );
+    await waitFor(() => picker() !== null, 'the model picker');
+    expect(Array.from(picker()!.options).map(o => o.value)).toEqual([
+      'admissions',
+      'tickets'
+    ]);
+    expect(picker()!.value).toBe('tickets');
+    await waitFor(
+      () =>
+        server.calls.some(c => c.path === 'models/tickets/monitoring') &&
+        (widget!.node.textContent ?? '').includes(
+          'The policy sets no service levels'
+        ),
+      'the tickets model'
+    );
+    picker()!.value = 'admissions';
+    picker()!.dispatchEvent(new Event('change', { bubbles: true }));
+    await waitFor(() => chips().length === 3, 'the admissions SLO chips');
+    expect(
+      server.calls.filter(c => c.path.endsWith('/monitoring')).map(c => c.path)
+    ).toEqual(['models/tickets/monitoring', 'models/admissions/monitoring']);
+  });
+
+  it('opens on the Monitoring tab from a model in the Models panel', async () => {
+    server = fakeServer({
+      'GET models/admissions/versions': { versions: [], next_cursor: null },
+      'GET models/admissions/metrics': { key_metric: null, versions: [] },
+      'GET models/admissions/monitoring': monitoring
+    });
+    const showTab = jest.fn();
+    await render(
+      <ModelsPanel
+        client={client}
+        trans={trans}
+        actions={{} as never}
+        navigation={{ tab: 'models', model: 'admissions', serial: 1 }}
+        showTab={showTab}
+      />
+    );
+    const link = () =>
+      widget!.node.querySelector<HTMLElement>(
+        '[data-testid="workbench-monitoring-link"] button'
+      );
+    await waitFor(() => link() !== null, 'the Monitoring link');
+    link()!.click();
+    expect(showTab).toHaveBeenCalledWith('monitoring', { model: 'admissions' });
+    // The Models panel no longer draws the charts: only the badge, without them.
+    expect(
+      widget!.node.querySelector('[data-testid="workbench-monitoring"]')
+    ).toBeNull();
   });
 });

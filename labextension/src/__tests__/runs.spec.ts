@@ -8,6 +8,7 @@ import {
   decisionSummary,
   isActiveJob,
   jobChip,
+  jobDriftChip,
   jobProgress,
   pollInterval
 } from '../components/jobs/jobs';
@@ -161,5 +162,29 @@ describe('jobs', () => {
       })
     ).toBe('auto_accept 1,200 · review 30');
     expect(decisionSummary(job)).toBe('');
+  });
+
+  it("shows the job's stored drift verdict, a warning when over the limit", () => {
+    const verdict = {
+      n_columns: 10,
+      n_drifted: 4,
+      drifted_columns: ['gpa', 'test_score', 'region', 'essay'],
+      share: 0.4,
+      limit: 0.3,
+      retrain_recommended: true,
+      text: '4/10 columns drifted (share 0.400 over the limit 0.3: retraining recommended); drifted: gpa, test_score, region, essay'
+    };
+    expect(jobDriftChip({ ...job, drift: { verdict } }, trans)).toEqual({
+      label: 'drift 40%: retrain',
+      kind: 'warn',
+      title: verdict.text
+    });
+    const within = { ...verdict, share: 0.1, retrain_recommended: false };
+    expect(jobDriftChip({ ...job, drift: { verdict: within } }, trans)).toEqual(
+      { label: 'drift 10%', kind: 'neutral', title: verdict.text }
+    );
+    // No verdict stored (running, drift not checked, an older record): no chip.
+    expect(jobDriftChip({ ...job, drift: {} }, trans)).toBeNull();
+    expect(jobDriftChip({ ...job, drift: { summary: {} } }, trans)).toBeNull();
   });
 });

@@ -130,6 +130,7 @@ describe('WorkbenchSidebar', () => {
       'Pipelines',
       'Jobs',
       'Review',
+      'Monitoring',
       'Audit'
     ]);
 
@@ -137,6 +138,7 @@ describe('WorkbenchSidebar', () => {
       'No stages yet',
       'No runs yet',
       'The review queue is empty',
+      'Monitoring starts once a version scores',
       'No audit events match'
     ];
     for (const phrase of expected) {
@@ -148,7 +150,7 @@ describe('WorkbenchSidebar', () => {
       );
       await waitFor(() => text().includes(phrase), phrase);
     }
-    expect(tabs()[4].getAttribute('aria-selected')).toBe('true');
+    expect(tabs()[5].getAttribute('aria-selected')).toBe('true');
     expect(
       sidebar.node.querySelector('.jp-Workbench-chip-ok')!.textContent
     ).toBe('chain verified');

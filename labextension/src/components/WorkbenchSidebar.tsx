@@ -1,6 +1,6 @@
 /**
  * The "Workbench" left-sidebar panel: the server status, then one tab per area
- * (Models, Pipelines, Jobs, Review, Audit). Commands outside the sidebar switch
+ * (Models, Pipelines, Jobs, Review, Monitoring, Audit). Commands outside the sidebar switch
  * tabs and focus a model through its NavigationModel.
  */
 import { ServerConnection } from '@jupyterlab/services';
@@ -17,12 +17,13 @@ import {
 import * as React from 'react';
 
 import { WorkbenchClient } from '../api';
-import { workbenchIcon } from '../icons';
+import { monitoringIcon, workbenchIcon } from '../icons';
 import { AuditPanel } from './audit/AuditPanel';
 import {
   INavigation,
   IWorkbenchActions,
   NavigationModel,
+  ShowTab,
   TabId,
   TABS
 } from './context';
@@ -30,6 +31,7 @@ import { HealthView } from './HealthView';
 import { JobsPanel } from './jobs/JobsPanel';
 import { load } from './loadable';
 import { ModelsPanel } from './models/ModelsPanel';
+import { MonitoringPanel } from './monitoring/MonitoringPanel';
 import { PipelinesPanel } from './pipelines/PipelinesPanel';
 import { ReviewPanel } from './review/ReviewPanel';
 
@@ -128,6 +130,7 @@ function Tabs(props: {
     pipelines: trans.__('Pipelines'),
     jobs: trans.__('Jobs'),
     review: trans.__('Review'),
+    monitoring: trans.__('Monitoring'),
     audit: trans.__('Audit')
   };
   const icons: Record<TabId, LabIcon> = {
@@ -135,6 +138,7 @@ function Tabs(props: {
     pipelines: buildIcon,
     jobs: runningIcon,
     review: userIcon,
+    monitoring: monitoringIcon,
     audit: lockIcon
   };
   const tabRefs = React.useRef<Record<string, HTMLButtonElement | null>>({});
@@ -188,7 +192,13 @@ function Tabs(props: {
         id={`workbench-tabpanel-${state.tab}`}
         aria-labelledby={`workbench-tab-${state.tab}`}
       >
-        <ActivePanel {...props} state={state} />
+        <ActivePanel
+          client={props.client}
+          trans={trans}
+          actions={props.actions}
+          state={state}
+          showTab={(tab, focus) => navigation.show(tab, focus)}
+        />
       </div>
     </>
   );
@@ -211,11 +221,12 @@ function ActivePanel(props: {
   client: WorkbenchClient;
   trans: TranslationBundle;
   actions: IWorkbenchActions;
+  showTab: ShowTab;
 }): JSX.Element {
-  const { state, ...panel } = props;
+  const { state, showTab, ...panel } = props;
   switch (state.tab) {
     case 'models':
-      return <ModelsPanel {...panel} navigation={state} />;
+      return <ModelsPanel {...panel} navigation={state} showTab={showTab} />;
     case 'pipelines':
       // Keyed by the navigation's serial: showing the tab again (after a promotion adds a
       // stage, say) reloads it even when it is already the active tab.
@@ -224,6 +235,8 @@ function ActivePanel(props: {
       return <JobsPanel {...panel} />;
     case 'review':
       return <ReviewPanel {...panel} />;
+    case 'monitoring':
+      return <MonitoringPanel {...panel} navigation={state} />;
     case 'audit':
       return <AuditPanel {...panel} />;
   }

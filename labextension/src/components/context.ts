@@ -56,13 +56,28 @@ export interface IPanelProps {
   actions: IWorkbenchActions;
 }
 
-export const TABS = ['models', 'pipelines', 'jobs', 'review', 'audit'] as const;
+/**
+ * Switch the sidebar's tab, focusing a model (and version) there.
+ */
+export type ShowTab = (
+  tab: TabId,
+  focus?: { model?: string; version?: number }
+) => void;
+
+export const TABS = [
+  'models',
+  'pipelines',
+  'jobs',
+  'review',
+  'monitoring',
+  'audit'
+] as const;
 export type TabId = (typeof TABS)[number];
 
 export interface INavigation {
   tab: TabId;
   /**
-   * The model (and version) the Models panel should show, when a command asked for one.
+   * The model (and version) the Models or Monitoring panel should show, when a command or link asked for one.
    */
   model?: string;
   version?: number;

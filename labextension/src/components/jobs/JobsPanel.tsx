@@ -25,6 +25,7 @@ import {
   decisionSummary,
   isActiveJob,
   jobChip,
+  jobDriftChip,
   jobProgress,
   modelReferences,
   outputFor
@@ -128,6 +129,7 @@ function JobRow(
   const { job, trans, onCancel } = props;
   const progress = jobProgress(job, trans);
   const summary = decisionSummary(job);
+  const drift = jobDriftChip(job, trans);
   return (
     <li
       className="jp-Workbench-card"
@@ -137,6 +139,11 @@ function JobRow(
       <div className="jp-Workbench-cardHeader">
         <span className="jp-Workbench-rowTitle">{job.model_ref}</span>
         <Chip chip={jobChip(job, trans)} />
+        {drift && (
+          <span data-testid="workbench-job-drift">
+            <Chip chip={drift} />
+          </span>
+        )}
       </div>
       <span className="jp-Workbench-muted">
         {job.id.slice(0, 8)} · {formatTime(job.created_at)} ·{' '}

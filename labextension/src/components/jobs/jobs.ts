@@ -49,6 +49,39 @@ export function jobProgress(
   };
 }
 
+interface IStoredVerdict {
+  share?: unknown;
+  limit?: unknown;
+  retrain_recommended?: unknown;
+  text?: unknown;
+}
+
+/**
+ * The scoring job's drift warning, as a chip: the stored verdict's share of
+ * drifted columns, a warning when it is over the policy's limit (retraining
+ * recommended), the verdict's sentence as the title. Null when the job stored
+ * no verdict (not finished, drift not checked, or a record older than verdicts).
+ */
+export function jobDriftChip(
+  job: IJob,
+  trans: TranslationBundle
+): IChip | null {
+  const drift = job.drift as { verdict?: IStoredVerdict };
+  const verdict = drift.verdict;
+  if (!verdict || typeof verdict.share !== 'number') {
+    return null;
+  }
+  const share = `${(verdict.share * 100).toFixed(0)}%`;
+  const over = verdict.retrain_recommended === true;
+  return {
+    label: over
+      ? trans.__('drift %1: retrain', share)
+      : trans.__('drift %1', share),
+    kind: over ? 'warn' : 'neutral',
+    title: typeof verdict.text === 'string' ? verdict.text : share
+  };
+}
+
 export function isActiveJob(job: IJob): boolean {
   return job.status === 'queued' || job.status === 'running';
 }

@@ -15,7 +15,7 @@ import {
   SectionHeader,
   useLoadable
 } from '../common';
-import { INavigation, IPanelProps } from '../context';
+import { INavigation, IPanelProps, ShowTab } from '../context';
 import { asApiError } from '../loadable';
 import {
   keyMetricLabel,
@@ -32,11 +32,16 @@ function keyMetricOf(
   return version =>
     state.status === 'ready' ? keyMetricLabel(state.data, version) : null;
 }
-import { MonitoringSection, SloBreachBadge } from './MonitoringSection';
+import { SloBreachBadge } from '../monitoring/MonitoringSection';
+import { RolloutSection } from '../rollout/RolloutSection';
 import { VersionDetail } from './VersionDetail';
 
 export interface IModelsPanelProps extends IPanelProps {
   navigation: INavigation;
+  /**
+   * Switch tabs (the model's "Monitoring" link); by default nothing.
+   */
+  showTab?: ShowTab;
 }
 
 export function ModelsPanel(props: IModelsPanelProps): JSX.Element {
@@ -106,7 +111,7 @@ export function ModelsPanel(props: IModelsPanelProps): JSX.Element {
                         <SloBreachBadge
                           client={client}
                           trans={trans}
-                          model={model}
+                          name={model.name}
                         />
                       }
                     />
@@ -254,7 +259,25 @@ function ModelVersions(
             older.cursor === undefined ? data.next_cursor : older.cursor;
           return (
             <>
-              <MonitoringSection
+              <div
+                className="jp-Workbench-monitoringLink"
+                data-testid="workbench-monitoring-link"
+              >
+                <SloBreachBadge
+                  key={serial}
+                  client={client}
+                  trans={trans}
+                  name={name}
+                />
+                <button
+                  type="button"
+                  className="jp-Workbench-linkButton"
+                  onClick={() => props.showTab?.('monitoring', { model: name })}
+                >
+                  {trans.__('Monitoring: service levels, outcomes, charts')}
+                </button>
+              </div>
+              <RolloutSection
                 key={serial}
                 client={client}
                 trans={trans}

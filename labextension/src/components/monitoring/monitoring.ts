@@ -4,8 +4,13 @@
  */
 import { TranslationBundle } from '@jupyterlab/translation';
 
-import { IModelMonitoring, IMonitoringWindow, ISloStatus } from '../../tokens';
-import { IChip } from './models';
+import {
+  IModelMonitoring,
+  IMonitoringWindow,
+  IRetrainRecommendation,
+  ISloStatus
+} from '../../tokens';
+import { IChip } from '../models/models';
 
 /**
  * One chip per objective of the newest version: met (ok), breached (error), no data (neutral).
@@ -172,4 +177,76 @@ function evidenceText(value: unknown): string {
   return typeof value === 'object' && value !== null
     ? JSON.stringify(value)
     : String(value);
+}
+
+export interface IRetrainNote {
+  key: string;
+  version: number;
+  trigger: IRetrainRecommendation['trigger'];
+  text: string;
+  /**
+   * What `workbench monitor --act` did about it last, or would do.
+   */
+  action: string;
+}
+
+/**
+ * One line per version to retrain and why (its drift flag's verdict, a breached
+ * accuracy or fairness objective), with what acting on it runs or ran.
+ */
+export function retrainNotes(
+  monitoring: Pick<IModelMonitoring, 'retrain' | 'retrain_stage'>,
+  trans: TranslationBundle
+): IRetrainNote[] {
+  const next =
+    monitoring.retrain_stage === null
+      ? trans.__(
+          'The policy names no monitoring.retrain_stage: retrain by hand.'
+        )
+      : trans.__(
+          'workbench monitor --act runs the stage %1; the gate still decides what is promoted.',
+          monitoring.retrain_stage
+        );
+  return monitoring.retrain.map((r, index) => {
+    const last = r.last_action as {
+      at?: string;
+      status?: string;
+      stage?: string;
+    } | null;
+    return {
+      key: `${r.version}:${r.trigger}:${index}`,
+      version: r.version,
+      trigger: r.trigger,
+      text: trans.__('v%1: %2', r.version, r.reason),
+      action: last
+        ? trans.__(
+            'Retrained with %1 at %2: %3.',
+            last.stage ?? '?',
+            (last.at ?? '').slice(0, 16).replace('T', ' '),
+            last.status ?? '?'
+          )
+        : next
+    };
+  });
+}
+
+/**
+ * How many of each version's decisions in the window have ground truth yet.
+ */
+export function coverageLines(
+  rows: IMonitoringWindow[],
+  trans: TranslationBundle
+): string[] {
+  return rows.map(row =>
+    trans.__(
+      'v%1 · %2: outcomes for %3 of %4 decisions (%5)',
+      row.version,
+      row.window,
+      row.outcomes.toLocaleString('en'),
+      row.rows.toLocaleString('en'),
+      row.outcome_coverage === null
+        ? '–'
+        : `${(row.outcome_coverage * 100).toFixed(1)}%`
+    )
+  );
 }

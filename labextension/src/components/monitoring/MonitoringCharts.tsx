@@ -1,6 +1,7 @@
 /**
- * The Monitoring section's charts: the Vega-Lite specs the server declares
- * once with Altair (`charts` of `GET models/{name}/monitoring`, rows inline),
+ * The Monitoring panel's charts: the Vega-Lite specs the server declares once
+ * with Altair (`charts` of `GET models/{name}/monitoring`, rows inline, the
+ * same specs the audit report draws as static SVG),
  * drawn as SVG with vega-embed. Each fills the section's width at a height
  * that suits a sidebar (the specs' own size is Altair's, for notebooks and
  * reports); vega-embed, and Vega with it, is loaded the first time a chart is
@@ -12,7 +13,19 @@ import * as React from 'react';
 import { IModelMonitoring } from '../../tokens';
 
 type Charts = IModelMonitoring['charts'];
-type Spec = NonNullable<Charts[keyof Charts]>;
+type ChartKey = keyof Charts;
+type Spec = NonNullable<Charts[ChartKey]>;
+
+/** The charts in reading order (the server's chart_set.CHARTS). */
+export const CHART_KEYS: readonly ChartKey[] = [
+  'rates',
+  'auc',
+  'calibration',
+  'scores',
+  'drift',
+  'selection',
+  'latency'
+];
 
 /** The plotting area's height in pixels (Altair's default is 300). */
 export const CHART_HEIGHT = 160;
@@ -25,13 +38,17 @@ export function chartsToDraw(
   charts: Charts,
   trans: TranslationBundle
 ): IChartToDraw[] {
-  const labels: Record<keyof Charts, string> = {
+  const labels: Record<ChartKey, string> = {
     rates: trans.__('Automation, review and override rates'),
     auc: trans.__('Realized AUC'),
-    calibration: trans.__('Calibration curve')
+    calibration: trans.__('Calibration curve'),
+    scores: trans.__('Score distribution per job'),
+    drift: trans.__('Drift share over time'),
+    selection: trans.__('Selection rate per group over time'),
+    latency: trans.__('Batch latency percentiles')
   };
   const drawn: IChartToDraw[] = [];
-  for (const key of ['rates', 'auc', 'calibration'] as const) {
+  for (const key of CHART_KEYS) {
     const spec = charts[key];
     if (spec) {
       drawn.push({ key, label: labels[key], spec });
@@ -41,14 +58,14 @@ export function chartsToDraw(
 }
 
 export interface IChartToDraw {
-  key: keyof Charts;
+  key: ChartKey;
   label: string;
   spec: Spec;
 }
 
 /**
  * `spec` drawn as wide as its container and CHART_HEIGHT high: a single or
- * layered view (as all three are) takes the container's width, legend and
+ * layered view (as all seven are) takes the container's width, legend and
  * padding included; any other composition keeps its own size.
  */
 export function fitted(spec: Spec): Spec {

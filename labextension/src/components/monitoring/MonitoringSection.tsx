@@ -1,8 +1,9 @@
 /**
- * The Models panel's Monitoring section for one model: the policy's SLOs as
- * chips (met, breached, no data), each breach spelled out beneath them with
- * its observed value, window and evidence, the window's charts (drawn with
- * vega-embed from the server's Vega-Lite specs) and the monitoring report's
+ * The Monitoring panel's view of one model: the policy's SLOs as chips (met,
+ * breached, no data), each breach spelled out beneath them with its observed
+ * value, window and evidence; the versions to retrain and why; how many
+ * decisions have ground truth yet; the charts of the window's jobs (drawn with
+ * vega-embed from the server's Vega-Lite specs); and the monitoring report's
  * figures per version over a chosen window. Reading it records nothing;
  * `workbench slo check` records breaches.
  */
@@ -10,13 +11,15 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
 
 import { WorkbenchClient } from '../../api';
-import { IModelSummary } from '../../tokens';
+import { IModelMonitoring } from '../../tokens';
 import { Chip, Empty, Loaded, useLoadable } from '../common';
 import { MonitoringCharts } from './MonitoringCharts';
 import {
   breachBadge,
   breachNotes,
+  coverageLines,
   newestStatuses,
+  retrainNotes,
   sloChips,
   windowFigures
 } from './monitoring';
@@ -37,11 +40,11 @@ export function MonitoringSection(props: {
   return (
     <section
       className="jp-Workbench-monitoring"
-      aria-label={trans.__('Monitoring')}
+      aria-label={trans.__('Monitoring of %1', name)}
       data-testid="workbench-monitoring"
     >
       <div className="jp-Workbench-monitoringHeader">
-        <h3 className="jp-Workbench-sectionTitle">{trans.__('Monitoring')}</h3>
+        <h3 className="jp-Workbench-sectionTitle">{name}</h3>
         <label className="jp-Workbench-muted">
           {trans.__('Window')}{' '}
           <select
@@ -78,6 +81,22 @@ export function MonitoringSection(props: {
                   'The policy sets no service levels (monitoring.slos).'
                 )}
               </p>
+            )}
+            <RetrainNotes data={data} trans={trans} />
+            {data.rows.length > 0 && (
+              <div
+                className="jp-Workbench-monitoringCoverage"
+                data-testid="workbench-outcome-coverage"
+              >
+                <h4 className="jp-Workbench-subTitle">
+                  {trans.__('Outcome coverage')}
+                </h4>
+                <ul className="jp-Workbench-plainList">
+                  {coverageLines(data.rows, trans).map(line => (
+                    <li key={line}>{line}</li>
+                  ))}
+                </ul>
+              </div>
             )}
             <MonitoringCharts charts={data.charts} trans={trans} />
             {data.rows.length === 0 ? (
@@ -118,6 +137,36 @@ export function MonitoringSection(props: {
   );
 }
 
+function RetrainNotes(props: {
+  data: IModelMonitoring;
+  trans: TranslationBundle;
+}): JSX.Element | null {
+  const { data, trans } = props;
+  const notes = retrainNotes(data, trans);
+  if (notes.length === 0) {
+    return null;
+  }
+  return (
+    <div
+      className="jp-Workbench-retrain"
+      data-testid="workbench-retrain"
+      role="status"
+    >
+      <h4 className="jp-Workbench-subTitle">
+        {trans.__('Retraining recommended')}
+      </h4>
+      <ul className="jp-Workbench-plainList">
+        {notes.map(note => (
+          <li key={note.key} data-trigger={note.trigger}>
+            <span>{note.text}</span>{' '}
+            <span className="jp-Workbench-muted">{note.action}</span>
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
 function BreachNotes(props: { notes: string[] }): JSX.Element | null {
   return props.notes.length > 0 ? (
     <ul className="jp-Workbench-breaches" data-testid="workbench-slo-breaches">
@@ -135,12 +184,12 @@ function BreachNotes(props: { notes: string[] }): JSX.Element | null {
 export function SloBreachBadge(props: {
   client: WorkbenchClient;
   trans: TranslationBundle;
-  model: IModelSummary;
+  name: string;
 }): JSX.Element | null {
-  const { client, trans, model } = props;
+  const { client, trans, name } = props;
   const [monitoring] = useLoadable(
-    () => client.monitoring(model.name),
-    [client, model.name]
+    () => client.monitoring(name, undefined, { charts: false }),
+    [client, name]
   );
   if (monitoring.status !== 'ready') {
     return null;
