@@ -15,6 +15,11 @@ Two generators, each a module with a ``generate_*`` function, its column constan
   channel, product area, text features (length, keyword flags, exclamations,
   sentiment), customer tier and account age, with labels ``priority_high`` and ``team``.
 
+Each has a companion that turns its rows into the time-stamped raw records its feature set
+(``features/``) derives the model's inputs from: :mod:`workbench.examples.admissions_records`
+(transcript lines, test attempts, letters) and :mod:`workbench.examples.ticket_records`
+(messages, the customers' CRM log, reopened tickets).
+
 Both are vectorised numpy + polars: a million rows take about a second or two, and
 the same arguments always give the same frame. This package imports nothing itself;
 import the module you need.
