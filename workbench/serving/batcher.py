@@ -10,10 +10,13 @@ hash of the key), so a row's decision does not depend on its neighbours; when a 
 batch fails at all (a contract violation, a bad value), each request is decided again on
 its own, so an error reaches only the request that caused it, word for word as before.
 
+Requests reach the thread in the groups the event loop parsed them in: the loop gathers the
+requests of one turn and hands them over together at the start of its next turn, so a batch
+is not split because the thread woke at the first of several requests that arrived together.
 Each request's share (its answers, records and review items, row indexes its own) goes to
-the :class:`~workbench.serving.log.DecisionWriter` as one pending request; the writer
-commits it and only then resolves the request's future. Alone, a request waits for
-nothing: the batch is simply one request.
+the :class:`~workbench.serving.log.DecisionWriter` as one pending request, all of a batch's
+requests at once (one commit for the batch); the writer commits them and only then resolves
+the requests' futures. Alone, a request waits for nothing: the batch is simply one request.
 """
 
 from __future__ import annotations
@@ -59,6 +62,9 @@ class Incoming:
         return (id(self.served), self.columns, self.reasons)
 
 
+Share = tuple[Incoming, list[dict[str, Any]], dict[str, list[Any]], list[Reviews]]  # a request's part of a batch
+
+
 def _split(decided: Decided, start: int, stop: int) -> tuple[list[Any], dict[str, list[Any]], list[Reviews]]:
     """Rows ``start:stop`` of a merged batch, with row indexes counted from the request's first row."""
     records = {name: column[start:stop] for name, column in decided.records.items()}
@@ -85,14 +91,21 @@ class MicroBatcher:
         self.max_rows = max_rows
         self.on_decided = on_decided
         self.batches = 0
-        self._queue: queue.Queue[Incoming | None] = queue.Queue()
+        self._queue: queue.Queue[list[Incoming] | None] = queue.Queue()
+        self._gathered: list[Incoming] = []  # this turn of the event loop's requests, handed over at its end
         self._thread = threading.Thread(target=self._run, name="workbench-micro-batcher", daemon=True)
         self._thread.start()
 
     async def decide(self, item: Incoming) -> dict[str, Any]:
         """Decide ``item`` (with whatever else is waiting) and return its answer once committed."""
-        self._queue.put(item)
+        if not self._gathered:
+            item.loop.call_soon(self._hand_gathered)
+        self._gathered.append(item)
         return await item.future
+
+    def _hand_gathered(self) -> None:
+        gathered, self._gathered = self._gathered, []
+        self._queue.put(gathered)
 
     def close(self) -> None:
         self._queue.put(None)
@@ -103,10 +116,13 @@ class MicroBatcher:
             first = self._queue.get()
             if first is None:
                 return
-            waiting = take_waiting(self._queue, first, self.max_rows, size=lambda item: len(item.rows))
+            waiting = take_waiting(
+                self._queue, first, self.max_rows, size=lambda items: sum(len(i.rows) for i in items)
+            )
             groups: dict[tuple[int, tuple[str, ...], bool], list[Incoming]] = {}
-            for item in waiting:
-                groups.setdefault(item.shape, []).append(item)
+            for items in waiting:
+                for item in items:
+                    groups.setdefault(item.shape, []).append(item)
             for group in groups.values():
                 try:
                     self._decide_group(group)
@@ -122,10 +138,11 @@ class MicroBatcher:
             except Exception:  # the merged batch failed: each request on its own, so only its cause fails
                 decided = None
             if decided is not None:
-                start = 0
+                shares, start = [], 0
                 for item in group:
-                    self._hand_over(item, *_split(decided, start, start + len(item.rows)))
+                    shares.append((item, *_split(decided, start, start + len(item.rows))))
                     start += len(item.rows)
+                self._hand_over(shares, decided.answers)
                 return
         for item in group:
             try:
@@ -136,7 +153,7 @@ class MicroBatcher:
                 log.exception("workbench serve: deciding a request failed")
                 settle(item.future, item.loop, error=exc)
             else:
-                self._hand_over(item, decided.answers, decided.records, decided.reviews)
+                self._hand_over([(item, decided.answers, decided.records, decided.reviews)], decided.answers)
 
     def _decide(self, rows: list[dict[str, Any]], like: Incoming) -> Decided:
         served = like.served
@@ -148,18 +165,15 @@ class MicroBatcher:
             columns = present_columns(rows, served.wanted)
         return decide_rows(served, rows_table(rows, contract, columns), reasons=like.reasons)
 
-    def _hand_over(
-        self,
-        item: Incoming,
-        answers: list[dict[str, Any]],
-        records: dict[str, list[Any]],
-        reviews: list[Reviews],
-    ) -> None:
-        name = item.served.name
+    def _hand_over(self, shares: list[Share], answers: list[dict[str, Any]]) -> None:
+        """The requests of one batch to the writer, together (``answers``: all of theirs, for the metrics)."""
+        name = shares[0][0].served.name
         if self.on_decided is not None:
             self.on_decided(name, answers)
-        request_id = time_ordered_ids(1)[0]
-        response = {"model": name, "request_id": request_id, "decisions": answers}
-        pending = Pending(request_id, item.token_id, item.idempotency_key, name, response, records, reviews)
-        pending.future, pending.loop = item.future, item.loop
-        self.writer.put(pending)
+        pendings = []
+        for (item, mine, records, reviews), request_id in zip(shares, time_ordered_ids(len(shares)), strict=True):
+            response = {"model": name, "request_id": request_id, "decisions": mine}
+            pending = Pending(request_id, item.token_id, item.idempotency_key, name, response, records, reviews)
+            pending.future, pending.loop = item.future, item.loop
+            pendings.append(pending)
+        self.writer.put_all(pendings)

@@ -1,10 +1,11 @@
 """Durable online decisions: nothing is acknowledged before its records are committed.
 
 Each request's records (one ``online_decisions`` row per row it decided, its review items,
-and its ``online_requests`` row) are handed to :class:`DecisionWriter`, whose one thread
-commits whatever requests are waiting in one transaction (group commit: under load many
-requests share one commit, alone a request waits for its own) and only then resolves the
-request's future, so a 200 leaves only after the commit. A crash before the commit loses
+and its ``online_requests`` row) are handed to :class:`DecisionWriter` (a micro-batch's
+requests together), whose one thread commits whatever requests are waiting in one
+transaction (group commit: under load many requests share one commit, alone a request waits
+for its own) and only then resolves the requests' futures (one call into each event loop per
+commit), so a 200 leaves only after the commit. A crash before the commit loses
 the request and its answer together; the client saw no 200 and retries.
 
 An ``Idempotency-Key`` (per token) is unique in ``online_requests``: a retry finds the
@@ -88,7 +89,7 @@ class DecisionWriter:
     def __init__(self, workspace: Workspace) -> None:
         self.workspace = workspace
         self._conn: Connection | None = None  # the writer thread's own, kept open between commits
-        self._queue: queue.Queue[Pending | None] = queue.Queue()
+        self._queue: queue.Queue[list[Pending] | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="workbench-decision-writer", daemon=True)
         self.commits = 0
         self._thread.start()
@@ -101,12 +102,13 @@ class DecisionWriter:
         """Commit ``pending``'s records; returns the answer to send (the first one, for a repeated key)."""
         loop = asyncio.get_running_loop()
         pending.loop, pending.future = loop, loop.create_future()
-        self._queue.put(pending)
+        self._queue.put([pending])
         return await pending.future
 
-    def put(self, pending: Pending) -> None:
-        """Queue ``pending``, whose future and loop are set, from any thread."""
-        self._queue.put(pending)
+    def put_all(self, pendings: list[Pending]) -> None:
+        """Queue ``pendings``, whose futures and loops are set, from any thread (committed together
+        unless one of them fails the commit)."""
+        self._queue.put(pendings)
 
     def close(self) -> None:
         self._queue.put(None)
@@ -117,7 +119,8 @@ class DecisionWriter:
             first = self._queue.get()
             if first is None:
                 return
-            self._commit_group(take_waiting(self._queue, first, _GROUP))
+            taken = take_waiting(self._queue, first, _GROUP, size=len)
+            self._commit_group([pending for pendings in taken for pending in pendings])
         if self._conn is not None:
             self._conn.close()
 
@@ -132,8 +135,7 @@ class DecisionWriter:
             for pending in group:  # one bad apple (a duplicate key raced in): each on its own
                 self._commit_group([pending])
             return
-        for pending, answer in zip(group, answers, strict=True):
-            _resolve(pending, answer=answer)
+        _resolve_all(group, answers)
 
     def _commit(self, group: list[Pending]) -> list[dict[str, Any]]:
         now = utcnow()
@@ -245,6 +247,22 @@ def _insert_decisions(conn: Any, group: list[Pending], now: Any) -> None:
 def _resolve(pending: Pending, *, answer: dict[str, Any] | None = None, error: BaseException | None = None) -> None:
     if pending.future is not None and pending.loop is not None:
         settle(pending.future, pending.loop, answer=answer, error=error)
+
+
+def _resolve_all(group: list[Pending], answers: list[dict[str, Any]]) -> None:
+    """Each pending request's answer, with one call into each event loop (one wake-up, not one each)."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[dict[str, Any]], dict[str, Any]]]] = {}
+    for pending, answer in zip(group, answers, strict=True):
+        if pending.future is not None and pending.loop is not None:
+            by_loop.setdefault(pending.loop, []).append((pending.future, answer))
+
+    def done(answered: list[tuple[asyncio.Future[dict[str, Any]], dict[str, Any]]]) -> None:
+        for future, answer in answered:
+            if not future.done():
+                future.set_result(answer)
+
+    for loop, answered in by_loop.items():
+        loop.call_soon_threadsafe(done, answered)
 
 
 def settle(
