@@ -99,11 +99,12 @@ def raw_records(tickets: pl.DataFrame, *, customers: int, seed: int = 0) -> dict
     customer_tier = np.repeat(np.arange(len(TIERS)), pool)
 
     created = tickets["created_at"].cast(pl.Int64).to_numpy()
-    # Submitted 5 s to 5 min before the ticket opened, and after the customer's previous ticket opened.
+    # Submitted 5 s to 5 min before the ticket opened, and after the customer's previous ticket opened
+    # (halfway at the latest), so the customer's latest message before a ticket is the ticket's own.
     order = np.lexsort((created, who))
+    follows = np.r_[False, who[order][1:] == who[order][:-1]]  # the same customer's ticket is just before
     previous = np.full(m, np.iinfo(np.int64).min // 2)
-    same = np.r_[False, who[order][1:] == who[order][:-1]]
-    previous[order[same]] = created[order][:-1][same[1:]]
+    previous[order[follows]] = created[order][np.flatnonzero(follows) - 1]
     delay = rng["delay"].integers(5 * _US, 300 * _US, m)
     delay = np.maximum(np.minimum(delay, (created - previous) // 2), 1)
     submitted = created - delay
