@@ -37,7 +37,14 @@ test.describe.serial('the model page', () => {
   test('the sidebar fits its default width in both themes', async () => {
     const sidebar = await ana.sidebar();
     const fits = async () => {
-      for (const tab of ['Models', 'Pipelines', 'Jobs', 'Review', 'Audit']) {
+      for (const tab of [
+        'Models',
+        'Pipelines',
+        'Jobs',
+        'Review',
+        'Monitoring',
+        'Audit'
+      ]) {
         await expect(
           sidebar.root.getByRole('tab', { name: tab })
         ).toBeVisible();

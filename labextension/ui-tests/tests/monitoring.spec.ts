@@ -1,11 +1,13 @@
 /**
- * The Models panel's Monitoring section on the fixture project, where 300 of the
- * 400 scored applicants have their true outcome and the policy asks for a realized
- * AUC of 0.95 that the model does not reach: the breach shows as a badge on the
- * model in the list, as a red chip beside the met and no-data ones, and spelled
- * out with its observed value and evidence; the window's charts (rates, realized
- * AUC, calibration) are drawn as SVG by vega-embed from the server's Vega-Lite
- * specs. Screenshot: panel-monitoring.
+ * The Monitoring panel (the sidebar's sixth tab) on the fixture project, where
+ * 300 of the 400 scored applicants have their true outcome and the policy asks
+ * for a realized AUC of 0.95 that the model does not reach: the breach shows as
+ * a badge on the model in the Models list, as a red chip beside the met and
+ * no-data ones, spelled out with its observed value and evidence, and as a
+ * reason to retrain; the outcome coverage is stated; the charts of the window's
+ * jobs (rates, realized AUC, calibration, score distribution, drift share,
+ * selection rate per group, batch latency) are drawn as SVG by vega-embed from
+ * the server's Vega-Lite specs. Screenshot: panel-monitoring.
  */
 import { expect, Locator, test } from '@playwright/test';
 
@@ -14,35 +16,48 @@ import { Lab, Sidebar } from './workbench-page';
 const ANALYST_TOKEN = process.env.WORKBENCH_E2E_ANALYST_TOKEN!;
 
 /**
- * The three charts drawn by Vega as SVG (no canvas, no action menu), each
- * with its title from the spec and its data points as marks.
+ * The seven charts drawn by Vega as SVG (no canvas, no action menu), each
+ * with its title from the spec and its data as marks (points, or the
+ * histogram's bars).
  */
 async function expectCharts(section: Locator): Promise<void> {
   const charts = section.getByTestId('workbench-monitoring-charts');
-  const titles: [string, string][] = [
-    ['rates', 'Automation, review and override rates'],
-    ['auc', 'Realized AUC'],
-    ['calibration', 'Calibration (reliability bins)']
+  const titles: [string, string, string][] = [
+    ['rates', 'Automation, review and override rates', '.mark-symbol path'],
+    ['auc', 'Realized AUC', '.mark-symbol path'],
+    ['calibration', 'Calibration (reliability bins)', '.mark-symbol path'],
+    [
+      'scores',
+      'Score distribution per job',
+      '.mark-rect path, .mark-line path'
+    ],
+    ['drift', 'Drift share', '.mark-symbol path'],
+    [
+      'selection',
+      'Selection rate (automatic accepts) per group',
+      '.mark-symbol path'
+    ],
+    ['latency', 'Batch latency', '.mark-symbol path']
   ];
   await expect(charts.locator('[data-chart]')).toHaveCount(titles.length);
-  for (const [name, title] of titles) {
+  for (const [name, title, marks] of titles) {
     const chart = charts.locator(`[data-chart="${name}"]`);
     const svg = chart.locator('svg.marks');
     await expect(svg).toBeVisible();
     await expect(svg.locator('.role-title-text').first()).toHaveText(title);
-    expect(await svg.locator('.mark-symbol path').count()).toBeGreaterThan(0);
+    expect(await svg.locator(marks).count()).toBeGreaterThan(0);
     await expect(chart.locator('canvas, .vega-actions')).toHaveCount(0);
   }
 }
 
-test.describe.serial('the Monitoring section', () => {
+test.describe.serial('the Monitoring panel', () => {
   let ana: Lab;
   let sidebar: Sidebar;
 
   test.beforeAll(async ({ browser }) => {
     ana = await Lab.open(browser, ANALYST_TOKEN, 'ana');
-    // Tall enough for the whole section (SLOs, three charts, figures) in one screenshot.
-    await ana.page.setViewportSize({ width: 1280, height: 1500 });
+    // Tall enough for the whole panel (SLOs, retraining, coverage, seven charts, figures) in one screenshot.
+    await ana.page.setViewportSize({ width: 1280, height: 2600 });
     await ana.widenSidebar();
     sidebar = await ana.sidebar();
   });
@@ -63,9 +78,24 @@ test.describe.serial('the Monitoring section', () => {
     );
   });
 
-  test('the section shows the breach, its evidence and the figures', async () => {
+  test("the model's Monitoring link opens the Monitoring tab on it", async () => {
     const panel = await sidebar.tab('Models');
     await panel.locator('[data-model="admissions"]').click();
+    const link = panel.getByTestId('workbench-monitoring-link');
+    await expect(link.getByTestId('workbench-slo-badge')).toHaveText(
+      '1 SLO breached'
+    );
+    await link.getByRole('button').click();
+    await expect(
+      ana.page.getByRole('tab', { name: 'Monitoring' })
+    ).toHaveAttribute('aria-selected', 'true');
+    await expect(
+      ana.page.getByRole('tabpanel').getByTestId('workbench-monitoring-model')
+    ).toHaveValue('admissions');
+  });
+
+  test('the panel shows the breach, its evidence, the retraining it calls for and the figures', async () => {
+    const panel = await sidebar.tab('Monitoring');
     const section = panel.getByTestId('workbench-monitoring');
     const chips = section.getByTestId('workbench-slos');
     await expect(chips.locator('.jp-Workbench-chip')).toHaveText([
@@ -81,6 +111,12 @@ test.describe.serial('the Monitoring section', () => {
     ).toHaveAttribute('title', /^v1 over 30d: observed 0\.\d{4}\. Evidence: /);
     await expect(section.getByTestId('workbench-slo-breaches')).toHaveText(
       /^realized_auc >= 0\.95: observed 0\.\d{4} against >= 0\.95 over 30d on v1 \(400 decisions, 300 outcomes, 1 job\)$/
+    );
+    await expect(section.getByTestId('workbench-retrain')).toContainText(
+      /v1: realized_auc >= 0\.95 breached: observed 0\.\d+ over 30d/
+    );
+    await expect(section.getByTestId('workbench-outcome-coverage')).toHaveText(
+      'Outcome coveragev1 · 30d: outcomes for 300 of 400 decisions (75.0%)'
     );
     const figures = section.locator('.jp-Workbench-monitoringRow').first();
     await expect(figures.locator('.jp-Workbench-rowTitle')).toHaveText(
@@ -100,11 +136,11 @@ test.describe.serial('the Monitoring section', () => {
     ).not.toHaveText('–');
     await expectCharts(section);
     await section.scrollIntoViewIfNeeded();
-    await ana.screenshot('panel-monitoring', section);
+    await ana.screenshot('panel-monitoring', panel);
   });
 
   test('the window selector asks per job', async () => {
-    const section = (await sidebar.tab('Models')).getByTestId(
+    const section = (await sidebar.tab('Monitoring')).getByTestId(
       'workbench-monitoring'
     );
     await section

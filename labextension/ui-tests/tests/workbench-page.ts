@@ -23,7 +23,8 @@ export const SCREENSHOTS = path.resolve(
   'images'
 );
 
-export type Tab = 'Models' | 'Pipelines' | 'Jobs' | 'Review' | 'Audit';
+export type Tab =
+  'Models' | 'Pipelines' | 'Jobs' | 'Review' | 'Monitoring' | 'Audit';
 
 // Errors JupyterLab's own stack logs, never workbench: jupyterlab_widgets probes a new
 // kernel over the `jupyter.widget.control` comm, and the kernel's comm_close for it

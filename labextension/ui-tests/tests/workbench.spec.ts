@@ -28,7 +28,7 @@ test.describe.serial('workbench in JupyterLab', () => {
   test('the sidebar shows the server and who acts', async () => {
     await expect(sidebar.root).toContainText('ana@example.org');
     await expect(sidebar.root).toContainText('sqlite');
-    await expect(sidebar.root.getByRole('tab')).toHaveCount(5);
+    await expect(sidebar.root.getByRole('tab')).toHaveCount(6);
   });
 
   test('the file browser offers the command on notebooks', async () => {
