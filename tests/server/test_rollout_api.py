@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ from workbench.governance.checks import run_checks
 from workbench.governance.gate import promote
 from workbench.serving.intervals import two_proportion, wilson
 from workbench.serving.rollout import end_rollout
-from workbench.store.schema import audit_head, jobs, online_decisions, review_items
+from workbench.store.schema import aliases, audit_head, jobs, online_decisions, review_items
 
 CANARY = SERVER_POLICY + (
     "rollout:\n  mode: canary\n  share: 0.4\n"
@@ -39,8 +39,18 @@ def _place(root: Path, ref: str, alias: str) -> None:
     promote(open_as(root, SERVER_USER), ref, alias)
 
 
-def _decide(root: Path, arm: str, version: int, decisions: list[str], shadow: list[str] | None = None) -> None:
-    """Log online decisions as the service would: one row per decision, key ``{arm}-{i}``."""
+def _decide(
+    root: Path,
+    arm: str,
+    version: int,
+    decisions: list[str],
+    shadow: list[str] | None = None,
+    *,
+    at: datetime | None = None,
+    shadow_version: int = 2,
+) -> None:
+    """Log online decisions as the service would: one row per decision, key ``{arm}-{i}``, made ``at`` (now)."""
+    at = at or datetime.now(UTC)
     rows = [
         {
             "id": uuid.uuid4().hex,
@@ -58,14 +68,14 @@ def _decide(root: Path, arm: str, version: int, decisions: list[str], shadow: li
             "shadow": None
             if shadow is None
             else {
-                "version": 2,
+                "version": shadow_version,
                 "score": 0.1 * (i % 10) + 0.05,
                 "decision": shadow[i],
                 "route": f"auto_{shadow[i]}",
                 "rule": None,
             },
             "input": {},
-            "created_at": datetime.now(UTC),
+            "created_at": at,
         }
         for i, decision in enumerate(decisions)
     ]
@@ -103,9 +113,12 @@ def jp_root_dir(governed_root: Path) -> Path:
 
 def _canary(root: Path) -> None:
     """admissions:1 on production and admissions:2 on canary (40%), with 30 champion and 20 canary decisions."""
-    register_copies(open_as(root, ANALYST), 1)  # admissions:2
+    register_copies(open_as(root, ANALYST), 2)  # admissions:2 and :3
     write_policy(root, CANARY)
     _place(root, "admissions:1", "production")
+    # Before this rollout: decisions of the champion alone, and of an earlier canary (v3), a day ago.
+    _decide(root, "champion", 1, ["review"] * 10, at=datetime.now(UTC) - timedelta(days=1))
+    _decide(root, "canary", 3, ["decline"] * 5, at=datetime.now(UTC) - timedelta(days=1))
     _place(root, "admissions:2", "canary")
     _decide(root, "champion", 1, ["accept"] * 20 + ["review"] * 3 + ["decline"] * 7)
     _decide(root, "canary", 2, ["accept"] * 9 + ["review"] * 8 + ["decline"] * 3)
@@ -128,6 +141,9 @@ async def test_a_canary_with_its_arms_and_guards_against_a_hand_count(
     assert (plan["mode"], plan["share"], plan["champion_version"], plan["challenger_version"]) == ("canary", 0.4, 1, 2)
     assert plan["active"] is True and plan["ended_by"] is None
     report = body["report"]
+    # The window opens when v2 went on canary: the day-old decisions (champion reviews, v3's canary) are out.
+    placed = _placed_at(jp_root_dir)
+    assert report["window"] == {"since": placed.isoformat(), "until": None, "challenger": 2}
     champion, canary = report["arms"]["champion"], report["arms"]["canary"]
     assert (champion["decisions"], champion["reviews"], champion["decision_mix"]) == (
         30, 3, {"accept": 20, "review": 3, "decline": 7})  # fmt: skip
@@ -157,6 +173,7 @@ async def test_an_automatic_rollback_shows_its_guard_and_evidence(
     evidence = {"decisions": 20, "review_rate": 0.4, "decision_mix": {"accept": 9, "review": 8, "decline": 3}}
     payload = {"guard": "review_rate", "observed": 0.4, "limit": 0.3, "evidence": evidence, "automatic": True}
     assert end_rollout(open_as(jp_root_dir, ANALYST), "admissions", 2, "rollout.rollback", payload)
+    _decide(jp_root_dir, "champion", 1, ["review"] * 7)  # after the rollback: no longer this rollout's
     body = await _rollout(jp_fetch)
     api_schema(body, "ModelRollout")
     (rollback,) = body["rollbacks"]
@@ -166,6 +183,12 @@ async def test_an_automatic_rollback_shows_its_guard_and_evidence(
     plan = body["rollout"]
     assert plan["active"] is False and plan["ended_by"]["seq"] == rollback["seq"]
     assert body["report"]["events"] == body["rollbacks"]
+    window = body["report"]["window"]
+    ended = datetime.fromisoformat(rollback["time"])  # as the chain stored it (SQLite's naive UTC)
+    assert window["since"] == _placed_at(jp_root_dir).isoformat()
+    assert window["until"] == (ended if ended.tzinfo else ended.replace(tzinfo=UTC)).isoformat()
+    arms = body["report"]["arms"]
+    assert (arms["champion"]["decisions"], arms["champion"]["reviews"], arms["canary"]["decisions"]) == (30, 3, 20)
 
 
 async def test_a_shadow_with_its_agreement_against_a_hand_count(
@@ -177,6 +200,9 @@ async def test_a_shadow_with_its_agreement_against_a_hand_count(
     champion = ["accept"] * 10 + ["review"] * 5 + ["decline"] * 5
     shadow = ["accept"] * 8 + ["review"] * 7 + ["decline"] * 5  # two accepts become reviews: 18 of 20 agree
     _decide(jp_root_dir, "champion", 1, champion, shadow=shadow)
+    # An earlier shadow (v3) that disagreed on every row, and rows decided with no shadow: not this rollout's.
+    _decide(jp_root_dir, "champion", 1, ["accept"] * 5, shadow=["decline"] * 5, shadow_version=3)
+    _decide(jp_root_dir, "champion", 1, ["review"] * 4)
     body = await _rollout(jp_fetch)
     api_schema(body, "ModelRollout")
     plan = body["rollout"]
@@ -184,6 +210,7 @@ async def test_a_shadow_with_its_agreement_against_a_hand_count(
     assert plan["active"] is True and plan["guards"] == [] and list(plan["overrides"]) == ["champion"]
     report = body["report"]
     assert report["mode"] == "shadow" and report["rows"] == 20 and report["sources"] == {"online": 20}
+    assert report["window"] == {"since": None, "until": None, "challenger": 2}
     assert report["agreement"]["rate"] == 0.9
     assert report["agreement"]["interval"] == pytest.approx(list(wilson(18, 20)))
     assert report["score_difference"]["mean"] == pytest.approx(0.05)
@@ -210,6 +237,13 @@ async def test_the_rollout_needs_a_token(jp_fetch: Any) -> None:
     with pytest.raises(HTTPClientError) as caught:
         await jp_fetch("workbench", "api", "models", "admissions", "rollout", headers={"Authorization": ""})
     assert caught.value.code == 403
+
+
+def _placed_at(root: Path) -> datetime:
+    """When the canary alias was placed on its version, as an aware UTC time."""
+    with open_as(root, ANALYST).read() as conn:
+        moment = conn.execute(sa.select(aliases.c.updated_at).where(aliases.c.alias == "canary")).scalar_one()
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _audit_head(root: Path) -> int:

@@ -9,6 +9,7 @@ for one key column, which is what :func:`workbench.postmarket.decisions.row_key`
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import polars as pl
@@ -31,9 +32,17 @@ ONLINE_SCHEMA = pl.Schema(
 )
 
 
-def online_frame(conn: Any, name: str, *, with_input: bool = False) -> tuple[pl.DataFrame, list[Any], list[Any]]:
+def online_frame(
+    conn: Any,
+    name: str,
+    *,
+    with_input: bool = False,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> tuple[pl.DataFrame, list[Any], list[Any]]:
     """``name``'s online decisions (columns of :data:`ONLINE_SCHEMA`), each row's shadow record
-    (None without one) and, when asked, its logged input columns (sensitive and monitored)."""
+    (None without one) and, when asked, its logged input columns (sensitive and monitored);
+    only those made at or after ``since`` and before ``until`` where given."""
     columns = [
         online_decisions.c.row_key,
         online_decisions.c.arm,
@@ -45,7 +54,12 @@ def online_frame(conn: Any, name: str, *, with_input: bool = False) -> tuple[pl.
     ]
     if with_input:
         columns.append(online_decisions.c.input)
-    rows = conn.execute(sa.select(*columns).where(online_decisions.c.name == name)).all()
+    query = sa.select(*columns).where(online_decisions.c.name == name)
+    if since is not None:
+        query = query.where(online_decisions.c.created_at >= since)
+    if until is not None:
+        query = query.where(online_decisions.c.created_at < until)
+    rows = conn.execute(query).all()
     frame = pl.DataFrame([tuple(r)[:6] for r in rows], schema=ONLINE_SCHEMA, orient="row")
     return frame, [r.shadow for r in rows], [r.input for r in rows] if with_input else []
 

@@ -11,11 +11,20 @@ jobs' decision logs that carry a shadow's columns (``workbench score --shadow``)
   both decision mixes;
 * with outcomes (:mod:`.arm_outcomes`): per arm the realized AUC and the selection rate per
   sensitive group, with intervals for the differences.
+
+All of it over one rollout (:func:`rollout_window`): while the governing policy declares a
+rollout, only the decisions its challenger took part in. A canary's window opens when the
+``canary`` alias was placed on its version and its canary rows are that version's; a shadow's
+rows are those its challenger version scored. The window closes at the event that ended that
+version's rollout (stop, promote, rollback), if any. Without a rollout in the policy, every
+decision counts, as for a rollout that ended and left the policy.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -25,7 +34,69 @@ from workbench.project.workspace import Workspace
 from workbench.serving.intervals import Z, two_proportion, wilson
 from workbench.serving.rollout import rollout_state
 
-__all__ = ["format_report", "rollout_report", "two_proportion", "wilson"]
+__all__ = ["RolloutWindow", "format_report", "rollout_report", "rollout_window", "two_proportion", "wilson"]
+
+_ENDS = ("rollout.stop", "rollout.promote", "rollout.rollback")
+
+
+@dataclass(frozen=True)
+class RolloutWindow:
+    """The decisions one rollout covers: made in ``[since, until)`` and, with ``challenger``, only the rows
+    that version decided (canary) or scored beside the champion (shadow). All None: every decision."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+    challenger: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "since": None if self.since is None else self.since.isoformat(),
+            "until": None if self.until is None else self.until.isoformat(),
+            "challenger": self.challenger,
+        }
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def rollout_window(conn: Any, workspace: Workspace, name: str, state: Any) -> RolloutWindow:
+    """The window of the rollout the governing policy declares for ``name`` (see the module docstring);
+    ``state`` is :func:`~workbench.serving.rollout.rollout_state`'s."""
+    import sqlalchemy as sa
+
+    from workbench.core.errors import NotFound
+    from workbench.governance.adoption import governing_policy
+    from workbench.registry.versions import get_version_in
+    from workbench.serving.rollout import RolloutSpec
+    from workbench.store.schema import aliases
+
+    try:
+        spec = RolloutSpec.from_policy(governing_policy(conn, workspace.project, name).rollout)
+    except NotFound:
+        return RolloutWindow()
+    if spec is None:
+        return RolloutWindow()
+    since = None
+    if spec.mode == "canary":
+        placed = conn.execute(
+            sa.select(aliases.c.version, aliases.c.updated_at).where(
+                aliases.c.name == name, aliases.c.alias == "canary"
+            )
+        ).first()
+        if placed is None:
+            return RolloutWindow()
+        challenger, since = int(placed.version), _utc(placed.updated_at)
+    else:
+        try:
+            challenger = get_version_in(conn, str(spec.challenger)).version
+        except NotFound:
+            return RolloutWindow()
+    ended = [e for e in state.events if e["action"] in _ENDS and e.get("version") == challenger]
+    until = _utc(datetime.fromisoformat(ended[-1]["time"])) if ended else None
+    if since is not None and until is not None and until < since:
+        until = None  # an earlier rollout of the same version ended; this placement is a new one
+    return RolloutWindow(since, until, challenger)
 
 
 def _context(workspace: Workspace, name: str) -> tuple[str, str, list[str]]:
@@ -53,8 +124,8 @@ def _with_inputs(frame: pl.DataFrame, inputs: list[Any], columns: list[str]) -> 
     return frame.with_columns(pl.Series(c, v, strict=False).cast(pl.String) for c, v in values.items())
 
 
-def _batch_pairs(workspace: Workspace, name: str, sensitive: list[str]) -> pl.DataFrame | None:
-    """Batch jobs' rows that a shadow scored beside the champion (``workbench score --shadow``)."""
+def _batch_pairs(workspace: Workspace, name: str, sensitive: list[str], challenger: int | None) -> pl.DataFrame | None:
+    """Batch jobs' rows that a shadow (``challenger``, or any) scored beside the champion (``--shadow``)."""
     from workbench.postmarket.decisions import load_decisions
 
     wanted = ["score", "decision", "route", "shadow_version", "shadow_score", "shadow_decision", "shadow_route"]
@@ -62,6 +133,8 @@ def _batch_pairs(workspace: Workspace, name: str, sensitive: list[str]) -> pl.Da
     if "shadow_version" not in logged.columns:
         return None
     rows = logged.filter(pl.col("shadow_version").is_not_null())
+    if challenger is not None:
+        rows = rows.filter(pl.col("shadow_version").cast(pl.Int64) == challenger)
     return rows.select(
         "row_key",
         pl.col("score").cast(pl.Float64),
@@ -74,6 +147,7 @@ def _batch_pairs(workspace: Workspace, name: str, sensitive: list[str]) -> pl.Da
 
 
 def _online_pairs(frame: pl.DataFrame, shadows: list[Any]) -> pl.DataFrame:
+    """The rows with a shadow record in ``shadows`` (one per row of ``frame``, None for none) beside it."""
     present = pl.Series([s is not None for s in shadows], dtype=pl.Boolean)
     kept = [s for s in shadows if s is not None]
     shadow = pl.DataFrame(
@@ -109,10 +183,21 @@ def rollout_report(workspace: Workspace, name: str) -> dict[str, Any]:
 
     review_label, accept_label, sensitive = _context(workspace, name)
     with workspace.read() as conn:
-        frame, shadows, inputs = online_frame(conn, name, with_input=True)
         state = rollout_state(conn, name)
+        window = rollout_window(conn, workspace, name, state)
+        frame, shadows, inputs = online_frame(conn, name, with_input=True, since=window.since, until=window.until)
     frame = _with_inputs(frame, inputs, sensitive)
-    report: dict[str, Any] = {"model": name, "events": list(state.events)}
+    report: dict[str, Any] = {"model": name, "events": list(state.events), "window": window.to_dict()}
+    if window.challenger is not None:
+        # Only this rollout's challenger: a canary row of another version, or another version's shadow
+        # record, belongs to an earlier rollout.
+        kept = [arm != "canary" or v == window.challenger for arm, v in frame.select("arm", "version").iter_rows()]
+        shadows = [
+            s if s is not None and s.get("version") == window.challenger else None
+            for s, k in zip(shadows, kept, strict=True)
+            if k
+        ]
+        frame = frame.filter(pl.Series(kept, dtype=pl.Boolean))
     canary = frame.filter(pl.col("arm") == "canary")
     if canary.height:
         champion = frame.filter(pl.col("arm") == "champion")
@@ -127,7 +212,7 @@ def rollout_report(workspace: Workspace, name: str) -> dict[str, Any]:
         )  # fmt: skip
         return report
     parts = [_online_pairs(frame, shadows)] if any(s is not None for s in shadows) else []
-    batch = _batch_pairs(workspace, name, sensitive)
+    batch = _batch_pairs(workspace, name, sensitive, window.challenger)
     if batch is not None and batch.height:
         parts.append(batch)
     pairs = pl.concat(parts, how="diagonal_relaxed") if parts else None
@@ -161,6 +246,11 @@ def rollout_report(workspace: Workspace, name: str) -> dict[str, Any]:
 
 def format_report(report: dict[str, Any]) -> str:
     lines = [f"rollout of {report['model']}: {report.get('mode') or 'no rollout decisions yet'}"]
+    window = report.get("window") or {}
+    if window.get("challenger") is not None:
+        since, until = window.get("since"), window.get("until")
+        span = f"since {since}" if since else "all its rows"
+        lines.append(f"  window: version {window['challenger']}, {span}{f' until {until}' if until else ''}")
     for arm, stats in (report.get("arms") or {}).items():
         lines.append(
             f"  {arm:9} {stats['decisions']:>8,} decisions  review {stats['review_rate']:.3f}  "

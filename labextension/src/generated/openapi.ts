@@ -1520,6 +1520,12 @@ export interface components {
              */
             mode: "shadow" | "canary" | null;
             events: components["schemas"]["RolloutEvent"][];
+            /** @description The rollout the numbers cover: decisions since the canary alias was placed on the challenger (a shadow: the rows its challenger scored), until the event that ended it; all null without a rollout in the policy (every decision). */
+            window: {
+                since: string | null;
+                until: string | null;
+                challenger: number | null;
+            };
             arms?: {
                 [key: string]: components["schemas"]["RolloutArm"];
             };
