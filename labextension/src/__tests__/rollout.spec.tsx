@@ -17,7 +17,8 @@ import {
   lastRollback,
   mixText,
   rolloutChips,
-  verdictText
+  verdictText,
+  windowText
 } from '../components/rollout/rollout';
 import { IModelRollout, IRolloutEvent, IRolloutPlan } from '../tokens';
 import { fakeServer, waitFor } from './fake';
@@ -88,6 +89,11 @@ const canary: IModelRollout = {
     model: 'admissions',
     mode: 'canary',
     events: [],
+    window: {
+      since: '2026-12-07T09:00:00.123456+00:00',
+      until: null,
+      challenger: 2
+    },
     share: 0.4,
     arms: {
       champion: {
@@ -151,6 +157,7 @@ const shadow: IModelRollout = {
     model: 'admissions',
     mode: 'shadow',
     events: [],
+    window: { since: null, until: null, challenger: 2 },
     rows: 20,
     sources: { online: 20 },
     agreement: { rate: 0.9, interval: [0.699, 0.9721] },
@@ -186,6 +193,10 @@ const shadow: IModelRollout = {
 const rolledBack: IModelRollout = {
   ...canary,
   rollout: { ...plan, active: false, ended_by: rollback },
+  report: {
+    ...canary.report!,
+    window: { ...canary.report!.window, until: rollback.time }
+  },
   rollbacks: [rollback]
 };
 
@@ -295,6 +306,27 @@ describe('rollout state', () => {
     ]).toEqual(['no interval', 'too few outcomes to tell']);
   });
 
+  it('says which decisions the numbers cover', () => {
+    expect(windowText(canary.report!, trans)).toBe(
+      'Decisions since v2 went on canary at 2026-12-07 09:00:00 UTC.'
+    );
+    expect(windowText(rolledBack.report!, trans)).toBe(
+      'Decisions since v2 went on canary at 2026-12-07 09:00:00 UTC, until its rollout ended at 2026-12-07 10:00:00 UTC.'
+    );
+    expect(windowText(shadow.report!, trans)).toBe(
+      'The rows v2 scored beside the champion.'
+    );
+    expect(
+      windowText(
+        {
+          ...canary.report!,
+          window: { since: null, until: null, challenger: null }
+        },
+        trans
+      )
+    ).toBe('Over every logged decision: the policy declares no rollout now.');
+  });
+
   it('shows each guard with its state, and the last rollback with its evidence', () => {
     expect(guardChips(plan.guards, trans).map(c => [c.label, c.kind])).toEqual([
       ['error_rate ≤ 0.0100: per replica', 'info'],
@@ -368,6 +400,9 @@ describe('RolloutSection', () => {
       'End it through the gate: workbench rollout promote admissions (the canary becomes production) or workbench rollout stop admissions.'
     );
     expect(find('workbench-rollout-rollback')).toBeNull();
+    expect(find('workbench-rollout-window')!.textContent).toBe(
+      'Decisions since v2 went on canary at 2026-12-07 09:00:00 UTC.'
+    );
     expect(server.calls.map(c => `${c.method} ${c.path}`)).toEqual([
       'GET models/admissions/rollout'
     ]);

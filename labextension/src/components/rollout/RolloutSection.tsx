@@ -19,7 +19,8 @@ import {
   guardChips,
   lastRollback,
   rolloutChips,
-  verdictText
+  verdictText,
+  windowText
 } from './rollout';
 
 export function RolloutSection(props: {
@@ -137,6 +138,9 @@ function Arms(props: {
   const compared = comparisons(report, trans);
   return (
     <>
+      <p className="jp-Workbench-muted" data-testid="workbench-rollout-window">
+        {windowText(report, trans)}
+      </p>
       <table
         className="jp-Workbench-table"
         data-testid="workbench-rollout-arms"

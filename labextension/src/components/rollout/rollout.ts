@@ -277,6 +277,37 @@ export function comparisons(
   return out;
 }
 
+function moment(iso: string): string {
+  return `${iso.slice(0, 19).replace('T', ' ')} UTC`;
+}
+
+/**
+ * Which decisions the numbers cover: this rollout's (since the canary alias
+ * was placed, until the event that ended it; a shadow's rows), or every
+ * logged decision when the policy declares no rollout.
+ */
+export function windowText(
+  report: IRolloutReport,
+  trans: TranslationBundle
+): string {
+  const { since, until, challenger } = report.window;
+  if (challenger === null) {
+    return trans.__(
+      'Over every logged decision: the policy declares no rollout now.'
+    );
+  }
+  const from = since
+    ? trans.__(
+        'Decisions since v%1 went on canary at %2',
+        challenger,
+        moment(since)
+      )
+    : trans.__('The rows v%1 scored beside the champion', challenger);
+  return until
+    ? trans.__('%1, until its rollout ended at %2.', from, moment(until))
+    : `${from}.`;
+}
+
 /** The verdict's words: whether the interval excludes no difference. */
 export function verdictText(
   moreThanNoise: boolean | null,
