@@ -183,3 +183,34 @@ def test_the_rollout_report_groups_sensitive_values_of_any_type_as_text() -> Non
     frame = pl.DataFrame({"row_key": ["a", "b", "c"]})
     inputs = [{"first_generation": True}, {"first_generation": False}, None]
     assert _with_inputs(frame, inputs, ["first_generation"])["first_generation"].to_list() == ["true", "false", None]
+
+
+def test_a_shadow_scored_for_several_batches_at_once_gives_each_rows_own_records(small: SmallModel) -> None:
+    """The shadow lane scores the batches of a window as one (pyarrow.concat_batches): each row's would-be
+    decision is what scoring its own batch gives, and the champion's answers carry no shadow meanwhile."""
+    import polars as pl
+    import pyarrow as pa
+
+    from workbench.serving.decide import decide_rows, shadow_records
+    from workbench.serving.rollout import RolloutSpec
+    from workbench.serving.served import Arm, ServedModel
+
+    def arm(role: str, contract: InputContract, version: int) -> Arm:
+        bundle = small.bundle(ROUTING, job_id=f"job{version}", contract=contract)
+        scorer = BatchScorer(bundle, ScoreOptions(drift_rows=0, batch_drift_rows=0), device="cpu", total_rows=0,
+                             nthread=1)  # fmt: skip
+        return Arm(role, "admissions", version, f"job{version}", scorer.contract, bundle, scorer)
+
+    table = applicants(90, seed=12).drop("admit").to_arrow(compat_level=pl.CompatLevel.oldest())
+    data = small.contract.to_dict()
+    for column in data["columns"]:
+        if column["name"] == "gpa":
+            column["max"] = float(np.median(table.column("gpa").to_numpy()))
+    for contract in (small.contract, InputContract.from_dict(data)):
+        served = ServedModel("admissions", arm("champion", small.contract, 1), (),
+                             RolloutSpec("shadow", challenger="admissions:2"), arm("shadow", contract, 2))  # fmt: skip
+        parts = [decide_rows(served, table.slice(a, b - a), shadow=False) for a, b in ((0, 1), (1, 40), (40, 90))]
+        assert all(r is None for part in parts for r in part.records["shadow"])
+        together = shadow_records(served, pa.concat_batches([part.table for part in parts]))
+        alone = [r for part in parts for r in shadow_records(served, part.table)]
+        assert together == alone == decide_rows(served, table).records["shadow"]

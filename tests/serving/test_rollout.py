@@ -75,6 +75,51 @@ def test_shadow_scores_beside_and_changes_no_decision(project_dir, trained_servi
     assert report["mode"] == "shadow" and report["agreement"]["rate"] == 1.0 and report["rows"] == 100
 
 
+def test_a_shadow_of_micro_batched_rows_is_logged_beside_each(project_dir, trained_serving: Trained) -> None:  # type: ignore[no-untyped-def]
+    """Single rows decided in micro-batches get their shadow's records off the response path (the shadow lane
+    scores several batches at once); by the time the service has stopped, every acknowledged row has its own."""
+    import threading
+
+    analyst, secret = _serve(project_dir, trained_serving, SHADOW)
+    from workbench.governance.checks import run_checks
+
+    run_checks(analyst, "admissions:2")
+    singles = rows(60, seed=9)
+    answers: dict[int, dict[str, object]] = {}
+    url, process = start_server(project_dir)
+    try:
+        server = Server(url, process, secret, project_dir)
+
+        def send(k: int) -> None:
+            for i in range(k, len(singles), 6):
+                answer = server.post(singles[i])
+                assert answer.status_code == 200, answer.text
+                answers[i] = answer.json()["decisions"][0]
+
+        threads = [threading.Thread(target=send, args=(k,)) for k in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        stop_server(process)
+    assert len(answers) == 60
+    with analyst.read() as conn:
+        logged = {
+            r.id: r
+            for r in conn.execute(
+                sa.select(online_decisions.c.id, online_decisions.c.score, online_decisions.c.decision,
+                          online_decisions.c.route, online_decisions.c.rule, online_decisions.c.shadow)
+            )
+        }  # fmt: skip
+    assert len(logged) == 60
+    for answer in answers.values():
+        r = logged[answer["decision_id"]]
+        assert r.shadow is not None and r.shadow["version"] == 2
+        assert (r.shadow["score"], r.shadow["decision"], r.shadow["route"], r.shadow["rule"]) == (
+            r.score, r.decision, r.route, r.rule)  # fmt: skip
+
+
 def test_canary_splits_by_key_and_the_report_matches_a_hand_count(project_dir, trained_serving: Trained) -> None:  # type: ignore[no-untyped-def]
     analyst, secret = _serve(project_dir, trained_serving, CANARY)
     place(project_dir, "admissions:2", "canary")  # the same gate as production

@@ -17,27 +17,35 @@ Each request's share (its answers, records and review items, row indexes its own
 the :class:`~workbench.serving.log.DecisionWriter` as one pending request, all of a batch's
 requests at once (one commit for the batch); the writer commits them and only then resolves
 the requests' futures. Alone, a request waits for nothing: the batch is simply one request.
+
+During a shadow rollout the challenger decides nothing, so its would-be decisions stay off
+the response path: :class:`ShadowLane`'s thread scores, in one pass, every batch decided
+in a short window (``wait_s`` from the first; its contract check and prediction paid once for
+all of them) and hands the records to the writer, which fills their rows' ``shadow`` column
+(:mod:`.log`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from workbench.contracts import InputContract
 from workbench.core.errors import WorkbenchError
-from workbench.serving.decide import Decided, decide_rows, time_ordered_ids
-from workbench.serving.log import DecisionWriter, Pending, settle, take_waiting
+from workbench.serving.decide import Decided, decide_rows, shadow_records, shadowed, time_ordered_ids
+from workbench.serving.log import DecisionWriter, Pending, ShadowRecords, settle, take_waiting
 from workbench.serving.online_features import with_online_features
 from workbench.serving.rows import present_columns, rows_table
 from workbench.serving.served import ServedModel
 
-__all__ = ["Incoming", "MicroBatcher"]
+__all__ = ["Incoming", "MicroBatcher", "ShadowLane"]
 
 log = logging.getLogger("workbench.serve")
 
@@ -77,6 +85,65 @@ def _split(decided: Decided, start: int, stop: int) -> tuple[list[Any], dict[str
     return decided.answers[start:stop], records, reviews
 
 
+@dataclass
+class _Shadowed:
+    """Rows the champion decided whose shadow's records are still to come."""
+
+    served: ServedModel
+    table: Any  # an Arrow record batch
+    ids: list[str]
+
+    @property
+    def shape(self) -> tuple[int, Any]:
+        return (id(self.served), self.table.schema)
+
+
+class ShadowLane:
+    """The worker's one thread that scores shadows after the champion's answers have left."""
+
+    def __init__(self, writer: DecisionWriter, *, max_rows: int = 4096, wait_s: float = 0.05) -> None:
+        self.writer = writer
+        self.max_rows = max_rows
+        self.wait_s = wait_s
+        self._queue: queue.Queue[_Shadowed | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="workbench-shadow-lane", daemon=True)
+        self._thread.start()
+
+    def put(self, served: ServedModel, decided: Decided) -> None:
+        self._queue.put(_Shadowed(served, decided.table, decided.records["id"]))
+
+    def close(self) -> None:
+        """Score what waits, then stop (before the writer closes)."""
+        self._queue.put(None)
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            time.sleep(self.wait_s)  # nobody waits for a shadow: let a window's batches gather, scored at once
+            waiting = take_waiting(self._queue, first, self.max_rows, size=lambda item: item.table.num_rows)
+            groups: dict[tuple[int, Any], list[_Shadowed]] = {}
+            for item in waiting:
+                groups.setdefault(item.shape, []).append(item)
+            for group in groups.values():
+                try:
+                    self._score(group)
+                except Exception:  # each batch on its own, so one that fails leaves only its rows without
+                    for item in group if len(group) > 1 else ():
+                        with contextlib.suppress(Exception):
+                            self._score([item])
+                    log.warning("workbench serve: a shadow could not score a batch", exc_info=True)
+
+    def _score(self, group: list[_Shadowed]) -> None:
+        import pyarrow as pa
+
+        table = group[0].table if len(group) == 1 else pa.concat_batches([item.table for item in group])
+        records = shadow_records(group[0].served, table)
+        self.writer.put_shadows(ShadowRecords([i for item in group for i in item.ids], records))
+
+
 class MicroBatcher:
     """The worker's one decider thread for JSON requests."""
 
@@ -91,6 +158,7 @@ class MicroBatcher:
         self.max_rows = max_rows
         self.on_decided = on_decided
         self.batches = 0
+        self.shadows = ShadowLane(writer)
         self._queue: queue.Queue[list[Incoming] | None] = queue.Queue()
         self._gathered: list[Incoming] = []  # this turn of the event loop's requests, handed over at its end
         self._thread = threading.Thread(target=self._run, name="workbench-micro-batcher", daemon=True)
@@ -110,6 +178,7 @@ class MicroBatcher:
     def close(self) -> None:
         self._queue.put(None)
         self._thread.join(timeout=10)
+        self.shadows.close()
 
     def _run(self) -> None:
         while True:
@@ -143,6 +212,7 @@ class MicroBatcher:
                     shares.append((item, *_split(decided, start, start + len(item.rows))))
                     start += len(item.rows)
                 self._hand_over(shares, decided.answers)
+                self._shadow(group[0].served, decided)
                 return
         for item in group:
             try:
@@ -154,6 +224,11 @@ class MicroBatcher:
                 settle(item.future, item.loop, error=exc)
             else:
                 self._hand_over([(item, decided.answers, decided.records, decided.reviews)], decided.answers)
+                self._shadow(item.served, decided)
+
+    def _shadow(self, served: ServedModel, decided: Decided) -> None:
+        if shadowed(served):  # after the hand-over: the writer has the rows before their shadow's records
+            self.shadows.put(served, decided)
 
     def _decide(self, rows: list[dict[str, Any]], like: Incoming) -> Decided:
         served = like.served
@@ -163,7 +238,7 @@ class MicroBatcher:
         if served.features:  # keys only: the version's feature set from the online store, one lookup
             rows = with_online_features(self.writer.workspace, served.features, rows)
             columns = present_columns(rows, served.wanted)
-        return decide_rows(served, rows_table(rows, contract, columns), reasons=like.reasons)
+        return decide_rows(served, rows_table(rows, contract, columns), reasons=like.reasons, shadow=False)
 
     def _hand_over(self, shares: list[Share], answers: list[dict[str, Any]]) -> None:
         """The requests of one batch to the writer, together (``answers``: all of theirs, for the metrics)."""

@@ -7,7 +7,8 @@ scores, routing codes and review rows, without the output and log tables a batch
 writes and nobody here reads), :meth:`~workbench.scoring.batch.BatchScorer.score` when
 they are. During a canary the rows split by :func:`~workbench.serving.rollout.canary_mask`
 on their key; during a shadow the challenger scores every row and only its would-be
-decision is kept beside the champion's. Nothing is written here: :mod:`.log` does that
+decision is kept beside the champion's (:func:`shadow_records`; the micro-batcher asks for
+it later, off the response path, with ``shadow=False``). Nothing is written here: :mod:`.log` does that
 before the answer leaves. The records are columns (one list per ``online_decisions``
 column), which the writer inserts as they are.
 """
@@ -28,7 +29,7 @@ from workbench.scoring.values import Prepared
 from workbench.serving.rollout import canary_mask
 from workbench.serving.served import Arm, ServedModel
 
-__all__ = ["RECORD_COLUMNS", "Decided", "decide_rows", "row_keys_of", "time_ordered_ids"]
+__all__ = ["RECORD_COLUMNS", "Decided", "decide_rows", "row_keys_of", "shadow_records", "shadowed", "time_ordered_ids"]
 
 #: The ``online_decisions`` columns a request's records carry (the writer adds ``request_id``, ``created_at``).
 RECORD_COLUMNS = (
@@ -46,6 +47,7 @@ class Decided:
     records: dict[str, list[Any]]
     reviews: list[tuple[str, list[dict[str, Any]]]] = field(default_factory=list)
     arms: dict[str, int] = field(default_factory=dict)
+    table: Any = None  # the rows as one Arrow record batch (what a shadow left for later scores)
 
     @property
     def rows(self) -> int:
@@ -213,8 +215,28 @@ def _place(column: list[Any], index: list[int], values: list[Any]) -> None:
         column[i] = v
 
 
-def decide_rows(served: ServedModel, data: Any, *, reasons: bool = False) -> Decided:
-    """Score ``data`` (a polars frame, an Arrow table or record batch) through ``served``'s arms."""
+def shadowed(served: ServedModel) -> bool:
+    """Whether ``served``'s challenger is a shadow (it scores every row and decides nothing)."""
+    return served.challenger is not None and served.rollout is not None and served.rollout.mode == "shadow"
+
+
+def shadow_records(served: ServedModel, data: Any, prepared: Prepared | None = None) -> list[dict[str, Any]]:
+    """The shadow's would-be decision per row of ``data`` (the ``shadow`` column of their records).
+    ``prepared``: the champion's check of the same rows, reused when the two arms would check alike."""
+    champion, challenger = served.champion, served.challenger
+    assert challenger is not None
+    shared = prepared if prepared is not None and _same_check(champion, challenger) else None
+    shadow = _would_decide(challenger, _batch(data), shared)
+    version = challenger.version
+    return [
+        {"version": version, "score": s, "decision": d, "route": r, "rule": u}
+        for s, d, r, u in zip(shadow["score"], shadow["decision"], shadow["route"], shadow["rule"], strict=True)
+    ]
+
+
+def decide_rows(served: ServedModel, data: Any, *, reasons: bool = False, shadow: bool = True) -> Decided:
+    """Score ``data`` (a polars frame, an Arrow table or record batch) through ``served``'s arms.
+    ``shadow=False`` leaves a shadow's records out (None): the caller scores them later from ``table``."""
     table = _batch(data)
     n = table.num_rows
     champion, challenger = served.champion, served.challenger
@@ -230,7 +252,7 @@ def decide_rows(served: ServedModel, data: Any, *, reasons: bool = False) -> Dec
     records: dict[str, list[Any]] = {
         "id": ids, "row": list(range(n)), "row_key": keys, "shadow": nothing, "input": logged or nothing,
     }  # fmt: skip
-    decided = Decided([], records)
+    decided = Decided([], records, table=table)
     explained = False
     champion_prepared: Prepared | None = None
     for arm, index in parts:
@@ -254,14 +276,8 @@ def decide_rows(served: ServedModel, data: Any, *, reasons: bool = False) -> Dec
         review_rows = _review(arm, review, index, ids)
         if review_rows:
             decided.reviews.append((arm.job_id, review_rows))
-    if challenger is not None and served.rollout is not None and served.rollout.mode == "shadow":
-        shared = champion_prepared if _same_check(champion, challenger) else None
-        shadow = _would_decide(challenger, table, shared)
-        version = challenger.version
-        records["shadow"] = [
-            {"version": version, "score": s, "decision": d, "route": r, "rule": u}
-            for s, d, r, u in zip(shadow["score"], shadow["decision"], shadow["route"], shadow["rule"], strict=True)
-        ]
+    if shadow and shadowed(served):
+        records["shadow"] = shadow_records(served, table, champion_prepared)
         decided.arms["shadow"] = n
     decided.answers = _answers(records, reasons=explained)
     return decided

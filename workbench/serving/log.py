@@ -8,6 +8,12 @@ for its own) and only then resolves the requests' futures (one call into each ev
 commit), so a 200 leaves only after the commit. A crash before the commit loses
 the request and its answer together; the client saw no 200 and retries.
 
+A shadow's would-be decisions scored off the response path (:class:`~.batcher.ShadowLane`)
+come as :class:`ShadowRecords` and fill the ``shadow`` column of rows already committed, in a
+transaction of their own after the requests taken with them: the champion's decision is
+durable before its 200, the shadow's beside it moments later (a crash in between leaves that
+row's shadow empty, as for a row the shadow failed to score).
+
 An ``Idempotency-Key`` (per token) is unique in ``online_requests``: a retry finds the
 first answer there and gets it back (:meth:`DecisionWriter.first_answer`); two copies in
 flight at once meet at the unique constraint, and the second gets the first's answer.
@@ -17,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import queue
 import threading
 from collections.abc import Callable, Iterator
@@ -32,9 +39,11 @@ from workbench.core.errors import DatabaseUnavailable
 from workbench.project.workspace import Workspace
 from workbench.store.schema import online_decisions, online_requests, review_items
 
-__all__ = ["DecisionWriter", "Pending", "settle"]
+__all__ = ["DecisionWriter", "Pending", "ShadowRecords", "settle"]
 
 _GROUP = 64
+
+log = logging.getLogger("workbench.serve")
 
 
 def take_waiting(
@@ -74,6 +83,14 @@ class Pending:
     loop: asyncio.AbstractEventLoop | None = None
 
 
+@dataclass
+class ShadowRecords:
+    """A shadow's would-be decisions for rows already handed to the writer: ``shadow[i]`` is row ``ids[i]``'s."""
+
+    ids: list[str]
+    shadow: list[dict[str, Any]]
+
+
 def _stored(conn: Any, token_id: str, key: str) -> dict[str, Any] | None:
     row = conn.execute(
         sa.select(online_requests.c.response).where(
@@ -89,7 +106,7 @@ class DecisionWriter:
     def __init__(self, workspace: Workspace) -> None:
         self.workspace = workspace
         self._conn: Connection | None = None  # the writer thread's own, kept open between commits
-        self._queue: queue.Queue[list[Pending] | None] = queue.Queue()
+        self._queue: queue.Queue[list[Pending] | ShadowRecords | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="workbench-decision-writer", daemon=True)
         self.commits = 0
         self._thread.start()
@@ -110,6 +127,10 @@ class DecisionWriter:
         unless one of them fails the commit)."""
         self._queue.put(pendings)
 
+    def put_shadows(self, records: ShadowRecords) -> None:
+        """Queue a shadow's records of rows queued before (from any thread)."""
+        self._queue.put(records)
+
     def close(self) -> None:
         self._queue.put(None)
         self._thread.join(timeout=10)
@@ -119,8 +140,15 @@ class DecisionWriter:
             first = self._queue.get()
             if first is None:
                 return
-            taken = take_waiting(self._queue, first, _GROUP, size=len)
-            self._commit_group([pending for pendings in taken for pending in pendings])
+            taken = take_waiting(
+                self._queue, first, _GROUP, size=lambda item: len(item) if isinstance(item, list) else 1
+            )
+            group = [pending for item in taken if isinstance(item, list) for pending in item]
+            if group:
+                self._commit_group(group)
+            shadows = [item for item in taken if isinstance(item, ShadowRecords)]
+            if shadows:  # after the rows they belong to, which came before them
+                self._fill_shadows(shadows)
         if self._conn is not None:
             self._conn.close()
 
@@ -173,6 +201,17 @@ class DecisionWriter:
                 conn.execute(review_items.insert(), reviews)
         self.commits += 1
         return answers
+
+    def _fill_shadows(self, shadows: list[ShadowRecords]) -> None:
+        try:
+            if self._conn is None:
+                self._conn = self._connect()
+            conn = self._conn
+            with _translated(), conn.begin():
+                _update_shadows(conn, shadows)
+        except Exception:  # nobody waits on a shadow: its rows keep an empty shadow, the service goes on
+            log.exception("workbench serve: a shadow's records could not be written")
+            self._close_connection()
 
     def _connect(self) -> Connection:
         conn = self.workspace.store.engine.connect()
@@ -242,6 +281,22 @@ def _insert_decisions(conn: Any, group: list[Pending], now: Any) -> None:
     names, marks = ", ".join(_COLUMNS), ", ".join("?" * len(_COLUMNS))  # the table's own column names
     statement = f"INSERT INTO online_decisions ({names}) VALUES ({marks})"  # noqa: S608
     conn.connection.driver_connection.executemany(statement, zip(*columns, strict=True))
+
+
+def _update_shadows(conn: Any, shadows: list[ShadowRecords]) -> None:
+    import orjson
+
+    pairs = [(record, row_id) for s in shadows for row_id, record in zip(s.ids, s.shadow, strict=True)]
+    if conn.dialect.name == "sqlite":  # straight through the driver, as the decisions are inserted
+        rows = [(orjson.dumps(record).decode(), row_id) for record, row_id in pairs]
+        conn.connection.driver_connection.executemany("UPDATE online_decisions SET shadow = ? WHERE id = ?", rows)
+        return
+    statement = (
+        online_decisions.update()
+        .where(online_decisions.c.id == sa.bindparam("row_id"))
+        .values(shadow=sa.bindparam("record"))
+    )
+    conn.execute(statement, [{"row_id": row_id, "record": record} for record, row_id in pairs])
 
 
 def _resolve(pending: Pending, *, answer: dict[str, Any] | None = None, error: BaseException | None = None) -> None:
