@@ -86,6 +86,7 @@ demo: setup
 	$(BIN)/python scripts/demo.py adopt
 	WORKBENCH_KEY=$$($(BIN)/python -m workbench.examples.demo_keys analyst) $(BIN)/dvc repro
 	WORKBENCH_KEY=$$($(BIN)/python -m workbench.examples.demo_keys analyst) $(BIN)/dvc repro pipelines/tickets/dvc.yaml
+	WORKBENCH_KEY=$$($(BIN)/python -m workbench.examples.demo_keys analyst) $(BIN)/python scripts/demo.py close-loop
 	$(BIN)/python scripts/demo.py summary
 
 demo-approve: setup
