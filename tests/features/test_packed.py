@@ -65,6 +65,8 @@ def test_rows_without_strings_decode_in_one_call_and_keep_unknown_keys_in_order(
     assert back.row(1) == (None,) * frame.width
     assert back.slice(0, 1).equals(frame.slice(3, 1)) and back.slice(3, 1).equals(frame.slice(3, 1))
     assert back.slice(2, 1).equals(frame.slice(1, 1))
+    first_unknown = decode_rows([None, texts[2]], dict(frame.schema))
+    assert first_unknown.row(0) == (None,) * frame.width and first_unknown.slice(1, 1).equals(frame.slice(2, 1))
 
 
 def test_rows_packed_before_the_padding_are_still_read() -> None:
@@ -84,3 +86,4 @@ def test_rows_packed_before_the_padding_are_still_read() -> None:
         (None, None),
         (1.5, 0.5),
     ]
+    assert decode_rows([None, legacy[1], None], dict(frame.schema)).rows() == [(None, None), (None, 2.0), (None, None)]
