@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import shutil
 import textwrap
@@ -12,7 +13,6 @@ import polars as pl
 import pytest
 import sqlalchemy as sa
 
-import workbench.features.materialize as materialize_module
 from workbench.core.errors import NotFound
 from workbench.features.errors import FeatureDefinitionChanged, FeatureError
 from workbench.features.materialize import MANIFEST, materialize
@@ -168,7 +168,8 @@ def test_a_failure_after_the_upsert_rolls_all_of_it_back(store_project: Path, mo
             written.append(len(other.execute(sa.select(feature_values.c.entity_key)).fetchall()))
         raise OSError("disk full")
 
-    monkeypatch.setattr(materialize_module, "_swap", failing_swap)
+    # The module, not the package's `materialize` function of the same name.
+    monkeypatch.setattr(importlib.import_module("workbench.features.materialize"), "_swap", failing_swap)
     with pytest.raises(OSError, match="disk full"):
         materialize(workspace, "accounts", until=datetime(2026, 3, 20, tzinfo=UTC))
     assert written == [len(before)]  # another connection saw none of the half-done upsert
