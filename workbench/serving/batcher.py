@@ -105,7 +105,7 @@ class ShadowLane:
         self.writer = writer
         self.max_rows = max_rows
         self.wait_s = wait_s
-        self._queue: queue.Queue[_Shadowed | None] = queue.Queue()
+        self._queue: queue.SimpleQueue[_Shadowed | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="workbench-shadow-lane", daemon=True)
         self._thread.start()
 
@@ -159,7 +159,7 @@ class MicroBatcher:
         self.on_decided = on_decided
         self.batches = 0
         self.shadows = ShadowLane(writer)
-        self._queue: queue.Queue[list[Incoming] | None] = queue.Queue()
+        self._queue: queue.SimpleQueue[list[Incoming] | None] = queue.SimpleQueue()
         self._gathered: list[Incoming] = []  # this turn of the event loop's requests, handed over at its end
         self._thread = threading.Thread(target=self._run, name="workbench-micro-batcher", daemon=True)
         self._thread.start()

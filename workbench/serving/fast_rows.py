@@ -10,6 +10,12 @@ value already has its column's exact Python type: ``int`` for integer columns, `
 Anything else (a float in an integer column, a date, an overflow) returns None, and the
 caller takes the polars path, whose strict conversion accepts or names the column exactly
 as before. What the scorer then checks and decides does not change.
+
+A column of only Python floats (to float64) or only ints (to int64) goes through numpy:
+``pyarrow.array`` of a Python list with an explicit type looks up time-zone settings on every
+call (about 25 us a column, most of a single-row request's 33 columns); a numpy array's
+buffer taken as the column's data costs about 4 us. The values are the same: numpy holds a
+float or an int64 exactly, and an int beyond int64 raises, which sends the column the old way.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ _ALLOWED: dict[str, tuple[type, ...]] = {
 }
 _ACCEPTED = {kind: frozenset({*types, NoneType}) for kind, types in _ALLOWED.items()}  # None anywhere
 _INFERRED = {int: "Int64", float: "Float64", str: "String", bool: "Boolean"}
+_FLOATS, _INTS = {float}, {int}
 
 
 def polars_dtype(name: str) -> pl.DataType | None:
@@ -69,6 +76,22 @@ def _columns(rows: list[dict[str, Any]], names: tuple[str, ...]) -> list[list[An
     return [[row.get(name) for row in rows] for name in names]
 
 
+def _array(values: Any, seen: set[type], arrow_type: Any) -> Any:
+    import numpy as np
+    import pyarrow as pa
+
+    if seen == _FLOATS and arrow_type == pa.float64():
+        data = np.asarray(values, dtype=np.float64)
+    elif seen == _INTS and arrow_type == pa.int64():
+        try:
+            data = np.asarray(values, dtype=np.int64)
+        except OverflowError:
+            return pa.array(values, type=arrow_type)
+    else:
+        return pa.array(values, type=arrow_type)
+    return pa.Array.from_buffers(arrow_type, len(data), [None, pa.py_buffer(data)])  # no nulls: no validity
+
+
 def arrow_rows(rows: list[dict[str, Any]], contract: InputContract, names: tuple[str, ...]) -> Any:
     """An Arrow table of ``names`` for ``rows``, or None when the polars path must judge them."""
     import pyarrow as pa
@@ -96,7 +119,7 @@ def arrow_rows(rows: list[dict[str, Any]], contract: InputContract, names: tuple
         if arrow_type is None:
             return None
         try:
-            arrays.append(pa.array(values, type=arrow_type))
+            arrays.append(_array(values, seen, arrow_type))
         except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
             return None
     return pa.Table.from_arrays(arrays, names=list(names))

@@ -47,7 +47,7 @@ log = logging.getLogger("workbench.serve")
 
 
 def take_waiting(
-    waiting: queue.Queue[Any], first: Any, room: int, size: Callable[[Any], int] = lambda _: 1
+    waiting: queue.SimpleQueue[Any], first: Any, room: int, size: Callable[[Any], int] = lambda _: 1
 ) -> list[Any]:
     """``first`` and what else already waits in ``waiting``, until the items' ``size`` reaches ``room``.
     A stop marker (None) met on the way is put back, so the thread stops after this turn."""
@@ -106,7 +106,7 @@ class DecisionWriter:
     def __init__(self, workspace: Workspace) -> None:
         self.workspace = workspace
         self._conn: Connection | None = None  # the writer thread's own, kept open between commits
-        self._queue: queue.Queue[list[Pending] | ShadowRecords | None] = queue.Queue()
+        self._queue: queue.SimpleQueue[list[Pending] | ShadowRecords | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="workbench-decision-writer", daemon=True)
         self.commits = 0
         self._thread.start()
