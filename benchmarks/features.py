@@ -2,7 +2,7 @@
 lookups, and scoring from raw rows against scoring finished features.
 
     python benchmarks/features.py [--entities 1000000] [--source-rows 10000000] [--features 20]
-                                  [--feast-venv PATH] [--skip-feast]
+                                  [--feast-venv PATH] [--skip-feast] [--only-online]
 
 Builds a throw-away project in a temp folder with two Parquet sources (half the features
 each, ``--source-rows`` events over ``--keys`` entities, event times in UTC at whole seconds)
@@ -19,8 +19,11 @@ and a feature set declaring the features as plain column expressions (one source
   recorded *at* the entity's time, workbench only one recorded strictly before, so entity times
   fall at half seconds: no event coincides with a decision and both definitions give the same
   rows, which the benchmark checks (every row, every feature, bit for bit, in entity order);
-* ``materialize`` into SQLite, then ``lookup`` of 1,000 random keys, 300 times (p50, p99; the
-  kept SQLite reader against a fresh connection per lookup, wall and CPU time);
+* ``materialize`` into SQLite (and again, when every entity is already stored: the upsert's
+  update path), then ``lookup`` of 1,000 random keys, 300 times (p50, p99, wall and CPU time),
+  interleaved: the kept SQLite reader on the store (a ``WITHOUT ROWID`` table since migration
+  0008), the same reader on a copy of the store rebuilt as the rowid table of 0006 (the layout
+  before), and a fresh SQLAlchemy connection per lookup (the path of other databases);
 * a scoring job of ``--score-rows`` entity rows on a version that carries the feature set
   (its input holds only the entity key and the decision time, so the job computes the features
   from the sources by the training code path) against the same model registered without a
@@ -177,25 +180,77 @@ def _fresh_lookup(workspace: Any, keys: list[int]) -> Any:
     return decode_rows(texts, {f: schema[f] for f in list(schema)[1:]}).insert_column(0, key_series)
 
 
-def _lookups(workspace: Any, rng: Any, keys: int) -> dict[str, float]:
-    """1,000 random keys, 300 times each way, interleaved so that machine load hits both alike: the
-    SQLite reader (a kept connection) against a fresh SQLAlchemy connection per lookup (the path
-    before the reader, and still the one for other databases). Wall and CPU (this thread) times."""
+# Migration 0008's downgrade: the table as 0006 created it (rows by rowid, the primary key a second B-tree).
+_ROWID_TABLE = (
+    "CREATE TABLE feature_values_rebuilt (feature_set VARCHAR(100) NOT NULL, entity_key VARCHAR(512) NOT NULL, "
+    '"values" TEXT NOT NULL, event_time DATETIME, materialization VARCHAR(32) NOT NULL, '
+    "PRIMARY KEY (feature_set, entity_key))",
+    "INSERT INTO feature_values_rebuilt SELECT * FROM feature_values ORDER BY feature_set, entity_key",
+    "DROP TABLE feature_values",
+    "ALTER TABLE feature_values_rebuilt RENAME TO feature_values",
+)
+
+
+def _rowid_copy(database: Path, copy: Path) -> Path:
+    """A copy of the store whose ``feature_values`` is the rowid table of before migration 0008."""
+    import sqlite3
+
+    source, target = sqlite3.connect(database), sqlite3.connect(copy, isolation_level=None)
+    try:
+        source.backup(target)
+        target.execute("BEGIN IMMEDIATE")
+        for statement in _ROWID_TABLE:
+            target.execute(statement)
+        target.execute("COMMIT")
+        target.execute("VACUUM")
+    finally:
+        source.close()
+        target.close()
+    return copy
+
+
+def _file_lookup(path: Path, keys: list[int]) -> Any:
+    """What ``lookup`` does on SQLite, on the database file at ``path``."""
+    import polars as pl
+
+    from workbench.features.packed import decode_rows
+    from workbench.features.sqlite_reader import sqlite_reader
+
+    typed: list[Any] = []
+
+    def wanted(schema: dict[str, Any]) -> list[str | None]:
+        typed.append(pl.Series("entity", keys).cast(schema["entity"]))
+        return typed[0].cast(pl.String).to_list()
+
+    snapshot = sqlite_reader(str(path)).lookup("bench", wanted)
+    assert snapshot is not None
+    features = {f: snapshot.schema[f] for f in list(snapshot.schema)[1:]}
+    return decode_rows(snapshot.values, features).insert_column(0, typed[0])
+
+
+def _lookups(workspace: Any, rng: Any, keys: int, rowid_store: Path) -> dict[str, float]:
+    """1,000 random keys, 300 times each way, interleaved so that machine load hits all alike: the
+    SQLite reader (a kept connection) on the store, the same on ``rowid_store`` (the table's layout
+    before migration 0008), and a fresh SQLAlchemy connection per lookup (the path before the
+    reader, and still the one for other databases). Wall and CPU (this thread) times."""
     from workbench.features.online import lookup
 
-    lookup(workspace, "bench", [0])
-    samples: dict[str, list[float]] = {"reader": [], "reader_cpu": [], "fresh": [], "fresh_cpu": []}
+    for _ in range(20):  # warm both files' caches alike
+        warm = rng.integers(0, keys, 1_000).tolist()
+        assert lookup(workspace, "bench", warm).equals(_file_lookup(rowid_store, warm))
+    samples: dict[str, list[float]] = {}
     for _ in range(300):
         wanted = rng.integers(0, keys, 1_000).tolist()
         for label, run in (
             ("reader", lambda wanted=wanted: lookup(workspace, "bench", wanted)),
+            ("reader_rowid_table", lambda wanted=wanted: _file_lookup(rowid_store, wanted)),
             ("fresh", lambda wanted=wanted: _fresh_lookup(workspace, wanted)),
         ):
             started, cpu = time.perf_counter(), time.thread_time()
             run()
-            samples[f"{label}_cpu"].append((time.thread_time() - cpu) * 1_000)
-            samples[label].append((time.perf_counter() - started) * 1_000)
-    results: dict[str, float] = {}
+            samples.setdefault(f"{label}_cpu", []).append((time.thread_time() - cpu) * 1_000)
+            samples.setdefault(label, []).append((time.perf_counter() - started) * 1_000)
+    results: dict[str, Any] = {"loadavg_after_lookups": Path("/proc/loadavg").read_text().split()[:3]}
     for label, values in samples.items():
         results.update(_percentiles(f"online_1000_keys_{label}", values))
     return results
@@ -289,6 +344,9 @@ def main() -> None:
     parser.add_argument("--skip-feast", action="store_true")
     parser.add_argument("--skip-online", action="store_true", help="no materialize, lookups or scoring")
     parser.add_argument("--skip-scoring", action="store_true")
+    parser.add_argument(
+        "--only-online", action="store_true", help="only materialize and lookups: no training set, Feast or scoring"
+    )
     parser.add_argument("--feast-job", type=Path, help=argparse.SUPPRESS)  # Feast's side, inside its venv
     args = parser.parse_args()
     if args.feast_job:
@@ -324,11 +382,16 @@ def main() -> None:
         entities.with_row_index("__row").write_parquet(root / "entities.parquet")
         workspace = open_workspace(root)
 
-        started, cpu = time.perf_counter(), time.process_time()
-        ours = training_set(workspace.project, "bench", entities)
-        results["polars_training_set_s"] = round(time.perf_counter() - started, 2)
-        results["polars_training_set_cpu_s"] = round(time.process_time() - cpu, 2)
-        assert isinstance(ours, pl.DataFrame)
+        ours = pl.DataFrame()
+        if args.only_online:
+            args.skip_feast = args.skip_scoring = True
+        else:
+            started, cpu = time.perf_counter(), time.process_time()
+            collected = training_set(workspace.project, "bench", entities)
+            results["polars_training_set_s"] = round(time.perf_counter() - started, 2)
+            results["polars_training_set_cpu_s"] = round(time.process_time() - cpu, 2)
+            assert isinstance(collected, pl.DataFrame)
+            ours = collected
         if not args.skip_feast:
             venv = args.feast_venv or Path(folder) / "feast-venv"
             feast = run_feast(venv, root, args.features)
@@ -345,11 +408,16 @@ def main() -> None:
         if args.skip_online:
             print(json.dumps(results, indent=1))
             return
-        started = time.perf_counter()
-        done = materialize(workspace, "bench", until=datetime(2026, 1, 1, tzinfo=UTC))
-        results["materialize_s"] = round(time.perf_counter() - started, 2)
+        results["loadavg_before_materialize"] = Path("/proc/loadavg").read_text().split()[:3]
+        for label in ("materialize", "materialize_again"):  # into an empty table, then over every row
+            started, cpu = time.perf_counter(), time.process_time()
+            done = materialize(workspace, "bench", until=datetime(2026, 1, 1, tzinfo=UTC))
+            results[f"{label}_s"] = round(time.perf_counter() - started, 2)
+            results[f"{label}_cpu_s"] = round(time.process_time() - cpu, 2)
         results["online_entities"] = done.online_rows
-        results.update(_lookups(workspace, rng, args.keys))
+        database = Path(str(workspace.store.engine.url.database))
+        rowid_store = _rowid_copy(database, Path(folder) / "rowid.db")
+        results.update(_lookups(workspace, rng, args.keys, rowid_store))
         _partial(results)
         if not args.skip_scoring:
             results.update(_scoring(workspace, ours, min(args.score_rows, ours.height), args.features))
