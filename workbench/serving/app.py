@@ -104,6 +104,7 @@ class _Service:
         self.metrics = ServeMetrics()
         self.tokens = TokenCache(self.workspace, settings.token_ttl_s)
         self.batcher = MicroBatcher(self.writer, max_rows=settings.batch_rows, on_decided=self.metrics.decided)
+        self._finding: dict[str, asyncio.Future[ServeToken | None]] = {}  # token look-ups in flight, by secret
 
     def close(self) -> None:
         self.batcher.close()
@@ -118,6 +119,19 @@ class _Service:
                 "This service needs `Authorization: Bearer <token>` (`workbench serve token create`)."
             )
         return secret.strip()
+
+    async def token(self, secret: str) -> ServeToken | None:
+        """The token for ``secret``: cached, or looked up once for all the requests that carry it meanwhile
+        (when the cached entry expires, every request in flight would otherwise read the store at once)."""
+        token = self.tokens.cached(secret)
+        if token is not None:
+            return token
+        finding = self._finding.get(secret)
+        if finding is None:
+            finding = asyncio.ensure_future(run_in_threadpool(self.tokens.find, secret))
+            self._finding[secret] = finding
+            finding.add_done_callback(lambda _: self._finding.pop(secret, None))
+        return await asyncio.shield(finding)  # a request that goes away does not cancel the others' look-up
 
     def allowed(self, token: ServeToken | None, name: str) -> ServeToken:
         if token is None:
@@ -160,8 +174,7 @@ class _Service:
         if key is not None and len(key) > 200:
             raise TooLarge("The Idempotency-Key is longer than 200 characters.")
         secret = self.secret(request)
-        token = self.tokens.cached(secret) or await run_in_threadpool(self.tokens.find, secret)
-        token = self.allowed(token, name)
+        token = self.allowed(await self.token(secret), name)
         served = self.served(name)
         if key is not None:
             first = await run_in_threadpool(self.writer.first_answer, token.id, key)

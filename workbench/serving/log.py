@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 import logging
 import queue
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -194,7 +195,7 @@ class DecisionWriter:
                 )
                 reviews += [{**item, "created_at": now} for _, items in pending.reviews for item in items]
             if requests:
-                conn.execute(online_requests.insert(), requests)
+                _insert_requests(conn, requests, now)
             if decided:
                 _insert_decisions(conn, decided, now)
             if reviews:
@@ -234,9 +235,10 @@ class DecisionWriter:
 def _translated() -> Iterator[None]:
     try:
         yield
-    except sa.exc.OperationalError as exc:
+    except (sa.exc.OperationalError, sqlite3.OperationalError) as exc:  # the latter: what goes through the driver
+        cause = exc.orig if isinstance(exc, sa.exc.OperationalError) else exc
         raise DatabaseUnavailable(
-            f"The decision log could not be written ({str(exc.orig).strip()[:200]}); the request was not "
+            f"The decision log could not be written ({str(cause).strip()[:200]}); the request was not "
             "acknowledged. Retry it (with its Idempotency-Key)."
         ) from exc
 
@@ -281,6 +283,24 @@ def _insert_decisions(conn: Any, group: list[Pending], now: Any) -> None:
     names, marks = ", ".join(_COLUMNS), ", ".join("?" * len(_COLUMNS))  # the table's own column names
     statement = f"INSERT INTO online_decisions ({names}) VALUES ({marks})"  # noqa: S608
     conn.connection.driver_connection.executemany(statement, zip(*columns, strict=True))
+
+
+_REQUEST_COLUMNS = [c.name for c in online_requests.columns]
+
+
+def _insert_requests(conn: Any, requests: list[dict[str, Any]], now: Any) -> None:
+    """The requests' ``online_requests`` rows: on SQLite, when none keeps its answer (no Idempotency-Key),
+    straight through the driver as the decisions are (the JSON column holds 'null', as SQLAlchemy stores
+    None); otherwise a Core executemany."""
+    if conn.dialect.name != "sqlite" or any(r["response"] is not None for r in requests):
+        conn.execute(online_requests.insert(), requests)
+        return
+    stamp = online_requests.c.created_at.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+    stored = {"response": "null", "created_at": stamp(now) if stamp is not None else now}
+    rows = [tuple(stored.get(name, r[name]) for name in _REQUEST_COLUMNS) for r in requests]
+    names, marks = ", ".join(f'"{n}"' for n in _REQUEST_COLUMNS), ", ".join("?" * len(_REQUEST_COLUMNS))
+    statement = f"INSERT INTO online_requests ({names}) VALUES ({marks})"  # noqa: S608 (the table's own names)
+    conn.connection.driver_connection.executemany(statement, rows)
 
 
 def _update_shadows(conn: Any, shadows: list[ShadowRecords]) -> None:
