@@ -209,23 +209,14 @@ def _rowid_copy(database: Path, copy: Path) -> Path:
     return copy
 
 
-def _file_lookup(path: Path, keys: list[int]) -> Any:
-    """What ``lookup`` does on SQLite, on the database file at ``path``."""
-    import polars as pl
+def _workspace_on(workspace: Any, database: Path) -> Any:
+    """``workspace`` with its store at ``database`` (same project and user), so ``lookup`` reads that file."""
+    from workbench.project.workspace import Workspace
+    from workbench.store.engine import open_store
 
-    from workbench.features.packed import decode_rows
-    from workbench.features.sqlite_reader import sqlite_reader
-
-    typed: list[Any] = []
-
-    def wanted(schema: dict[str, Any]) -> list[str | None]:
-        typed.append(pl.Series("entity", keys).cast(schema["entity"]))
-        return typed[0].cast(pl.String).to_list()
-
-    snapshot = sqlite_reader(str(path)).lookup("bench", wanted)
-    assert snapshot is not None
-    features = {f: snapshot.schema[f] for f in list(snapshot.schema)[1:]}
-    return decode_rows(snapshot.values, features).insert_column(0, typed[0])
+    other = Workspace(workspace.project, workspace.identity)
+    other.__dict__["store"] = open_store(f"sqlite:///{database}", cached=False)  # the cached_property's value
+    return other
 
 
 def _lookups(workspace: Any, rng: Any, keys: int, rowid_store: Path) -> dict[str, float]:
@@ -235,15 +226,16 @@ def _lookups(workspace: Any, rng: Any, keys: int, rowid_store: Path) -> dict[str
     reader, and still the one for other databases). Wall and CPU (this thread) times."""
     from workbench.features.online import lookup
 
+    before = _workspace_on(workspace, rowid_store)
     for _ in range(20):  # warm both files' caches alike
         warm = rng.integers(0, keys, 1_000).tolist()
-        assert lookup(workspace, "bench", warm).equals(_file_lookup(rowid_store, warm))
+        assert lookup(workspace, "bench", warm).equals(lookup(before, "bench", warm))
     samples: dict[str, list[float]] = {}
     for _ in range(300):
         wanted = rng.integers(0, keys, 1_000).tolist()
         for label, run in (
             ("reader", lambda wanted=wanted: lookup(workspace, "bench", wanted)),
-            ("reader_rowid_table", lambda wanted=wanted: _file_lookup(rowid_store, wanted)),
+            ("reader_rowid_table", lambda wanted=wanted: lookup(before, "bench", wanted)),
             ("fresh", lambda wanted=wanted: _fresh_lookup(workspace, wanted)),
         ):
             started, cpu = time.perf_counter(), time.thread_time()
