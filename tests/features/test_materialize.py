@@ -180,6 +180,27 @@ def test_a_failure_after_the_upsert_rolls_all_of_it_back(store_project: Path, mo
     assert sorted(p.name for p in (store_project / "data" / "features").iterdir()) == ["accounts"]
 
 
+def test_a_row_refused_half_way_through_the_upsert_changes_nothing(
+    store_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The second row's packed value is NULL, which the table refuses after the first row was written.
+    workspace = open_workspace(store_project)
+    materialize(workspace, "accounts", until=datetime(2026, 3, 5, tzinfo=UTC))
+    before = _stored(workspace)
+    module = importlib.import_module("workbench.features.materialize")
+    encode = module.encode_rows
+
+    def encode_with_a_hole(frame: pl.DataFrame, columns: list[str]) -> pl.Series:
+        return encode(frame, columns).scatter(1, None)
+
+    monkeypatch.setattr(module, "encode_rows", encode_with_a_hole)
+    with pytest.raises(sa.exc.IntegrityError, match="(?i)not[ -]null"):
+        materialize(workspace, "accounts", until=datetime(2026, 3, 20, tzinfo=UTC))
+    assert _stored(workspace) == before
+    with workspace.read() as conn:
+        assert len(list_events(conn, action="features.materialize")) == 1
+
+
 def test_stored_rows_read_back_through_sqlalchemy(store_project: Path) -> None:
     # SQLite rows are written through the driver, not SQLAlchemy: its types must read them back alike.
     workspace = open_workspace(store_project)

@@ -172,10 +172,15 @@ def _upsert_sqlite(conn: sa.Connection, name: str, run_id: str, rows: pl.DataFra
     assert isinstance(raw, sqlite3.Connection) and raw.in_transaction
     # DateTime(timezone=True) on SQLite: SQLAlchemy's text of the UTC time, which it parses back.
     times = rows["event_time"].dt.convert_time_zone("UTC").dt.strftime("%Y-%m-%d %H:%M:%S%.6f")
-    raw.executemany(
-        _SQLITE_UPSERT,
-        zip(repeat(name), rows["entity_key"].to_list(), rows["values"].to_list(), times.to_list(), repeat(run_id)),
-    )
+    try:
+        raw.executemany(
+            _SQLITE_UPSERT,
+            zip(repeat(name), rows["entity_key"].to_list(), rows["values"].to_list(), times.to_list(), repeat(run_id)),
+        )
+    except sqlite3.Error as exc:
+        # As SQLAlchemy would have raised it, so the store maps it (a locked or full database, a
+        # constraint) like any other, and the transaction rolls back.
+        raise sa.exc.DBAPIError.instance(_SQLITE_UPSERT, None, exc, sqlite3.Error) from exc
 
 
 def _upsert_sqlalchemy(conn: sa.Connection, rows: pl.DataFrame) -> None:
