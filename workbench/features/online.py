@@ -9,8 +9,7 @@ of nulls.
 On SQLite the lookup goes through :mod:`~workbench.features.sqlite_reader`: a long-lived
 connection per database file whose page cache stays warm and whose statements stay prepared. A
 fresh connection per lookup (what ``Workspace.read`` opens) re-read every page from the OS and
-cost twice the time. The keys are asked in the index's order and the rows put back in the keys'
-order. Other databases use the workspace's SQLAlchemy connection.
+cost twice the time. Other databases use the workspace's SQLAlchemy connection.
 """
 
 from __future__ import annotations
@@ -20,7 +19,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import numpy as np
 import polars as pl
 import sqlalchemy as sa
 
@@ -121,24 +119,18 @@ def lookup(
     if store.backend == "sqlite" and store.engine.url.database not in (None, "", ":memory:"):
         reader = sqlite_reader(str(store.engine.url.database))
         typed: list[pl.Series] = []
-        order: list[np.ndarray[Any, Any]] = []
 
         def wanted(schema: dict[str, pl.DataType]) -> list[str | None]:
-            # Asked in the index's order (byte order, as SQLite compares text): neighbouring keys share
-            # B-tree pages (SQLite's share alone: ~12% less CPU than keys in random order).
+            # In the caller's order: binding them sorted saved SQLite ~12% but cost more in Python to
+            # sort and put back (docs/performance.md, "Feature sets").
             typed.append(_keys(keys, schema))
-            texts = typed[0].cast(pl.String)
-            order.append(texts.arg_sort(nulls_last=True).to_numpy())
-            return texts.gather(order[0]).to_list()
+            return typed[0].cast(pl.String).to_list()
 
         snapshot = reader.lookup(name, wanted)
         if snapshot is None:
             raise _not_materialized(name)
         _check_version(name, snapshot.version, version)
-        position = np.empty(len(order[0]), dtype=np.int64)
-        position[order[0]] = np.arange(len(order[0]))
-        in_order = snapshot.values
-        key_series, texts, schema = typed[0], [in_order[i] for i in position.tolist()], snapshot.schema
+        key_series, texts, schema = typed[0], snapshot.values, snapshot.schema
     else:
         key_series, found, schema = _lookup_sqlalchemy(workspace, name, keys, version)
         texts = [found.get(t) if t is not None else None for t in key_series.cast(pl.String).to_list()]
