@@ -109,6 +109,24 @@ const monitoring: IModelMonitoring = {
   retrain_stage: null
 };
 
+const summary = (name: string) => ({
+  name,
+  latest_version: 1,
+  versions: 1,
+  aliases: {}
+});
+/** Two registered models: admissions with a breached SLO, tickets with no SLOs. */
+const twoModels = {
+  'GET models': { models: [summary('admissions'), summary('tickets')] },
+  'GET models/admissions/monitoring': monitoring,
+  'GET models/tickets/monitoring': {
+    ...monitoring,
+    model: 'tickets',
+    breached: 0,
+    slos: []
+  }
+};
+
 describe('monitoring', () => {
   let server: ReturnType<typeof fakeServer>;
   let widget: Widget | null = null;
@@ -244,22 +262,7 @@ describe('monitoring', () => {
   });
 
   it('badges a model with breached SLOs in the Models list, and not one without', async () => {
-    const summary = (name: string) => ({
-      name,
-      latest_version: 1,
-      versions: 1,
-      aliases: {}
-    });
-    server = fakeServer({
-      'GET models': { models: [summary('admissions'), summary('tickets')] },
-      'GET models/admissions/monitoring': monitoring,
-      'GET models/tickets/monitoring': {
-        ...monitoring,
-        model: 'tickets',
-        breached: 0,
-        slos: []
-      }
-    });
+    server = fakeServer(twoModels);
     await render(
       <ModelsPanel
         client={client}
@@ -360,22 +363,7 @@ describe('monitoring', () => {
   });
 
   it('is a tab of its own that picks a model, starting from the one asked for', async () => {
-    const summary = (name: string) => ({
-      name,
-      latest_version: 1,
-      versions: 1,
-      aliases: {}
-    });
-    server = fakeServer({
-      'GET models': { models: [summary('admissions'), summary('tickets')] },
-      'GET models/admissions/monitoring': monitoring,
-      'GET models/tickets/monitoring': {
-        ...monitoring,
-        model: 'tickets',
-        breached: 0,
-        slos: []
-      }
-    });
+    server = fakeServer(twoModels);
     await render(
       <MonitoringPanel
         client={client}
