@@ -121,3 +121,38 @@ def test_auc_drop_on_outcomes_rolls_the_canary_back(project_dir: Path, trained_s
     # The audit report shows the rollout under post-market monitoring, naming the guard that ended it.
     html = render_report(analyst, "admissions:2")
     assert 'id="rollout"' in html and "<code>auc_drop</code>" in html and "realized AUC" in html
+
+
+def test_guards_judge_only_this_rollouts_decisions(project_dir: Path, trained_serving: Trained) -> None:
+    """A canary placed again on the same version starts from nothing: the earlier placement's decisions,
+    which breached, are not judged again; the new ones are, counted alone."""
+    import sqlalchemy as sa
+
+    from workbench.core.clock import utcnow
+    from workbench.store.schema import aliases, online_decisions
+
+    analyst = _canary(project_dir, trained_serving, "{review_rate: 0.0001, min_decisions: 10}")
+    served = load_served(analyst, "admissions")
+    canary, spec = served.challenger, served.rollout
+    assert canary is not None and spec is not None
+    _log(analyst, served, applicants(300, seed=4).drop("admit"))
+    first = check_guards(analyst, "admissions", canary, spec, champion_version=1)
+    assert first is not None and first.guard == "review_rate"
+    # The canary placed on the version again (a new rollout): what it decided before is not this rollout's.
+    with analyst.transaction() as tx:
+        tx.conn.execute(
+            aliases.update()
+            .where(aliases.c.name == "admissions", aliases.c.alias == "canary")
+            .values(updated_at=utcnow())
+        )
+    assert check_guards(analyst, "admissions", canary, spec, champion_version=1) is None  # 0 < min_decisions
+    time.sleep(0.01)
+    _log(analyst, served, applicants(300, seed=6).drop("admit"))
+    again = check_guards(analyst, "admissions", canary, spec, champion_version=1)
+    assert again is not None and again.guard == "review_rate"
+    with analyst.read() as conn:
+        canary_rows = conn.execute(
+            sa.select(sa.func.count()).where(online_decisions.c.arm == "canary", online_decisions.c.version == 2)
+        ).scalar_one()
+    assert again.evidence["decisions"] < canary_rows == first.evidence["decisions"] + again.evidence["decisions"]
+    assert again.evidence["since"] is not None

@@ -24,6 +24,7 @@ from __future__ import annotations
 import threading
 from collections import deque
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import polars as pl
@@ -84,25 +85,28 @@ class GuardBreach:
     evidence: dict[str, Any]
 
 
-def store_evidence(conn: Any, name: str, version: int, review_label: str) -> dict[str, Any]:
-    """The canary ``version``'s decisions, decision mix and review rate, and its decided review items' override rate."""
-    counts = dict(
-        conn.execute(
-            sa.select(online_decisions.c.decision, sa.func.count())
-            .where(
-                online_decisions.c.name == name,
-                online_decisions.c.version == version,
-                online_decisions.c.arm == "canary",
-            )
-            .group_by(online_decisions.c.decision)
-        ).all()
+def store_evidence(
+    conn: Any, name: str, version: int, review_label: str, *, since: datetime | None = None
+) -> dict[str, Any]:
+    """The canary ``version``'s decisions, decision mix and review rate, and its decided review items' override
+    rate; with ``since`` (the canary's placement), only this rollout's: an earlier canary of the same version,
+    rolled back, is not judged again."""
+    decisions = sa.select(online_decisions.c.decision, sa.func.count()).where(
+        online_decisions.c.name == name,
+        online_decisions.c.version == version,
+        online_decisions.c.arm == "canary",
     )
-    decided = conn.execute(
+    reviews = (
         sa.select(sa.func.count(), sa.func.sum(sa.case((review_items.c.override.is_(True), 1), else_=0)))
         .select_from(review_items.join(jobs, jobs.c.id == review_items.c.job_id))
         .where(jobs.c.kind == "serve", jobs.c.name == name, jobs.c.version == version)
         .where(review_items.c.status == "decided")
-    ).one()
+    )
+    if since is not None:
+        decisions = decisions.where(online_decisions.c.created_at >= since)
+        reviews = reviews.where(review_items.c.created_at >= since)
+    counts = dict(conn.execute(decisions.group_by(online_decisions.c.decision)).all())
+    decided = conn.execute(reviews).one()
     total = int(sum(counts.values()))
     return {
         "decisions": total,
@@ -113,15 +117,17 @@ def store_evidence(conn: Any, name: str, version: int, review_label: str) -> dic
     }
 
 
-def realized_auc(workspace: Workspace, name: str, arms: dict[str, int]) -> dict[str, dict[str, Any]]:
-    """Per arm (``{arm: version}``): online decisions with outcomes, and their realized AUC."""
+def realized_auc(
+    workspace: Workspace, name: str, arms: dict[str, int], *, since: datetime | None = None
+) -> dict[str, dict[str, Any]]:
+    """Per arm (``{arm: version}``): online decisions (made since ``since``) with outcomes, and their realized AUC."""
     from workbench.postmarket.decisions import current_outcomes
     from workbench.postmarket.metrics import auc
     from workbench.serving.online_log import online_frame
 
     outcomes = current_outcomes(workspace, name).select("row_key", "label")
     with workspace.read() as conn:
-        frame, _, _ = online_frame(conn, name)
+        frame, _, _ = online_frame(conn, name, since=since)
     joined = frame.join(outcomes, on="row_key", how="inner")
     out = {}
     for arm, version in arms.items():
@@ -140,10 +146,16 @@ def check_guards(
     champion_version: int,
 ) -> GuardBreach | None:
     """The first guard ``canary`` (a served :class:`~workbench.serving.served.Arm`) breaches, with the
-    evidence, or None (also below ``min_decisions``)."""
+    evidence, or None (also below ``min_decisions``). Only this rollout's decisions count: those since the
+    canary alias was placed on the version (:func:`~workbench.serving.report.rollout_window`)."""
+    from workbench.serving.report import rollout_window
+    from workbench.serving.rollout import rollout_state
+
     review_label = canary.scorer.routing.label("review")
     with workspace.read() as conn:
-        evidence = store_evidence(conn, name, canary.version, review_label)
+        since = rollout_window(conn, workspace, name, rollout_state(conn, name)).since
+        evidence = store_evidence(conn, name, canary.version, review_label, since=since)
+    evidence["since"] = None if since is None else since.isoformat()
     if evidence["decisions"] < spec.guards.get("min_decisions", 100):
         return None
     health: ArmHealth = canary.health
@@ -159,7 +171,7 @@ def check_guards(
             if "drift_share" in check:
                 evidence["drift_share"] = check["drift_share"]
     if "auc_drop" in spec.guards:
-        realized = realized_auc(workspace, name, {"champion": champion_version, "canary": canary.version})
+        realized = realized_auc(workspace, name, {"champion": champion_version, "canary": canary.version}, since=since)
         evidence["realized"] = realized
         champion, challenger = realized["champion"], realized["canary"]
         enough = min(champion["with_outcomes"], challenger["with_outcomes"]) >= MIN_OUTCOMES
