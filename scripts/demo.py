@@ -179,15 +179,22 @@ def committee_admits(score: float, letters: int | None) -> bool:
     return letters == 5
 
 
-def record_outcomes(workspace: Workspace, scored_file: str = SCORED_PRODUCTION) -> None:
+def letters_of(cohort: pl.DataFrame) -> dict[str, int | None]:
+    """Each applicant's recommendation strength (None: no letters), as the committee reads it."""
+    return dict(cohort.select(admissions.KEY, "recommendation_strength").iter_rows())
+
+
+def record_outcomes(
+    workspace: Workspace, scored_file: str = SCORED_PRODUCTION, cohort: pl.DataFrame | None = None
+) -> None:
     """A year on: the first-year results of the applicants admitted from the scored cohort, recorded as outcomes.
 
     Admitted: the automatic accepts, the review-routed applicants the committee admitted (the decided
     review items of the model, by applicant), and those it has not decided yet that it would admit
     (:func:`committee_admits`)."""
     prepare = yaml.safe_load((ROOT / "params.yaml").read_text())["prepare"]
-    cohort = incoming_cohort()
-    letters = dict(cohort.select(admissions.KEY, "recommendation_strength").iter_rows())
+    cohort = incoming_cohort() if cohort is None else cohort
+    letters = letters_of(cohort)
     decided = {
         item.row_key: item.decision == "accept"
         for item in list_review_items(workspace, model=MODEL, status="decided", limit=None)
@@ -208,7 +215,7 @@ def record_outcomes(workspace: Workspace, scored_file: str = SCORED_PRODUCTION) 
     )
 
 
-def committee(workspace: Workspace, job: str) -> None:
+def committee(workspace: Workspace, job: str, cohort: pl.DataFrame) -> None:
     """The admissions committee decides the first ``COMMITTEE_DECIDES`` review items of ``job``, the two demo
     reviewers in turn, each decision signed with the reviewer's key, reading the letters beside the score
     (:func:`committee_admits`): where that overrules the model's leaning, the comment says why.
@@ -216,7 +223,7 @@ def committee(workspace: Workspace, job: str) -> None:
     if list_review_items(workspace, job=job, status="decided", limit=1):
         print(f"the committee already decided review items of job {job[:12]}")
         return
-    letters = dict(incoming_cohort().select(admissions.KEY, "recommendation_strength").iter_rows())
+    letters = letters_of(cohort)
     keys = {reviewer: demo_key(reviewer, ROOT) for reviewer in REVIEWERS}
     items = list_review_items(workspace, job=job, status="open", limit=COMMITTEE_DECIDES)
     overrides = 0
@@ -244,8 +251,9 @@ def close_loop(workspace: Workspace) -> None:
     job = _load("metrics/admissions/score.json").get("job")
     if not job:
         raise SystemExit("metrics/admissions/score.json names no scoring job: run `dvc repro` first.")
-    committee(workspace, job)
-    record_outcomes(workspace, SCORED_CANDIDATE)
+    cohort = incoming_cohort()  # drawn once for the committee's letters and the outcomes
+    committee(workspace, job, cohort)
+    record_outcomes(workspace, SCORED_CANDIDATE, cohort)
     monitor(workspace, f"{MODEL}@candidate")
     write_report(workspace, f"{MODEL}@candidate", MONITORED_REPORT)
     print(f"audit report with post-market monitoring: {MONITORED_REPORT.relative_to(ROOT)}")
