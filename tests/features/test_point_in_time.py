@@ -229,3 +229,106 @@ def test_leakage_trap_a_score_recorded_after_the_decision_is_not_used(workspace:
     leaked = roc_auc_score(naive["admitted"], naive["best_score"])
     assert leaked == 1.0
     assert 0.4 < honest < 0.6
+
+
+JOIN_PATHS = """
+from datetime import timedelta
+
+import polars as pl
+
+from workbench.features import FeatureSet, Source
+
+keyed = FeatureSet(
+    name="keyed",
+    entity="account",
+    event_time="time",
+    sources=[
+        Source("balances", "data/balances.parquet", features={"balance": pl.col("balance")}, ttl=timedelta(days=3)),
+        Source("limits", "data/limits.parquet", features={"limit": pl.col("limit").cum_max()}, ttl=timedelta(days=5)),
+    ],
+)
+"""
+
+
+def _join_path_project(root: Path, key: pl.DataType) -> pl.DataFrame:
+    """Seeded events on extreme integer keys (negative, near 2**62), one source timed by dates; entity rows of
+    a sparse account (one event every ten days) that fall exactly at an event (excluded), exactly at the TTL's
+    end (included) and a microsecond past it (expired)."""
+    rng = np.random.default_rng(5)
+    accounts = np.array([-(2**62), -7, 0, 1, 2**62 - 1])
+    n = 3_000
+    dense = pl.DataFrame(
+        {
+            "account": rng.choice(accounts, n),
+            "time": [START + timedelta(minutes=int(m)) for m in rng.choice(60 * 24 * 90, n, replace=False)],
+            "balance": rng.normal(size=n),
+        }
+    )
+    sparse_times = [START + timedelta(days=10 * d, seconds=7) for d in range(9)]
+    sparse = pl.DataFrame({"account": [5] * 9, "time": sparse_times, "balance": rng.normal(size=9)})
+    balances = pl.concat([dense, sparse]).with_columns(pl.col("time").cast(pl.Datetime("ms")))
+    limit_days = pl.DataFrame({"account": np.repeat(accounts, 40), "day": np.tile(np.arange(0, 80, 2), 5)})
+    limits = limit_days.select(
+        "account",
+        (pl.lit(START.date()) + pl.duration(days=pl.col("day"))).alias("time"),
+        pl.Series("limit", rng.integers(0, 1_000, limit_days.height)),
+    )
+    (root / "data").mkdir()
+    balances.sample(fraction=1.0, shuffle=True, seed=1).with_columns(pl.col("account").cast(key)).write_parquet(
+        root / "data" / "balances.parquet"
+    )
+    limits.with_columns(pl.col("account").cast(key)).write_parquet(root / "data" / "limits.parquet")
+    (root / "features").mkdir(exist_ok=True)
+    (root / "features" / "keyed.py").write_text(textwrap.dedent(JOIN_PATHS))
+    at = pl.Series("at", sparse_times).cast(pl.Datetime("us"))
+    edges = [
+        pl.DataFrame({"account": [5] * 9, "at": at + shift})
+        for shift in (timedelta(0), timedelta(days=3), timedelta(days=3, microseconds=1))
+    ]
+    random = pl.DataFrame(
+        {
+            "account": rng.choice(np.append(accounts, [3, 5]), 2_000),  # 3 has no events
+            "at": [START + timedelta(minutes=int(m)) for m in rng.integers(0, 60 * 24 * 100, 2_000)],
+        }
+    ).with_columns(pl.col("at").cast(pl.Datetime("us")))
+    return pl.concat([*edges, random]).with_columns(pl.col("account").cast(key))
+
+
+@pytest.mark.parametrize("key", [pl.Int64(), pl.Int32(), pl.String()], ids=str)
+def test_both_join_paths_match_the_reference(workspace: Workspace, key: pl.DataType) -> None:
+    # Integer keys join on the (entity, time) key, strings by entity: each against the brute-force definition.
+    from workbench.features.timeline import entity_time_key
+
+    root = workspace.project.root
+    entities = _join_path_project(root, key if key != pl.Int32() else pl.Int64())
+    if key == pl.Int32():  # only keys that fit: bring the sources' extreme keys into Int32's range
+        for name in ("balances", "limits"):
+            path = root / "data" / f"{name}.parquet"
+            pl.read_parquet(path).with_columns((pl.col("account") % 1_000).cast(pl.Int32)).write_parquet(path)
+        entities = entities.with_columns((pl.col("account") % 1_000).cast(pl.Int32))
+    assert (entity_time_key("account", "at", entities.schema) is not None) == (key != pl.String())
+    result = training_set(workspace.project, "keyed", entities, at="at")
+    assert isinstance(result, pl.DataFrame)
+    balances = pl.read_parquet(root / "data" / "balances.parquet").with_columns(pl.col("time").cast(pl.Datetime("us")))
+    limits = pl.read_parquet(root / "data" / "limits.parquet").sort("account", "time")
+    limits = limits.with_columns(pl.col("limit").cum_max().over("account"), pl.col("time").cast(pl.Datetime("us")))
+    by_account: dict[object, list[tuple]] = {}
+    for account, time, balance in balances.sort("time").rows():
+        by_account.setdefault(account, []).append((time, balance))
+    limit_rows: dict[object, list[tuple]] = {}
+    for account, time, limit in limits.rows():
+        limit_rows.setdefault(account, []).append((time, limit))
+    expected = []
+    for account, at in entities.rows():
+        before = [b for b in by_account.get(account, []) if b[0] < at]
+        balance = before[-1][1] if before and at - before[-1][0] <= timedelta(days=3) else None
+        known = [x for x in limit_rows.get(account, []) if x[0] < at]
+        limit = known[-1][1] if known and at - known[-1][0] <= timedelta(days=5) else None
+        expected.append((account, at, balance, limit))
+    assert result.rows() == expected
+    # The edges happened: an event at the decision's instant is not used (the first has nothing before it),
+    # one exactly three days back is, and one a microsecond more is not.
+    sparse = balances.filter(pl.col("account").cast(pl.String) == "5").sort("time")["balance"]
+    assert result["balance"][0:9].null_count() == 9
+    assert result["balance"][9:18].to_list() == sparse.to_list()
+    assert result["balance"][18:27].null_count() == 9

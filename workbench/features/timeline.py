@@ -30,6 +30,7 @@ __all__ = [
     "check_timeline",
     "collect_timeline",
     "collect_timelines",
+    "entity_time_key",
     "feature_names",
     "scan_source",
     "timeline",
@@ -77,9 +78,10 @@ def feature_names(feature_set: FeatureSet, source: Source, schema: pl.Schema | N
 def timeline(project: Project, feature_set: FeatureSet, source: Source) -> pl.LazyFrame:
     """``entity, event_time, *features`` in time order within each entity (lazy); schema problems raise here.
 
-    A source whose features are all plain columns is sorted by (time, entity); the others by (entity,
-    time), the order their expressions are evaluated in. Either way two rows of one entity at one time
-    are adjacent, which is what :func:`check_timeline` looks for.
+    An integer entity key sorts by (entity, time) through :func:`entity_time_key`. Otherwise a source
+    whose features are all plain columns is sorted by (time, entity), and the others by (entity, time),
+    the order their expressions are evaluated in. Either way two rows of one entity at one time are
+    adjacent, which is what :func:`check_timeline` looks for.
     """
     where = _where(feature_set, source)
     entity, time = feature_set.entity, feature_set.time_of(source)
@@ -109,7 +111,7 @@ def timeline(project: Project, feature_set: FeatureSet, source: Source) -> pl.La
         )
     names = feature_names(feature_set, source, schema)
     if not source.features:
-        return _time_ordered(frame, entity, time).select(entity, time, *names)
+        return _time_ordered(frame, entity, time, schema).select(entity, time, *names)
     for name, expr in source.features.items():
         try:
             frame.select(expr).collect_schema()
@@ -120,10 +122,12 @@ def timeline(project: Project, feature_set: FeatureSet, source: Source) -> pl.La
                 details={"source": source.name, "feature": name},
             ) from exc
     if all(_row_local(expr) for expr in source.features.values()):
-        return _time_ordered(frame, entity, time).select(
+        return _time_ordered(frame, entity, time, schema).select(
             entity, time, *(expr.alias(name) for name, expr in source.features.items())
         )
-    return frame.sort(entity, time).select(
+    key = entity_time_key(entity, time, schema)
+    ordered = frame.sort(key) if key is not None else frame.sort(entity, time)
+    return ordered.select(
         entity,
         time,
         *((expr if _row_local(expr) else expr.over(entity)).alias(name) for name, expr in source.features.items()),
@@ -135,11 +139,35 @@ def _row_local(expr: pl.Expr) -> bool:
     return expr.meta.undo_aliases().meta.is_column()
 
 
-def _time_ordered(frame: pl.LazyFrame, entity: str, time: str) -> pl.LazyFrame:
-    # When no feature needs an entity's rows in order, (time, entity) order serves the as-of join (which
+def _time_ordered(frame: pl.LazyFrame, entity: str, time: str, schema: pl.Schema) -> pl.LazyFrame:
+    # An integer entity key sorts by one 128-bit key in (entity, time) order (entity_time_key). Otherwise,
+    # when no feature needs an entity's rows in order, (time, entity) order serves the as-of join (which
     # wants time order within each entity) and the duplicate check (equal rows adjacent) alike, and sorts
     # in about half the time of (entity, time): the time is nearly unique, so the second key rarely decides.
-    return frame.sort(time, entity)
+    key = entity_time_key(entity, time, schema)
+    return frame.sort(key) if key is not None else frame.sort(time, entity)
+
+
+# Entity key types whose every value fits a signed 64-bit integer.
+_KEYED: Final = (pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.UInt8, pl.UInt16, pl.UInt32)
+
+
+def entity_time_key(entity: str, time: str, schema: pl.Schema) -> pl.Expr | None:
+    """One ``Int128`` per row whose order is (entity, time) order, or None when the key is not an integer.
+
+    The entity key fills the high 64 bits and the event time's physical value (shifted to be
+    non-negative) the low 64, so sorting by it sorts by entity and then by time (one key sorts in
+    about a third of the time of two), and an as-of join on it without ``by`` finds, for a row's own
+    key, the latest earlier key: the entity's latest earlier event when there is one, or another
+    entity's, which the caller discards (:func:`~workbench.features.pit.point_in_time` compares the
+    matched row's entity). Two rows of one entity at one time have equal keys. A null key or time
+    gives a null key. Only integer keys that fit 64 bits (``UInt64`` does not) and date or datetime
+    times qualify; other keys keep polars' ``join_asof(by=...)``.
+    """
+    if schema[entity] not in _KEYED or not (schema[time] == pl.Date or isinstance(schema[time], pl.Datetime)):
+        return None
+    high = pl.col(entity).cast(pl.Int128) * (1 << 64)
+    return high + pl.col(time).to_physical().cast(pl.Int128) + (1 << 63)
 
 
 def collect_timeline(frame: pl.LazyFrame, feature_set: FeatureSet, source: Source) -> pl.DataFrame:
