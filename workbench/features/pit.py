@@ -133,11 +133,10 @@ def point_in_time(
         for line, source in zip(lines, feature_set.sources, strict=True):
             check_timeline(line, feature_set, source)
     entity = feature_set.entity
-    keyed = entity_time_key(entity, at, schema) is not None
+    row_key = entity_time_key(entity, at, schema)
+    keyed = row_key is not None
     joined = frame.with_row_index(_ROW)
-    joined = (
-        joined.with_columns(entity_time_key(entity, at, schema).alias(_KEY)).sort(_KEY) if keyed else joined.sort(at)
-    )
+    joined = joined.with_columns(row_key.alias(_KEY)).sort(_KEY) if row_key is not None else joined.sort(at)
     for read, source in zip(lines, feature_set.sources, strict=True):
         where = f"source {source.name!r} of feature set {feature_set.name!r}"
         time = feature_set.time_of(source)
@@ -166,10 +165,12 @@ def _join_keyed(
 ) -> pl.LazyFrame:
     """One source's features joined on the (entity, time) key: the latest earlier key, kept only when it is
     the row's own entity's event and within the TTL (``at - time <= ttl``, as polars' tolerance)."""
-    features = [c for c in line.collect_schema() if c not in (entity, time)]
     schema = line.collect_schema()
+    features = [c for c in schema if c not in (entity, time)]
+    key = entity_time_key(entity, time, schema)
+    assert key is not None, "the entity frame's key qualifies and the source's matches it; times are aligned"
     right = line.select(
-        entity_time_key(entity, time, schema).alias(_KEY),  # sorted: timeline() sorted by the same key
+        key.alias(_KEY),  # sorted: timeline() sorted by the same key
         pl.col(entity).alias(_MATCHED_ENTITY),
         pl.col(time).alias(_MATCHED_TIME),
         *features,
