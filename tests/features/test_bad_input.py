@@ -91,12 +91,15 @@ def test_event_times_that_are_not_times_are_refused(workspace: Workspace) -> Non
         training_set(workspace.project, "spend", _entities())
 
 
-def test_duplicate_entity_and_time_rows_name_the_entity(workspace: Workspace) -> None:
+@pytest.mark.parametrize("key", [pl.Int64(), pl.String()], ids=str)
+def test_duplicate_entity_and_time_rows_name_the_entity(workspace: Workspace, key: pl.DataType) -> None:
+    # Integer keys are checked on their sorted (entity, time) keys, others on the sorted timeline.
     _module(workspace.project.root)
-    frame = pl.DataFrame({"customer": [7, 7, 1], "time": [T0, T0, T0], "amount": [1.0, 2.0, 3.0]})
-    _orders(workspace.project.root, frame)
-    with pytest.raises(FeatureError, match=r"1 duplicate \(customer, time\) row\(s\), e.g. customer=7 at 2026-01-01"):
-        training_set(workspace.project, "spend", _entities())
+    frame = pl.DataFrame({"customer": [1, 7, 2, 7], "time": [T0, T0, T0, T0], "amount": [1.0, 2.0, 3.0, 4.0]})
+    _orders(workspace.project.root, frame.with_columns(pl.col("customer").cast(key)))
+    expected = "customer=7" if key == pl.Int64() else "customer='7'"
+    with pytest.raises(FeatureError, match=rf"1 duplicate \(customer, time\) row\(s\), e.g. {expected} at 2026-01-01"):
+        training_set(workspace.project, "spend", _entities().with_columns(pl.col("customer").cast(key)))
 
 
 def test_a_feature_expression_that_fails_on_the_data(workspace: Workspace) -> None:

@@ -326,6 +326,9 @@ def test_both_join_paths_match_the_reference(workspace: Workspace, key: pl.DataT
         limit = known[-1][1] if known and at - known[-1][0] <= timedelta(days=5) else None
         expected.append((account, at, balance, limit))
     assert result.rows() == expected
+    # Unchecked, nothing is read until collected: the same rows from the lazy plan (keys sorted in the plan).
+    lazy = point_in_time(workspace.project, get_feature_set(workspace.project, "keyed"), entities, at="at", check=False)
+    assert lazy.collect().rows() == expected
     # The edges happened: an event at the decision's instant is not used (the first has nothing before it),
     # one exactly three days back is, and one a microsecond more is not.
     sparse = balances.filter(pl.col("account").cast(pl.String) == "5").sort("time")["balance"]

@@ -21,7 +21,7 @@ import polars as pl
 
 from workbench.features.definition import FeatureSet
 from workbench.features.errors import FeatureError
-from workbench.features.pit import point_in_time
+from workbench.features.pit import Timeline, point_in_time
 from workbench.project.config import Project
 
 __all__ = ["SAMPLE_ROWS", "check_skew", "skew_sample"]
@@ -57,7 +57,7 @@ def check_skew(
     project: Project,
     feature_set: FeatureSet,
     record: dict[str, Any] | None,
-    timelines: Sequence[pl.DataFrame] | None = None,
+    timelines: Sequence[Timeline] | None = None,
 ) -> dict[str, Any]:
     """Recompute the sampled training rows and compare; what the job's stats record. ``timelines``
     (:func:`~workbench.features.pit.read_timelines`) spares reading the sources again."""

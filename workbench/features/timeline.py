@@ -13,6 +13,7 @@ need not be in time order on disk.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any, Final
 
 import polars as pl
@@ -27,6 +28,7 @@ from workbench.project.paths import is_url, resolve_location
 _ENGINE: Final = "in-memory"
 
 __all__ = [
+    "check_keyed",
     "check_timeline",
     "collect_timeline",
     "collect_timelines",
@@ -75,13 +77,17 @@ def feature_names(feature_set: FeatureSet, source: Source, schema: pl.Schema | N
     return [c for c in schema if c not in skip]
 
 
-def timeline(project: Project, feature_set: FeatureSet, source: Source) -> pl.LazyFrame:
+def timeline(project: Project, feature_set: FeatureSet, source: Source, *, sort_keyed: bool = True) -> pl.LazyFrame:
     """``entity, event_time, *features`` in time order within each entity (lazy); schema problems raise here.
 
     An integer entity key sorts by (entity, time) through :func:`entity_time_key`. Otherwise a source
     whose features are all plain columns is sorted by (time, entity), and the others by (entity, time),
     the order their expressions are evaluated in. Either way two rows of one entity at one time are
     adjacent, which is what :func:`check_timeline` looks for.
+
+    ``sort_keyed=False`` leaves a source with an integer key and only plain-column features in its
+    own order: the caller sorts the keys alone (:func:`~workbench.features.pit.read_timelines`)
+    and checks with :func:`check_keyed`, which spares moving every feature column in a sort.
     """
     where = _where(feature_set, source)
     entity, time = feature_set.entity, feature_set.time_of(source)
@@ -110,8 +116,10 @@ def timeline(project: Project, feature_set: FeatureSet, source: Source) -> pl.La
             details={"source": source.name, "column": time},
         )
     names = feature_names(feature_set, source, schema)
+    keep_order = not sort_keyed and entity_time_key(entity, time, schema) is not None
     if not source.features:
-        return _time_ordered(frame, entity, time, schema).select(entity, time, *names)
+        ordered = frame if keep_order else _time_ordered(frame, entity, time, schema)
+        return ordered.select(entity, time, *names)
     for name, expr in source.features.items():
         try:
             frame.select(expr).collect_schema()
@@ -122,9 +130,8 @@ def timeline(project: Project, feature_set: FeatureSet, source: Source) -> pl.La
                 details={"source": source.name, "feature": name},
             ) from exc
     if all(_row_local(expr) for expr in source.features.values()):
-        return _time_ordered(frame, entity, time, schema).select(
-            entity, time, *(expr.alias(name) for name, expr in source.features.items())
-        )
+        ordered = frame if keep_order else _time_ordered(frame, entity, time, schema)
+        return ordered.select(entity, time, *(expr.alias(name) for name, expr in source.features.items()))
     key = entity_time_key(entity, time, schema)
     ordered = frame.sort(key) if key is not None else frame.sort(entity, time)
     return ordered.select(
@@ -192,24 +199,64 @@ def collect_timelines(frames: list[pl.LazyFrame], feature_set: FeatureSet) -> li
 
 def check_timeline(frame: pl.LazyFrame, feature_set: FeatureSet, source: Source) -> None:
     """Null keys or times and duplicate (entity, time) rows, as a clear error naming them."""
-    where = _where(feature_set, source)
     entity, time = feature_set.entity, feature_set.time_of(source)
     same = (pl.col(entity) == pl.col(entity).shift()) & (pl.col(time) == pl.col(time).shift())
+    counts = _counts(
+        frame.select(
+            pl.col(entity).null_count().alias("entity"),
+            pl.col(time).null_count().alias("time"),
+            same.sum().alias("duplicates"),
+        ),
+        feature_set,
+        source,
+    )
+    _refuse(counts, lambda: frame.filter(same).select(entity, time).head(3).collect().rows(), feature_set, source)
+
+
+def check_keyed(
+    rows: pl.LazyFrame, order: pl.LazyFrame, feature_set: FeatureSet, source: Source, *, key: str, position: str
+) -> None:
+    """:func:`check_timeline` for rows in any order and their sorted ``key`` (:func:`entity_time_key`) with each
+    row's ``position``: equal adjacent keys are two rows of one entity at one time."""
+    entity, time = feature_set.entity, feature_set.time_of(source)
+    same = pl.col(key) == pl.col(key).shift()
+    counts = _counts(
+        pl.concat(
+            [
+                rows.select(pl.col(entity).null_count().alias("entity"), pl.col(time).null_count().alias("time")),
+                order.select(same.sum().alias("duplicates")),
+            ],
+            how="horizontal",
+        ),
+        feature_set,
+        source,
+    )
+
+    def examples() -> list[tuple[Any, ...]]:
+        at = order.filter(same).select(position).head(3).collect()[position]
+        return rows.select(pl.col(entity, time).gather(at)).collect().rows()
+
+    _refuse(counts, examples, feature_set, source)
+
+
+def _counts(query: pl.LazyFrame, feature_set: FeatureSet, source: Source) -> dict[str, Any]:
     try:
-        counts: dict[str, Any] = (
-            frame.select(
-                pl.col(entity).null_count().alias("entity"),
-                pl.col(time).null_count().alias("time"),
-                same.sum().alias("duplicates"),
-            )
-            .collect()
-            .row(0, named=True)
-        )
+        return query.collect().row(0, named=True)
     except Exception as exc:
         raise FeatureError(
-            f"Computing the {where} failed ({type(exc).__name__}: {_first_line(exc)}); a feature expression or "
-            "transform fails on the data."
+            f"Computing the {_where(feature_set, source)} failed ({type(exc).__name__}: {_first_line(exc)}); a "
+            "feature expression or transform fails on the data."
         ) from exc
+
+
+def _refuse(
+    counts: dict[str, Any],
+    examples: Callable[[], list[tuple[Any, ...]]],
+    feature_set: FeatureSet,
+    source: Source,
+) -> None:
+    where = _where(feature_set, source)
+    entity, time = feature_set.entity, feature_set.time_of(source)
     if counts["entity"]:
         raise FeatureError(
             f"The {where} has {counts['entity']:,} row(s) with a null entity key {entity!r}; drop or fix them.",
@@ -222,10 +269,10 @@ def check_timeline(frame: pl.LazyFrame, feature_set: FeatureSet, source: Source)
             details={"source": source.name, "column": time},
         )
     if counts["duplicates"]:
-        examples = frame.filter(same).select(entity, time).head(3).collect().rows()
-        listed = "; ".join(f"{entity}={key!r} at {moment}" for key, moment in examples)
+        found = examples()
+        listed = "; ".join(f"{entity}={key!r} at {moment}" for key, moment in found)
         raise FeatureError(
             f"The {where} has {counts['duplicates']:,} duplicate ({entity}, {time}) row(s), e.g. {listed}; the "
             "latest value before a decision would be ambiguous. Aggregate them in a transform or drop the duplicates.",
-            details={"source": source.name, "examples": [[str(k), str(m)] for k, m in examples]},
+            details={"source": source.name, "examples": [[str(k), str(m)] for k, m in found]},
         )
