@@ -13,7 +13,8 @@ every ``guard_s`` once the canary made ``min_decisions`` decisions (default 100)
   rows are in;
 * ``auc_drop``: the champion's realized AUC minus the canary's, on the online decisions
   of each arm that have outcomes (:func:`workbench.postmarket.decisions.current_outcomes`),
-  once each arm has :data:`MIN_OUTCOMES` rows with outcomes of both classes.
+  once each arm has :data:`MIN_OUTCOMES` rows with outcomes of both classes; the AUC is
+  computed in the database (:func:`arm_auc`), so no decision is read into memory.
 
 A breach comes with its evidence, which :mod:`.watch` records in the ``rollout.rollback``
 event. Nothing here writes.
@@ -34,7 +35,16 @@ from workbench.project.workspace import Workspace
 from workbench.serving.rollout import RolloutSpec
 from workbench.store.schema import jobs, online_decisions, review_items
 
-__all__ = ["GUARDS", "MIN_OUTCOMES", "ArmHealth", "GuardBreach", "check_guards", "realized_auc", "store_evidence"]
+__all__ = [
+    "GUARDS",
+    "MIN_OUTCOMES",
+    "ArmHealth",
+    "GuardBreach",
+    "arm_auc",
+    "check_guards",
+    "realized_auc",
+    "store_evidence",
+]
 
 #: In the order they are checked; the first breached is the one recorded.
 GUARDS = ("error_rate", "review_rate", "override_rate", "drift_share", "auc_drop")
@@ -117,24 +127,104 @@ def store_evidence(
     }
 
 
+_LABELS = "wb_outcome_labels"
+_CHUNK = 20_000
+
+
+def _load_labels(conn: Any, outcomes: pl.DataFrame) -> sa.Table:
+    """The outcomes' ``row_key`` and ``label`` in a temporary table of this connection (keyed on ``row_key``),
+    written ``_CHUNK`` rows at a time. A temporary table belongs to the connection alone and takes no lock on
+    the store's tables (on SQLite it lives in the connection's temp database), so a read transaction may hold it."""
+    table = sa.Table(
+        _LABELS,
+        sa.MetaData(),
+        sa.Column("row_key", sa.Text, primary_key=True),
+        sa.Column("label", sa.SmallInteger, nullable=False),
+        prefixes=["TEMPORARY"],
+    )
+    table.drop(conn, checkfirst=True)
+    table.create(conn)
+    for start in range(0, outcomes.height, _CHUNK):
+        chunk = outcomes.slice(start, _CHUNK)
+        if conn.dialect.name == "postgresql":
+            # One statement per chunk: the two columns travel as arrays.
+            conn.execute(
+                sa.text(
+                    "INSERT INTO wb_outcome_labels (row_key, label) "
+                    "SELECT * FROM unnest(CAST(:keys AS text[]), CAST(:labels AS smallint[]))"
+                ),
+                {"keys": chunk["row_key"].to_list(), "labels": chunk["label"].to_list()},
+            )
+        else:
+            conn.execute(table.insert(), chunk.select("row_key", "label").to_dicts())
+    return table
+
+
+def arm_auc(
+    conn: Any, name: str, arms: dict[str, int], outcomes: pl.DataFrame, *, since: datetime | None = None
+) -> dict[str, dict[str, Any]]:
+    """Per arm (``{arm: version}``): its online decisions (made since ``since``) that have an outcome in
+    ``outcomes`` (``row_key``, ``label`` 0/1, one row per key), and their realized AUC, computed in the
+    database.
+
+    The AUC is the Mann-Whitney statistic with ties counted half: the decisions joined to their labels are
+    grouped by arm and score, each score group's positives are credited with the negatives scored below
+    it (a running sum over the scores in order) plus half the negatives of its own score, and the sum is
+    divided by positives x negatives (None with one class only). Only the outcomes' two columns go to
+    the database (a temporary table, dropped afterwards) and one row per arm comes back: no decision is
+    read into memory. ``conn`` may be a read transaction (:meth:`Workspace.read`)."""
+    out: dict[str, dict[str, Any]] = {
+        arm: {"version": version, "with_outcomes": 0, "auc": None} for arm, version in arms.items()
+    }
+    if not arms or outcomes.height == 0:
+        return out
+    labels = _load_labels(conn, outcomes.select("row_key", pl.col("label").cast(pl.Int16)))
+    d = online_decisions.c
+    positive = sa.case((labels.c.label == 1, 1), else_=0)
+    joined = (
+        sa.select(d.arm, d.score, positive.label("pos"), (1 - positive).label("neg"))
+        .select_from(online_decisions.join(labels, labels.c.row_key == d.row_key))
+        .where(d.name == name, sa.or_(*(sa.and_(d.arm == arm, d.version == v) for arm, v in arms.items())))
+    )
+    if since is not None:
+        joined = joined.where(d.created_at >= since)
+    j = joined.subquery("j")
+    by_score = (
+        sa.select(j.c.arm, j.c.score, sa.func.sum(j.c.pos).label("pos"), sa.func.sum(j.c.neg).label("neg"))
+        .group_by(j.c.arm, j.c.score)
+        .subquery("g")
+    )
+    # The negatives of the arm scored strictly below this score: the running sum up to it, less its own.
+    below = (
+        sa.func.sum(by_score.c.neg).over(partition_by=by_score.c.arm, order_by=by_score.c.score, rows=(None, 0))
+        - by_score.c.neg
+    )
+    ranked = sa.select(by_score.c.arm, by_score.c.pos, by_score.c.neg, below.label("below")).subquery("r")
+    # Twice the Mann-Whitney U, in integers: 2 x (wins + ties / 2).
+    twice_u = sa.func.sum(2 * ranked.c.pos * ranked.c.below + ranked.c.pos * ranked.c.neg)
+    query = sa.select(ranked.c.arm, sa.func.sum(ranked.c.pos), sa.func.sum(ranked.c.neg), twice_u).group_by(
+        ranked.c.arm
+    )
+    for arm, pos, neg, twice in conn.execute(query).all():
+        positives, negatives = int(pos or 0), int(neg or 0)
+        out[arm]["with_outcomes"] = positives + negatives
+        if positives and negatives:
+            out[arm]["auc"] = float(twice) / (2.0 * positives * negatives)
+    # Gone with the connection's transaction anyway when anything above failed (DDL is transactional on both).
+    labels.drop(conn)
+    return out
+
+
 def realized_auc(
     workspace: Workspace, name: str, arms: dict[str, int], *, since: datetime | None = None
 ) -> dict[str, dict[str, Any]]:
-    """Per arm (``{arm: version}``): online decisions (made since ``since``) with outcomes, and their realized AUC."""
+    """Per arm (``{arm: version}``): online decisions (made since ``since``) with outcomes, and their realized
+    AUC (:func:`arm_auc`, in the database)."""
     from workbench.postmarket.decisions import current_outcomes
-    from workbench.postmarket.metrics import auc
-    from workbench.serving.online_log import online_frame
 
     outcomes = current_outcomes(workspace, name).select("row_key", "label")
     with workspace.read() as conn:
-        frame, _, _ = online_frame(conn, name, since=since)
-    joined = frame.join(outcomes, on="row_key", how="inner")
-    out = {}
-    for arm, version in arms.items():
-        rows = joined.filter((pl.col("arm") == arm) & (pl.col("version") == version))
-        value = auc(rows["score"].to_numpy(), rows["label"].to_numpy()) if rows.height else None
-        out[arm] = {"version": version, "with_outcomes": rows.height, "auc": value}
-    return out
+        return arm_auc(conn, name, arms, outcomes, since=since)
 
 
 def check_guards(

@@ -20,6 +20,7 @@ when an earlier rollout left decisions or events. Reading records nothing.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -80,9 +81,16 @@ def _overrides(conn: Any, name: str, arms: dict[str, int | None]) -> dict[str, d
 
 
 def _guard_states(
-    workspace: Workspace, name: str, spec: RolloutSpec, champion: int | None, challenger: int | None, review: str
+    workspace: Workspace,
+    name: str,
+    spec: RolloutSpec,
+    champion: int | None,
+    challenger: int | None,
+    review: str,
+    since: datetime | None,
 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-    """Each configured guard with its limit, the store's observed value and a status; and the evidence."""
+    """Each configured guard with its limit, the store's observed value and a status; and the evidence. Like the
+    service's guards, only this rollout's decisions count (those since the canary alias was placed: ``since``)."""
     limits = {g: spec.guards[g] for g in GUARDS if spec.guards.get(g) is not None}
     if spec.mode != "canary" or not limits:
         return [], None
@@ -91,15 +99,16 @@ def _guard_states(
     observed: dict[str, float | None] = {}
     if challenger is not None:
         with workspace.read() as conn:
-            evidence = store_evidence(conn, name, challenger, review)
+            evidence = store_evidence(conn, name, challenger, review, since=since)
         observed = {"review_rate": evidence["review_rate"], "override_rate": evidence["override_rate"]}
         if "auc_drop" in limits and champion is not None:
-            realized = realized_auc(workspace, name, {"champion": champion, "canary": challenger})
+            realized = realized_auc(workspace, name, {"champion": champion, "canary": challenger}, since=since)
             evidence["realized"] = realized
             a, b = realized["champion"], realized["canary"]
             enough = min(a["with_outcomes"], b["with_outcomes"]) >= MIN_OUTCOMES
             observed["auc_drop"] = a["auc"] - b["auc"] if enough and None not in (a["auc"], b["auc"]) else None
         evidence["min_decisions"] = minimum
+        evidence["since"] = None if since is None else since.isoformat()
     judged = evidence is not None and evidence["decisions"] >= minimum
     states = []
     for guard, limit in limits.items():
@@ -123,13 +132,14 @@ def rollout_status(workspace: Workspace, name: str) -> dict[str, Any]:
     from workbench.governance.adoption import governing_policy
     from workbench.postmarket.decisions import require_model
     from workbench.scoring.routing import parse_routing
-    from workbench.serving.report import rollout_report
+    from workbench.serving.report import rollout_report, rollout_window
 
     with workspace.read() as conn:
         require_model(conn, name)
         policy = governing_policy(conn, workspace.project, name)
         spec = RolloutSpec.from_policy(policy.rollout)
         state = rollout_state(conn, name)
+        since = rollout_window(conn, workspace, name, state).since
         champion = _alias_version(conn, name, "production")
         challenger = None if spec is None else _challenger(conn, name, spec)
         # A shadow decides nothing, so only a canary's challenger has reviews of its own to override.
@@ -142,7 +152,7 @@ def rollout_status(workspace: Workspace, name: str) -> dict[str, Any]:
             (e for e in reversed(state.events) if e["action"] in _ENDS and e.get("version") == challenger), None
         )
         review = parse_routing(policy.routing).label("review")
-        guards, evidence = _guard_states(workspace, name, spec, champion, challenger, review)
+        guards, evidence = _guard_states(workspace, name, spec, champion, challenger, review, since)
         rollout = {
             "mode": spec.mode,
             "share": spec.share if spec.mode == "canary" else None,
