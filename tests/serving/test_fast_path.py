@@ -214,3 +214,70 @@ def test_a_shadow_scored_for_several_batches_at_once_gives_each_rows_own_records
         together = shadow_records(served, pa.concat_batches([part.table for part in parts]))
         alone = [r for part in parts for r in shadow_records(served, part.table)]
         assert together == alone == decide_rows(served, table).records["shadow"]
+
+
+def _inspect_column_by_column(binding: ArrowContract, batch: object) -> object:
+    """``inspect`` with every column through ``_check_column`` (no float features cleared together)."""
+    plain = binding._plain
+    binding._plain = ([], plain[1][:0], plain[2][:0])
+    try:
+        return binding.inspect(batch)
+    finally:
+        binding._plain = plain
+
+
+def test_float_features_cleared_together_check_as_column_by_column() -> None:
+    import pyarrow as pa
+
+    from workbench.contracts.model import ColumnSpec
+    from workbench.contracts.training_range import TrainingRange
+
+    contract = InputContract(
+        columns=(
+            ColumnSpec("id", "String", role="key"),
+            ColumnSpec("a", "Float64", minimum=0.0, maximum=10.0),
+            ColumnSpec("b", "Float64", nullable=True, minimum=-1.0, maximum=1.0),
+            ColumnSpec("c", "Float64"),  # no range: only inf or NaN can say anything
+            ColumnSpec("d", "Float64", minimum=2**60 + 1, maximum=2**61),  # bounds float64 cannot hold exactly
+            ColumnSpec("e", "Float64", minimum=0.0, maximum=1.0),
+        ),
+        features=("a", "b", "c", "d", "e"),
+        keys=("id",),
+    )
+    base = {"a": [1.0, 5.0, 9.0], "b": [0.0, 0.5, -0.5], "c": [0.0, 1e300, -3.0], "d": [2.0**60 + 2**9] * 3,
+            "e": [0.1, 0.2, 0.3]}  # fmt: skip
+    variants: list[dict[str, list[float | None]]] = [
+        {},
+        {"a": [1.0, 10.0, 0.0]},  # the range's own ends
+        {"a": [1.0, 10.5, 9.0]},  # above the contract's range
+        {"a": [-1e-300, 5.0, 9.0]},  # below it, barely
+        {"b": [0.0, None, 0.5]},  # a null where nulls are allowed
+        {"b": [0.0, float("nan"), 0.5]},  # NaN where nulls are allowed
+        {"a": [1.0, float("nan"), 2.0]},  # NaN where they are not
+        {"c": [float("inf"), 0.0, 1.0]},
+        {"c": [0.0, -float("inf"), 1.0]},
+        {"d": [2.0**60, 2.0**60, 2.0**61]},
+        {"e": [1.05, 0.5, -0.04]},  # inside a 10% tolerance, outside the range itself
+        {"e": [1.2, 0.5, 0.5]},
+    ]
+    guards = [TrainingRange(), TrainingRange(tolerance=0.1), TrainingRange(ignore=("a", "e"))]
+    for guard in guards:
+        for change in variants:
+            values = {**base, **change}
+            batch = pa.RecordBatch.from_pydict(
+                {"id": ["x", "y", "z"], **{k: pa.array(v, type=pa.float64()) for k, v in values.items()}}
+            )
+            binding = ArrowContract(contract, batch.schema, guard)
+            fast, slow = binding.inspect(batch), _inspect_column_by_column(binding, batch)
+            assert (fast is None) == (slow is None), (guard, change)
+            if fast is None or slow is None:
+                continue
+            assert fast.warnings == slow.warnings, (guard, change)
+            assert list(fast.outside) == list(slow.outside), (guard, change)
+            for name, mask in slow.outside.items():
+                assert np.array_equal(fast.outside[name], mask), (guard, change, name)
+    batch = pa.RecordBatch.from_pydict(
+        {"id": ["x"], **{k: pa.array(v[:1], type=pa.float64()) for k, v in base.items()}}
+    )
+    cleared = ArrowContract(contract, batch.schema, TrainingRange())._cleared(batch)
+    assert cleared == {"a", "b", "c", "e"}  # d's bounds are not float64 values: checked on its own

@@ -140,6 +140,53 @@ class ArrowContract:
         }
         self._value_sets = {name: pa.array(list(values), type=pa.string()) for name, values in self._categories.items()}
         self._bounds = {f: self.guard.bounds(contract.column(f)) for f in self.features}
+        self._feature_specs = [contract.column(f) for f in self.features]
+        self._plain = self._plain_floats()
+
+    def _plain_floats(self) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """The float64 numeric features :meth:`inspect` may clear together, with the lowest and highest
+        value at which each column has nothing to report: neither below/above the contract's own range
+        nor outside the training range (its tolerance included; none for an exempt column). Bounds
+        that float64 does not hold exactly stay on the column-by-column path."""
+        pa = _pa()
+        names, lows, highs = [], [], []
+        for f in self.features:
+            spec = self.contract.column(f)
+            if f not in self.schema.names or self.schema.field(f).type != pa.float64() or spec.categories is not None:
+                continue
+            start, end = (None, None) if self.guard.exempt(f) else self._bounds[f]
+            low, high, exact = -np.inf, np.inf, True
+            for bound in (spec.minimum, start):
+                if bound is not None:
+                    exact = exact and float(bound) == bound
+                    low = max(low, float(bound))
+            for bound in (spec.maximum, end):
+                if bound is not None:
+                    exact = exact and float(bound) == bound
+                    high = min(high, float(bound))
+            if exact:
+                names.append(f)
+                lows.append(low)
+                highs.append(high)
+        return names, np.asarray(lows, dtype=np.float64), np.asarray(highs, dtype=np.float64)
+
+    def _cleared(self, batch: Any) -> set[str]:
+        """The plain float features (:meth:`_plain_floats`) of ``batch`` that :meth:`_check_column` would
+        find nothing in: no nulls, every value finite and within the column's bounds. One min/max pass
+        over all of them together instead of one per column; the others are checked one by one."""
+        names, lows, highs = self._plain
+        if not names or not batch.num_rows:
+            return set()
+        pa = _pa()
+        float64 = pa.float64()
+        columns = [batch.column(n) for n in names]
+        if any(c.null_count or c.type != float64 for c in columns):
+            return set()  # nulls or another type: the column-by-column path judges them
+        values = np.column_stack([c.to_numpy() for c in columns])
+        low, high = values.min(axis=0), values.max(axis=0)
+        # NaN compares false and inf is not finite: such a column is left to the column-by-column path.
+        clear = np.isfinite(low) & np.isfinite(high) & (low >= lows) & (high <= highs)
+        return {n for n, ok in zip(names, clear.tolist(), strict=True) if ok}
 
     def dictionary_columns(self) -> list[str]:
         """String columns worth reading with ``read_dictionary``: the categorical features."""
@@ -154,6 +201,8 @@ class ArrowContract:
     def normalize(self, batch: Any) -> Any:
         """``batch`` with view-typed columns as their large counterparts (see :attr:`schema`)."""
         pa = _pa()
+        if batch.schema.equals(self.schema):  # the bound schema has no view types
+            return batch
         if not any(_without_views(f.type) != f.type for f in batch.schema):
             return batch
         fields = [f.with_type(_without_views(f.type)) for f in batch.schema]
@@ -195,9 +244,12 @@ class ArrowContract:
             return None
         checked = BatchCheck()
         names = set(batch.schema.names)
+        if any(spec.name not in names for spec in self.contract.columns):
+            return None
+        cleared = self._cleared(batch)
         for spec in self.contract.columns:
-            if spec.name not in names:
-                return None
+            if spec.name in cleared:
+                continue  # nothing to count or mark, as _check_column would find
             outcome = self._check_column(spec, batch.column(spec.name))
             if outcome is None:
                 return None
@@ -370,7 +422,7 @@ class ArrowContract:
     def features_table(self, batch: Any) -> Any:
         """The features of ``batch`` as the columnar table ``Booster.inplace_predict`` takes."""
         pa = _pa()
-        arrays = [_zero_offset(self._feature_array(self.contract.column(f), batch.column(f))) for f in self.features]
+        arrays = [_zero_offset(self._feature_array(spec, batch.column(spec.name))) for spec in self._feature_specs]
         return pa.Table.from_arrays(arrays, names=self.features)
 
     def _feature_array(self, spec: ColumnSpec, array: Any) -> Any:
