@@ -111,13 +111,37 @@ def _order(line: pl.LazyFrame, entity: str, time: str) -> pl.LazyFrame | None:
     return line.with_row_index(_SRC).select(key.alias(_KEY), _SRC).sort(_KEY)
 
 
+def _sorted_keys(rows: pl.DataFrame, entity: str, time: str) -> pl.LazyFrame | None:
+    """:func:`_order` for rows in memory. When the keys' range leaves room, each position is packed into the low
+    bits of its key and the values are sorted, which takes about half the time of sorting the keys with their
+    positions (an arg-sort and a gather). Equal keys are duplicate (entity, time) rows, which the check refuses."""
+    key = entity_time_key(entity, time, rows.schema)
+    if key is None:
+        return None
+    keys = rows.select(key.alias(_KEY))[_KEY]
+    low, high = keys.min(), keys.max()
+    shift = max(rows.height - 1, 1).bit_length()
+    if not isinstance(low, int) or not isinstance(high, int) or (high - low).bit_length() + shift > 126:
+        return _order(rows.lazy(), entity, time)  # no room (or no keys): sort the keys with their positions
+    packed = ((pl.col(_KEY) - low) * (1 << shift) + pl.int_range(pl.len(), dtype=pl.Int128)).sort()
+    return (
+        keys.to_frame()
+        .lazy()
+        .select(packed.alias("__wb_packed"))
+        .select(
+            (pl.col("__wb_packed") // (1 << shift) + low).alias(_KEY),
+            (pl.col("__wb_packed") % (1 << shift)).cast(pl.get_index_type()).alias(_SRC),
+        )
+    )
+
+
 def read_timelines(project: Project, feature_set: FeatureSet) -> list[Timeline]:
     """Every source's timeline in memory, checked: what :func:`point_in_time` reads, for callers that
     join more than one entity frame against the same sources (a scoring job and its skew check)."""
     lines = [timeline(project, feature_set, s, sort_keyed=False) for s in feature_set.sources]
     rows = collect_timelines(lines, feature_set)
     sources = feature_set.sources
-    plans = [_order(r.lazy(), feature_set.entity, feature_set.time_of(s)) for r, s in zip(rows, sources, strict=True)]
+    plans = [_sorted_keys(r, feature_set.entity, feature_set.time_of(s)) for r, s in zip(rows, sources, strict=True)]
     sorted_keys = iter(pl.collect_all([plan for plan in plans if plan is not None]))
     orders = [next(sorted_keys) if plan is not None else None for plan in plans]
     collected = []
