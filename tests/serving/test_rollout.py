@@ -172,3 +172,35 @@ def test_a_guard_breach_rolls_the_canary_back_with_an_audited_event(project_dir,
     assert payload["observed"] > payload["limit"] and payload["evidence"]["decisions"] >= 10
     assert {d["arm"] for d in after} == {"champion"}
     assert open_as(project_dir, ANALYST)  # the project still opens as the analyst
+
+
+def test_the_panels_guards_count_this_rollouts_decisions_alone(project_dir, trained_serving: Trained) -> None:  # type: ignore[no-untyped-def]
+    """The Rollout section's guard values judge the window the service's guards judge: v2's canary decisions
+    from before its placement (an earlier rollout of the same version) are left out."""
+    import uuid
+    from datetime import UTC, datetime, timedelta
+
+    from workbench.serving.rollout_status import rollout_status
+
+    analyst, _ = _serve(project_dir, trained_serving, CANARY)
+
+    def decide(decisions: list[str], at: datetime) -> None:
+        with analyst.transaction() as tx:
+            tx.conn.execute(
+                sa.insert(online_decisions),
+                [
+                    {"id": uuid.uuid4().hex, "request_id": "r", "row": i, "name": "admissions", "version": 2,
+                     "arm": "canary", "served_by": "t", "row_key": f"k{at:%s}-{i}", "score": 0.5, "decision": d,
+                     "route": "model", "created_at": at}
+                    for i, d in enumerate(decisions)
+                ],
+            )  # fmt: skip
+
+    decide(["review"] * 30, datetime.now(UTC) - timedelta(days=1))  # v2's earlier canary
+    place(project_dir, "admissions:2", "canary")
+    decide(["review"] * 3 + ["auto_accept"] * 9, datetime.now(UTC))
+    plan = rollout_status(analyst, "admissions")["rollout"]
+    (review,) = [g for g in plan["guards"] if g["guard"] == "review_rate"]
+    assert (review["observed"], review["status"]) == (0.25, "ok")  # 3 of 12, not 33 of 42
+    evidence = plan["guard_evidence"]
+    assert evidence["decisions"] == 12 and evidence["since"] is not None
