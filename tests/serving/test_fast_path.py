@@ -281,3 +281,27 @@ def test_float_features_cleared_together_check_as_column_by_column() -> None:
     )
     cleared = ArrowContract(contract, batch.schema, TrainingRange())._cleared(batch)
     assert cleared == {"a", "b", "c", "e"}  # d's bounds are not float64 values: checked on its own
+
+
+def test_review_keys_of_one_text_key_equal_the_polars_frame() -> None:
+    import pyarrow as pa
+
+    from workbench.contracts.model import ColumnSpec
+    from workbench.scoring.batch import _review_keys
+
+    for key_type, values in (
+        (pa.string(), ["a", "b", None, "é"]),
+        (pa.large_string(), ["a", "b", "c", "d"]),
+        (pa.int64(), [1, 2, 3, 4]),
+    ):
+        contract = InputContract(
+            columns=(ColumnSpec("id", "String", role="key", nullable=True), ColumnSpec("x", "Float64")),
+            features=("x",),
+            keys=("id",),
+        )
+        batch = pa.RecordBatch.from_pydict({"id": pa.array(values, type=key_type), "x": [1.0, 2.0, 3.0, 4.0]})
+        binding = ArrowContract(contract, batch.schema)
+        rows = np.asarray([3, 0, 2])
+        expected = binding.frame(batch.select(["id"]).take(pa.array(rows)))
+        got = _review_keys(binding, batch, ["id"], rows)
+        assert got.equals(expected) and got.schema == expected.schema, key_type

@@ -141,6 +141,14 @@ class ArrowContract:
         self._value_sets = {name: pa.array(list(values), type=pa.string()) for name, values in self._categories.items()}
         self._bounds = {f: self.guard.bounds(contract.column(f)) for f in self.features}
         self._feature_specs = [contract.column(f) for f in self.features]
+        # Features that reach the model as they are in this schema (numeric, not categorical; see _feature_array).
+        self._as_is = [
+            f in names
+            and spec.kind != "categorical"
+            and (pa.types.is_integer(schema.field(f).type) or pa.types.is_floating(schema.field(f).type))
+            and not pa.types.is_float16(schema.field(f).type)
+            for f, spec in zip(self.features, self._feature_specs, strict=True)
+        ]
         self._plain = self._plain_floats()
 
     def _plain_floats(self) -> tuple[list[str], np.ndarray, np.ndarray]:
@@ -422,7 +430,13 @@ class ArrowContract:
     def features_table(self, batch: Any) -> Any:
         """The features of ``batch`` as the columnar table ``Booster.inplace_predict`` takes."""
         pa = _pa()
-        arrays = [_zero_offset(self._feature_array(spec, batch.column(spec.name))) for spec in self._feature_specs]
+        if batch.schema.equals(self.schema):  # the bound schema: the columns that pass as they are known
+            arrays = [
+                _zero_offset(batch.column(spec.name) if as_is else self._feature_array(spec, batch.column(spec.name)))
+                for spec, as_is in zip(self._feature_specs, self._as_is, strict=True)
+            ]
+        else:
+            arrays = [_zero_offset(self._feature_array(spec, batch.column(spec.name))) for spec in self._feature_specs]
         return pa.Table.from_arrays(arrays, names=self.features)
 
     def _feature_array(self, spec: ColumnSpec, array: Any) -> Any:

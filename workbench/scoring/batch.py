@@ -62,6 +62,23 @@ def _dictionary(codes: np.ndarray, labels: tuple[str, ...] | list[str]) -> Any:
     return pa.DictionaryArray.from_arrays(pa.array(codes), pa.array(list(labels), type=pa.string()))
 
 
+def _review_keys(binding: ArrowContract, batch: Any, keys: list[str], rows: np.ndarray) -> pl.DataFrame:
+    """The key columns of batch rows ``rows`` as the polars path sees them. One text key in its file's
+    type (what most online requests carry) is built from its values: what ``binding.frame`` gives
+    for it, without the Arrow-to-polars set-up that costs more than a few rows' values."""
+    import pyarrow as pa
+
+    picked = batch.select(keys).take(pa.array(rows))
+    type_ = picked.schema.field(0).type
+    if (
+        len(keys) == 1
+        and (pa.types.is_string(type_) or pa.types.is_large_string(type_))
+        and type_ == binding.schema.field(keys[0]).type
+    ):
+        return pl.DataFrame([pl.Series(keys[0], picked.column(0).to_pylist(), dtype=pl.String)])
+    return binding.frame(picked)
+
+
 def _record_batch(data: Any) -> Any:
     """A pyarrow RecordBatch from a RecordBatch, a Table or a polars frame."""
     import pyarrow as pa
@@ -277,7 +294,7 @@ class BatchScorer:
             reasons = top_k_reasons(contribs, self.features, self.options.top_k)
         elif reasons is not None:
             reasons = reasons.filter(pl.Series(mask))
-        keys = binding.frame(batch.select(self.keys).take(pa.array(rows))) if self.keys else None
+        keys = _review_keys(binding, batch, self.keys, rows) if self.keys else None
         return review_frame(
             rows=rows,
             first_row=first_row,
