@@ -30,7 +30,7 @@ from workbench.features.catalog import get_feature_set
 from workbench.features.codec import encode_dtype
 from workbench.features.definition import FeatureSet, Source
 from workbench.features.errors import FeatureError
-from workbench.features.packed import encode_rows
+from workbench.features.packed import encode_rows, pack_rows
 from workbench.features.timeline import check_timeline, feature_names, timeline
 from workbench.project.paths import is_url
 from workbench.project.workspace import Workspace
@@ -41,9 +41,9 @@ __all__ = ["MANIFEST", "Materialized", "materialize", "parse_until"]
 MANIFEST = "_workbench_features.json"
 _ROWS_PER_STATEMENT = 5_000
 _SQLITE_UPSERT = (
-    'INSERT INTO feature_values (feature_set, entity_key, "values", event_time, materialization) '
+    'INSERT INTO feature_values (feature_set, entity_key, "values", event_time, generation) '
     "VALUES (?, ?, ?, ?, ?) ON CONFLICT (feature_set, entity_key) DO UPDATE SET "
-    '"values" = excluded."values", event_time = excluded.event_time, materialization = excluded.materialization'
+    '"values" = excluded."values", event_time = excluded.event_time, generation = excluded.generation'
 )
 
 
@@ -151,20 +151,33 @@ def _online_frame(
     return result, features
 
 
-def _online_rows(name: str, run_id: str, frame: pl.DataFrame, entity: str, features: list[str]) -> pl.DataFrame:
-    """The ``feature_values`` rows of ``frame``, in key order (the primary key's B-tree is written in order)."""
+def _online_rows(
+    name: str, generation: int, frame: pl.DataFrame, entity: str, features: list[str], *, blobs: bool
+) -> pl.DataFrame:
+    """The ``feature_values`` rows of ``frame``, in key order (the primary key's B-tree is written in order):
+    packed rows as bytes (SQLite) or base64 text (PostgreSQL)."""
     return pl.DataFrame(
         {
             "feature_set": pl.Series([name] * frame.height, dtype=pl.String),
             "entity_key": frame[entity].cast(pl.String),
-            "values": encode_rows(frame, features),
+            "values": pack_rows(frame, features) if blobs else encode_rows(frame, features),
             "event_time": frame["__wb_time"],
-            "materialization": pl.Series([run_id] * frame.height, dtype=pl.String),
+            "generation": pl.Series([generation] * frame.height, dtype=pl.Int64),
         }
     ).sort("entity_key")
 
 
-def _upsert_sqlite(conn: sa.Connection, name: str, run_id: str, rows: pl.DataFrame) -> None:
+def _generation(conn: sa.Connection, name: str, run_id: str) -> int:
+    """This run's generation: a number from its id (31 bits: four bytes in a SQLite record), unlike the one
+    the feature set's stored rows carry (all of them carry one: each run deletes the rows it did not write)."""
+    stored = conn.execute(
+        sa.select(feature_values.c.generation).where(feature_values.c.feature_set == name).limit(1)
+    ).scalar()
+    generation = int(run_id[:8], 16) & 0x7FFF_FFFF
+    return generation + 1 if generation == stored else generation
+
+
+def _upsert_sqlite(conn: sa.Connection, name: str, generation: int, rows: pl.DataFrame) -> None:
     # The DB-API connection of the transaction SQLAlchemy began (BEGIN IMMEDIATE): the statement is
     # prepared once and each row bound as a tuple, ~2 µs a row, where SQLAlchemy's executemany of
     # dictionaries took ~50 µs (52 s of a 1M-entity materialization).
@@ -175,7 +188,13 @@ def _upsert_sqlite(conn: sa.Connection, name: str, run_id: str, rows: pl.DataFra
     try:
         raw.executemany(
             _SQLITE_UPSERT,
-            zip(repeat(name), rows["entity_key"].to_list(), rows["values"].to_list(), times.to_list(), repeat(run_id)),
+            zip(
+                repeat(name),
+                rows["entity_key"].to_list(),
+                rows["values"].to_list(),
+                times.to_list(),
+                repeat(generation),
+            ),
         )
     except sqlite3.Error as exc:
         # As SQLAlchemy would have raised it, so the store maps it (a locked or full database, a
@@ -192,7 +211,7 @@ def _upsert_sqlalchemy(conn: sa.Connection, rows: pl.DataFrame) -> None:
         set_={
             "values": statement.excluded["values"],
             "event_time": statement.excluded.event_time,
-            "materialization": statement.excluded.materialization,
+            "generation": statement.excluded.generation,
         },
     )
     for start in range(0, rows.height, _ROWS_PER_STATEMENT):
@@ -201,9 +220,10 @@ def _upsert_sqlalchemy(conn: sa.Connection, rows: pl.DataFrame) -> None:
 
 def _upsert(conn: sa.Connection, name: str, run_id: str, frame: pl.DataFrame, entity: str, features: list[str]) -> None:
     """Upsert the entities of ``frame`` and delete the feature set's others, in ``conn``'s transaction."""
-    rows = _online_rows(name, run_id, frame, entity, features)
+    generation = _generation(conn, name, run_id)
+    rows = _online_rows(name, generation, frame, entity, features, blobs=conn.dialect.name == "sqlite")
     if conn.dialect.name == "sqlite":
-        _upsert_sqlite(conn, name, run_id, rows)
+        _upsert_sqlite(conn, name, generation, rows)
     elif conn.dialect.name == "postgresql":
         _upsert_sqlalchemy(conn, rows)
     else:
@@ -211,7 +231,7 @@ def _upsert(conn: sa.Connection, name: str, run_id: str, frame: pl.DataFrame, en
             f"The online store runs on SQLite or PostgreSQL, not {conn.dialect.name}; set WORKBENCH_DB_URL to one."
         )
     conn.execute(
-        feature_values.delete().where(feature_values.c.feature_set == name, feature_values.c.materialization != run_id)
+        feature_values.delete().where(feature_values.c.feature_set == name, feature_values.c.generation != generation)
     )
 
 

@@ -3,12 +3,12 @@
 A row is a null bitmap (one bit per feature), the fixed-width little-endian value of every
 feature in schema order (booleans one byte, integers and floats at their width, dates as
 int32 days, datetimes and durations as int64 in their unit), then, for string features, their
-UTF-8 bytes one after the other (their lengths are the fixed-width part, uint32), then zero bytes
-up to a multiple of three. The bytes are kept as base64 text so that the same ``Text`` column
-holds them on SQLite and PostgreSQL; a multiple of three bytes has no ``=`` padding, so the
-texts of many rows joined together are the base64 of the rows' bytes joined together.
+UTF-8 bytes one after the other (their lengths are the fixed-width part, uint32). SQLite keeps the
+bytes as a BLOB (:func:`pack_rows`, since migration 0009); PostgreSQL keeps them as base64 text
+(:func:`encode_rows`), each row padded with zero bytes to a multiple of three, so that it has no
+``=`` and the texts of many rows joined together are the base64 of the rows' bytes joined together.
 
-Decoding a batch therefore decodes the joined texts once and reads them as one numpy structured
+Decoding a batch therefore reads the joined bytes (or decodes the joined texts once) as one numpy structured
 array: no parsing per row or per value (JSON cost ~3 ms per 1,000 rows, a base64 call per row
 ~0.3 ms). Rows written before the padding (their texts end in ``=``) are decoded one by one,
 and rows that the store wrote as JSON objects (materializations before packed rows) through
@@ -79,30 +79,40 @@ def _physical(series: pl.Series) -> pl.Series:
     return series.fill_null(0)
 
 
-def encode_rows(frame: pl.DataFrame, columns: list[str]) -> pl.Series:
-    """One packed row (base64 text) per row of ``frame``, holding ``columns``."""
+def pack_rows(frame: pl.DataFrame, columns: list[str]) -> pl.Series:
+    """One packed row (bytes, natural width) per row of ``frame``, holding ``columns``: what SQLite keeps."""
     schema = {c: frame.schema[c] for c in columns}
     strings = [c for c in columns if schema[c] == pl.String]
-    natural = _layout(schema)
-    layout = natural if strings else _layout(schema, _padded(natural.itemsize))
+    layout = _layout(schema)
     packed = np.zeros(frame.height, dtype=layout)
     valid = np.column_stack([frame[c].is_not_null().to_numpy() for c in columns]) if columns else None
     if valid is not None:
         packed[_BITMAP] = np.packbits(valid, axis=1, bitorder="little")
     for column in columns:
         packed[column] = _physical(frame[column]).to_numpy()
+    width = layout.itemsize
     if not strings:
-        # Rows of a multiple of three bytes: one base64 call for all, cut at every row's length.
-        text = binascii.b2a_base64(packed.tobytes(), newline=False).decode("ascii")
-        step = layout.itemsize // 3 * 4
-        return pl.Series("values", [text[i : i + step] for i in range(0, len(text), step)], dtype=pl.String)
-    rows = packed.view(f"V{layout.itemsize}")
+        data = packed.tobytes()
+        return pl.Series("values", [data[i : i + width] for i in range(0, len(data), width)], dtype=pl.Binary)
+    rows = packed.view(f"V{width}")
     tails = zip(*(frame[c].fill_null("").to_list() for c in strings), strict=True)
-    texts = []
-    for row, tail in zip(rows, tails, strict=True):
-        blob = row.tobytes() + "".join(tail).encode()
-        texts.append(binascii.b2a_base64(blob + bytes(_padded(len(blob)) - len(blob)), newline=False).decode("ascii"))
+    blobs = [row.tobytes() + "".join(tail).encode() for row, tail in zip(rows, tails, strict=True)]
+    return pl.Series("values", blobs, dtype=pl.Binary)
+
+
+def to_text(blobs: pl.Series) -> pl.Series:
+    """Packed rows as base64 text (what PostgreSQL's ``Text`` column keeps), each padded with zero bytes to a
+    multiple of three so that it has no ``=`` and the texts of a lookup decode in one call."""
+    texts = [
+        None if b is None else binascii.b2a_base64(b + bytes(-len(b) % 3), newline=False).decode("ascii")
+        for b in blobs.to_list()
+    ]
     return pl.Series("values", texts, dtype=pl.String)
+
+
+def encode_rows(frame: pl.DataFrame, columns: list[str]) -> pl.Series:
+    """One packed row as base64 text per row of ``frame``, holding ``columns`` (see :func:`to_text`)."""
+    return to_text(pack_rows(frame, columns))
 
 
 def _decode_json(texts: Sequence[str | None], schema: dict[str, pl.DataType]) -> pl.DataFrame:
@@ -148,26 +158,59 @@ def _empty_row(schema: dict[str, pl.DataType], like: str | None) -> str:
     return "A" * (_padded(_layout(schema).itemsize) // 3 * 4)
 
 
-def decode_rows(texts: Sequence[str | None], schema: dict[str, pl.DataType]) -> pl.DataFrame:
-    """The rows back as columns of ``schema``, in order; a missing row (None) is all nulls."""
-    import pyarrow as pa
-
-    first = next((t for t in texts if t is not None), None)
-    if first is not None and first.startswith("{"):
-        return _decode_json(texts, schema)
+def _from_text(
+    texts: Sequence[str | None], schema: dict[str, pl.DataType], first: str | None
+) -> tuple[Any, list[bytes]]:
+    """Base64 rows (PostgreSQL's column, SQLite's before migration 0009): the fixed-width parts as one
+    array, and each row's bytes where strings follow them."""
     if first is None or any(t is None for t in texts):
         # A missing row decodes as a row of zero bytes: its validity bits say every value is null.
         # Cheaper than placing the found rows among rows of nulls afterwards (a structured-array scatter).
         empty = _empty_row(schema, first)
         texts = [empty if t is None else t for t in texts]
     present = cast(list[str], texts)
-    strings = [name for name, dtype in schema.items() if dtype == pl.String]
-    natural = _layout(schema)
+    strings = any(dtype == pl.String for dtype in schema.values())
     packed = _fixed_rows(present, schema, first) if first is not None and not strings else None
     blobs: list[bytes] = []
     if packed is None:
+        natural = _layout(schema)
         blobs = [binascii.a2b_base64(t) for t in present]
         packed = np.frombuffer(b"".join(b[: natural.itemsize] for b in blobs), dtype=natural)
+    return packed, blobs
+
+
+def _from_bytes(
+    rows: Sequence[bytes | None], schema: dict[str, pl.DataType], first: bytes | None
+) -> tuple[Any, list[bytes]]:
+    """Rows kept as bytes (SQLite's BLOBs): no decoding, the fixed-width parts read in place when every row
+    has one width (a missing row is that many zero bytes: every validity bit clear)."""
+    natural = _layout(schema)
+    width = natural.itemsize if first is None else len(first)
+    if any(r is None for r in rows):
+        empty = bytes(width)
+        rows = [empty if r is None else r for r in rows]
+    blobs = cast(list[bytes], rows)
+    if not any(dtype == pl.String for dtype in schema.values()):
+        joined = b"".join(blobs)
+        if len(joined) == width * len(blobs):  # rows migrated from base64 keep its padding: a wider layout
+            return np.frombuffer(joined, dtype=_layout(schema, width)), blobs
+    return np.frombuffer(b"".join(b[: natural.itemsize] for b in blobs), dtype=natural), blobs
+
+
+def decode_rows(rows: Sequence[bytes | str | None], schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    """The rows (bytes, or base64 text) back as columns of ``schema``, in order; a missing row (None) is all
+    nulls."""
+    import pyarrow as pa
+
+    first = next((r for r in rows if r is not None), None)
+    if isinstance(first, str):
+        if first.startswith("{"):
+            return _decode_json(cast(Sequence[str | None], rows), schema)
+        packed, blobs = _from_text(cast(Sequence[str | None], rows), schema, first)
+    else:
+        packed, blobs = _from_bytes(cast(Sequence[bytes | None], rows), schema, first)
+    strings = [name for name, dtype in schema.items() if dtype == pl.String]
+    natural = _layout(schema)
     valid = np.unpackbits(packed[_BITMAP], axis=1, count=len(schema), bitorder="little").astype(bool)
     tails: dict[str, list[str | None]] = {name: [] for name in strings}
     if strings:

@@ -27,7 +27,7 @@ from workbench.core.errors import ConfigError, DatabaseCorrupt, DatabaseUnavaila
 __all__ = ["HEAD_REVISION", "Store", "open_store"]
 
 # The newest migration. Opening a database older than this upgrades it first.
-HEAD_REVISION = "0008"
+HEAD_REVISION = "0009"
 _SCHEMA_MARKER = "workbench"
 # Execution option that marks a connection of Store.read(): its transaction begins deferred.
 _READ_ONLY = "workbench_read_only"

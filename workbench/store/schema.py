@@ -337,9 +337,11 @@ feature_values = sa.Table(
     metadata,
     sa.Column("feature_set", sa.String(100), primary_key=True),
     sa.Column("entity_key", sa.String(512), primary_key=True),
-    sa.Column("values", sa.Text, nullable=False),  # a packed row, as base64 text
+    # A packed row: its bytes on SQLite (0009), base64 text on PostgreSQL.
+    sa.Column("values", sa.Text().with_variant(sa.LargeBinary(), "sqlite"), nullable=False),
     sa.Column("event_time", UTC_TS),
-    sa.Column("materialization", sa.String(32), nullable=False),
+    # Which materialization wrote the row (0009; the run's 32-character id before): it deletes the rest.
+    sa.Column("generation", sa.Integer, nullable=False),
     sqlite_with_rowid=False,
 )
 
