@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from workbench.core.errors import NotFound
 from workbench.features.codec import decode_dtype
 from workbench.features.errors import FeatureDefinitionChanged
-from workbench.features.packed import decode_rows
+from workbench.features.packed import decode_joined, decode_rows
 from workbench.features.sqlite_reader import sqlite_reader
 from workbench.project.workspace import Workspace
 from workbench.store.schema import feature_materializations, feature_values
@@ -130,7 +130,12 @@ def lookup(
         if snapshot is None:
             raise _not_materialized(name)
         _check_version(name, snapshot.version, version)
-        key_series, texts, schema = typed[0], snapshot.values, snapshot.schema
+        key_series, schema = typed[0], snapshot.schema
+        _entity, *features = schema
+        if snapshot.joined is not None:
+            values = decode_joined(snapshot.joined, snapshot.width, {f: schema[f] for f in features})
+            return values.insert_column(0, key_series)
+        texts: list[Any] = snapshot.values
     else:
         key_series, found, schema = _lookup_sqlalchemy(workspace, name, keys, version)
         texts = [found.get(t) if t is not None else None for t in key_series.cast(pl.String).to_list()]

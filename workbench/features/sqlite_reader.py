@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from workbench.features.codec import decode_dtype
+from workbench.features.packed import fixed_width
 from workbench.store.engine import busy_timeout_s
 
 __all__ = ["MAX_READERS", "Snapshot", "SqliteReader", "close_readers", "sqlite_reader"]
@@ -37,17 +38,30 @@ _VALUES = (
     'SELECT v."values" FROM json_each(?) AS k '
     "LEFT JOIN feature_values AS v ON v.feature_set = ? AND v.entity_key = k.value ORDER BY k.key"
 )
+# Where every row has one width (a schema without strings, kept as bytes): the rows joined in the keys' order
+# as one value, a row of zero bytes for a key the store lacks (every validity bit clear), so no Python object
+# per row. SQLite feeds an aggregate the rows of a subquery in its ORDER BY (it does not flatten such a
+# subquery into an aggregate query, for group_concat's sake); the reader checks the length.
+_JOINED = (
+    "SELECT CAST(group_concat(COALESCE(v.\"values\", zeroblob(?)), x'') AS BLOB) FROM ("
+    'SELECT v."values" FROM json_each(?) AS k '
+    "LEFT JOIN feature_values AS v ON v.feature_set = ? AND v.entity_key = k.value ORDER BY k.key) AS v"
+)
+_FIRST = 'SELECT "values" FROM feature_values WHERE feature_set = ? LIMIT 1'
 
 
 @dataclass(frozen=True)
 class Snapshot:
-    """What one lookup read in one transaction: the materialization, and each key's packed row in the
-    keys' order (None where the store has no row for the key)."""
+    """What one lookup read in one transaction: the materialization, and either each key's packed row in the
+    keys' order (``values``, None where the store has no row for the key) or all of them joined (``joined``,
+    rows of ``width`` bytes)."""
 
     materialization: str
     version: str
     schema: dict[str, pl.DataType]
-    values: list[str | None]
+    values: list[bytes | str | None]
+    joined: bytes | None = None
+    width: int = 0
 
 
 class SqliteReader:
@@ -59,6 +73,8 @@ class SqliteReader:
         self._conn: sqlite3.Connection | None = None
         self._file: tuple[int, int] | None = None
         self._schemas: dict[str, dict[str, pl.DataType]] = {}
+        self._widths: dict[str, int] = {}  # per materialization: its rows' width where read joined, else 0
+        self._utf8 = False
 
     def _connection(self) -> sqlite3.Connection:
         status = os.stat(self.path)
@@ -69,6 +85,7 @@ class SqliteReader:
             conn.execute("PRAGMA query_only = ON")
             conn.execute("PRAGMA cache_size = -65536")
             conn.execute("PRAGMA mmap_size = 2147418112")  # the most SQLite maps; a 1M-entity store is ~340 MB
+            self._utf8 = conn.execute("PRAGMA encoding").fetchone()[0] == "UTF-8"
             self._conn, self._file = conn, file
         return self._conn
 
@@ -87,11 +104,30 @@ class SqliteReader:
                     schema = {c: decode_dtype(d) for c, d in json.loads(schema_text).items()}
                     self._schemas = {materialization: schema, **dict(list(self._schemas.items())[:15])}
                 keys = keys_for(schema)
-                rows = conn.execute(_VALUES, (json.dumps(keys), name)).fetchall() if keys else []
+                if not keys:
+                    return Snapshot(materialization, version, schema, [])
+                width = self._widths.get(materialization, -1)
+                if width < 0:
+                    width = self._width(conn, name, schema)
+                    self._widths = {materialization: width, **dict(list(self._widths.items())[:15])}
+                text = json.dumps(keys)
+                if width:
+                    joined = conn.execute(_JOINED, (width, text, name)).fetchone()[0]
+                    if joined is not None and len(joined) == width * len(keys):
+                        return Snapshot(materialization, version, schema, [], joined, width)
+                rows = conn.execute(_VALUES, (text, name)).fetchall()
                 values = [row[0] for row in rows]
             finally:
                 conn.execute("ROLLBACK")
         return Snapshot(materialization, version, schema, values)
+
+    def _width(self, conn: sqlite3.Connection, name: str, schema: dict[str, pl.DataType]) -> int:
+        """The width of the feature set's rows where they can be read joined (0: one by one): bytes of a schema
+        without strings in a UTF-8 database (group_concat reads a BLOB as text of the database's encoding)."""
+        if not self._utf8 or not fixed_width({c: d for c, d in list(schema.items())[1:]}):
+            return 0
+        row = conn.execute(_FIRST, (name,)).fetchone()
+        return len(row[0]) if row is not None and isinstance(row[0], bytes) else 0
 
     def close(self) -> None:
         if self._conn is not None:
