@@ -21,9 +21,10 @@ and a feature set declaring the features as plain column expressions (one source
   rows, which the benchmark checks (every row, every feature, bit for bit, in entity order);
 * ``materialize`` into SQLite (and again, when every entity is already stored: the upsert's
   update path), then ``lookup`` of 1,000 random keys, 300 times (p50, p99, wall and CPU time),
-  interleaved: the kept SQLite reader on the store (a ``WITHOUT ROWID`` table since migration
-  0008), the same reader on a copy of the store rebuilt as the rowid table of 0006 (the layout
-  before), and a fresh SQLAlchemy connection per lookup (the path of other databases);
+  interleaved: the kept SQLite reader on the store (packed rows as BLOBs since migration 0009,
+  read back joined), the same reader on a copy of the store downgraded to 0008 (base64 text
+  rows, read row by row), and a fresh SQLAlchemy connection per lookup (the path of other
+  databases);
 * a scoring job of ``--score-rows`` entity rows on a version that carries the feature set
   (its input holds only the entity key and the decision time, so the job computes the features
   from the sources by the training code path) against the same model registered without a
@@ -180,53 +181,53 @@ def _fresh_lookup(workspace: Any, keys: list[int]) -> Any:
     return decode_rows(texts, {f: schema[f] for f in list(schema)[1:]}).insert_column(0, key_series)
 
 
-# Migration 0008's downgrade: the table as 0006 created it (rows by rowid, the primary key a second B-tree).
-_ROWID_TABLE = (
-    "CREATE TABLE feature_values_rebuilt (feature_set VARCHAR(100) NOT NULL, entity_key VARCHAR(512) NOT NULL, "
-    '"values" TEXT NOT NULL, event_time DATETIME, materialization VARCHAR(32) NOT NULL, '
-    "PRIMARY KEY (feature_set, entity_key))",
-    "INSERT INTO feature_values_rebuilt SELECT * FROM feature_values ORDER BY feature_set, entity_key",
-    "DROP TABLE feature_values",
-    "ALTER TABLE feature_values_rebuilt RENAME TO feature_values",
-)
-
-
-def _rowid_copy(database: Path, copy: Path) -> Path:
-    """A copy of the store whose ``feature_values`` is the rowid table of before migration 0008."""
+def _copy_at_0008(database: Path, copy: Path) -> Path:
+    """A copy of the store downgraded to migration 0008: packed rows as base64 text, a run id per row."""
     import sqlite3
 
-    source, target = sqlite3.connect(database), sqlite3.connect(copy, isolation_level=None)
+    import sqlalchemy as sa
+    from alembic import command
+    from alembic.config import Config
+
+    from workbench.store import engine as store_engine
+
+    source, target = sqlite3.connect(database), sqlite3.connect(copy)
     try:
         source.backup(target)
-        target.execute("BEGIN IMMEDIATE")
-        for statement in _ROWID_TABLE:
-            target.execute(statement)
-        target.execute("COMMIT")
-        target.execute("VACUUM")
     finally:
         source.close()
         target.close()
+    engine = sa.create_engine(f"sqlite:///{copy}")
+    try:
+        with engine.begin() as conn:
+            config = Config()
+            config.set_main_option("script_location", str(Path(store_engine.__file__).with_name("migrations")))
+            config.attributes["connection"] = conn
+            command.downgrade(config, "0008")
+        with engine.connect() as conn:
+            conn.exec_driver_sql("VACUUM")
+    finally:
+        engine.dispose()
     return copy
 
 
-def _workspace_on(workspace: Any, database: Path) -> Any:
-    """``workspace`` with its store at ``database`` (same project and user), so ``lookup`` reads that file."""
-    from workbench.project.workspace import Workspace
-    from workbench.store.engine import open_store
+def _sqlite_stand_in(database: Path) -> Any:
+    """What ``lookup`` reads of a workspace on SQLite (its store's file), for a copy that opening a store
+    would migrate to the head."""
+    from types import SimpleNamespace
 
-    other = Workspace(workspace.project, workspace.identity)
-    other.__dict__["store"] = open_store(f"sqlite:///{database}", cached=False)  # the cached_property's value
-    return other
+    url = SimpleNamespace(database=str(database))
+    return SimpleNamespace(store=SimpleNamespace(backend="sqlite", engine=SimpleNamespace(url=url)))
 
 
-def _lookups(workspace: Any, rng: Any, keys: int, rowid_store: Path) -> dict[str, float]:
+def _lookups(workspace: Any, rng: Any, keys: int, store_0008: Path) -> dict[str, float]:
     """1,000 random keys, 300 times each way, interleaved so that machine load hits all alike: the
-    SQLite reader (a kept connection) on the store, the same on ``rowid_store`` (the table's layout
-    before migration 0008), and a fresh SQLAlchemy connection per lookup (the path before the
-    reader, and still the one for other databases). Wall and CPU (this thread) times."""
+    SQLite reader (a kept connection) on the store, the same on ``store_0008`` (the rows before
+    migration 0009), and a fresh SQLAlchemy connection per lookup (the path before the reader, and
+    still the one for other databases). Wall and CPU (this thread) times."""
     from workbench.features.online import lookup
 
-    before = _workspace_on(workspace, rowid_store)
+    before = _sqlite_stand_in(store_0008)
     for _ in range(20):  # warm both files' caches alike
         warm = rng.integers(0, keys, 1_000).tolist()
         assert lookup(workspace, "bench", warm).equals(lookup(before, "bench", warm))
@@ -235,7 +236,7 @@ def _lookups(workspace: Any, rng: Any, keys: int, rowid_store: Path) -> dict[str
         wanted = rng.integers(0, keys, 1_000).tolist()
         for label, run in (
             ("reader", lambda wanted=wanted: lookup(workspace, "bench", wanted)),
-            ("reader_rowid_table", lambda wanted=wanted: lookup(before, "bench", wanted)),
+            ("reader_0008_rows", lambda wanted=wanted: lookup(before, "bench", wanted)),
             ("fresh", lambda wanted=wanted: _fresh_lookup(workspace, wanted)),
         ):
             started, cpu = time.perf_counter(), time.thread_time()
@@ -408,8 +409,8 @@ def main() -> None:
             results[f"{label}_cpu_s"] = round(time.process_time() - cpu, 2)
         results["online_entities"] = done.online_rows
         database = Path(str(workspace.store.engine.url.database))
-        rowid_store = _rowid_copy(database, Path(folder) / "rowid.db")
-        results.update(_lookups(workspace, rng, args.keys, rowid_store))
+        store_0008 = _copy_at_0008(database, Path(folder) / "at-0008.db")
+        results.update(_lookups(workspace, rng, args.keys, store_0008))
         _partial(results)
         if not args.skip_scoring:
             results.update(_scoring(workspace, ours, min(args.score_rows, ours.height), args.features))
