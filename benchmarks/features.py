@@ -220,29 +220,35 @@ def _sqlite_stand_in(database: Path) -> Any:
     return SimpleNamespace(store=SimpleNamespace(backend="sqlite", engine=SimpleNamespace(url=url)))
 
 
-def _lookups(workspace: Any, rng: Any, keys: int, store_0008: Path) -> dict[str, float]:
+def _lookups(workspace: Any, rng: Any, keys: int, store_0008: Path, block: int = 1) -> dict[str, float]:
     """1,000 random keys, 300 times each way, interleaved so that machine load hits all alike: the
     SQLite reader (a kept connection) on the store, the same on ``store_0008`` (the rows before
     migration 0009), and a fresh SQLAlchemy connection per lookup (the path before the reader, and
-    still the one for other databases). Wall and CPU (this thread) times."""
+    still the one for other databases). Wall and CPU (this thread) times.
+
+    ``block`` lookups run one way before the next way's: with 1, each lookup follows one of another
+    way, which has just read another file (or a fresh connection's pages) through the CPU's caches;
+    with 10, most follow one of their own way, as in a process serving one store."""
     from workbench.features.online import lookup
 
     before = _sqlite_stand_in(store_0008)
     for _ in range(20):  # warm both files' caches alike
         warm = rng.integers(0, keys, 1_000).tolist()
         assert lookup(workspace, "bench", warm).equals(lookup(before, "bench", warm))
+    ways = (
+        ("reader", lambda wanted: lookup(workspace, "bench", wanted)),
+        ("reader_0008_rows", lambda wanted: lookup(before, "bench", wanted)),
+        ("fresh", lambda wanted: _fresh_lookup(workspace, wanted)),
+    )
     samples: dict[str, list[float]] = {}
-    for _ in range(300):
-        wanted = rng.integers(0, keys, 1_000).tolist()
-        for label, run in (
-            ("reader", lambda wanted=wanted: lookup(workspace, "bench", wanted)),
-            ("reader_0008_rows", lambda wanted=wanted: lookup(before, "bench", wanted)),
-            ("fresh", lambda wanted=wanted: _fresh_lookup(workspace, wanted)),
-        ):
-            started, cpu = time.perf_counter(), time.thread_time()
-            run()
-            samples.setdefault(f"{label}_cpu", []).append((time.thread_time() - cpu) * 1_000)
-            samples.setdefault(label, []).append((time.perf_counter() - started) * 1_000)
+    for turn in range(300 // block):
+        wanted = [rng.integers(0, keys, 1_000).tolist() for _ in range(block)]
+        for label, run in ways[turn % 3 :] + ways[: turn % 3]:  # each way first in turn
+            for keys_wanted in wanted:
+                started, cpu = time.perf_counter(), time.thread_time()
+                run(keys_wanted)
+                samples.setdefault(f"{label}_cpu", []).append((time.thread_time() - cpu) * 1_000)
+                samples.setdefault(label, []).append((time.perf_counter() - started) * 1_000)
     results: dict[str, Any] = {"loadavg_after_lookups": Path("/proc/loadavg").read_text().split()[:3]}
     for label, values in samples.items():
         results.update(_percentiles(f"online_1000_keys_{label}", values))
@@ -340,6 +346,13 @@ def main() -> None:
     parser.add_argument(
         "--only-online", action="store_true", help="only materialize and lookups: no training set, Feast or scoring"
     )
+    parser.add_argument(
+        "--lookup-block",
+        type=int,
+        default=1,
+        choices=(1, 10),
+        help="online lookups per way before the next (1: every lookup alternates; 10: see _lookups)",
+    )
     parser.add_argument("--feast-job", type=Path, help=argparse.SUPPRESS)  # Feast's side, inside its venv
     args = parser.parse_args()
     if args.feast_job:
@@ -410,7 +423,8 @@ def main() -> None:
         results["online_entities"] = done.online_rows
         database = Path(str(workspace.store.engine.url.database))
         store_0008 = _copy_at_0008(database, Path(folder) / "at-0008.db")
-        results.update(_lookups(workspace, rng, args.keys, store_0008))
+        results["lookup_block"] = args.lookup_block
+        results.update(_lookups(workspace, rng, args.keys, store_0008, args.lookup_block))
         _partial(results)
         if not args.skip_scoring:
             results.update(_scoring(workspace, ours, min(args.score_rows, ours.height), args.features))

@@ -239,9 +239,12 @@ def _frame(packed: Any, blobs: list[bytes], schema: dict[str, pl.DataType]) -> p
 
     kinds, cast_to = _plan(tuple(schema.items()))
     rows = len(packed)
-    valid = np.unpackbits(packed[_BITMAP], axis=1, count=len(schema), bitorder="little").astype(bool)
-    null_counts = (rows - valid.sum(axis=0)).tolist()
-    bitmaps = np.ascontiguousarray(np.packbits(valid.T, axis=1, bitorder="little"))
+    # One row of validity bits per column: packed again as each column's Arrow bitmap.
+    valid = np.ascontiguousarray(
+        np.unpackbits(packed[_BITMAP], axis=1, count=len(schema), bitorder="little").astype(bool).T
+    )
+    null_counts = (rows - np.count_nonzero(valid, axis=1)).tolist()
+    bitmaps = np.packbits(valid, axis=1, bitorder="little")
     strings = [name for name, kind in kinds if kind == "string"]
     tails: dict[str, list[str | None]] = {name: [] for name in strings}
     if strings:
@@ -256,7 +259,7 @@ def _frame(packed: Any, blobs: list[bytes], schema: dict[str, pl.DataType]) -> p
     for position, (name, kind) in enumerate(kinds):
         null_count = null_counts[position]
         if kind == "string":
-            nulls = ~valid[:, position] if null_count else None
+            nulls = ~valid[position] if null_count else None
             arrays.append(pa.array(tails[name], type=pa.large_string(), mask=nulls))
             continue
         validity = pa.py_buffer(bitmaps[position]) if null_count else None
