@@ -181,3 +181,30 @@ def test_alias_move_reloads_without_a_failed_request(server: Server) -> None:
         c.join()
     assert failures == [] and versions == {1, 2}
     assert reloaded_after < 1.0
+
+
+def test_the_plain_asgi_decide_route_answers_as_starlettes_would(server: Server) -> None:
+    url = f"{server.url}/v1/models/{server.model}/decide"
+    assert httpx.get(url).status_code == 405  # not the decide route's method: Starlette's router answers
+    unauthenticated = httpx.post(url, json=rows(1))
+    assert unauthenticated.status_code == 401 and unauthenticated.headers["www-authenticate"] == "Bearer"
+    assert unauthenticated.headers["content-type"] == "application/json"
+    assert int(unauthenticated.headers["content-length"]) == len(unauthenticated.content)
+    _, secret = create_token(open_as(server.root, ANALYST), "plain-route", [server.model])
+    # Repeated headers count by their first value, repeated query parameters by their last, as in Starlette.
+    answer = httpx.post(
+        f"{url}?reasons=0&reasons=true",
+        content=httpx.Request("POST", url, json=rows(1)[0]).content,
+        headers=[
+            ("Authorization", f"Bearer {secret}"),
+            ("Authorization", "Bearer wbs_nonsense"),
+            ("Content-Type", "application/json"),
+        ],
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"] == "application/json"
+    assert len(answer.json()["decisions"][0]["reasons"]) == 3
+    unknown = httpx.post(
+        f"{server.url}/v1/models/nothing/decide", json=rows(1), headers={"Authorization": f"Bearer {secret}"}
+    )
+    assert unknown.status_code in (403, 404) and unknown.json()["error"]

@@ -16,18 +16,20 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
+import re
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, MutableMapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 import orjson
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -45,6 +47,13 @@ from workbench.serving.tokens import ServeToken, TokenCache
 from workbench.serving.watch import ServedModels
 
 __all__ = ["ServeSettings", "app_from_env", "create_app"]
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+_DECIDE = re.compile(r"^/v1/models/(?P<name>[^/]+)/decide$")  # Starlette's pattern for the route below
 
 
 class Unauthenticated(WorkbenchError):
@@ -85,12 +94,6 @@ def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -
     return Response(orjson.dumps(data), status_code=status, media_type="application/json", headers=headers)
 
 
-def _error(exc: WorkbenchError) -> Response:
-    status = 422 if isinstance(exc, ContractViolation) else exc.http_status
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return _json(exc.to_dict(), status, headers)
-
-
 class _Service:
     """What the routes share in one worker."""
 
@@ -111,8 +114,8 @@ class _Service:
         self.writer.close()
 
     @staticmethod
-    def secret(request: Request) -> str:
-        header = request.headers.get("authorization", "")
+    def secret(headers: Mapping[str, str]) -> str:
+        header = headers.get("authorization", "")
         scheme, _, secret = header.partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
             raise Unauthenticated(
@@ -166,22 +169,25 @@ class _Service:
         response = {"model": served.name, "request_id": request_id, "decisions": decided.answers}
         return Pending(request_id, token.id, key, served.name, response, decided.records, decided.reviews)
 
-    async def decide(self, request: Request, name: str) -> dict[str, Any]:
-        """Authenticate, parse and decide one request; its answer once its records are committed."""
+    async def decide(
+        self, headers: Mapping[str, str], query: Mapping[str, str], chunks: AsyncIterator[bytes], name: str
+    ) -> dict[str, Any]:
+        """Authenticate, parse and decide one request (its headers, query parameters and body chunks);
+        its answer once its records are committed."""
         limits = self.settings.limits
-        body = await _body(request, limits)
-        key = request.headers.get("idempotency-key") or None
+        body = await _body(headers, chunks, limits)
+        key = headers.get("idempotency-key") or None
         if key is not None and len(key) > 200:
             raise TooLarge("The Idempotency-Key is longer than 200 characters.")
-        secret = self.secret(request)
+        secret = self.secret(headers)
         token = self.allowed(await self.token(secret), name)
         served = self.served(name)
         if key is not None:
             first = await run_in_threadpool(self.writer.first_answer, token.id, key)
             if first is not None:
                 return {**first, "replayed": True}
-        reasons = request.query_params.get("reasons") in ("1", "true")
-        arrow = request.headers.get("content-type", "").startswith(ARROW_STREAM)
+        reasons = query.get("reasons") in ("1", "true")
+        arrow = headers.get("content-type", "").startswith(ARROW_STREAM)
         if arrow or len(body) > self.settings.inline_body_bytes:
             pending = await run_in_threadpool(self.prepare, token, served, body, arrow, reasons, key)
             return await self.writer.write(pending)
@@ -192,12 +198,12 @@ class _Service:
         return await self.batcher.decide(item)
 
 
-async def _body(request: Request, limits: Limits) -> bytes:
-    declared = request.headers.get("content-length")
+async def _body(headers: Mapping[str, str], stream: AsyncIterator[bytes], limits: Limits) -> bytes:
+    declared = headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limits.max_body_bytes:
         raise TooLarge(f"The body is {int(declared):,} bytes; this service takes at most {limits.max_body_bytes:,}.")
     chunks, size = [], 0
-    async for chunk in request.stream():
+    async for chunk in stream:
         size += len(chunk)
         if size > limits.max_body_bytes:
             raise TooLarge(f"The body exceeds {limits.max_body_bytes:,} bytes, this service's limit.")
@@ -205,22 +211,88 @@ async def _body(request: Request, limits: Limits) -> bytes:
     return b"".join(chunks)
 
 
-def create_app(settings: ServeSettings) -> Starlette:
+def _headers(scope: Scope) -> dict[str, str]:
+    """A request's headers by lower-case name, the first of repeated ones (as Starlette's ``Headers.get``)."""
+    found: dict[str, str] = {}
+    for name, value in scope["headers"]:
+        found.setdefault(name.decode("latin-1").lower(), value.decode("latin-1"))
+    return found
+
+
+def _query(scope: Scope) -> dict[str, str]:
+    """A request's query parameters, the last of repeated ones (as Starlette's ``QueryParams.get``)."""
+    raw = scope.get("query_string", b"")
+    return dict(parse_qsl(raw.decode("latin-1"), keep_blank_values=True)) if raw else {}
+
+
+async def _chunks(receive: Receive) -> AsyncIterator[bytes]:
+    """A request's body as it arrives (as Starlette's ``Request.stream``)."""
+    while True:
+        message = await receive()
+        if message["type"] == "http.request":
+            body = message.get("body", b"")
+            if body:
+                yield body
+            if not message.get("more_body", False):
+                return
+        elif message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+
+
+_INTERNAL_ERROR = b"Internal Server Error"
+
+
+def create_app(settings: ServeSettings) -> ASGIApp:
+    """The service's ASGI app: ``POST /v1/models/{name}/decide`` answered by a plain ASGI handler (the
+    hot path: no Starlette request, response or middleware objects per request), everything else
+    (health, readiness, metrics, OpenAPI, lifespan, a decide under a root path) by Starlette."""
     state: dict[str, _Service] = {}
 
-    async def decide(request: Request) -> Response:
+    async def decided(
+        name: str, headers: Mapping[str, str], query: Mapping[str, str], chunks: AsyncIterator[bytes]
+    ) -> tuple[int, bytes, dict[str, str] | None]:
+        """One decide request's status, JSON body and extra headers; its metrics counted."""
         service = state["service"]
-        name = request.path_params["name"]
         started = time.perf_counter()
+        extra = None
         try:
-            answer = await service.decide(request, name)
+            answer = await service.decide(headers, query, chunks, name)
         except WorkbenchError as exc:
-            response, routes = _error(exc), set()
+            status = 422 if isinstance(exc, ContractViolation) else exc.http_status
+            extra = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+            body, routes = orjson.dumps(exc.to_dict()), set()
         else:
-            response, routes = _json(answer), {d["route"] for d in answer.get("decisions", ())}
+            status, body, routes = 200, orjson.dumps(answer), {d["route"] for d in answer.get("decisions", ())}
         label = name if name in service.settings.models else "unknown"  # no label per made-up name
-        service.metrics.request(label, response.status_code, time.perf_counter() - started, routes)
-        return response
+        service.metrics.request(label, status, time.perf_counter() - started, routes)
+        return status, body, extra
+
+    async def decide(request: Request) -> Response:
+        status, body, extra = await decided(
+            request.path_params["name"], request.headers, request.query_params, request.stream()
+        )
+        return Response(body, status_code=status, media_type="application/json", headers=extra)
+
+    async def decide_asgi(scope: Scope, receive: Receive, send: Send, name: str) -> None:
+        """The decide route without Starlette: the same answers, headers and metrics as :func:`decide`;
+        an unexpected error answers 500 and is raised on, as Starlette's error middleware does."""
+        started = False
+
+        async def respond(status: int, body: bytes, content_type: bytes, extra: dict[str, str] | None) -> None:
+            nonlocal started
+            headers = [(b"content-length", str(len(body)).encode()), (b"content-type", content_type)]
+            headers += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (extra or {}).items()]
+            started = True
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+
+        try:
+            status, body, extra = await decided(name, _headers(scope), _query(scope), _chunks(receive))
+            await respond(status, body, b"application/json", extra)
+        except Exception:
+            if not started:
+                await respond(500, _INTERNAL_ERROR, b"text/plain; charset=utf-8", None)
+            raise
 
     async def healthz(request: Request) -> Response:
         return _json({"status": "ok", "pid": os.getpid()})
@@ -277,9 +349,19 @@ def create_app(settings: ServeSettings) -> Starlette:
         Route("/metrics", metrics),
         Route("/openapi.json", openapi),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    starlette = Starlette(routes=routes, lifespan=lifespan)
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST" and not scope.get("root_path"):
+            match = _DECIDE.match(scope["path"])
+            if match is not None:
+                await decide_asgi(scope, receive, send, match["name"])
+                return
+        await starlette(scope, receive, send)
+
+    return app
 
 
-def app_from_env() -> Starlette:
+def app_from_env() -> ASGIApp:
     """The app as ``workbench serve`` configures it (uvicorn's factory in each worker)."""
     return create_app(ServeSettings.from_env())
