@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sqlite3
 import textwrap
 from datetime import UTC, date, datetime, timedelta
@@ -172,3 +173,19 @@ def test_lookups_are_the_same_before_and_after_migration_0009(metrics_workspace:
             assert lookup(metrics_workspace, "metrics", keys).equals(expected)
     finally:
         engine.dispose()
+
+
+def test_a_lookup_larger_than_one_joined_value_reads_row_by_row(
+    metrics_workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if metrics_workspace.store.backend != "sqlite":
+        pytest.skip("SQLite's reader")
+    keys = _keys()
+    expected = lookup(metrics_workspace, "metrics", keys)
+    # The module, not the package's attribute of the same name.
+    monkeypatch.setattr(importlib.import_module("workbench.features.sqlite_reader"), "JOINED_MAX_BYTES", 100)
+    path = str(metrics_workspace.store.engine.url.database)
+    texts = [str(k) if k is not None else None for k in keys]
+    snapshot = sqlite_reader(path).lookup("metrics", lambda schema: texts)
+    assert snapshot is not None and snapshot.joined is None and len(snapshot.values) == len(keys)
+    assert lookup(metrics_workspace, "metrics", keys).equals(expected)

@@ -48,6 +48,8 @@ _JOINED = (
     "LEFT JOIN feature_values AS v ON v.feature_set = ? AND v.entity_key = k.value ORDER BY k.key) AS v"
 )
 _FIRST = 'SELECT "values" FROM feature_values WHERE feature_set = ? LIMIT 1'
+# The most bytes read joined: far below SQLite's longest value (1e9 bytes by default); larger lookups go row by row.
+JOINED_MAX_BYTES = 256 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,7 @@ class SqliteReader:
                     width = self._width(conn, name, schema)
                     self._widths = {materialization: width, **dict(list(self._widths.items())[:15])}
                 text = json.dumps(keys)
-                if width:
+                if width and width * len(keys) <= JOINED_MAX_BYTES:
                     joined = conn.execute(_JOINED, (width, text, name)).fetchone()[0]
                     if joined is not None and len(joined) == width * len(keys):
                         return Snapshot(materialization, version, schema, [], joined, width)
