@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
+from pathlib import Path
 
 import httpx
 import polars as pl
+import pytest
 import sqlalchemy as sa
 
-from tests.serving.conftest import Server, place
+from tests.serving.conftest import Server, governed, place, start_server, stop_server
 from tests.support.governed import ANALYST, open_as
 from tests.support.scoring import applicants
+from tests.support.training import Trained
 from tests.support.versions import register_copies
+from workbench.core.errors import Conflict
+from workbench.jobs.cancel import cancel_job
 from workbench.jobs.score import score
 from workbench.serving.tokens import create_token, revoke_token
-from workbench.store.schema import online_decisions, online_requests, review_items
+from workbench.store.schema import audit_events, jobs, online_decisions, online_requests, review_items
 
 
 def rows(n: int, seed: int = 3) -> list[dict[str, object]]:
@@ -208,3 +214,57 @@ def test_the_plain_asgi_decide_route_answers_as_starlettes_would(server: Server)
         f"{server.url}/v1/models/nothing/decide", json=rows(1), headers={"Authorization": f"Bearer {secret}"}
     )
     assert unknown.status_code in (403, 404) and unknown.json()["error"]
+
+
+def _serve_jobs(root: Path) -> list[sa.Row]:
+    with open_as(root, ANALYST).read() as conn:
+        return list(conn.execute(sa.select(jobs).where(jobs.c.kind == "serve").order_by(jobs.c.created_at)).all())
+
+
+def _decisions_of(root: Path, job_id: str) -> int:
+    with open_as(root, ANALYST).read() as conn:
+        return conn.execute(sa.select(sa.func.count()).where(online_decisions.c.served_by == job_id)).scalar_one()
+
+
+def test_serve_jobs_end_when_the_service_reloads_or_stops(project_dir: Path, trained_serving: Trained) -> None:
+    """A serve job is running while its process serves that version, carries the process id (so a kill -9 is
+    reaped like any job's), cannot be cancelled, and ends (succeeded, with the decisions it made) when an alias
+    move reloads the versions and when the service stops."""
+    analyst = governed(project_dir, trained_serving)
+    _, secret = create_token(analyst, "portal", ["admissions"])
+    url, process = start_server(project_dir, env={"WORKBENCH_SERVE_POLL_S": "0.2"})
+    server = Server(url, process, secret, project_dir)
+    try:
+        for _ in range(3):
+            assert server.post(rows(2)).status_code == 200
+        [first] = _serve_jobs(project_dir)
+        assert (first.status, first.version, first.options["role"]) == ("running", 1, "champion")
+        assert first.pid is not None and first.heartbeat_at is not None
+        with pytest.raises(Conflict, match="ends when that service stops"):
+            cancel_job(analyst, first.id)
+        register_copies(analyst, 1)  # admissions:2
+        place(project_dir, "admissions:2", "production")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and server.post(rows(1)).json()["decisions"][0]["version"] != 2:
+            time.sleep(0.1)
+        assert server.post(rows(3)).status_code == 200
+        old, new = _serve_jobs(project_dir)
+        assert old.id == first.id and (old.status, old.rows_done) == ("succeeded", _decisions_of(project_dir, old.id))
+        assert old.rows_done >= 6 and old.ended_at is not None
+        assert (new.status, new.version) == ("running", 2)
+    finally:
+        stop_server(process)
+    # uvicorn shuts down on SIGTERM (the lifespan's end ran: the jobs below) and exits by the signal.
+    ended = _serve_jobs(project_dir)
+    assert [j.status for j in ended] == ["succeeded", "succeeded"]
+    assert ended[1].rows_done == _decisions_of(project_dir, ended[1].id) >= 3
+    with open_as(project_dir, ANALYST).read() as conn:
+        unloads = conn.execute(
+            sa.select(audit_events.c.subject, audit_events.c.payload)
+            .where(audit_events.c.action == "serve.unload")
+            .order_by(audit_events.c.seq)
+        ).all()
+    assert [(subject, json.loads(payload)["why"]) for subject, payload in unloads] == [
+        (f"job:{ended[0].id}", "reloaded"),
+        (f"job:{ended[1].id}", "stopped"),
+    ]

@@ -29,6 +29,12 @@ def cancel_job(workspace: Workspace, job_id: str, *, wait_s: float = 0.0, poll_s
     with workspace.transaction() as tx:
         full_id = find_job_id(tx.conn, job_id)
         job = read_job(tx.conn, full_id)
+        if job.kind == "serve" and not job.done:
+            raise Conflict(
+                f"Job {job.short_id} is a `workbench serve` process serving {job.name}:{job.version}; it ends when "
+                "that service stops (Ctrl-C, or stop its unit or Deployment) or when the alias moves, not by cancel. "
+                f"To stop a canary or shadow, run `workbench rollout stop {job.name}`."
+            )
         if job.status == "queued":
             transition(
                 tx.conn,

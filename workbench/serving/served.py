@@ -8,7 +8,9 @@ verified as a scoring job verifies it (:func:`workbench.registry.signing.verify_
 signature, every artifact's bytes, the contract) before its booster is loaded into a
 :class:`~workbench.scoring.batch.BatchScorer`. A version that fails verification is
 never served. Each loaded version gets a ``serve`` job row, so its review items belong
-to a job like a batch job's do.
+to a job like a batch job's do; :func:`end_serve_jobs` ends it when the version is reloaded
+or the service stops, and its process id lets :mod:`workbench.jobs.reap` notice a worker
+killed outright.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from workbench.core.errors import NotFound, PermissionDenied
 from workbench.governance.adoption import governing_policy
 from workbench.jobs.decision_log import logged_columns
 from workbench.jobs.drift_check import reference_bytes
-from workbench.processes import this_host
+from workbench.processes import JOB_LIFECYCLE, this_host, transition
 from workbench.project.workspace import Workspace
 from workbench.registry.signing import verify_version
 from workbench.registry.versions import get_version_in
@@ -37,9 +39,9 @@ from workbench.scoring.values import ModelBundle, ScoreOptions
 from workbench.serving.guards import ArmHealth
 from workbench.serving.online_features import OnlineFeatures, recorded_features
 from workbench.serving.rollout import RolloutSpec, rollout_state
-from workbench.store.schema import aliases, jobs
+from workbench.store.schema import aliases, jobs, online_decisions
 
-__all__ = ["Arm", "ServedModel", "load_served", "serving_key"]
+__all__ = ["Arm", "ServedModel", "beat_serve_jobs", "end_serve_jobs", "load_served", "serving_key"]
 
 
 @dataclass
@@ -133,13 +135,68 @@ def _serve_job(workspace: Workspace, version: Any, role: str) -> str:
                 rows_done=0,
                 created_at=utcnow(),
                 started_at=utcnow(),
+                heartbeat_at=utcnow(),
                 actor=workspace.actor,
                 host=this_host(),
+                pid=os.getpid(),  # so a serving process killed outright is reaped like a job's (jobs.reap)
                 stats={},
             )
         )
         tx.record("serve.load", f"job:{job_id}", {"model": version.name, "version": version.version, "role": role})
     return job_id
+
+
+def end_serve_jobs(workspace: Workspace, job_ids: list[str], why: str) -> None:
+    """The serve jobs ``job_ids`` end (``succeeded``), each with the decisions it made as ``rows_done``: the
+    service stopped, or its versions were reloaded (an alias, the policy or the rollout moved) and new arms,
+    with jobs of their own, decide from now on. A job already ended (reaped, or ended by another call) is
+    left as it is."""
+    if not job_ids:
+        return
+    with workspace.transaction() as tx:
+        for job_id in job_ids:
+            job = tx.conn.execute(
+                sa.select(jobs.c.name, jobs.c.version, jobs.c.started_at, jobs.c.options).where(jobs.c.id == job_id)
+            ).one_or_none()
+            if job is None:
+                continue
+            decided = online_decisions.c
+            made = tx.conn.execute(  # the model index's range, then this job's rows
+                sa.select(sa.func.count()).where(
+                    decided.name == job.name,
+                    decided.version == job.version,
+                    decided.created_at >= job.started_at,
+                    decided.served_by == job_id,
+                )
+            ).scalar_one()
+            ended = transition(
+                tx.conn,
+                jobs,
+                job_id,
+                JOB_LIFECYCLE,
+                "succeeded",
+                only_from=("running",),
+                ended_at=utcnow(),
+                rows_done=made,
+                rows_total=made,
+            )
+            if ended:
+                tx.record(
+                    "serve.unload",
+                    f"job:{job_id}",
+                    {"model": job.name, "version": job.version, "role": job.options.get("role"), "decisions": made,
+                     "why": why},
+                )  # fmt: skip
+
+
+def beat_serve_jobs(workspace: Workspace, job_ids: list[str]) -> None:
+    """The serve jobs ``job_ids`` show a sign of life (``heartbeat_at``): a job on another host is presumed dead
+    when it shows none for :data:`workbench.jobs.reap.STALE_AFTER`."""
+    if job_ids:
+        with workspace.transaction() as tx:
+            tx.conn.execute(
+                jobs.update().where(jobs.c.id.in_(job_ids), jobs.c.status == "running").values(heartbeat_at=utcnow())
+            )
 
 
 def _arm(workspace: Workspace, version: Any, role: str, routing: dict[str, Any]) -> Arm:
@@ -197,12 +254,16 @@ def load_served(workspace: Workspace, name: str) -> ServedModel:
     routing = parse_routing(policy.routing, str(policy.path)).to_dict()
     champion = _arm(workspace, champion_version, "champion", routing)
     challenger = None
-    if challenger_version is not None and spec is not None:
-        if spec.mode == "shadow":
-            from workbench.serving.rollout import require_checks
+    try:
+        if challenger_version is not None and spec is not None:
+            if spec.mode == "shadow":
+                from workbench.serving.rollout import require_checks
 
-            require_checks(workspace, challenger_version, policy)
-        challenger = _arm(workspace, challenger_version, spec.mode, routing)
+                require_checks(workspace, challenger_version, policy)
+            challenger = _arm(workspace, challenger_version, spec.mode, routing)
+    except BaseException:
+        end_serve_jobs(workspace, [champion.job_id], "not loaded: the challenger was refused")
+        raise
     served = ServedModel(name, champion, key, spec if challenger else None, challenger, policy.sha256)
     served.wanted = _wanted(served)
     recorded = [recorded_features(workspace, v) for v in (champion_version, challenger_version) if v is not None]

@@ -24,11 +24,14 @@ from workbench.core.errors import WorkbenchError
 from workbench.project.workspace import Workspace
 from workbench.serving.guards import check_guards
 from workbench.serving.rollout import end_rollout
-from workbench.serving.served import ServedModel, load_served, serving_key
+from workbench.serving.served import ServedModel, beat_serve_jobs, end_serve_jobs, load_served, serving_key
 
 __all__ = ["ServedModels"]
 
 log = logging.getLogger("workbench.serve")
+
+#: How often the serve jobs record a heartbeat (jobs.reap presumes a job on another host dead after 10 minutes).
+BEAT_S = 60.0
 
 
 class ServedModels:
@@ -55,25 +58,44 @@ class ServedModels:
             self._load(name)
 
     def _load(self, name: str) -> None:
+        previous = self.models.get(name)
         try:
             self.models[name] = load_served(self.workspace, name)
             self.problems.pop(name, None)
         except WorkbenchError as exc:
             self.problems[name] = exc.message
             log.warning("workbench serve: %s not loaded: %s", name, type(exc).__name__)
+            return
+        if previous is not None:  # requests still deciding with the old arms finish; their jobs end now
+            self._end(previous, "reloaded")
+
+    def _end(self, served: ServedModel, why: str) -> None:
+        try:
+            end_serve_jobs(self.workspace, [arm.job_id for arm in served.arms], why)
+        except Exception as exc:  # ending a job's record must not stop serving or a shutdown
+            log.warning("workbench serve: the serve jobs of %s did not end: %s", served.name, exc)
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="workbench-serve-watch", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
+        """Stop watching, and end the serve jobs of what is loaded (the service is stopping)."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
+        for served in list(self.models.values()):
+            self._end(served, "stopped")
 
     def _run(self) -> None:
-        guarded = time.monotonic()
+        guarded = beaten = time.monotonic()
         while not self._stop.wait(self.poll_s):
+            if time.monotonic() - beaten >= BEAT_S:
+                beaten = time.monotonic()
+                try:
+                    beat_serve_jobs(self.workspace, [a.job_id for s in self.models.values() for a in s.arms])
+                except Exception as exc:  # a missed beat is retried at the next one
+                    log.warning("workbench serve: heartbeat not recorded: %s", exc)
             for name in self.names:
                 try:
                     self._refresh(name)

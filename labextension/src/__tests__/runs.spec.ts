@@ -141,6 +141,8 @@ describe('jobs', () => {
   it('cancels only active jobs not already asked to stop', () => {
     expect(canCancelJob(job)).toBe(true);
     expect(canCancelJob({ ...job, cancel_requested: true })).toBe(false);
+    // A serving process ends when its service stops; the server refuses to cancel one.
+    expect(canCancelJob({ ...job, kind: 'serve' })).toBe(false);
     expect(canCancelJob({ ...job, status: 'succeeded' })).toBe(false);
     expect(isActiveJob({ ...job, status: 'queued' })).toBe(true);
     expect(jobChip({ ...job, cancel_requested: true }, trans).label).toBe(

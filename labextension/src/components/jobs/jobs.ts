@@ -86,8 +86,12 @@ export function isActiveJob(job: IJob): boolean {
   return job.status === 'queued' || job.status === 'running';
 }
 
+/**
+ * A `serve` job is a serving process: it ends when the service stops or its alias moves, and the
+ * server refuses to cancel it, so there is no Cancel button for one.
+ */
 export function canCancelJob(job: IJob): boolean {
-  return isActiveJob(job) && !job.cancel_requested;
+  return isActiveJob(job) && !job.cancel_requested && job.kind !== 'serve';
 }
 
 /**
