@@ -248,6 +248,9 @@ def test_serve_jobs_end_when_the_service_reloads_or_stops(project_dir: Path, tra
         while time.monotonic() < deadline and server.post(rows(1)).json()["decisions"][0]["version"] != 2:
             time.sleep(0.1)
         assert server.post(rows(3)).status_code == 200
+        deadline = time.monotonic() + 15  # the old version's job ends a few seconds after the reload
+        while time.monotonic() < deadline and _serve_jobs(project_dir)[0].status == "running":
+            time.sleep(0.2)
         old, new = _serve_jobs(project_dir)
         assert old.id == first.id and (old.status, old.rows_done) == ("succeeded", _decisions_of(project_dir, old.id))
         assert old.rows_done >= 6 and old.ended_at is not None

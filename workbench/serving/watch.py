@@ -30,6 +30,8 @@ __all__ = ["ServedModels"]
 
 log = logging.getLogger("workbench.serve")
 
+#: How long after a reload the old versions' serve jobs end (a request that took them just before has decided).
+RETIRE_AFTER_S = 5.0
 #: How often the serve jobs record a heartbeat (jobs.reap presumes a job on another host dead after 10 minutes).
 BEAT_S = 60.0
 
@@ -43,6 +45,7 @@ class ServedModels:
         self.models: dict[str, ServedModel] = {}
         self.problems: dict[str, str] = {}
         self.reloads = 0
+        self._retired: list[tuple[float, ServedModel]] = []  # (reloaded at, what was served) whose jobs end soon
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -66,8 +69,20 @@ class ServedModels:
             self.problems[name] = exc.message
             log.warning("workbench serve: %s not loaded: %s", name, type(exc).__name__)
             return
-        if previous is not None:  # requests still deciding with the old arms finish; their jobs end now
-            self._end(previous, "reloaded")
+        if previous is not None:  # requests still deciding with the old arms finish; their jobs end after them
+            self._retired.append((time.monotonic(), previous))
+
+    def _end_retired(self, *, everything: bool = False) -> None:
+        """End the serve jobs of versions reloaded at least :data:`RETIRE_AFTER_S` ago (all of them when the
+        service stops): a request that took the old arms just before the swap has committed its decisions by
+        then, so the job's ``rows_done`` counts them."""
+        waiting = []
+        for since, served in self._retired:
+            if everything or time.monotonic() - since >= RETIRE_AFTER_S:
+                self._end(served, "reloaded")
+            else:
+                waiting.append((since, served))
+        self._retired = waiting
 
     def _end(self, served: ServedModel, why: str) -> None:
         try:
@@ -84,12 +99,15 @@ class ServedModels:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
+        self._end_retired(everything=True)
         for served in list(self.models.values()):
             self._end(served, "stopped")
 
     def _run(self) -> None:
         guarded = beaten = time.monotonic()
         while not self._stop.wait(self.poll_s):
+            if self._retired:
+                self._end_retired()
             if time.monotonic() - beaten >= BEAT_S:
                 beaten = time.monotonic()
                 try:
