@@ -271,8 +271,17 @@ test.describe.serial('workbench in JupyterLab', () => {
   test('the jobs panel shows the scoring job and the run', async () => {
     const panel = await sidebar.tab('Jobs');
     await expect(
-      panel.getByTestId('workbench-jobs').locator('li[data-status="succeeded"]')
+      panel
+        .getByTestId('workbench-jobs')
+        .locator('li[data-status="succeeded"]', { hasText: 'admissions:1' })
     ).toBeVisible();
+    // The fixture's `workbench serve` stopped: its serve jobs ended, and a serve job has no Cancel.
+    const served = panel
+      .getByTestId('workbench-jobs')
+      .locator('li', { hasText: 'scholarships:2' })
+      .first();
+    await expect(served).toHaveAttribute('data-status', 'succeeded');
+    await expect(served.getByRole('button', { name: 'Cancel' })).toHaveCount(0);
     await expect(
       panel
         .getByTestId('workbench-runs')
