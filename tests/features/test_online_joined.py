@@ -14,9 +14,8 @@ import polars as pl
 import pytest
 import sqlalchemy as sa
 from alembic import command
-from alembic.config import Config
 
-import workbench.store.engine as store_engine
+from tests.support.migrations import alembic_config
 from workbench.features.materialize import materialize
 from workbench.features.online import _lookup_sqlalchemy, lookup
 from workbench.features.packed import decode_joined, decode_rows, pack_rows
@@ -146,13 +145,6 @@ def test_rows_decode_joined_as_one_by_one_at_their_width() -> None:
     assert back.rows() == [frame.row(0), (None, None, None), frame.row(3)]
 
 
-def _alembic(conn: sa.Connection) -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(Path(store_engine.__file__).with_name("migrations")))
-    config.attributes["connection"] = conn
-    return config
-
-
 def test_lookups_are_the_same_before_and_after_migration_0009(metrics_workspace: Workspace) -> None:
     if metrics_workspace.store.backend != "sqlite":
         pytest.skip("0009 changes the rows on SQLite only")
@@ -163,7 +155,7 @@ def test_lookups_are_the_same_before_and_after_migration_0009(metrics_workspace:
     try:
         for target in ("0008", "0009"):
             with engine.begin() as conn:
-                (command.downgrade if target == "0008" else command.upgrade)(_alembic(conn), target)
+                (command.downgrade if target == "0008" else command.upgrade)(alembic_config(conn), target)
                 kinds = conn.exec_driver_sql('SELECT DISTINCT typeof("values") FROM feature_values').fetchall()
             assert kinds == [("text",) if target == "0008" else ("blob",)]
             # The reader kept open across the migration (its width is the other format's) reads them alike,

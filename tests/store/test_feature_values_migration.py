@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from alembic import command
-from alembic.config import Config
 
-import workbench.store.engine as store_engine
+from tests.support.migrations import alembic_config
 from workbench.store.engine import HEAD_REVISION, open_store
 
 ROWS = [
@@ -18,13 +17,6 @@ ROWS = [
     ("accounts", "b", "AQID", None, "m1"),
     ("other", "a", "BBBB", "2026-03-02 12:30:00.250000", "m2"),
 ]
-
-
-def _alembic(conn: sa.Connection) -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(Path(store_engine.__file__).with_name("migrations")))
-    config.attributes["connection"] = conn
-    return config
 
 
 def _table_sql(path: Path) -> str:
@@ -36,14 +28,14 @@ def test_a_store_at_0007_with_values_is_rebuilt_without_rowid_keeping_them(tmp_p
     path = tmp_path / "workbench.db"
     engine = sa.create_engine(f"sqlite:///{path}")
     with engine.begin() as conn:
-        command.upgrade(_alembic(conn), "0007")
+        command.upgrade(alembic_config(conn), "0007")
         conn.exec_driver_sql("INSERT INTO feature_values VALUES (?, ?, ?, ?, ?)", ROWS)
     engine.dispose()
     assert "WITHOUT ROWID" not in _table_sql(path)
 
     engine = sa.create_engine(f"sqlite:///{path}")
     with engine.begin() as conn:
-        command.upgrade(_alembic(conn), "0008")  # 0009 changes the columns (its own test below)
+        command.upgrade(alembic_config(conn), "0008")  # 0009 changes the columns (its own test below)
         assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0008"
         rows = conn.exec_driver_sql("SELECT * FROM feature_values ORDER BY feature_set, entity_key").fetchall()
     engine.dispose()
@@ -67,9 +59,9 @@ def test_downgrade_to_0007_restores_the_rowid_table_with_its_rows(tmp_path: Path
     path = tmp_path / "workbench.db"
     engine = sa.create_engine(f"sqlite:///{path}")
     with engine.begin() as conn:
-        command.upgrade(_alembic(conn), "0008")
+        command.upgrade(alembic_config(conn), "0008")
         conn.exec_driver_sql("INSERT INTO feature_values VALUES (?, ?, ?, ?, ?)", ROWS)
-        command.downgrade(_alembic(conn), "0007")
+        command.downgrade(alembic_config(conn), "0007")
         rows = conn.exec_driver_sql("SELECT * FROM feature_values ORDER BY feature_set, entity_key").fetchall()
     engine.dispose()
     assert [tuple(r) for r in rows] == ROWS
@@ -91,7 +83,7 @@ MATERIALIZATIONS = [("accounts", "m1"), ("legacy", "m3"), ("other", "m2")]
 def _at_0008_with_rows(path: Path) -> sa.Engine:
     engine = sa.create_engine(f"sqlite:///{path}")
     with engine.begin() as conn:
-        command.upgrade(_alembic(conn), "0008")
+        command.upgrade(alembic_config(conn), "0008")
         conn.exec_driver_sql("INSERT INTO feature_values VALUES (?, ?, ?, ?, ?)", ROWS_0008)
         for name, run in MATERIALIZATIONS:
             conn.exec_driver_sql(
@@ -131,7 +123,7 @@ def test_0009_keeps_packed_rows_as_bytes_and_a_generation_and_downgrades_back(tm
 
     engine = sa.create_engine(f"sqlite:///{path}")
     with engine.begin() as conn:
-        command.downgrade(_alembic(conn), "0008")
+        command.downgrade(alembic_config(conn), "0008")
         back = conn.exec_driver_sql("SELECT * FROM feature_values ORDER BY feature_set, entity_key").fetchall()
     engine.dispose()
     # The texts again (a row packed before the padding comes back padded: the same bytes, one zero more),
@@ -145,7 +137,7 @@ def test_0009_on_postgresql_replaces_the_run_id_by_a_generation_and_back(pg_url:
     engine = sa.create_engine(pg_url)
     try:
         with engine.begin() as conn:
-            command.upgrade(_alembic(conn), "0008")
+            command.upgrade(alembic_config(conn), "0008")
             for row in ROWS_0008:
                 conn.execute(
                     sa.text("INSERT INTO feature_values VALUES (:s, :k, :v, CAST(:t AS TIMESTAMPTZ), :m)"),
@@ -158,14 +150,14 @@ def test_0009_on_postgresql_replaces_the_run_id_by_a_generation_and_back(pg_url:
                     ),
                     {"n": name, "r": run},
                 )
-            command.upgrade(_alembic(conn), "0009")
+            command.upgrade(alembic_config(conn), "0009")
             rows = conn.execute(
                 sa.text('SELECT feature_set, entity_key, "values", generation FROM feature_values ORDER BY 1, 2')
             ).fetchall()
             assert [tuple(r) for r in rows] == [(r[0], r[1], r[2], 0) for r in ROWS_0008]
             columns = {c["name"] for c in sa.inspect(conn).get_columns("feature_values")}
             assert "materialization" not in columns and "generation" in columns
-            command.downgrade(_alembic(conn), "0008")
+            command.downgrade(alembic_config(conn), "0008")
             back = conn.execute(
                 sa.text('SELECT feature_set, entity_key, "values", materialization FROM feature_values ORDER BY 1, 2')
             ).fetchall()
