@@ -95,7 +95,7 @@ class Timeline:
     ``rows`` holds ``entity, event_time, *features``. For an integer entity key, ``order`` holds each
     row's :func:`~workbench.features.timeline.entity_time_key` (built on ``time_dtype``) and position in
     ``rows``, sorted by the key, and ``rows`` may be in any order; otherwise ``order`` is None and
-    ``rows`` is sorted by entity and time.
+    ``rows`` is in time order within each entity (:func:`~workbench.features.timeline.timeline`).
     """
 
     rows: pl.DataFrame
@@ -145,7 +145,7 @@ def read_timelines(project: Project, feature_set: FeatureSet) -> list[Timeline]:
     sorted_keys = iter(pl.collect_all([plan for plan in plans if plan is not None]))
     orders = [next(sorted_keys) if plan is not None else None for plan in plans]
     collected = []
-    for line, order, source in zip(rows, orders, feature_set.sources, strict=True):
+    for line, order, source in zip(rows, orders, sources, strict=True):
         if order is not None:
             check_keyed(line.lazy(), order.lazy(), feature_set, source, key=_KEY, position=_SRC)
         else:

@@ -116,9 +116,10 @@ def timeline(project: Project, feature_set: FeatureSet, source: Source, *, sort_
             details={"source": source.name, "column": time},
         )
     names = feature_names(feature_set, source, schema)
-    keep_order = not sort_keyed and entity_time_key(entity, time, schema) is not None
+    key = entity_time_key(entity, time, schema)
+    keep_order = not sort_keyed and key is not None
     if not source.features:
-        ordered = frame if keep_order else _time_ordered(frame, entity, time, schema)
+        ordered = frame if keep_order else _time_ordered(frame, entity, time, key)
         return ordered.select(entity, time, *names)
     for name, expr in source.features.items():
         try:
@@ -130,9 +131,8 @@ def timeline(project: Project, feature_set: FeatureSet, source: Source, *, sort_
                 details={"source": source.name, "feature": name},
             ) from exc
     if all(_row_local(expr) for expr in source.features.values()):
-        ordered = frame if keep_order else _time_ordered(frame, entity, time, schema)
+        ordered = frame if keep_order else _time_ordered(frame, entity, time, key)
         return ordered.select(entity, time, *(expr.alias(name) for name, expr in source.features.items()))
-    key = entity_time_key(entity, time, schema)
     ordered = frame.sort(key) if key is not None else frame.sort(entity, time)
     return ordered.select(
         entity,
@@ -146,12 +146,11 @@ def _row_local(expr: pl.Expr) -> bool:
     return expr.meta.undo_aliases().meta.is_column()
 
 
-def _time_ordered(frame: pl.LazyFrame, entity: str, time: str, schema: pl.Schema) -> pl.LazyFrame:
+def _time_ordered(frame: pl.LazyFrame, entity: str, time: str, key: pl.Expr | None) -> pl.LazyFrame:
     # An integer entity key sorts by one 128-bit key in (entity, time) order (entity_time_key). Otherwise,
     # when no feature needs an entity's rows in order, (time, entity) order serves the as-of join (which
     # wants time order within each entity) and the duplicate check (equal rows adjacent) alike, and sorts
     # in about half the time of (entity, time): the time is nearly unique, so the second key rarely decides.
-    key = entity_time_key(entity, time, schema)
     return frame.sort(key) if key is not None else frame.sort(time, entity)
 
 
